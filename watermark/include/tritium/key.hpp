@@ -1,0 +1,112 @@
+// tritium/key.hpp — watermark keys: a 256-bit secret plus the public parameters detection must match.
+//
+// A key file is JSON with mode 0600. It holds the secret (hex), the public parameters, the key id and
+// an HMAC over the parameters, so that a truncated or edited file is refused on load. The key id is a
+// one-way commitment to the secret (SHA-256 with a domain prefix, papers/prf-v1.md §2): it names the
+// key in outputs and reports without revealing it. The secret is never printed, logged or put in an
+// error message; `key::public_json()` is the only serialisation meant for humans.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace tritium {
+
+/// How the PRF context of a token is formed (Kirchenbauer et al. 2023 §2; Reliability paper §3).
+enum class seeding : std::uint8_t {
+  lefthash = 1,  ///< the previous h tokens
+  selfhash = 2,  ///< anchored min-hash over the previous h tokens, salted with the candidate itself
+};
+
+const char* seeding_name(seeding s) noexcept;
+std::optional<seeding> seeding_from_name(const std::string& name) noexcept;
+
+/// Default KGW parameters: γ = 0.25, δ = 2 as recommended by the lm-watermarking README
+/// (Kirchenbauer et al. 2023, "A Watermark for Large Language Models", §6 and their reference code).
+inline constexpr double kgw_default_gamma = 0.25;
+inline constexpr double kgw_default_delta = 2.0;
+inline constexpr std::uint32_t kgw_default_context_width = 1;
+
+/// Public KGW parameters. γ is stored exactly as gamma_threshold / 2^gamma_bits (papers/prf-v1.md §4):
+/// every token is green with that exact probability under the null, whatever the vocabulary size.
+struct kgw_params {
+  std::uint32_t gamma_bits = 2;       ///< b ∈ {1, 2, 4, 8, 16}: PRF bits spent per token
+  std::uint32_t gamma_threshold = 1;  ///< T ∈ [1, 2^b): a token is green iff its lane < T
+  double delta = kgw_default_delta;   ///< logit bias added to green tokens, ≥ 0
+  std::uint32_t context_width = kgw_default_context_width;  ///< h ≥ 1
+  seeding seeding_scheme = seeding::lefthash;
+  std::uint32_t vocab_size = 0;      ///< V ≥ 2; token ids are in [0, V)
+  std::string tokenizer_digest;      ///< optional "sha256:<hex>" of the tokenizer the key is bound to
+
+  /// γ as a real number: gamma_threshold / 2^gamma_bits.
+  double gamma() const noexcept;
+
+  /// Represents γ ∈ (0, 1) with the fewest lane bits that hold it exactly, or rounds it to 16 bits.
+  /// Throws errc::invalid_argument outside (0, 1) or when γ rounds to 0 or 1.
+  void set_gamma(double gamma);
+
+  /// Throws errc::invalid_argument naming the first field outside its documented range.
+  void validate() const;
+};
+
+/// Result flags of loading a key file.
+struct key_load_info {
+  bool permissions_too_open = false;  ///< the file is readable by group or others
+};
+
+/// A watermark key. Movable and copyable; the secret is wiped from memory on destruction.
+class key {
+ public:
+  static constexpr std::size_t secret_size = 32;
+
+  /// A new key with 256 bits from libsodium's CSPRNG.
+  static key generate(const kgw_params& params);
+
+  /// A key from explicit secret bytes (for tests and known-answer vectors; production keys come from
+  /// `generate`).
+  static key from_secret(const std::array<std::uint8_t, secret_size>& secret,
+                         const kgw_params& params);
+
+  /// Loads and checks a key file. Throws errc::io (missing/unreadable), errc::parse (not a key file)
+  /// or errc::key_corrupt (truncated, edited, or key id/HMAC mismatch).
+  static key load(const std::filesystem::path& path, key_load_info* info = nullptr);
+
+  /// Writes the key file with mode 0600 through a temporary file and a rename; refuses to replace an
+  /// existing file unless `overwrite`.
+  void save(const std::filesystem::path& path, bool overwrite = false) const;
+
+  key(const key&) = default;
+  key& operator=(const key&) = default;
+  key(key&&) noexcept = default;
+  key& operator=(key&&) noexcept = default;
+  ~key();
+
+  const kgw_params& params() const noexcept { return params_; }
+
+  /// 64 hex digits: SHA-256("tritium/v1/key-id" || 0x00 || secret).
+  const std::string& id() const noexcept { return id_; }
+
+  /// The public part as JSON text (scheme, PRF version, parameters, key id); never the secret.
+  std::string public_json() const;
+
+  /// Throws errc::mismatch unless the key was made for `vocab_size`.
+  void require_vocab_size(std::uint32_t vocab_size) const;
+
+  /// Throws errc::mismatch when both digests are known and differ.
+  void require_tokenizer(const std::string& tokenizer_digest) const;
+
+  /// Raw secret bytes, for the PRF only.
+  const std::array<std::uint8_t, secret_size>& secret_bytes() const noexcept { return secret_; }
+
+ private:
+  key(const std::array<std::uint8_t, secret_size>& secret, const kgw_params& params);
+
+  std::array<std::uint8_t, secret_size> secret_{};
+  kgw_params params_;
+  std::string id_;
+};
+
+}  // namespace tritium

@@ -1,0 +1,77 @@
+// tritium/kgw.hpp — KGW embedding (Kirchenbauer et al., ICML 2023, arXiv:2301.10226).
+//
+// Given the last h tokens, each token v of the vocabulary is green with probability exactly γ,
+// decided by the keyed PRF (tritium/prf.hpp), and green logits get +δ. Three ways in, all exact:
+//   - `bias_dense`: a full logits row (O(V) PRF lanes, one AES block per 128/b tokens);
+//   - `bias_sparse`: a candidate list (what a server holds after top-k/top-p), O(k) PRF lanes;
+//   - `sample`: a draw from softmax(logits + δ·green) by rejection from softmax(logits), evaluating
+//     the PRF only on proposed tokens; it falls back to the dense path after `max_proposals`.
+// Unlike the original implementation, green lists are i.i.d. Bernoulli(γ) per token rather than a
+// permutation prefix of exactly ⌊γV⌋ tokens (papers/prf-v1.md §4 explains why): this makes
+// single-token membership cheap and every distinct (context, token) tuple independent under the null.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "tritium/key.hpp"
+#include "tritium/prf.hpp"
+#include "tritium/sampling_rng.hpp"
+
+namespace tritium {
+
+/// Reusable scratch memory for `kgw::sample`, so that the per-token path does not allocate.
+struct sampling_scratch {
+  std::vector<double> cumulative;
+  std::vector<std::uint8_t> green;
+};
+
+/// Rejection proposals tried before `kgw::sample` switches to the exact dense draw.
+inline constexpr int kgw_max_proposals = 32;
+
+/// The KGW scheme for one key. Immutable, thread-safe; share it between streams with shared_ptr.
+class kgw {
+ public:
+  explicit kgw(const key& k);
+
+  const kgw_params& params() const noexcept { return params_; }
+  const kgw_prf& prf() const noexcept { return prf_; }
+  std::uint32_t context_width() const noexcept { return params_.context_width; }
+  std::uint32_t vocab_size() const noexcept { return params_.vocab_size; }
+
+  /// Whether `v` is green after `window` (exactly h tokens, oldest first).
+  bool is_green(std::span<const token_id> window, token_id v) const noexcept;
+
+  /// Writes 1 (green) or 0 for every token of the vocabulary into `out` (size V).
+  void green_mask(std::span<const token_id> window, std::span<std::uint8_t> out) const;
+
+  /// Adds δ to the green entries of a full logits row (size V).
+  void bias_dense(std::span<const token_id> window, std::span<float> logits) const;
+
+  /// Adds δ to `logits[i]` where `ids[i]` is green; `ids` and `logits` have equal size.
+  void bias_sparse(std::span<const token_id> window, std::span<const token_id> ids,
+                   std::span<float> logits) const;
+
+  /// Draws a token from softmax(logits + δ·green) (size V). Exact; see the header comment.
+  token_id sample(std::span<const token_id> window, std::span<const float> logits,
+                  sampling_rng& rng, sampling_scratch& scratch) const;
+
+  /// Draws a token from softmax(logits) with the same numerics: the unwatermarked baseline.
+  static token_id sample_plain(std::span<const float> logits, sampling_rng& rng,
+                               sampling_scratch& scratch);
+
+ private:
+  bool green_lane(std::uint32_t lane) const noexcept { return lane < params_.gamma_threshold; }
+  void check_window(std::span<const token_id> window) const;
+  void check_row(std::size_t size, const char* what) const;
+
+  kgw_params params_;
+  kgw_prf prf_;
+  float delta_;
+  /// For b ≤ 8: the green flags of the 8/b lanes packed in one keystream byte, one flag per byte.
+  std::uint64_t byte_flags_[256];
+};
+
+}  // namespace tritium

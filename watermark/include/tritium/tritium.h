@@ -1,0 +1,98 @@
+/* tritium.h — the stable C ABI of tritium's watermark embedding, for inference servers.
+ *
+ * Objects are opaque handles created by `tritium_<object>_create`/`_load` and released by
+ * `tritium_<object>_free` (free(NULL) is a no-op). Every function that can fail returns a
+ * `tritium_status`; on failure `tritium_last_error()` gives a message for the calling thread.
+ * No C++ exception ever crosses this boundary. Status values never change; new ones are appended.
+ *
+ * Ownership: a stream keeps its key's scheme alive on its own, so a key may be freed while streams
+ * made from it live on. A stream is not thread-safe; clone it per sequence or slot.
+ *
+ * Order in a sampler chain: apply the bias before top-k/top-p/temperature (as Hugging Face and TGI
+ * do), or use tritium_stream_sample as the final selector. The order is part of what detection
+ * assumes: document it next to your deployment's key.
+ */
+#ifndef TRITIUM_H
+#define TRITIUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tritium_status {
+  TRITIUM_OK = 0,
+  TRITIUM_ERR_INVALID_ARGUMENT = 1,
+  TRITIUM_ERR_IO = 2,
+  TRITIUM_ERR_PARSE = 3,
+  TRITIUM_ERR_KEY_CORRUPT = 4,
+  TRITIUM_ERR_MISMATCH = 5,
+  TRITIUM_ERR_OUT_OF_RANGE = 6,
+  TRITIUM_ERR_INTERNAL = 7,
+  TRITIUM_ERR_NO_MEMORY = 8
+} tritium_status;
+
+typedef struct tritium_key tritium_key;
+typedef struct tritium_stream tritium_stream;
+
+/* The message of the last failure on this thread ("" if none). Valid until the next call. */
+const char* tritium_last_error(void);
+
+/* The library version, e.g. "0.1.0". */
+const char* tritium_version(void);
+
+/* Loads a key file written by `tritium keygen`. The file's integrity is checked. */
+tritium_status tritium_key_load(const char* path, tritium_key** out);
+void tritium_key_free(tritium_key* key);
+
+/* The key id (64 hex digits and a NUL) — a commitment, safe to log. */
+tritium_status tritium_key_id(const tritium_key* key, char out[65]);
+
+/* The public parameters a deployment must respect. */
+typedef struct tritium_kgw_info {
+  double gamma;
+  double delta;
+  uint32_t context_width;
+  uint32_t vocab_size;
+  uint32_t seeding; /* 1 = lefthash, 2 = selfhash */
+} tritium_kgw_info;
+tritium_status tritium_key_info(const tritium_key* key, tritium_kgw_info* out);
+
+typedef struct tritium_stream_options {
+  int mask_repeated_contexts; /* non-zero: leave contexts already used in the sequence unbiased */
+  uint64_t seed;              /* seed of the stream's sampling random source */
+} tritium_stream_options;
+
+/* Creates a stream for one sequence. `n_vocab` is the logits width and must equal the key's
+ * vocabulary size. `options` may be NULL for the defaults (no masking, seed 0). */
+tritium_status tritium_stream_create(const tritium_key* key, uint32_t n_vocab,
+                                     const tritium_stream_options* options, tritium_stream** out);
+tritium_status tritium_stream_clone(const tritium_stream* stream, tritium_stream** out);
+void tritium_stream_free(tritium_stream* stream);
+
+/* Starts a new sequence; `prompt_tail` (may be NULL when n = 0) supplies the first context. */
+tritium_status tritium_stream_begin(tritium_stream* stream, const int32_t* prompt_tail, size_t n);
+tritium_status tritium_stream_accept(tritium_stream* stream, int32_t token);
+tritium_status tritium_stream_reset(tritium_stream* stream);
+
+/* 1 if the next step is watermarked, 0 otherwise (short context or masked repeat), <0 on error. */
+int tritium_stream_active(const tritium_stream* stream);
+
+/* Adds δ to the green entries of a full logits row of `n_vocab` floats, in place. */
+tritium_status tritium_stream_bias_dense(tritium_stream* stream, float* logits, size_t n_vocab);
+
+/* Adds δ to logits[i] where ids[i] is green, for a candidate list of n entries, in place. */
+tritium_status tritium_stream_bias_sparse(tritium_stream* stream, const int32_t* ids,
+                                          float* logits, size_t n);
+
+/* Draws the next token from softmax(logits + δ·green) without accepting it. */
+tritium_status tritium_stream_sample(tritium_stream* stream, const float* logits, size_t n_vocab,
+                                     int32_t* out_token);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TRITIUM_H */

@@ -1,0 +1,137 @@
+// Dense KGW bias kernels, selected once at run time by CPU features. All of them compute the same
+// thing; tests/watermark/kgw_test.cpp checks each available one against the portable loop.
+#include "bias_kernels.hpp"
+
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace tritium::detail {
+namespace {
+
+// The dense kernels add δ to the logits whose b-bit lane in the keystream is below T. Token j of a
+// group starts at bit j·b, in 32-bit word (j·b)/32 at shift (j·b)%32, both fixed per b. Comparing the
+// masked word with T shifted into place, lane < T ⟺ (w & (2^b−1) << s) < T << s, gives the green mask
+// of 16 (AVX-512) or 8 (AVX2) tokens with a permute, an and and a compare. The keystream buffer is
+// padded so that the last vector load stays inside it.
+struct lane_layout {
+  std::uint32_t word[16];
+  std::uint32_t mask[16];
+  std::uint32_t limit[16];
+};
+
+lane_layout layout_for(std::uint32_t bits, std::uint32_t threshold) {
+  lane_layout l{};
+  const std::uint32_t lane_mask = (1u << bits) - 1;
+  for (std::uint32_t j = 0; j < 16; ++j) {
+    const std::uint32_t shift = (j * bits) % 32;
+    l.word[j] = (j * bits) / 32;
+    l.mask[j] = lane_mask << shift;
+    l.limit[j] = threshold << shift;
+  }
+  return l;
+}
+
+void bias_lanes_tail(float* logits, const std::uint8_t* keystream, std::size_t first,
+                       std::size_t n, std::uint32_t bits, std::uint32_t threshold, float delta) {
+  for (std::size_t i = first; i < n; ++i) {
+    const std::size_t bit = i * bits;
+    const std::uint8_t* p = keystream + bit / 8;
+    const std::uint32_t lane = bits == 16 ? static_cast<std::uint32_t>(p[0] | p[1] << 8)
+                                          : (static_cast<std::uint32_t>(*p) >> (bit % 8)) & ((1u << bits) - 1);
+    if (lane < threshold) logits[i] += delta;
+  }
+}
+
+#if defined(__x86_64__)
+// GCC 12's avx512fintrin.h builds masked intrinsics on _mm512_undefined_epi32(), which its own
+// -Wmaybe-uninitialized then reports inside the header; the values are fully defined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f"))) void bias_lanes_avx512(float* logits, const std::uint8_t* keystream,
+                                                          std::size_t n, std::uint32_t bits,
+                                                          std::uint32_t threshold, float delta) {
+  const lane_layout l = layout_for(bits, threshold);
+  const __m512i word = _mm512_loadu_si512(l.word);
+  const __m512i mask = _mm512_loadu_si512(l.mask);
+  const __m512i limit = _mm512_loadu_si512(l.limit);
+  const __m512 d = _mm512_set1_ps(delta);
+  std::size_t i = 0;
+  if (bits <= 2) {
+    // 16 lanes of at most 2 bits fit in one 32-bit word: a broadcast load replaces the permute.
+    for (; i + 32 <= n; i += 32) {
+      std::uint32_t w0, w1;
+      std::memcpy(&w0, keystream + i * bits / 8, 4);
+      std::memcpy(&w1, keystream + (i + 16) * bits / 8, 4);
+      const __mmask16 green0 =
+          _mm512_cmplt_epu32_mask(_mm512_and_si512(_mm512_set1_epi32(static_cast<int>(w0)), mask), limit);
+      const __mmask16 green1 =
+          _mm512_cmplt_epu32_mask(_mm512_and_si512(_mm512_set1_epi32(static_cast<int>(w1)), mask), limit);
+      const __m512 x0 = _mm512_loadu_ps(logits + i);
+      const __m512 x1 = _mm512_loadu_ps(logits + i + 16);
+      _mm512_storeu_ps(logits + i, _mm512_mask_add_ps(x0, green0, x0, d));
+      _mm512_storeu_ps(logits + i + 16, _mm512_mask_add_ps(x1, green1, x1, d));
+    }
+  }
+  for (; i + 32 <= n; i += 32) {
+    const __m512i data0 = _mm512_loadu_si512(keystream + i * bits / 8);
+    const __m512i data1 = _mm512_loadu_si512(keystream + (i + 16) * bits / 8);
+    const __mmask16 green0 = _mm512_cmplt_epu32_mask(
+        _mm512_and_si512(_mm512_permutexvar_epi32(word, data0), mask), limit);
+    const __mmask16 green1 = _mm512_cmplt_epu32_mask(
+        _mm512_and_si512(_mm512_permutexvar_epi32(word, data1), mask), limit);
+    const __m512 x0 = _mm512_loadu_ps(logits + i);
+    const __m512 x1 = _mm512_loadu_ps(logits + i + 16);
+    _mm512_storeu_ps(logits + i, _mm512_mask_add_ps(x0, green0, x0, d));
+    _mm512_storeu_ps(logits + i + 16, _mm512_mask_add_ps(x1, green1, x1, d));
+  }
+  bias_lanes_tail(logits, keystream, i, n, bits, threshold, delta);
+}
+#pragma GCC diagnostic pop
+
+__attribute__((target("avx2"))) void bias_lanes_avx2(float* logits, const std::uint8_t* keystream,
+                                                     std::size_t n, std::uint32_t bits,
+                                                     std::uint32_t threshold, float delta) {
+  const lane_layout l = layout_for(bits, threshold);
+  const __m256i word = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(l.word));
+  const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(l.mask));
+  // AVX2 compares signed words: flipping the top bit of both sides makes the compare unsigned.
+  const __m256i flip = _mm256_set1_epi32(static_cast<int>(0x80000000u));
+  const __m256i limit =
+      _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(l.limit)), flip);
+  const __m256 d = _mm256_set1_ps(delta);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i data = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(keystream + i * bits / 8));
+    const __m256i lanes = _mm256_xor_si256(
+        _mm256_and_si256(_mm256_permutevar8x32_epi32(data, word), mask), flip);
+    const __m256 green = _mm256_castsi256_ps(_mm256_cmpgt_epi32(limit, lanes));
+    const __m256 x = _mm256_loadu_ps(logits + i);
+    _mm256_storeu_ps(logits + i, _mm256_add_ps(x, _mm256_and_ps(green, d)));
+  }
+  bias_lanes_tail(logits, keystream, i, n, bits, threshold, delta);
+}
+#endif
+
+void bias_lanes_portable(float* logits, const std::uint8_t* keystream, std::size_t n,
+                         std::uint32_t bits, std::uint32_t threshold, float delta) {
+  bias_lanes_tail(logits, keystream, 0, n, bits, threshold, delta);
+}
+
+}  // namespace
+
+std::vector<named_bias_kernel> available_bias_kernels() {
+  std::vector<named_bias_kernel> out{{"portable", bias_lanes_portable}};
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) out.push_back({"avx2", bias_lanes_avx2});
+  if (__builtin_cpu_supports("avx512f")) out.push_back({"avx512f", bias_lanes_avx512});
+#endif
+  return out;
+}
+
+bias_kernel best_bias_kernel() { return available_bias_kernels().back().kernel; }
+
+
+}  // namespace tritium::detail

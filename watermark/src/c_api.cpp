@@ -1,0 +1,167 @@
+// Every extern "C" body of tritium lives here: each one catches every exception and turns it into a
+// status code plus a per-thread message.
+#include <memory>
+#include <new>
+#include <string>
+
+#include "tritium/error.hpp"
+#include "tritium/key.hpp"
+#include "tritium/kgw.hpp"
+#include "tritium/kgw_stream.hpp"
+#include "tritium/tritium.h"
+
+struct tritium_key {
+  std::shared_ptr<const tritium::kgw> scheme;
+  tritium::key key;
+};
+
+struct tritium_stream {
+  tritium::kgw_stream stream;
+};
+
+namespace {
+
+thread_local std::string last_error;
+
+tritium_status fail(tritium_status status, const std::string& message) noexcept {
+  try {
+    last_error = message;
+  } catch (...) {
+    last_error.clear();
+  }
+  return status;
+}
+
+template <class F>
+tritium_status guarded(F&& body) noexcept {
+  try {
+    body();
+    return TRITIUM_OK;
+  } catch (const tritium::error& e) {
+    return fail(static_cast<tritium_status>(static_cast<int>(e.code())), e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(TRITIUM_ERR_NO_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(TRITIUM_ERR_INTERNAL, e.what());
+  } catch (...) {
+    return fail(TRITIUM_ERR_INTERNAL, "unknown exception");
+  }
+}
+
+#define TRITIUM_REQUIRE(cond, what)                                                 \
+  do {                                                                              \
+    if (!(cond)) return fail(TRITIUM_ERR_INVALID_ARGUMENT, std::string(what));     \
+  } while (0)
+
+}  // namespace
+
+extern "C" {
+
+const char* tritium_last_error(void) { return last_error.c_str(); }
+
+const char* tritium_version(void) { return "0.1.0"; }
+
+tritium_status tritium_key_load(const char* path, tritium_key** out) {
+  TRITIUM_REQUIRE(path != nullptr && out != nullptr, "tritium_key_load: path and out must not be NULL");
+  *out = nullptr;
+  return guarded([&] {
+    tritium::key k = tritium::key::load(path);
+    auto scheme = std::make_shared<const tritium::kgw>(k);
+    *out = new tritium_key{std::move(scheme), std::move(k)};
+  });
+}
+
+void tritium_key_free(tritium_key* key) { delete key; }
+
+tritium_status tritium_key_id(const tritium_key* key, char out[65]) {
+  TRITIUM_REQUIRE(key != nullptr && out != nullptr, "tritium_key_id: key and out must not be NULL");
+  const std::string& id = key->key.id();
+  id.copy(out, 64);
+  out[64] = '\0';
+  return TRITIUM_OK;
+}
+
+tritium_status tritium_key_info(const tritium_key* key, tritium_kgw_info* out) {
+  TRITIUM_REQUIRE(key != nullptr && out != nullptr, "tritium_key_info: key and out must not be NULL");
+  const auto& p = key->key.params();
+  out->gamma = p.gamma();
+  out->delta = p.delta;
+  out->context_width = p.context_width;
+  out->vocab_size = p.vocab_size;
+  out->seeding = static_cast<uint32_t>(p.seeding_scheme);
+  return TRITIUM_OK;
+}
+
+tritium_status tritium_stream_create(const tritium_key* key, uint32_t n_vocab,
+                                     const tritium_stream_options* options, tritium_stream** out) {
+  TRITIUM_REQUIRE(key != nullptr && out != nullptr,
+                  "tritium_stream_create: key and out must not be NULL");
+  *out = nullptr;
+  return guarded([&] {
+    key->key.require_vocab_size(n_vocab);
+    tritium::stream_options o;
+    if (options != nullptr) {
+      o.mask_repeated_contexts = options->mask_repeated_contexts != 0;
+      o.seed = options->seed;
+    }
+    *out = new tritium_stream{tritium::kgw_stream(key->scheme, o)};
+  });
+}
+
+tritium_status tritium_stream_clone(const tritium_stream* stream, tritium_stream** out) {
+  TRITIUM_REQUIRE(stream != nullptr && out != nullptr,
+                  "tritium_stream_clone: stream and out must not be NULL");
+  *out = nullptr;
+  return guarded([&] { *out = new tritium_stream{stream->stream}; });
+}
+
+void tritium_stream_free(tritium_stream* stream) { delete stream; }
+
+tritium_status tritium_stream_begin(tritium_stream* stream, const int32_t* prompt_tail, size_t n) {
+  TRITIUM_REQUIRE(stream != nullptr, "tritium_stream_begin: stream must not be NULL");
+  TRITIUM_REQUIRE(prompt_tail != nullptr || n == 0,
+                  "tritium_stream_begin: prompt_tail is NULL but n > 0");
+  return guarded([&] { stream->stream.begin({prompt_tail, n}); });
+}
+
+tritium_status tritium_stream_accept(tritium_stream* stream, int32_t token) {
+  TRITIUM_REQUIRE(stream != nullptr, "tritium_stream_accept: stream must not be NULL");
+  return guarded([&] { stream->stream.accept(token); });
+}
+
+tritium_status tritium_stream_reset(tritium_stream* stream) {
+  TRITIUM_REQUIRE(stream != nullptr, "tritium_stream_reset: stream must not be NULL");
+  stream->stream.reset();
+  return TRITIUM_OK;
+}
+
+int tritium_stream_active(const tritium_stream* stream) {
+  if (stream == nullptr) {
+    fail(TRITIUM_ERR_INVALID_ARGUMENT, "tritium_stream_active: stream must not be NULL");
+    return -1;
+  }
+  return stream->stream.active() ? 1 : 0;
+}
+
+tritium_status tritium_stream_bias_dense(tritium_stream* stream, float* logits, size_t n_vocab) {
+  TRITIUM_REQUIRE(stream != nullptr && logits != nullptr,
+                  "tritium_stream_bias_dense: stream and logits must not be NULL");
+  return guarded([&] { stream->stream.bias_dense({logits, n_vocab}); });
+}
+
+tritium_status tritium_stream_bias_sparse(tritium_stream* stream, const int32_t* ids, float* logits,
+                                          size_t n) {
+  TRITIUM_REQUIRE(stream != nullptr, "tritium_stream_bias_sparse: stream must not be NULL");
+  TRITIUM_REQUIRE((ids != nullptr && logits != nullptr) || n == 0,
+                  "tritium_stream_bias_sparse: ids and logits must not be NULL when n > 0");
+  return guarded([&] { stream->stream.bias_sparse({ids, n}, {logits, n}); });
+}
+
+tritium_status tritium_stream_sample(tritium_stream* stream, const float* logits, size_t n_vocab,
+                                     int32_t* out_token) {
+  TRITIUM_REQUIRE(stream != nullptr && logits != nullptr && out_token != nullptr,
+                  "tritium_stream_sample: stream, logits and out_token must not be NULL");
+  return guarded([&] { *out_token = stream->stream.sample({logits, n_vocab}); });
+}
+
+}  // extern "C"

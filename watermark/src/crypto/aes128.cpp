@@ -1,0 +1,238 @@
+// AES-128 block encryption for the PRF (papers/prf-v1.md). The hot paths use AES-NI directly, because
+// one block per token must cost nanoseconds and an EVP call per block costs more than the cipher.
+// Machines without AES-NI fall back to OpenSSL's EVP interface; tests check that both agree.
+#include <openssl/evp.h>
+
+#include <cstring>
+#include <exception>
+
+#include "crypto.hpp"
+#include "tritium/error.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TRITIUM_HAVE_AESNI_PATH 1
+#endif
+
+namespace tritium::detail {
+
+#ifdef TRITIUM_HAVE_AESNI_PATH
+namespace {
+
+__attribute__((target("aes,sse2"))) inline __m128i expand_step(__m128i key, __m128i assist) {
+  assist = _mm_shuffle_epi32(assist, 0xff);
+  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+  return _mm_xor_si128(key, assist);
+}
+
+__attribute__((target("aes,sse2"))) void expand_aesni(const std::uint8_t key[16],
+                                                      std::uint8_t round_keys[176]) {
+  __m128i k[11];
+  k[0] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
+  // The round constants must be immediates, hence the unrolled sequence (FIPS-197 §5.2).
+  k[1] = expand_step(k[0], _mm_aeskeygenassist_si128(k[0], 0x01));
+  k[2] = expand_step(k[1], _mm_aeskeygenassist_si128(k[1], 0x02));
+  k[3] = expand_step(k[2], _mm_aeskeygenassist_si128(k[2], 0x04));
+  k[4] = expand_step(k[3], _mm_aeskeygenassist_si128(k[3], 0x08));
+  k[5] = expand_step(k[4], _mm_aeskeygenassist_si128(k[4], 0x10));
+  k[6] = expand_step(k[5], _mm_aeskeygenassist_si128(k[5], 0x20));
+  k[7] = expand_step(k[6], _mm_aeskeygenassist_si128(k[6], 0x40));
+  k[8] = expand_step(k[7], _mm_aeskeygenassist_si128(k[7], 0x80));
+  k[9] = expand_step(k[8], _mm_aeskeygenassist_si128(k[8], 0x1b));
+  k[10] = expand_step(k[9], _mm_aeskeygenassist_si128(k[9], 0x36));
+  for (int i = 0; i < 11; ++i) {
+    _mm_store_si128(reinterpret_cast<__m128i*>(round_keys + 16 * i), k[i]);
+  }
+}
+
+__attribute__((target("aes,sse2"))) void encrypt_aesni(const std::uint8_t* round_keys,
+                                                       const std::uint8_t* in, std::uint8_t* out,
+                                                       std::size_t n) {
+  __m128i rk[11];
+  for (int i = 0; i < 11; ++i) {
+    rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
+  }
+  std::size_t i = 0;
+  // Eight independent blocks in flight hide the latency of aesenc.
+  for (; i + 8 <= n; i += 8) {
+    __m128i b[8];
+    for (std::size_t j = 0; j < 8; ++j) {
+      b[j] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * (i + j))),
+                           rk[0]);
+    }
+    for (int r = 1; r < 10; ++r) {
+      for (std::size_t j = 0; j < 8; ++j) b[j] = _mm_aesenc_si128(b[j], rk[r]);
+    }
+    for (std::size_t j = 0; j < 8; ++j) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * (i + j)),
+                       _mm_aesenclast_si128(b[j], rk[10]));
+    }
+  }
+  for (; i < n; ++i) {
+    __m128i b = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i)), rk[0]);
+    for (int r = 1; r < 10; ++r) b = _mm_aesenc_si128(b, rk[r]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), _mm_aesenclast_si128(b, rk[10]));
+  }
+}
+
+__attribute__((target("aes,sse4.1"))) void counter_aesni(const std::uint8_t* round_keys,
+                                                          const std::uint8_t prefix[12],
+                                                          std::uint32_t word3, std::size_t n,
+                                                          std::uint8_t* out) {
+  __m128i rk[11];
+  for (int i = 0; i < 11; ++i) {
+    rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
+  }
+  std::uint8_t first[16];
+  std::memcpy(first, prefix, 12);
+  std::memset(first + 12, 0, 4);
+  const __m128i base = _mm_loadu_si128(reinterpret_cast<const __m128i*>(first));
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m128i b[8];
+    for (std::size_t j = 0; j < 8; ++j) {
+      const int word = static_cast<int>(word3 + static_cast<std::uint32_t>(i + j));
+      b[j] = _mm_xor_si128(_mm_insert_epi32(base, word, 3), rk[0]);
+    }
+    for (int r = 1; r < 10; ++r) {
+      for (std::size_t j = 0; j < 8; ++j) b[j] = _mm_aesenc_si128(b[j], rk[r]);
+    }
+    for (std::size_t j = 0; j < 8; ++j) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * (i + j)),
+                       _mm_aesenclast_si128(b[j], rk[10]));
+    }
+  }
+  for (; i < n; ++i) {
+    const int word = static_cast<int>(word3 + static_cast<std::uint32_t>(i));
+    __m128i b = _mm_xor_si128(_mm_insert_epi32(base, word, 3), rk[0]);
+    for (int r = 1; r < 10; ++r) b = _mm_aesenc_si128(b, rk[r]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), _mm_aesenclast_si128(b, rk[10]));
+  }
+}
+
+// VAES: four blocks per 512-bit instruction, 32 blocks in flight. Same output as counter_aesni.
+// GCC 12's avx512fintrin.h seeds broadcasts with _mm512_undefined_epi32() and then warns about it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+__attribute__((target("vaes,avx512f,aes,sse4.1"))) void counter_vaes512(
+    const std::uint8_t* round_keys, const std::uint8_t prefix[12], std::uint32_t word3, std::size_t n,
+    std::uint8_t* out) {
+  __m512i rk[11];
+  for (int i = 0; i < 11; ++i) {
+    rk[i] = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i)));
+  }
+  std::uint8_t first[16];
+  std::memcpy(first, prefix, 12);
+  std::memcpy(first + 12, &word3, 4);
+  // Word 3 of the four 128-bit lanes counts 0, 1, 2, 3 above the first block.
+  const __m512i base = _mm512_add_epi32(
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(first))),
+      _mm512_set_epi32(3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512i b[8];
+    for (std::size_t j = 0; j < 8; ++j) {
+      const int step = static_cast<int>(i + 4 * j);
+      b[j] = _mm512_xor_si512(
+          _mm512_add_epi32(base, _mm512_set_epi32(step, 0, 0, 0, step, 0, 0, 0, step, 0, 0, 0, step, 0, 0, 0)),
+          rk[0]);
+    }
+    for (int r = 1; r < 10; ++r) {
+      for (std::size_t j = 0; j < 8; ++j) b[j] = _mm512_aesenc_epi128(b[j], rk[r]);
+    }
+    for (std::size_t j = 0; j < 8; ++j) {
+      _mm512_storeu_si512(out + 16 * (i + 4 * j), _mm512_aesenclast_epi128(b[j], rk[10]));
+    }
+  }
+  if (i < n) counter_aesni(round_keys, prefix, word3 + static_cast<std::uint32_t>(i), n - i, out + 16 * i);
+}
+#pragma GCC diagnostic pop
+
+bool has_vaes512() noexcept {
+  static const bool has = __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
+  return has;
+}
+
+}  // namespace
+
+bool aes128_has_hardware() noexcept {
+  static const bool has = __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1");
+  return has;
+}
+#else
+bool aes128_has_hardware() noexcept { return false; }
+#endif
+
+void aes128_expand(const std::uint8_t key[16], aes128_key& out) noexcept {
+  std::memcpy(out.raw, key, 16);
+  std::memset(out.round_keys, 0, sizeof out.round_keys);
+#ifdef TRITIUM_HAVE_AESNI_PATH
+  if (aes128_has_hardware()) expand_aesni(key, out.round_keys);
+#endif
+}
+
+void aes128_encrypt_blocks_openssl(const aes128_key& key, const std::uint8_t* in, std::uint8_t* out,
+                                   std::size_t n) {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (ctx == nullptr) throw error(errc::no_memory, "OpenSSL: EVP_CIPHER_CTX_new failed");
+  int ok = EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), nullptr, key.raw, nullptr);
+  ok = ok && EVP_CIPHER_CTX_set_padding(ctx, 0);
+  int written = 0;
+  ok = ok && EVP_EncryptUpdate(ctx, out, &written, in, static_cast<int>(16 * n));
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok || written != static_cast<int>(16 * n)) {
+    throw error(errc::internal, "OpenSSL: AES-128-ECB encryption failed");
+  }
+}
+
+void aes128_encrypt_blocks(const aes128_key& key, const std::uint8_t* in, std::uint8_t* out,
+                           std::size_t n) noexcept {
+#ifdef TRITIUM_HAVE_AESNI_PATH
+  if (aes128_has_hardware()) {
+    encrypt_aesni(key.round_keys, in, out, n);
+    return;
+  }
+#endif
+  // Without AES-NI the only failure mode of EVP is an allocation failure; treat it as fatal rather
+  // than returning unkeyed bytes, which would silently produce a wrong green list.
+  try {
+    aes128_encrypt_blocks_openssl(key, in, out, n);
+  } catch (...) {
+    std::terminate();
+  }
+}
+
+}  // namespace tritium::detail
+
+namespace tritium::detail {
+
+void aes128_counter_blocks(const aes128_key& key, const std::uint8_t prefix[12], std::uint32_t word3,
+                           std::size_t n, std::uint8_t* out) noexcept {
+#ifdef TRITIUM_HAVE_AESNI_PATH
+  if (aes128_has_hardware()) {
+    if (n >= 32 && has_vaes512()) {
+      counter_vaes512(key.round_keys, prefix, word3, n, out);
+    } else {
+      counter_aesni(key.round_keys, prefix, word3, n, out);
+    }
+    return;
+  }
+#endif
+  constexpr std::size_t batch = 64;
+  std::uint8_t in[16 * batch];
+  for (std::size_t done = 0; done < n;) {
+    const std::size_t m = n - done < batch ? n - done : batch;
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::uint32_t word = word3 + static_cast<std::uint32_t>(done + i);
+      std::memcpy(in + 16 * i, prefix, 12);
+      for (int b = 0; b < 4; ++b) in[16 * i + 12 + static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(word >> (8 * b));
+    }
+    aes128_encrypt_blocks(key, in, out + 16 * done, m);
+    done += m;
+  }
+}
+
+}  // namespace tritium::detail

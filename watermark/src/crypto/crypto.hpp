@@ -1,0 +1,58 @@
+// Internal: every call into OpenSSL and libsodium goes through this header, so that the rest of the
+// library sees standard types only and the cryptographic surface can be audited in one folder.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace tritium::detail {
+
+/// AES-128 round keys (FIPS-197), expanded once per scheme and shared read-only across threads.
+struct aes128_key {
+  alignas(16) std::uint8_t round_keys[176];
+  std::uint8_t raw[16];
+};
+
+void aes128_expand(const std::uint8_t key[16], aes128_key& out) noexcept;
+
+/// ECB-encrypts `n` independent 16-byte blocks. Uses AES-NI when the CPU has it, otherwise OpenSSL.
+void aes128_encrypt_blocks(const aes128_key& key, const std::uint8_t* in, std::uint8_t* out,
+                           std::size_t n) noexcept;
+
+/// Counter-mode blocks: block i is AES(prefix[0..12) || LE32(word3 + i)), i < n. The caller keeps
+/// word3 + n from carrying into bits it does not own.
+void aes128_counter_blocks(const aes128_key& key, const std::uint8_t prefix[12], std::uint32_t word3,
+                           std::size_t n, std::uint8_t* out) noexcept;
+
+/// The same through OpenSSL's EVP interface only: the reference the AES-NI path is tested against.
+void aes128_encrypt_blocks_openssl(const aes128_key& key, const std::uint8_t* in,
+                                   std::uint8_t* out, std::size_t n);
+
+bool aes128_has_hardware() noexcept;
+
+/// HMAC-SHA256 (RFC 2104) via libsodium.
+void hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> message,
+                 std::uint8_t out[32]) noexcept;
+
+/// HKDF-Expand (RFC 5869 §2.3) with SHA-256, for output lengths up to 32 bytes (one block).
+void hkdf_expand_sha256(std::span<const std::uint8_t> prk, std::string_view info,
+                        std::span<std::uint8_t> out) noexcept;
+
+void sha256(std::span<const std::uint8_t> message, std::uint8_t out[32]) noexcept;
+
+/// SipHash-2-4 with a 128-bit output (libsodium crypto_shorthash_siphashx24).
+void siphash24_128(const std::uint8_t key[16], std::span<const std::uint8_t> message,
+                   std::uint8_t out[16]) noexcept;
+
+/// Bytes from libsodium's CSPRNG.
+void random_bytes(std::span<std::uint8_t> out);
+
+/// Constant-time comparison of two equal-length buffers.
+bool equal_constant_time(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept;
+
+/// Zeroes memory in a way the compiler may not elide.
+void secure_zero(void* p, std::size_t n) noexcept;
+
+}  // namespace tritium::detail

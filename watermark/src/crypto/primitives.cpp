@@ -1,0 +1,63 @@
+#include <sodium.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "crypto.hpp"
+#include "tritium/error.hpp"
+
+namespace tritium::detail {
+namespace {
+
+void ensure_sodium() {
+  static const int status = sodium_init();
+  if (status < 0) throw error(errc::internal, "libsodium initialisation failed");
+}
+
+}  // namespace
+
+void hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> message,
+                 std::uint8_t out[32]) noexcept {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
+  crypto_auth_hmacsha256_update(&state, message.data(), message.size());
+  crypto_auth_hmacsha256_final(&state, out);
+  sodium_memzero(&state, sizeof state);
+}
+
+void hkdf_expand_sha256(std::span<const std::uint8_t> prk, std::string_view info,
+                        std::span<std::uint8_t> out) noexcept {
+  // One HKDF-Expand block: T(1) = HMAC(PRK, info || 0x01). Callers never ask for more than 32 bytes.
+  std::uint8_t message[256];
+  const std::size_t n = info.size() < sizeof message - 1 ? info.size() : sizeof message - 1;
+  std::memcpy(message, info.data(), n);
+  message[n] = 0x01;
+  std::uint8_t block[32];
+  hmac_sha256(prk, {message, n + 1}, block);
+  std::memcpy(out.data(), block, out.size() < 32 ? out.size() : 32);
+  sodium_memzero(block, sizeof block);
+}
+
+void sha256(std::span<const std::uint8_t> message, std::uint8_t out[32]) noexcept {
+  crypto_hash_sha256(out, message.data(), message.size());
+}
+
+void siphash24_128(const std::uint8_t key[16], std::span<const std::uint8_t> message,
+                   std::uint8_t out[16]) noexcept {
+  crypto_shorthash_siphashx24(out, message.data(), message.size(), key);
+}
+
+void random_bytes(std::span<std::uint8_t> out) {
+  ensure_sodium();
+  randombytes_buf(out.data(), out.size());
+}
+
+bool equal_constant_time(std::span<const std::uint8_t> a,
+                         std::span<const std::uint8_t> b) noexcept {
+  if (a.size() != b.size()) return false;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void secure_zero(void* p, std::size_t n) noexcept { sodium_memzero(p, n); }
+
+}  // namespace tritium::detail
