@@ -1,0 +1,113 @@
+// tritium/detect.hpp — KGW detection with exact statistics.
+//
+// Null hypothesis H0: "the tokens were produced independently of key K". Under H0 and the PRF
+// assumption, each distinct scored tuple is green independently with probability exactly γ
+// (papers/prf-v1.md §4), so after deduplication the green count S of T scored tuples is
+// Binomial(T, γ) and p = P(Bin(T, γ) ≥ S) = I_γ(S, T − S + 1) (Fernandez et al., "Three Bricks",
+// WIFS 2023, §III). The p-value is computed exactly in log space (tritium/binomial_tail.hpp); z is
+// reported for information only and never drives a decision.
+//
+// Deduplication is what makes that null hold on real text, which repeats itself (Three Bricks §IV;
+// the lm-watermarking README): `context_token` scores each (window, token) tuple once, `context`
+// scores each window once, `none` scores every position and is only for demonstrating the problem.
+// For self-hash keys both deduplicating modes key on the PRF input (anchor, token).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tritium/key.hpp"
+#include "tritium/kgw.hpp"
+#include "tritium/tuple_set.hpp"
+
+namespace tritium {
+
+enum class dedup_mode : std::uint8_t { none = 0, context = 1, context_token = 2 };
+
+const char* dedup_mode_name(dedup_mode m) noexcept;
+std::optional<dedup_mode> dedup_mode_from_name(const std::string& name) noexcept;
+
+/// Default pre-registered significance level of the CLI and the demo.
+inline constexpr double default_alpha = 1e-3;
+
+struct detect_options {
+  dedup_mode dedup = dedup_mode::context_token;
+  double alpha = default_alpha;  ///< decision threshold, in (0, 1)
+  bool want_marks = false;       ///< fill `detection::marks`
+  std::size_t curve_points = 0;  ///< at most this many points of the −log10 p curve (0: none)
+};
+
+/// What happened to each token of a document.
+enum class token_mark : std::int8_t {
+  no_context = -2,  ///< among the first h tokens: no full context
+  duplicate = -1,   ///< its tuple was already scored
+  red = 0,
+  green = 1,
+};
+
+struct curve_point {
+  std::uint64_t scored;
+  std::uint64_t green;
+  double minus_log10_p;
+};
+
+struct detection {
+  std::uint64_t tokens = 0;  ///< tokens read
+  std::uint64_t scored = 0;  ///< tuples scored after deduplication
+  std::uint64_t green = 0;
+  double gamma = 0.0;
+  double ln_p = 0.0;      ///< natural log of the exact p-value
+  double log10_p = 0.0;   ///< log10 of the exact p-value (finite far below 1e-300)
+  double p_value = 1.0;   ///< the p-value as a double (0 only when it underflows; use log10_p)
+  double z = 0.0;         ///< (S − γT)/√(Tγ(1−γ)), information only
+  bool detected = false;  ///< log10_p ≤ log10(alpha)
+  /// Even an all-green outcome on these scored tuples could not reach alpha: no conclusion possible.
+  bool insufficient = false;
+  std::vector<token_mark> marks;
+  std::vector<curve_point> curve;
+};
+
+/// Fills the statistics of `d` from its counts (scored, green, gamma).
+void finish_detection(detection& d, double alpha);
+
+class kgw_detector {
+ public:
+  explicit kgw_detector(const key& k);
+
+  /// Scores one document. Throws errc::out_of_range naming the index of a token outside [0, V).
+  detection detect(std::span<const token_id> tokens, const detect_options& options = {}) const;
+
+  const kgw& scheme() const noexcept { return scheme_; }
+
+  /// A pooled test over many documents with one global deduplication: a tuple scored in an earlier
+  /// document is not scored again. Not thread-safe.
+  class corpus {
+   public:
+    corpus(const kgw_detector& detector, detect_options options);
+    /// Adds a document and returns its own contribution (counts only, statistics of its share).
+    detection add(std::span<const token_id> tokens);
+    /// The pooled result so far.
+    detection result() const;
+    std::size_t documents() const noexcept { return documents_; }
+
+   private:
+    const kgw_detector& detector_;
+    detect_options options_;
+    tuple_set seen_;
+    detection total_;
+    std::size_t documents_ = 0;
+  };
+
+ private:
+  friend class corpus;
+  /// Scores `tokens` against `seen`, adding to the counts of `d`; marks and curve when asked.
+  void score(std::span<const token_id> tokens, const detect_options& options, tuple_set& seen,
+             detection& d) const;
+
+  kgw scheme_;
+};
+
+}  // namespace tritium
