@@ -1,0 +1,32 @@
+// An output file that appears complete or not at all: written to a temporary file beside the
+// target and renamed over it on commit. Without commit (an error midway) the temporary is removed.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <string>
+
+namespace tritium::cli {
+
+class atomic_output {
+ public:
+  /// An empty path or "-" writes to standard output directly.
+  explicit atomic_output(const std::string& path);
+  ~atomic_output();
+  atomic_output(const atomic_output&) = delete;
+  atomic_output& operator=(const atomic_output&) = delete;
+
+  std::ostream& stream() noexcept;
+  /// Flushes and renames into place. Throws tritium::error (errc::io).
+  void commit();
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path temporary_;
+  std::ofstream file_;
+  bool to_stdout_ = false;
+  bool committed_ = false;
+};
+
+}  // namespace tritium::cli

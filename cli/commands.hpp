@@ -1,0 +1,71 @@
+// The subcommands of `tritium`. Each registers its options on the CLI11 app and runs on its own.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+namespace tritium::cli {
+
+struct keygen_command {
+  std::string out;
+  double gamma = 0.25;
+  double delta = 2.0;
+  std::uint32_t context_width = 1;
+  std::string seeding = "lefthash";
+  std::uint32_t vocab_size = 0;
+  std::string tokenizer_digest;
+  bool force = false;
+  CLI::App* app = nullptr;
+  void setup(CLI::App& parent);
+  int run() const;
+};
+
+struct key_show_command {
+  std::string key_path;
+  bool json = false;
+  CLI::App* app = nullptr;
+  void setup(CLI::App& parent);
+  int run() const;
+};
+
+struct detect_command {
+  std::string key_path;
+  std::string input;
+  std::string output;
+  bool pool = false;
+  bool json = false;
+  std::string dedup = "context+token";
+  double alpha = 1e-3;
+  std::uint32_t vocab_size = 0;
+  std::string tokenizer_digest;
+  CLI::App* app = nullptr;
+  void setup(CLI::App& parent);
+  int run() const;
+};
+
+struct bench_command {
+  bool quick = false;
+  bool json = false;
+  CLI::App* app = nullptr;
+  void setup(CLI::App& parent);
+  int run() const;
+};
+
+struct demo_command {
+  std::uint32_t sequences = 40;
+  std::uint32_t length = 200;
+  std::uint64_t seed = 2026;
+  CLI::App* app = nullptr;
+  void setup(CLI::App& parent);
+  int run() const;
+};
+
+/// Loads a key, warning on stderr when its file is readable by group or others.
+}  // namespace tritium::cli
+namespace tritium { class key; }
+namespace tritium::cli {
+tritium::key load_key_warn(const std::string& path);
+
+}  // namespace tritium::cli

@@ -1,0 +1,90 @@
+// `tritium keygen` and `tritium key show`.
+#include <iostream>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "tritium/error.hpp"
+#include "tritium/key.hpp"
+
+namespace tritium::cli {
+
+tritium::key load_key_warn(const std::string& path) {
+  key_load_info info;
+  // For the command line a key that cannot be read is an input error (exit 3), not an output one.
+  tritium::key k = [&] {
+    try {
+      return tritium::key::load(path, &info);
+    } catch (const error& e) {
+      if (e.code() == errc::io) throw error(errc::invalid_argument, e.what());
+      throw;
+    }
+  }();
+  if (info.permissions_too_open) {
+    std::cerr << "tritium: warning: key file " << path
+              << " is readable by group or others; run: chmod 600 " << path << "\n";
+  }
+  return k;
+}
+
+void keygen_command::setup(CLI::App& parent) {
+  app = parent.add_subcommand("keygen", "Create a new watermark key (256 bits from libsodium's CSPRNG)");
+  app->add_option("--out,-o", out, "Key file to create (mode 0600)")->required();
+  app->add_option("--vocab-size,-V", vocab_size, "Vocabulary size V (the logits width)")->required();
+  app->add_option("--gamma", gamma, "Green fraction γ in (0, 1)")->capture_default_str();
+  app->add_option("--delta", delta, "Logit bias δ added to green tokens")->capture_default_str();
+  app->add_option("--context-width,-H", context_width, "Context width h (previous tokens)")
+      ->capture_default_str();
+  app->add_option("--seeding", seeding, "lefthash or selfhash")
+      ->check(CLI::IsMember({"lefthash", "selfhash"}))
+      ->capture_default_str();
+  app->add_option("--tokenizer-digest", tokenizer_digest,
+                  "Bind the key to a tokenizer (e.g. sha256:<hex>)");
+  app->add_flag("--force", force, "Replace an existing key file");
+}
+
+int keygen_command::run() const {
+  kgw_params p;
+  p.set_gamma(gamma);
+  p.delta = delta;
+  p.context_width = context_width;
+  p.seeding_scheme = *seeding_from_name(seeding);
+  p.vocab_size = vocab_size;
+  p.tokenizer_digest = tokenizer_digest;
+  const tritium::key k = tritium::key::generate(p);
+  k.save(out, force);
+  std::cerr << "tritium: wrote key " << k.id().substr(0, 16) << " to " << out << " (mode 0600)\n";
+  if (p.gamma() != gamma) {
+    std::cerr << "tritium: note: gamma " << gamma << " is stored as " << p.gamma_threshold << "/2^"
+              << p.gamma_bits << " = " << p.gamma() << "\n";
+  }
+  std::cout << k.public_json() << "\n";
+  return exit_evidence;
+}
+
+void key_show_command::setup(CLI::App& parent) {
+  app = parent.add_subcommand("show", "Print the public part of a key (never the secret)");
+  app->add_option("key,--key,-k", key_path, "Key file")->required();
+  app->add_flag("--json", json, "Print JSON");
+}
+
+int key_show_command::run() const {
+  const tritium::key k = load_key_warn(key_path);
+  if (json) {
+    std::cout << k.public_json() << "\n";
+    return exit_evidence;
+  }
+  const auto& p = k.params();
+  std::cout << "key id           " << k.id() << "\n"
+            << "scheme           kgw (PRF tritium-prf-v1)\n"
+            << "gamma            " << p.gamma() << " (" << p.gamma_threshold << "/2^" << p.gamma_bits
+            << ")\n"
+            << "delta            " << p.delta << "\n"
+            << "context width    " << p.context_width << "\n"
+            << "seeding          " << seeding_name(p.seeding_scheme) << "\n"
+            << "vocabulary size  " << p.vocab_size << "\n"
+            << "tokenizer        " << (p.tokenizer_digest.empty() ? "(not bound)" : p.tokenizer_digest)
+            << "\n";
+  return exit_evidence;
+}
+
+}  // namespace tritium::cli
