@@ -1,0 +1,41 @@
+// Regenerates fixtures/cli/docs.jsonl from fixtures/cli/test.key (see fixtures/README.md):
+// three watermarked and two plain 120-token documents from the synthetic model, and a 3-token one.
+// Usage: make_cli_fixtures KEYFILE > docs.jsonl
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "tritium/kgw_stream.hpp"
+#include "tritium/synthetic_lm.hpp"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: make_cli_fixtures KEYFILE\n";
+    return 2;
+  }
+  const tritium::key k = tritium::key::load(argv[1]);
+  auto scheme = std::make_shared<const tritium::kgw>(k);
+  const tritium::synthetic_lm lm(k.params().vocab_size, 4242, 1.6);
+  std::vector<float> logits(k.params().vocab_size);
+  tritium::sampling_scratch scratch;
+  for (int d = 0; d < 5; ++d) {
+    const bool watermarked = d < 3;
+    tritium::stream_options o;
+    o.seed = static_cast<std::uint64_t>(d + 1);
+    tritium::kgw_stream stream(scheme, o);
+    const tritium::token_id prompt[1] = {d};
+    stream.begin(prompt);
+    tritium::token_id previous = prompt[0];
+    std::cout << "{\"id\": \"" << (watermarked ? "marked-" : "plain-") << d << "\", \"tokens\": [";
+    for (int t = 0; t < 120; ++t) {
+      lm.logits(previous, logits);
+      previous = watermarked ? stream.sample(logits)
+                             : tritium::kgw::sample_plain(logits, stream.rng(), scratch);
+      stream.accept(previous);
+      std::cout << (t ? ", " : "") << previous;
+    }
+    std::cout << "]}\n";
+  }
+  std::cout << "{\"id\": 6, \"tokens\": [5, 6, 7], \"note\": \"too short for any conclusion\"}\n";
+  return 0;
+}
