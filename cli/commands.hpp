@@ -54,7 +54,7 @@ struct bench_command {
 };
 
 struct demo_command {
-  std::uint32_t sequences = 40;
+  std::uint32_t sequences = 10;
   std::uint32_t length = 200;
   std::uint64_t seed = 2026;
   CLI::App* app = nullptr;

@@ -110,7 +110,14 @@ TEST_CASE("The watermarked sampler draws from softmax(logits + delta * green)", 
     std::vector<double> counts(vocab, 0);
     sampling_rng rng(12345);
     sampling_scratch scratch;
-    for (int i = 0; i < draws; ++i) counts[static_cast<std::size_t>(scheme.sample(window, logits, rng, scratch))] += 1;
+    // Half the draws through `sample`, half through one `prepare` and repeated `draw_prepared`, which
+    // must stay valid across dense fallbacks.
+    for (int i = 0; i < draws / 2; ++i) counts[static_cast<std::size_t>(scheme.sample(window, logits, rng, scratch))] += 1;
+    kgw::prepare(logits, scratch);
+    for (int i = draws / 2; i < draws; ++i) {
+      counts[static_cast<std::size_t>(scheme.draw_prepared(window, logits, rng, scratch))] += 1;
+    }
+    if (delta > 10) CHECK(scratch.fallbacks > 0);
     double chi2 = 0;
     int cells = 0;
     for (std::uint32_t v = 0; v < vocab; ++v) {

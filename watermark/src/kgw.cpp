@@ -169,25 +169,6 @@ void kgw::bias_sparse(std::span<const token_id> window, std::span<const token_id
 
 namespace {
 
-// Fills cumulative[i] = Σ_{j ≤ i} exp(logits[j] − max) in double and returns the total.
-double cumulate(std::span<const float> logits, std::vector<double>& cumulative, float& top_out) {
-  cumulative.resize(logits.size());
-  float top = -std::numeric_limits<float>::infinity();
-  for (float l : logits) top = l > top ? l : top;
-  if (!(top > -std::numeric_limits<float>::infinity()) || !std::isfinite(top)) {
-    throw error(errc::invalid_argument,
-                "logits row: expected at least one finite logit and no NaN or +inf");
-  }
-  double total = 0.0;
-  for (std::size_t i = 0; i < logits.size(); ++i) {
-    total += std::exp(static_cast<double>(logits[i]) - static_cast<double>(top));
-    cumulative[i] = total;
-  }
-  if (!std::isfinite(total)) throw error(errc::invalid_argument, "logits row: contains NaN");
-  top_out = top;
-  return total;
-}
-
 token_id draw(const std::vector<double>& cumulative, double total, sampling_rng& rng) {
   const double u = rng.uniform() * total;
   const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), u);
@@ -198,42 +179,75 @@ token_id draw(const std::vector<double>& cumulative, double total, sampling_rng&
 
 }  // namespace
 
+void kgw::prepare(std::span<const float> logits, sampling_scratch& scratch) {
+  // cumulative[i] = Σ_{j ≤ i} exp(logits[j] − max), in double so that a 10^5-token tail keeps its mass.
+  scratch.cumulative.resize(logits.size());
+  float top = -std::numeric_limits<float>::infinity();
+  for (float l : logits) top = l > top ? l : top;
+  if (!(top > -std::numeric_limits<float>::infinity()) || !std::isfinite(top)) {
+    throw error(errc::invalid_argument,
+                "logits row: expected at least one finite logit and no NaN or +inf");
+  }
+  double total = 0.0;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    total += std::exp(static_cast<double>(logits[i]) - static_cast<double>(top));
+    scratch.cumulative[i] = total;
+  }
+  if (!std::isfinite(total)) throw error(errc::invalid_argument, "logits row: contains NaN");
+  scratch.total = total;
+  scratch.top = top;
+}
+
+token_id kgw::draw_plain_prepared(sampling_rng& rng, const sampling_scratch& scratch) {
+  return draw(scratch.cumulative, scratch.total, rng);
+}
+
 token_id kgw::sample_plain(std::span<const float> logits, sampling_rng& rng,
                            sampling_scratch& scratch) {
-  float top = 0.0f;
-  const double total = cumulate(logits, scratch.cumulative, top);
-  return draw(scratch.cumulative, total, rng);
+  prepare(logits, scratch);
+  return draw_plain_prepared(rng, scratch);
 }
 
 token_id kgw::sample(std::span<const token_id> window, std::span<const float> logits,
                      sampling_rng& rng, sampling_scratch& scratch) const {
+  check_row(logits.size(), "logits row");
+  prepare(logits, scratch);
+  return draw_prepared(window, logits, rng, scratch);
+}
+
+token_id kgw::draw_prepared(std::span<const token_id> window, std::span<const float> logits,
+                            sampling_rng& rng, sampling_scratch& scratch) const {
   check_window(window);
   check_row(logits.size(), "logits row");
-  float top = 0.0f;
-  const double total = cumulate(logits, scratch.cumulative, top);
+  if (scratch.cumulative.size() != logits.size() || !(scratch.total > 0.0)) {
+    throw error(errc::invalid_argument, "draw_prepared: expected kgw::prepare on this logits row first");
+  }
   // Rejection sampling: propose v ~ softmax(logits), accept green always and red with e^{-δ}.
   // The accepted draw has law ∝ p(v)·e^{δ·green(v)}, i.e. softmax(logits + δ·green) exactly.
   const double accept_red = std::exp(-params_.delta);
   const bool left = params_.seeding_scheme == seeding::lefthash;
   const prf_context ctx = left ? prf_.context(window) : prf_context{};
   for (int attempt = 0; attempt < kgw_max_proposals; ++attempt) {
-    const token_id v = draw(scratch.cumulative, total, rng);
+    const token_id v = draw(scratch.cumulative, scratch.total, rng);
+    ++scratch.proposals;
     const bool green = left ? green_lane(prf_.lane(ctx, v))
                             : green_lane(prf_.selfhash_lane(prf_.selfhash_anchor(window, v), v));
     if (green || rng.uniform() < accept_red) return v;
   }
   // Every proposal was rejected (little green mass and a large δ): draw exactly from the biased
   // distribution instead. Conditioning on this event does not change the law of the result.
+  ++scratch.fallbacks;
   scratch.green.resize(logits.size());
   green_mask(window, scratch.green);
   const double boost = std::exp(params_.delta);
+  scratch.biased.resize(logits.size());
   double running = 0.0;
   for (std::size_t i = 0; i < logits.size(); ++i) {
-    const double p = std::exp(static_cast<double>(logits[i]) - static_cast<double>(top));
+    const double p = std::exp(static_cast<double>(logits[i]) - static_cast<double>(scratch.top));
     running += scratch.green[i] ? p * boost : p;
-    scratch.cumulative[i] = running;
+    scratch.biased[i] = running;
   }
-  return draw(scratch.cumulative, running, rng);
+  return draw(scratch.biased, running, rng);
 }
 
 }  // namespace tritium

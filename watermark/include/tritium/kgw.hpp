@@ -24,8 +24,13 @@ namespace tritium {
 
 /// Reusable scratch memory for `kgw::sample`, so that the per-token path does not allocate.
 struct sampling_scratch {
-  std::vector<double> cumulative;
-  std::vector<std::uint8_t> green;
+  std::vector<double> cumulative;  ///< running sums of exp(logit − top), filled by `kgw::prepare`
+  double total = 0.0;
+  float top = 0.0f;
+  std::vector<std::uint8_t> green;   ///< dense fallback: the green mask
+  std::vector<double> biased;        ///< dense fallback: running sums of the biased weights
+  std::uint64_t proposals = 0;  ///< rejection proposals made so far (statistics only)
+  std::uint64_t fallbacks = 0;  ///< draws that needed the dense fallback (statistics only)
 };
 
 /// Rejection proposals tried before `kgw::sample` switches to the exact dense draw.
@@ -61,6 +66,14 @@ class kgw {
   /// Draws a token from softmax(logits) with the same numerics: the unwatermarked baseline.
   static token_id sample_plain(std::span<const float> logits, sampling_rng& rng,
                                sampling_scratch& scratch);
+
+  /// The two halves of `sample` and `sample_plain`, for callers that draw more than once from one
+  /// distribution (and for measuring what the watermark adds): `prepare` computes the cumulative
+  /// weights once (O(V)); the draws then cost a binary search, plus PRF lanes for the watermark.
+  static void prepare(std::span<const float> logits, sampling_scratch& scratch);
+  token_id draw_prepared(std::span<const token_id> window, std::span<const float> logits,
+                         sampling_rng& rng, sampling_scratch& scratch) const;
+  static token_id draw_plain_prepared(sampling_rng& rng, const sampling_scratch& scratch);
 
  private:
   bool green_lane(std::uint32_t lane) const noexcept { return lane < params_.gamma_threshold; }
