@@ -154,6 +154,15 @@ TEST_CASE("Missing, truncated, edited and group-readable key files", "[key]") {
   CHECK(load_error(edited_path) == errc::key_corrupt);
   CHECK_THAT(load_message(edited_path), Catch::Contains("integrity"));
 
+  // A derived field is covered too: the MAC is over the params object as stored.
+  std::string gamma_edit = text;
+  const auto g = gamma_edit.find("\"gamma\": 0.25");
+  REQUIRE(g != std::string::npos);
+  gamma_edit.replace(g, 13, "\"gamma\": 0.90");
+  const fs::path gamma_path = dir / "gamma.key";
+  spit(gamma_path, gamma_edit);
+  CHECK(load_error(gamma_path) == errc::key_corrupt);
+
   // A flipped secret digit no longer matches the key id.
   std::string flipped = text;
   const auto s = flipped.find("\"secret\": \"") + 11;

@@ -4,6 +4,7 @@
 #include <new>
 #include <string>
 
+#include "crypto/crypto.hpp"
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
 #include "tritium/kgw.hpp"
@@ -48,9 +49,18 @@ tritium_status guarded(F&& body) noexcept {
   }
 }
 
-#define TRITIUM_REQUIRE(cond, what)                                                 \
-  do {                                                                              \
-    if (!(cond)) return fail(TRITIUM_ERR_INVALID_ARGUMENT, std::string(what));     \
+tritium_status fail_argument(const char* message) noexcept {
+  try {
+    last_error = message;
+  } catch (...) {
+    last_error.clear();
+  }
+  return TRITIUM_ERR_INVALID_ARGUMENT;
+}
+
+#define TRITIUM_REQUIRE(cond, what)               \
+  do {                                            \
+    if (!(cond)) return fail_argument(what);      \
   } while (0)
 
 }  // namespace
@@ -103,6 +113,8 @@ tritium_status tritium_stream_create(const tritium_key* key, uint32_t n_vocab,
     if (options != nullptr) {
       o.mask_repeated_contexts = options->mask_repeated_contexts != 0;
       o.seed = options->seed;
+    } else {
+      o.seed = tritium::detail::random_seed();
     }
     *out = new tritium_stream{tritium::kgw_stream(key->scheme, o)};
   });
@@ -116,6 +128,12 @@ tritium_status tritium_stream_clone(const tritium_stream* stream, tritium_stream
 }
 
 void tritium_stream_free(tritium_stream* stream) { delete stream; }
+
+tritium_status tritium_stream_set_seed(tritium_stream* stream, uint64_t seed) {
+  TRITIUM_REQUIRE(stream != nullptr, "tritium_stream_set_seed: stream must not be NULL");
+  stream->stream.rng().reseed(seed);
+  return TRITIUM_OK;
+}
 
 tritium_status tritium_stream_begin(tritium_stream* stream, const int32_t* prompt_tail, size_t n) {
   TRITIUM_REQUIRE(stream != nullptr, "tritium_stream_begin: stream must not be NULL");
@@ -137,7 +155,7 @@ tritium_status tritium_stream_reset(tritium_stream* stream) {
 
 int tritium_stream_active(const tritium_stream* stream) {
   if (stream == nullptr) {
-    fail(TRITIUM_ERR_INVALID_ARGUMENT, "tritium_stream_active: stream must not be NULL");
+    fail_argument("tritium_stream_active: stream must not be NULL");
     return -1;
   }
   return stream->stream.active() ? 1 : 0;

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "crypto/crypto.hpp"
 #include "tritium/error.hpp"
@@ -71,6 +70,8 @@ json params_to_json(const kgw_params& p) {
   j["seeding"] = seeding_name(p.seeding_scheme);
   j["vocab_size"] = p.vocab_size;
   j["tokenizer_digest"] = p.tokenizer_digest.empty() ? json(nullptr) : json(p.tokenizer_digest);
+  // Written only when set, so that key files made before the field existed keep their MAC.
+  if (p.tokenizer_vocab_size != 0) j["tokenizer_vocab_size"] = p.tokenizer_vocab_size;
   return j;
 }
 
@@ -115,11 +116,15 @@ kgw_params params_from_json(const json& j, const std::filesystem::path& path) {
   p.seeding_scheme = *s;
   p.vocab_size = field<std::uint32_t>(j, "vocab_size", path);
   auto digest = j.find("tokenizer_digest");
-  if (digest != j.end() && !digest->is_null()) p.tokenizer_digest = digest->get<std::string>();
+  if (digest != j.end() && !digest->is_null()) p.tokenizer_digest = field<std::string>(j, "tokenizer_digest", path);
+  if (j.contains("tokenizer_vocab_size")) p.tokenizer_vocab_size = field<std::uint32_t>(j, "tokenizer_vocab_size", path);
   try {
     p.validate();
   } catch (const error& e) {
     corrupt(path, e.what());
+  }
+  if (field<double>(j, "gamma", path) != p.gamma()) {
+    corrupt(path, "field 'gamma' disagrees with gamma_threshold / 2^gamma_bits");
   }
   return p;
 }
@@ -183,6 +188,10 @@ void kgw_params::validate() const {
     bad("context_width: expected 1 <= h <= " + std::to_string(prf_v1::max_context_width) +
         ", got " + std::to_string(context_width));
   }
+  if (tokenizer_vocab_size > vocab_size) {
+    bad("tokenizer_vocab_size: expected at most vocab_size = " + std::to_string(vocab_size) + ", got " +
+        std::to_string(tokenizer_vocab_size));
+  }
   if (vocab_size < 2 || vocab_size > prf_v1::max_vocab_size) {
     bad("vocab_size: expected 2 <= V <= " + std::to_string(prf_v1::max_vocab_size) + ", got " +
         std::to_string(vocab_size));
@@ -238,9 +247,13 @@ void key::require_tokenizer(const std::string& tokenizer_digest) const {
 
 void key::save(const std::filesystem::path& path, bool overwrite) const {
   json j = json::parse(public_json());
-  j["secret"] = to_hex(secret_);
+  std::string secret_hex = to_hex(secret_);
+  j["secret"] = secret_hex;
+  detail::secure_zero(secret_hex.data(), secret_hex.size());
   j["mac"] = params_mac(secret_, j["params"]);
   std::string text = j.dump(2) + "\n";
+  auto& stored = j["secret"].get_ref<std::string&>();
+  detail::secure_zero(stored.data(), stored.size());
 
   const std::filesystem::path dir =
       path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
@@ -295,11 +308,12 @@ key key::load(const std::filesystem::path& path, key_load_info* info) {
   }
   if (info != nullptr) info->permissions_too_open = (st.st_mode & (S_IRWXG | S_IRWXO)) != 0;
 
+  // One buffer, wiped after parsing: no stream keeps a copy of the secret.
   std::ifstream in(path, std::ios::binary);
   if (!in) throw error(errc::io, "key file " + path.string() + ": cannot open for reading");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.empty()) corrupt(path, "the file is empty");
 
   json j;
@@ -329,11 +343,12 @@ key key::load(const std::filesystem::path& path, key_load_info* info) {
   const kgw_params params = params_from_json(*params_it, path);
 
   std::array<std::uint8_t, secret_size> secret{};
-  std::string secret_hex = field<std::string>(j, "secret", path);
+  const auto secret_it = j.find("secret");
+  if (secret_it == j.end() || !secret_it->is_string()) corrupt(path, "field 'secret': expected a string");
+  auto& secret_hex = secret_it->get_ref<std::string&>();
   const bool hex_ok = from_hex(secret_hex, secret);
   detail::secure_zero(secret_hex.data(), secret_hex.size());
   if (!hex_ok) corrupt(path, "field 'secret': expected 64 lowercase hex digits");
-  j["secret"] = nullptr;
 
   key k(secret, params);
   detail::secure_zero(secret.data(), secret.size());
@@ -345,7 +360,9 @@ key key::load(const std::filesystem::path& path, key_load_info* info) {
     corrupt(path, "the secret does not match the stored key id (the file was damaged or edited)");
   }
   const auto stored_mac = field<std::string>(j, "mac", path);
-  const std::string mac = params_mac(k.secret_, params_to_json(params));
+  // The MAC covers the params object as stored (canonically re-serialised), so that any edit of a
+  // stored field, including derived ones like "gamma", is caught (papers/prf-v1.md §2).
+  const std::string mac = params_mac(k.secret_, *params_it);
   if (!detail::equal_constant_time(as_bytes(stored_mac), as_bytes(mac))) {
     corrupt(path, "the parameters fail their integrity check (the file was damaged or edited)");
   }

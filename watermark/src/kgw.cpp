@@ -13,7 +13,7 @@
 namespace tritium {
 namespace {
 
-// Tokens handled per keystream chunk: 1024·b/8 bytes (at most 2 KiB) stay in L1 next to the logits.
+// Tokens handled per keystream chunk: 8192·b/8 bytes (at most 16 KiB) stay in L1 with the logits.
 constexpr std::size_t chunk_tokens = 8192;
 
 template <unsigned Bits>
@@ -73,7 +73,8 @@ void kgw::check_row(std::size_t size, const char* what) const {
   }
 }
 
-bool kgw::is_green(std::span<const token_id> window, token_id v) const noexcept {
+bool kgw::is_green(std::span<const token_id> window, token_id v) const {
+  check_window(window);
   if (params_.seeding_scheme == seeding::selfhash) {
     return green_lane(prf_.selfhash_lane(prf_.selfhash_anchor(window, v), v));
   }
@@ -116,7 +117,7 @@ void kgw::bias_dense(std::span<const token_id> window, std::span<float> logits) 
     }
     return;
   }
-  // Chunked and fused: the keystream of each 1024-token slice stays in L1 next to its logits.
+  // Chunked and fused: the keystream of each 8192-token slice stays in L1 next to its logits.
   static const detail::bias_kernel kernel = detail::best_bias_kernel();
   const prf_context ctx = prf_.context(window);
   const std::uint32_t bits = params_.gamma_bits;

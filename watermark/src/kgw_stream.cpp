@@ -62,10 +62,21 @@ bool kgw_stream::active() const {
 }
 
 void kgw_stream::bias_dense(std::span<float> logits) const {
+  // Checked even when inactive, so that a wrong logits width fails on the first step, not the h-th.
+  if (logits.size() != scheme_->vocab_size()) {
+    throw error(errc::mismatch, "logits row: expected the key's vocabulary size " +
+                                    std::to_string(scheme_->vocab_size()) + ", got " +
+                                    std::to_string(logits.size()));
+  }
   if (active()) scheme_->bias_dense(window_, logits);
 }
 
 void kgw_stream::bias_sparse(std::span<const token_id> ids, std::span<float> logits) const {
+  if (ids.size() != logits.size()) {
+    throw error(errc::invalid_argument, "sparse bias: expected as many logits as ids (" +
+                                            std::to_string(ids.size()) + "), got " +
+                                            std::to_string(logits.size()));
+  }
   if (active()) scheme_->bias_sparse(window_, ids, logits);
 }
 

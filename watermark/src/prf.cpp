@@ -1,8 +1,10 @@
 #include "tritium/prf.hpp"
 
 #include <cstring>
+#include <string>
 
 #include "crypto/crypto.hpp"
+#include "tritium/error.hpp"
 #include "tritium/key.hpp"
 
 namespace tritium {
@@ -42,7 +44,20 @@ kgw_prf::kgw_prf(const key& k)
 
 kgw_prf::~kgw_prf() { detail::secure_zero(keys_.get(), sizeof(subkeys)); }
 
-prf_context kgw_prf::context(std::span<const token_id> window) const noexcept {
+namespace {
+
+void check_window_size(std::size_t size, const char* what) {
+  if (size < 1 || size > prf_v1::max_context_width) {
+    throw error(errc::invalid_argument, std::string(what) + ": expected 1 to " +
+                                            std::to_string(prf_v1::max_context_width) +
+                                            " context tokens, got " + std::to_string(size));
+  }
+}
+
+}  // namespace
+
+prf_context kgw_prf::context(std::span<const token_id> window) const {
+  check_window_size(window.size(), "PRF context");
   prf_context ctx;
   if (window.size() <= prf_v1::verbatim_context_width) {
     // Verbatim encoding is injective, so distinct windows can never share a keystream.
@@ -98,7 +113,8 @@ std::uint32_t kgw_prf::lane(const prf_context& ctx, token_id v) const noexcept {
   return lane_in_block(out, v);
 }
 
-token_id kgw_prf::selfhash_anchor(std::span<const token_id> window, token_id v) const noexcept {
+token_id kgw_prf::selfhash_anchor(std::span<const token_id> window, token_id v) const {
+  check_window_size(window.size(), "self-hash window");
   if (window.size() == 1) return window[0];
   std::uint8_t in[16 * prf_v1::max_context_width];
   std::uint8_t out[16 * prf_v1::max_context_width];

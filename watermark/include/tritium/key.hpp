@@ -40,6 +40,7 @@ struct kgw_params {
   seeding seeding_scheme = seeding::lefthash;
   std::uint32_t vocab_size = 0;      ///< V ≥ 2; token ids are in [0, V)
   std::string tokenizer_digest;      ///< optional "sha256:<hex>" of the tokenizer the key is bound to
+  std::uint32_t tokenizer_vocab_size = 0;  ///< ids of that tokenizer (0: not bound); ≤ vocab_size
 
   /// γ as a real number: gamma_threshold / 2^gamma_bits.
   double gamma() const noexcept;

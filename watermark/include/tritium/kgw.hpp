@@ -46,8 +46,8 @@ class kgw {
   std::uint32_t context_width() const noexcept { return params_.context_width; }
   std::uint32_t vocab_size() const noexcept { return params_.vocab_size; }
 
-  /// Whether `v` is green after `window` (exactly h tokens, oldest first).
-  bool is_green(std::span<const token_id> window, token_id v) const noexcept;
+  /// Whether `v` is green after `window` (exactly h tokens, oldest first). Throws on another size.
+  bool is_green(std::span<const token_id> window, token_id v) const;
 
   /// Writes 1 (green) or 0 for every token of the vocabulary into `out` (size V).
   void green_mask(std::span<const token_id> window, std::span<std::uint8_t> out) const;

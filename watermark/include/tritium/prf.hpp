@@ -56,8 +56,9 @@ class kgw_prf {
 
   std::uint32_t lane_bits() const noexcept { return lane_bits_; }
 
-  /// The context field of a left-hash window of exactly h tokens, oldest first.
-  prf_context context(std::span<const token_id> window) const noexcept;
+  /// The context field of a left-hash window of 1 to max_context_width tokens, oldest first.
+  /// Throws errc::invalid_argument for another size.
+  prf_context context(std::span<const token_id> window) const;
 
   /// Writes blocks [first, first + n) of the keystream of `ctx` (16 bytes each) to `out`.
   void stream_blocks(const prf_context& ctx, std::uint32_t first, std::size_t n,
@@ -67,7 +68,8 @@ class kgw_prf {
   std::uint32_t lane(const prf_context& ctx, token_id v) const noexcept;
 
   /// Self-hash anchor: the window token with the smallest rank R(c_i, v), the first one on ties.
-  token_id selfhash_anchor(std::span<const token_id> window, token_id v) const noexcept;
+  /// Throws errc::invalid_argument unless 1 ≤ window size ≤ max_context_width.
+  token_id selfhash_anchor(std::span<const token_id> window, token_id v) const;
 
   /// Self-hash lane of candidate `v` given its anchor.
   std::uint32_t selfhash_lane(token_id anchor, token_id v) const noexcept;

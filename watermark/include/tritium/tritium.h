@@ -66,10 +66,16 @@ typedef struct tritium_stream_options {
 } tritium_stream_options;
 
 /* Creates a stream for one sequence. `n_vocab` is the logits width and must equal the key's
- * vocabulary size. `options` may be NULL for the defaults (no masking, seed 0). */
+ * vocabulary size. `options` may be NULL for the defaults: no masking and a seed drawn from the
+ * operating system's CSPRNG, so that streams created without options never share random draws. */
 tritium_status tritium_stream_create(const tritium_key* key, uint32_t n_vocab,
                                      const tritium_stream_options* options, tritium_stream** out);
+/* A copy of the stream, including the state of its random source: the copy draws the same numbers
+ * as the original would. Call tritium_stream_set_seed on it to make its draws independent. */
 tritium_status tritium_stream_clone(const tritium_stream* stream, tritium_stream** out);
+
+/* Reseeds the stream's sampling random source. */
+tritium_status tritium_stream_set_seed(tritium_stream* stream, uint64_t seed);
 void tritium_stream_free(tritium_stream* stream);
 
 /* Starts a new sequence; `prompt_tail` (may be NULL when n = 0) supplies the first context. */

@@ -49,6 +49,9 @@ void siphash24_128(const std::uint8_t key[16], std::span<const std::uint8_t> mes
 /// Bytes from libsodium's CSPRNG.
 void random_bytes(std::span<std::uint8_t> out);
 
+/// A 64-bit seed from libsodium's CSPRNG.
+std::uint64_t random_seed();
+
 /// Constant-time comparison of two equal-length buffers.
 bool equal_constant_time(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept;
 

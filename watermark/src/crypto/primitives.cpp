@@ -52,6 +52,12 @@ void random_bytes(std::span<std::uint8_t> out) {
   randombytes_buf(out.data(), out.size());
 }
 
+std::uint64_t random_seed() {
+  std::uint64_t seed = 0;
+  random_bytes({reinterpret_cast<std::uint8_t*>(&seed), sizeof seed});
+  return seed;
+}
+
 bool equal_constant_time(std::span<const std::uint8_t> a,
                          std::span<const std::uint8_t> b) noexcept {
   if (a.size() != b.size()) return false;
