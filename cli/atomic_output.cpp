@@ -1,8 +1,12 @@
 #include "atomic_output.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "tritium/error.hpp"
@@ -17,20 +21,23 @@ atomic_output::atomic_output(const std::string& path) {
   target_ = path;
   const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
   std::string tmpl = (dir / ("." + target_.filename().string() + ".tmpXXXXXX")).string();
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw error(errc::io, "cannot create a temporary file next to " + path);
-  ::close(fd);
-  temporary_ = tmpl;
-  file_.open(temporary_, std::ios::binary | std::ios::trunc);
-  if (!file_) {
-    std::filesystem::remove(temporary_);
-    throw error(errc::io, "cannot write " + temporary_.string());
+  fd_ = ::mkstemp(tmpl.data());
+  if (fd_ < 0) {
+    throw error(errc::io, "cannot create a temporary file next to " + path + ": " + std::strerror(errno));
   }
+  temporary_ = tmpl;
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd_, 0666 & ~mask);
+  // The stream writes through the descriptor mkstemp opened: the file is never reopened by name.
+  buffer_ = std::make_unique<__gnu_cxx::stdio_filebuf<char>>(fd_, std::ios::out | std::ios::binary, 1 << 16);
+  file_ = std::make_unique<std::ostream>(buffer_.get());
 }
 
 atomic_output::~atomic_output() {
   if (!to_stdout_ && !committed_) {
-    file_.close();
+    file_.reset();
+    buffer_.reset();  // closes fd_
     std::error_code ec;
     std::filesystem::remove(temporary_, ec);
   }
@@ -38,7 +45,7 @@ atomic_output::~atomic_output() {
 
 std::ostream& atomic_output::stream() noexcept {
   if (to_stdout_) return std::cout;
-  return file_;
+  return *file_;
 }
 
 void atomic_output::commit() {
@@ -48,9 +55,13 @@ void atomic_output::commit() {
     committed_ = true;
     return;
   }
-  file_.flush();
-  if (!file_) throw error(errc::io, "cannot write " + target_.string());
-  file_.close();
+  file_->flush();
+  if (!*file_ || ::fsync(fd_) != 0) {
+    throw error(errc::io, "cannot write " + target_.string() + ": " + std::strerror(errno));
+  }
+  file_.reset();
+  if (buffer_->close() == nullptr) throw error(errc::io, "cannot close " + target_.string());
+  buffer_.reset();
   std::error_code ec;
   std::filesystem::rename(temporary_, target_, ec);
   if (ec) throw error(errc::io, "cannot rename the output into " + target_.string() + ": " + ec.message());

@@ -1,9 +1,12 @@
 // An output file that appears complete or not at all: written to a temporary file beside the
-// target and renamed over it on commit. Without commit (an error midway) the temporary is removed.
+// target, flushed to disk, and renamed over it on commit. Without commit (an error midway) the
+// temporary is removed. The file gets the usual mode for new files (0666 minus the umask).
 #pragma once
 
+#include <ext/stdio_filebuf.h>
+
 #include <filesystem>
-#include <fstream>
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -18,13 +21,15 @@ class atomic_output {
   atomic_output& operator=(const atomic_output&) = delete;
 
   std::ostream& stream() noexcept;
-  /// Flushes and renames into place. Throws tritium::error (errc::io).
+  /// Flushes, syncs and renames into place. Throws tritium::error (errc::io).
   void commit();
 
  private:
   std::filesystem::path target_;
   std::filesystem::path temporary_;
-  std::ofstream file_;
+  int fd_ = -1;
+  std::unique_ptr<__gnu_cxx::stdio_filebuf<char>> buffer_;
+  std::unique_ptr<std::ostream> file_;
   bool to_stdout_ = false;
   bool committed_ = false;
 };

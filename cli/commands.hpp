@@ -16,7 +16,21 @@ struct keygen_command {
   std::string seeding = "lefthash";
   std::uint32_t vocab_size = 0;
   std::string tokenizer_digest;
+  std::string tokenizer_path;
   bool force = false;
+  CLI::App* app = nullptr;
+  void setup(CLI::App& parent);
+  int run() const;
+};
+
+struct tokenize_command {
+  std::string tokenizer_path;
+  std::string input = "-";
+  std::string output;
+  std::string format = "auto";
+  std::string invalid_utf8 = "error";
+  bool json = false;
+  unsigned threads = 0;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -40,9 +54,17 @@ struct detect_command {
   double alpha = 1e-3;
   std::uint32_t vocab_size = 0;
   std::string tokenizer_digest;
+  std::string tokenizer_path;
+  std::string format = "auto";
+  std::string invalid_utf8 = "error";
+  bool allow_tokenizer_mismatch = false;
+  unsigned threads = 0;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
+
+ private:
+  int run_text() const;
 };
 
 struct bench_command {

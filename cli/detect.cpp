@@ -1,16 +1,21 @@
-// `tritium detect`: exact KGW detection over JSON Lines documents of token ids.
+// `tritium detect`: exact KGW detection over documents of token ids (JSON Lines) or of raw text
+// (with --tokenizer). Per-document rows test each document alone; the verdict of the whole run (its
+// summary and exit code) corrects for the number of documents (Bonferroni), or is the pooled test.
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <numbers>
 #include <sstream>
 
 #include "atomic_output.hpp"
+#include "batch_pipeline.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "text_source.hpp"
 #include "token_jsonl.hpp"
+#include "tokenize_support.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
@@ -18,88 +23,188 @@
 namespace tritium::cli {
 namespace {
 
-using ojson = nlohmann::ordered_json;
-
-// Numbers are printed with enough digits to round-trip; a p-value that underflows a double is
-// printed as 0 while log10_p keeps the exact magnitude.
-ojson result_json(const detection& d) {
-  ojson j;
-  j["tokens"] = d.tokens;
-  j["scored"] = d.scored;
-  j["green"] = d.green;
-  j["gamma"] = d.gamma;
-  j["p_value"] = d.p_value;
-  j["log10_p"] = d.log10_p;
-  j["z"] = d.z;
-  j["detected"] = d.detected;
-  j["insufficient"] = d.insufficient;
-  return j;
-}
-
-std::string verdict(const detection& d, double alpha) {
-  std::ostringstream s;
-  if (d.detected) {
-    s << "WATERMARKED (p <= " << alpha << ")";
-  } else if (d.insufficient) {
-    s << "insufficient tokens";
-  } else {
-    s << "no evidence";
-  }
-  return s.str();
-}
-
 std::string fixed(double x, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << x;
   return s.str();
 }
 
-void print_row(std::ostream& out, const std::string& id, const detection& d, double alpha) {
-  const double share = d.scored ? 100.0 * static_cast<double>(d.green) / static_cast<double>(d.scored) : 0.0;
-  out << std::left << std::setw(24) << (id.size() > 23 ? id.substr(0, 22) + "~" : id) << std::right
-      << std::setw(9) << d.tokens << std::setw(9) << d.scored << std::setw(8) << d.green
-      << std::setw(8) << fixed(share, 1) + "%" << std::setw(12) << fixed(d.log10_p, 2) << "   "
-      << verdict(d, alpha) << "\n";
+std::string number(double x) {
+  std::ostringstream s;
+  s << std::setprecision(17) << x;
+  return s.str();
 }
 
 std::string plain_id(const std::string& id_json) {
   if (id_json.size() >= 2 && id_json.front() == '"') {
     try {
-      return ojson::parse(id_json).get<std::string>();
-    } catch (const ojson::exception&) {
+      return nlohmann::json::parse(id_json).get<std::string>();
+    } catch (const nlohmann::json::exception&) {
       return id_json;
     }
   }
   return id_json;
 }
 
+// Collects rows, prints them, and decides the run's verdict and exit code.
+class reporter {
+ public:
+  reporter(std::ostream& os, bool json, const tritium::key& k, const detect_options& o,
+           const std::string& dedup_name)
+      : os_(os), json_(json), key_id_(k.id()), options_(o), dedup_name_(dedup_name),
+        valid_(o.dedup != dedup_mode::none) {}
+
+  void row(const std::string& id_json, detection d) {
+    if (!valid_) d.detected = false;
+    ++documents_;
+    min_ln_p_ = std::min(min_ln_p_, d.ln_p);
+    max_scored_ = std::max(max_scored_, d.scored);
+    if (json_) {
+      os_ << "{\"id\":" << id_json << fields(d) << "}\n";
+      return;
+    }
+    if (documents_ == 1) os_ << header;
+    print_row(plain_id(id_json), d);
+  }
+
+  int pooled(std::size_t documents, detection d) {
+    if (!valid_) d.detected = false;
+    if (json_) {
+      os_ << "{\"documents\":" << documents << fields(d) << "}\n";
+    } else {
+      os_ << header;
+      print_row("(pooled: " + std::to_string(documents) + " docs)", d);
+      os_ << "\n" << null_line() << "\n";
+      if (valid_) {
+        os_ << "Pooled verdict: " << (d.detected ? "WATERMARK DETECTED" : d.insufficient ? "insufficient evidence" : "no evidence")
+            << " at alpha = " << options_.alpha << ".\n";
+      }
+    }
+    if (!valid_) return refuse();
+    if (documents == 0) return exit_insufficient;
+    return d.detected ? exit_evidence : d.insufficient ? exit_insufficient : exit_no_evidence;
+  }
+
+  int finish() {
+    if (documents_ == 0) {
+      std::cerr << "tritium: warning: the input holds no documents\n";
+      return exit_insufficient;
+    }
+    if (!valid_) return refuse();
+    // Bonferroni across documents: evidence when N · min p ≤ alpha, computed in log space.
+    const double ln_n = std::log(static_cast<double>(documents_));
+    const double ln_alpha = std::log(options_.alpha);
+    const double adjusted_log10 = std::min(0.0, (min_ln_p_ + ln_n) / std::numbers::ln10);
+    const bool detected = min_ln_p_ + ln_n <= ln_alpha;
+    // Even an all-green document with the most scored tuples could not reach alpha / N.
+    const bool insufficient = static_cast<double>(max_scored_) * std::log(gamma_) > ln_alpha - ln_n;
+    std::ostringstream verdict;
+    verdict << (detected ? "WATERMARK DETECTED" : insufficient ? "insufficient evidence" : "no evidence")
+            << " at alpha = " << options_.alpha << " across " << documents_
+            << " document(s) (Bonferroni: smallest p times " << documents_ << ", log10 = "
+            << fixed(adjusted_log10, 2) << ")";
+    if (json_) {
+      std::cerr << "tritium: " << verdict.str() << "\n";
+    } else {
+      os_ << "\n" << null_line() << "\n" << "Verdict: " << verdict.str() << ".\n"
+          << "Rows test each document alone at alpha; the verdict corrects for testing " << documents_
+          << " of them.\n";
+    }
+    return detected ? exit_evidence : insufficient ? exit_insufficient : exit_no_evidence;
+  }
+
+  void set_gamma(double g) { gamma_ = g; }
+
+ private:
+  static constexpr const char* header =
+      "id                         tokens   scored   green  green%     log10 p   this document\n";
+
+  int refuse() {
+    const char* message =
+        "tritium: warning: --dedup none scores repeated tuples, so the p-values above assume an "
+        "independence that does not hold; no verdict is given\n";
+    std::cerr << message;
+    return exit_no_evidence;
+  }
+
+  std::string null_line() const {
+    return "H0: the tokens were produced independently of key " + key_id_.substr(0, 16) +
+           ". Exact one-sided binomial test, gamma = " + number(gamma_) + ", dedup " + dedup_name_ + ".";
+  }
+
+  std::string fields(const detection& d) const {
+    std::string s;
+    s += ",\"tokens\":" + std::to_string(d.tokens);
+    s += ",\"scored\":" + std::to_string(d.scored);
+    s += ",\"green\":" + std::to_string(d.green);
+    s += ",\"gamma\":" + number(d.gamma);
+    s += ",\"p_value\":" + number(d.p_value);
+    s += ",\"log10_p\":" + number(d.log10_p);
+    s += ",\"z\":" + number(d.z);
+    s += std::string(",\"detected\":") + (d.detected ? "true" : "false");
+    s += std::string(",\"insufficient\":") + (d.insufficient ? "true" : "false");
+    if (!valid_) s += ",\"p_value_valid\":false";
+    s += ",\"dedup\":\"" + dedup_name_ + "\"";
+    s += ",\"alpha\":" + number(options_.alpha);
+    s += ",\"key_id\":\"" + key_id_ + "\"";
+    return s;
+  }
+
+  void print_row(const std::string& id, const detection& d) {
+    const double share = d.scored ? 100.0 * static_cast<double>(d.green) / static_cast<double>(d.scored) : 0.0;
+    const char* verdict = !valid_ ? "(no valid p-value)" : d.detected ? "p <= alpha" : d.insufficient ? "insufficient tokens" : "no evidence";
+    os_ << std::left << std::setw(24) << (id.size() > 23 ? id.substr(0, 22) + "~" : id) << std::right
+        << std::setw(9) << d.tokens << std::setw(9) << d.scored << std::setw(8) << d.green << std::setw(8)
+        << fixed(share, 1) + "%" << std::setw(12) << fixed(d.log10_p, 2) << "   " << verdict << "\n";
+  }
+
+  std::ostream& os_;
+  bool json_;
+  std::string key_id_;
+  detect_options options_;
+  std::string dedup_name_;
+  bool valid_;
+  double gamma_ = 0.25;
+  std::size_t documents_ = 0;
+  double min_ln_p_ = 0.0;
+  std::uint64_t max_scored_ = 0;
+};
+
 }  // namespace
 
 void detect_command::setup(CLI::App& parent) {
-  app = parent.add_subcommand("detect", "Test token sequences for a watermark (exact binomial test)");
+  app = parent.add_subcommand("detect", "Test documents for a watermark (exact binomial test)");
   app->add_option("--key,-k", key_path, "Key file")->required();
   app->add_option("--input,-i", input,
-                  "JSON Lines file of {\"id\": ..., \"tokens\": [...]} documents, or - for stdin")
+                  "JSON Lines of {\"id\": ..., \"tokens\": [...]}, or - for stdin; with --tokenizer: text "
+                  "(.txt, a folder of .txt, or JSON Lines {\"id\": ..., \"text\": ...})")
       ->required();
   app->add_option("--output,-o", output, "Write results here (atomically) instead of stdout");
   app->add_flag("--pool", pool, "One pooled test over all documents, with one global deduplication");
   app->add_flag("--json", json, "JSON Lines output: one object per document (or one with --pool)");
-  app->add_option("--dedup", dedup, "Deduplication: context+token (default), context, or none")
+  app->add_option("--dedup", dedup, "Deduplication: context+token (default), context, or none (no verdict)")
       ->check(CLI::IsMember({"context+token", "context", "none"}))
       ->capture_default_str();
   app->add_option("--alpha", alpha, "Pre-registered significance level of the decision")
       ->check(CLI::Range(1e-300, 0.5))
       ->capture_default_str();
-  app->add_option("--vocab-size", vocab_size,
-                  "Refuse unless the key was made for this vocabulary size");
+  app->add_option("--vocab-size", vocab_size, "Refuse unless the key was made for this vocabulary size");
   app->add_option("--tokenizer-digest", tokenizer_digest,
                   "Refuse unless the key is bound to this tokenizer (or to none)");
+  app->add_option("--tokenizer,-t", tokenizer_path,
+                  "Detect from raw text, tokenized with this tokenizer.json or .gguf file");
+  app->add_flag("--allow-tokenizer-mismatch", allow_tokenizer_mismatch,
+                "Proceed (with a warning) when the key is bound to a different tokenizer");
+  add_text_input_options(*app, format, invalid_utf8, threads);
   app->footer(
       "Null hypothesis: the tokens were produced independently of the key. The p-value is the exact\n"
-      "binomial upper tail after deduplication; z is informational only.");
+      "binomial upper tail after deduplication; z is informational only. Rows test each document\n"
+      "alone; the verdict and exit code correct for the number of documents (Bonferroni) or, with\n"
+      "--pool, come from one test over all documents.");
 }
 
 int detect_command::run() const {
+  if (!tokenizer_path.empty()) return run_text();
   const tritium::key k = load_key_warn(key_path);
   if (vocab_size != 0) k.require_vocab_size(vocab_size);
   if (!tokenizer_digest.empty()) k.require_tokenizer(tokenizer_digest);
@@ -117,69 +222,90 @@ int detect_command::run() const {
   }
   token_jsonl_reader reader(*in, input);
   atomic_output out(output);
-  std::ostream& os = out.stream();
-
-  const std::string header = "id                         tokens   scored   green  green%     log10 p   verdict\n";
-  bool any_detected = false;
-  bool all_insufficient = true;
-  std::size_t documents = 0;
+  reporter report(out.stream(), json, k, options, dedup);
+  report.set_gamma(k.params().gamma());
   token_document doc;
   kgw_detector::corpus pooled(detector, options);
+  std::size_t documents = 0;
   while (reader.next(doc)) {
     ++documents;
-    if (pool) {
-      try {
-        pooled.add(doc.tokens);
-      } catch (const error& e) {
-        throw error(e.code(), input + ":" + std::to_string(doc.line) + ": " + e.what());
-      }
-      continue;
-    }
-    detection d;
     try {
-      d = detector.detect(doc.tokens, options);
+      if (pool) {
+        pooled.add(doc.tokens);
+      } else {
+        report.row(doc.id_json, detector.detect(doc.tokens, options));
+      }
     } catch (const error& e) {
       throw error(e.code(), input + ":" + std::to_string(doc.line) + ": " + e.what());
     }
-    any_detected = any_detected || d.detected;
-    all_insufficient = all_insufficient && d.insufficient;
-    if (json) {
-      ojson j;
-      j["id"] = ojson::parse(doc.id_json);
-      j.update(result_json(d));
-      os << j.dump() << "\n";
-    } else {
-      if (documents == 1) os << header;
-      print_row(os, plain_id(doc.id_json), d, alpha);
-    }
   }
-  if (pool) {
-    const detection d = pooled.result();
-    any_detected = d.detected;
-    all_insufficient = d.insufficient;
-    if (json) {
-      ojson j;
-      j["documents"] = documents;
-      j.update(result_json(d));
-      j["dedup"] = dedup;
-      os << j.dump() << "\n";
-    } else {
-      os << header;
-      print_row(os, "(pooled: " + std::to_string(documents) + " docs)", d, alpha);
-    }
-  }
-  if (!json) {
-    os << "\nH0: the tokens were produced independently of key " << k.id().substr(0, 16)
-       << ". Exact one-sided binomial test, gamma = " << k.params().gamma() << ", dedup " << dedup
-       << ", alpha = " << alpha << ".\n";
-  }
+  const int code = pool ? report.pooled(documents, pooled.result()) : report.finish();
   out.commit();
-  if (documents == 0) {
-    std::cerr << "tritium: warning: " << input << " holds no documents\n";
-    return exit_insufficient;
+  return code;
+}
+
+int detect_command::run_text() const {
+  const tritium::key k = load_key_warn(key_path);
+  if (vocab_size != 0) k.require_vocab_size(vocab_size);
+  if (!tokenizer_digest.empty()) k.require_tokenizer(tokenizer_digest);
+  const tokenizer tok = load_tokenizer(tokenizer_path);
+  const auto& p = k.params();
+  if (tok.vocab_size() > p.vocab_size) {
+    throw error(errc::mismatch, "tokenizer " + tokenizer_path + " has " + std::to_string(tok.vocab_size()) +
+                                    " ids, but the key " + k.id().substr(0, 16) + " covers V = " +
+                                    std::to_string(p.vocab_size));
   }
-  if (any_detected) return exit_evidence;
-  return all_insufficient ? exit_insufficient : exit_no_evidence;
+  if (p.tokenizer_digest.empty()) {
+    std::cerr << "tritium: warning: the key is not bound to a tokenizer, so tritium cannot check that "
+              << tokenizer_path << " is the one its model used\n";
+  } else if (p.tokenizer_digest != tok.digest()) {
+    const std::string message = "tokenizer: the key " + k.id().substr(0, 16) + " is bound to " +
+                                p.tokenizer_digest + ", but " + tokenizer_path + " is " + tok.digest();
+    if (!allow_tokenizer_mismatch) {
+      throw error(errc::mismatch, message + " (use --allow-tokenizer-mismatch to proceed anyway)");
+    }
+    std::cerr << "tritium: warning: " << message << "; proceeding as asked\n";
+  }
+  const kgw_detector detector(k);
+  detect_options options;
+  options.dedup = *dedup_mode_from_name(dedup);
+  options.alpha = alpha;
+
+  text_source source(input, format);
+  atomic_output out(output);
+  reporter report(out.stream(), json, k, options, dedup);
+  report.set_gamma(p.gamma());
+  const unsigned workers = default_threads(threads);
+  std::vector<tokenizer::session> sessions;
+  for (unsigned w = 0; w < workers; ++w) sessions.emplace_back(tok, parse_invalid_utf8(invalid_utf8));
+  struct result {
+    std::vector<token_id> tokens;
+    detection d;
+  };
+  kgw_detector::corpus pooled(detector, options);
+  std::size_t documents = 0;
+  run_batches<text_document, result>(
+      workers, batch_limits{}, [&](text_document& d) { return source.next(d); },
+      [](const text_document& d) { return d.text.size(); },
+      [&](text_document& d, result& r, unsigned w) {
+        try {
+          sessions[w].encode(d.text, r.tokens);
+          if (!pool) r.d = detector.detect(r.tokens, options);
+        } catch (const error& e) {
+          throw error(e.code(), d.where + ": " + e.what());
+        }
+      },
+      [&](text_document& d, result& r) {
+        ++documents;
+        if (pool) {
+          pooled.add(r.tokens);
+        } else {
+          report.row(d.id_json, std::move(r.d));
+        }
+      });
+  const int code = pool ? report.pooled(documents, pooled.result()) : report.finish();
+  out.commit();
+  return code;
 }
 
 }  // namespace tritium::cli

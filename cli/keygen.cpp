@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "tritium/error.hpp"
+#include "tokenize_support.hpp"
 #include "tritium/key.hpp"
 
 namespace tritium::cli {
@@ -29,7 +30,8 @@ tritium::key load_key_warn(const std::string& path) {
 void keygen_command::setup(CLI::App& parent) {
   app = parent.add_subcommand("keygen", "Create a new watermark key (256 bits from libsodium's CSPRNG)");
   app->add_option("--out,-o", out, "Key file to create (mode 0600)")->required();
-  app->add_option("--vocab-size,-V", vocab_size, "Vocabulary size V (the logits width)")->required();
+  app->add_option("--vocab-size,-V", vocab_size,
+                  "Vocabulary size V: the logits width (default with --tokenizer: its number of ids)");
   app->add_option("--gamma", gamma, "Green fraction γ in (0, 1)")->capture_default_str();
   app->add_option("--delta", delta, "Logit bias δ added to green tokens")->capture_default_str();
   app->add_option("--context-width,-H", context_width, "Context width h (previous tokens)")
@@ -37,8 +39,11 @@ void keygen_command::setup(CLI::App& parent) {
   app->add_option("--seeding", seeding, "lefthash or selfhash")
       ->check(CLI::IsMember({"lefthash", "selfhash"}))
       ->capture_default_str();
+  app->add_option("--tokenizer,-t", tokenizer_path,
+                  "Bind the key to this tokenizer.json or .gguf file (its digest and number of ids)");
   app->add_option("--tokenizer-digest", tokenizer_digest,
-                  "Bind the key to a tokenizer (e.g. sha256:<hex>)");
+                  "Bind the key to a tokenizer by digest (sha256:<hex>) without reading it")
+      ->excludes("--tokenizer");
   app->add_flag("--force", force, "Replace an existing key file");
 }
 
@@ -50,6 +55,17 @@ int keygen_command::run() const {
   p.seeding_scheme = *seeding_from_name(seeding);
   p.vocab_size = vocab_size;
   p.tokenizer_digest = tokenizer_digest;
+  if (!tokenizer_path.empty()) {
+    const tokenizer tok = load_tokenizer(tokenizer_path);
+    p.tokenizer_digest = tok.digest();
+    p.tokenizer_vocab_size = tok.vocab_size();
+    if (p.vocab_size == 0) p.vocab_size = tok.vocab_size();
+    if (p.vocab_size < tok.vocab_size()) {
+      throw error(errc::mismatch, "vocab size: the tokenizer has " + std::to_string(tok.vocab_size()) +
+                                      " ids, more than V = " + std::to_string(p.vocab_size));
+    }
+  }
+  if (p.vocab_size == 0) throw error(errc::invalid_argument, "keygen: give --vocab-size or --tokenizer");
   const tritium::key k = tritium::key::generate(p);
   k.save(out, force);
   std::cerr << "tritium: wrote key " << k.id().substr(0, 16) << " to " << out << " (mode 0600)\n";
@@ -83,6 +99,7 @@ int key_show_command::run() const {
             << "seeding          " << seeding_name(p.seeding_scheme) << "\n"
             << "vocabulary size  " << p.vocab_size << "\n"
             << "tokenizer        " << (p.tokenizer_digest.empty() ? "(not bound)" : p.tokenizer_digest)
+            << (p.tokenizer_vocab_size ? " (" + std::to_string(p.tokenizer_vocab_size) + " ids)" : "")
             << "\n";
   return exit_evidence;
 }

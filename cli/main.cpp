@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   keygen_command keygen;
   key_show_command key_show;
   detect_command detect;
+  tokenize_command tokenize;
   bench_command bench;
   demo_command demo;
   keygen.setup(app);
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   key_app->require_subcommand(1);
   key_show.setup(*key_app);
   detect.setup(app);
+  tokenize.setup(app);
   bench.setup(app);
   demo.setup(app);
 
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
     if (keygen.app->parsed()) return keygen.run();
     if (key_show.app->parsed()) return key_show.run();
     if (detect.app->parsed()) return detect.run();
+    if (tokenize.app->parsed()) return tokenize.run();
     if (bench.app->parsed()) return bench.run();
     if (demo.app->parsed()) return demo.run();
   } catch (const tritium::error& e) {

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "tritium/error.hpp"
+#include "tritium/tokenizer.hpp"
 
 namespace tritium::cli {
 namespace {
@@ -100,19 +101,38 @@ class line_parser {
           case 'n': out += '\n'; break;
           case 'r': out += '\r'; break;
           case 't': out += '\t'; break;
-          case 'u':
-            for (int k = 0; k < 4; ++k) {
-              if (!std::isxdigit(static_cast<unsigned char>(peek()))) fail("bad \\u escape");
-              ++i_;
+          case 'u': {
+            // Only validated: the field names that matter are ASCII and ids are copied verbatim.
+            const unsigned unit = hex4();
+            if (unit >= 0xDC00 && unit <= 0xDFFF) fail("unpaired low surrogate in a \\u escape");
+            if (unit >= 0xD800 && unit <= 0xDBFF) {
+              if (peek() != '\\' || i_ + 1 >= s_.size() || s_[i_ + 1] != 'u') {
+                fail("unpaired high surrogate in a \\u escape");
+              }
+              i_ += 2;
+              const unsigned low = hex4();
+              if (low < 0xDC00 || low > 0xDFFF) fail("unpaired high surrogate in a \\u escape");
             }
-            out += '?';  // field names that matter are ASCII; the value itself is not needed
+            out += '?';
             break;
+          }
           default: --i_; fail("bad escape in a string");
         }
       } else {
         out += c;
       }
     }
+  }
+
+  unsigned hex4() {
+    unsigned v = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = peek();
+      if (!std::isxdigit(static_cast<unsigned char>(c))) fail("bad \\u escape");
+      v = v * 16 + static_cast<unsigned>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+      ++i_;
+    }
+    return v;
   }
 
   void number() {
@@ -196,6 +216,9 @@ class line_parser {
         fail("field \"tokens\"[" + std::to_string(out.size()) +
              "]: expected a token id >= 0, got a negative number");
       }
+      if (peek() == '0' && i_ + 1 < s_.size() && s_[i_ + 1] >= '0' && s_[i_ + 1] <= '9') {
+        fail("field \"tokens\"[" + std::to_string(out.size()) + "]: leading zeros are not valid JSON");
+      }
       std::uint64_t value = 0;
       const auto [end, ec] = std::from_chars(s_.data() + i_, s_.data() + s_.size(), value);
       if (ec == std::errc::invalid_argument || end == s_.data() + i_) {
@@ -232,6 +255,10 @@ token_jsonl_reader::token_jsonl_reader(std::istream& in, std::string name)
 
 void token_jsonl_reader::parse_line(const std::string& line, token_document& doc,
                                     const std::string& where) {
+  const std::size_t bad = find_invalid_utf8(line);
+  if (bad != std::string::npos) {
+    throw error(errc::parse, where + ":" + std::to_string(bad + 1) + ": invalid UTF-8");
+  }
   line_parser(line, where).document(doc);
 }
 
@@ -244,7 +271,10 @@ bool token_jsonl_reader::next(token_document& doc) {
     parse_line(line_, doc, name_ + ":" + std::to_string(line_number_));
     return true;
   }
-  if (in_.bad()) throw error(errc::io, name_ + ": read error after line " + std::to_string(line_number_));
+  if (in_.bad()) {
+    throw error(errc::invalid_argument, name_ + ": read error after line " + std::to_string(line_number_) +
+                                            " (is it a regular file?)");
+  }
   return false;
 }
 

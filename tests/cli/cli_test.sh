@@ -9,7 +9,7 @@ trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
 
-check() {  # check NAME CONDITION-EXIT-STATUS
+check() {  # check NAME STATUS — STATUS must be captured before NAME is built (it may run commands)
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $1"; fi
 }
 
@@ -18,19 +18,22 @@ run() {  # run NAME EXPECTED_EXIT -- ARGS... ; leaves stdout in $work/out, stder
   shift 3
   "$tritium" "$@" >"$work/out" 2>"$work/err"
   local code=$?
-  [ "$code" -eq "$expected" ]
-  check "$name: exit $code, expected $expected ($(head -c 300 "$work/err"))" $?
+  local rc=0
+  [ "$code" -eq "$expected" ] || rc=1
+  check "$name: exit $code, expected $expected ($(head -c 300 "$work/err"))" $rc
 }
 
 golden() {  # golden NAME FILE: compares $work/out with the golden file
   if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then cp "$work/out" "$fixtures/$2"; fi
-  diff -u "$fixtures/$2" "$work/out" >"$work/diff"
-  check "$1: output differs from $2: $(head -c 2000 "$work/diff")" $?
+  local rc=0
+  diff -u "$fixtures/$2" "$work/out" >"$work/diff" || rc=1
+  check "$1: output differs from $2: $(head -c 2000 "$work/diff")" $rc
 }
 
 stderr_has() {  # stderr_has NAME TEXT
-  grep -qF -- "$2" "$work/err"
-  check "$1: stderr lacks '$2' (got: $(head -c 300 "$work/err"))" $?
+  local rc=0
+  grep -qF -- "$2" "$work/err" || rc=1
+  check "$1: stderr lacks '$2' (got: $(head -c 300 "$work/err"))" $rc
 }
 
 cp "$fixtures/test.key" "$work/test.key"
@@ -100,6 +103,30 @@ stderr_has detect-edited-key "the parameters fail their integrity check"
 run detect-vocab-mismatch 3 -- detect --key "$key" --input "$docs" --vocab-size 151936
 stderr_has detect-vocab-mismatch "was made for V = 1000, got V = 151936"
 run detect-missing-input 3 -- detect --key "$key" --input "$work/none.jsonl"
+# The run's verdict corrects for the number of documents; rows test each document alone.
+run detect-verdict 0 -- detect --key "$key" --input "$docs" --json
+stderr_has detect-verdict "WATERMARK DETECTED at alpha = 0.001 across 6 document(s) (Bonferroni"
+# Without deduplication no verdict is given and every row says its p-value is not valid.
+run detect-dedup-none 1 -- detect --key "$key" --input "$docs" --json --dedup none
+stderr_has detect-dedup-none "no verdict is given"
+[ "$(grep -c '"p_value_valid":false' "$work/out")" -eq 6 ] && ! grep -q '"detected":true' "$work/out"
+check "dedup none: no row detected, every row marked invalid" $?
+# Ids are copied verbatim, so ids that differ stay different.
+printf '%s\n' '{"id": 123456789012345678901, "tokens": [1, 2, 3, 4, 5, 6]}' \
+  '{"id": 123456789012345678902, "tokens": [1, 2, 3, 4, 5, 6]}' > "$work/ids.jsonl"
+run detect-big-ids 2 -- detect --key "$key" --input "$work/ids.jsonl" --json
+grep -q '"id":123456789012345678901,' "$work/out" && grep -q '"id":123456789012345678902,' "$work/out"
+check "big numeric ids are kept verbatim" $?
+printf '{"id": "\xff", "tokens": [1]}\n' > "$work/badutf8.jsonl"
+run detect-invalid-utf8-id 3 -- detect --key "$key" --input "$work/badutf8.jsonl"
+stderr_has detect-invalid-utf8-id "badutf8.jsonl:1:9: invalid UTF-8"
+printf '{"id": "\\ud800", "tokens": [1]}\n' > "$work/surrogate.jsonl"
+run detect-surrogate-id 3 -- detect --key "$key" --input "$work/surrogate.jsonl"
+stderr_has detect-surrogate-id "unpaired high surrogate"
+echo '{"tokens": [007]}' > "$work/zeros.jsonl"
+run detect-leading-zeros 3 -- detect --key "$key" --input "$work/zeros.jsonl"
+stderr_has detect-leading-zeros "leading zeros are not valid JSON"
+run detect-directory-input 3 -- detect --key "$key" --input "$work"
 run detect-usage 4 -- detect --key "$key"
 run detect-bad-dedup 4 -- detect --key "$key" --input "$docs" --dedup sometimes
 

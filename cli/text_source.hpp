@@ -1,0 +1,47 @@
+// Documents of raw text for `tokenize` and `detect --tokenizer`: a .txt file (one document), a folder
+// (every .txt file below it, in sorted path order, ids = relative paths), or JSON Lines
+// {"id": ..., "text": ...} (a .jsonl file, or standard input "-"). Read one document at a time, so
+// memory is bounded by the largest document, not by the corpus.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <istream>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tritium::cli {
+
+struct text_document {
+  std::string id_json;  ///< the id as JSON (a string or number)
+  std::string text;
+  std::string where;    ///< "file:line" or the file path, for messages
+};
+
+class text_source {
+ public:
+  /// `format`: "auto" (by extension: .jsonl/.json → JSON Lines, a folder → .txt files, stdin → JSON
+  /// Lines), "jsonl" or "text".
+  text_source(const std::string& path, const std::string& format);
+  /// Next document; false at the end. Throws tritium::error (errc::parse) naming file and line.
+  bool next(text_document& doc);
+
+ private:
+  enum class kind { jsonl, single_text, folder } kind_;
+  std::string name_;
+  std::ifstream file_;
+  std::istream* in_ = nullptr;
+  std::string line_;
+  std::uint64_t line_number_ = 0;
+  std::vector<std::filesystem::path> files_;
+  std::filesystem::path root_;
+  std::size_t next_file_ = 0;
+  bool single_done_ = false;
+};
+
+/// Parses one JSON Lines record {"id": ..., "text": "..."}; throws errc::parse naming `where`.
+void parse_text_record(const std::string& line, const std::string& where, text_document& doc);
+
+}  // namespace tritium::cli

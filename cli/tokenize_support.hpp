@@ -1,0 +1,28 @@
+// Helpers shared by the text-input commands (tokenize, detect --tokenizer).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "tritium/error.hpp"
+#include "tritium/tokenizer.hpp"
+
+namespace tritium::cli {
+
+/// Loads a tokenizer; an unreadable file is an input error (exit 3) for the command line.
+inline tokenizer load_tokenizer(const std::string& path) {
+  try {
+    return tokenizer::load(path);
+  } catch (const error& e) {
+    if (e.code() == errc::io) throw error(errc::invalid_argument, e.what());
+    throw;
+  }
+}
+
+void append_token_array(std::string& out, const std::vector<token_id>& ids);
+unsigned default_threads(unsigned requested);
+invalid_utf8 parse_invalid_utf8(const std::string& name);
+void add_text_input_options(CLI::App& app, std::string& format, std::string& invalid, unsigned& threads);
+
+}  // namespace tritium::cli

@@ -1,0 +1,132 @@
+// Internal: the parts of a tokenizer — normalizers, pre-tokenizers, the BPE model, added tokens and
+// decoders — as loaded from tokenizer.json or GGUF, and applied by tokenizer.cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "regex.hpp"
+#include "tritium/prf.hpp"
+#include "unicode.hpp"
+
+namespace tritium::detail {
+
+/// Pieces of text: byte ranges into one storage string.
+struct pieces {
+  std::string storage;
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;  ///< [begin, end)
+  /// Whether piece i starts at offset 0 of the text (needed by Metaspace's "first" scheme).
+  std::vector<bool> at_start;
+  void clear() {
+    storage.clear();
+    ranges.clear();
+    at_start.clear();
+  }
+};
+
+enum class split_behavior { removed, isolated, merged_with_previous, merged_with_next, contiguous };
+
+struct normalizer_step {
+  enum class kind { nfc, nfd, nfkc, nfkd, lowercase, replace, prepend, strip } type;
+  std::string pattern;             ///< replace: literal pattern (when `re` is null); prepend: text
+  std::string content;             ///< replace: replacement
+  std::shared_ptr<regex> re;       ///< replace with a Regex pattern
+  bool strip_left = false, strip_right = false;
+};
+
+struct pre_tokenizer_step {
+  enum class kind { byte_level, split, metaspace, digits, whitespace, whitespace_split, punctuation } type;
+  // byte_level
+  bool add_prefix_space = false;
+  bool use_regex = true;
+  // split and punctuation
+  std::shared_ptr<regex> re;       ///< split with a Regex (or the GPT-2 pattern of byte_level)
+  std::string literal;             ///< split with a String pattern
+  split_behavior behavior = split_behavior::isolated;
+  bool invert = false;
+  // metaspace
+  std::string replacement = "\xE2\x96\x81";  ///< U+2581
+  enum class prepend { always, first, never } prepend_scheme = prepend::always;
+  bool split_on_replacement = true;
+  // digits
+  bool individual_digits = false;
+};
+
+struct decoder_step {
+  enum class kind { byte_level, metaspace, byte_fallback, fuse, strip, replace } type;
+  std::string pattern, content;        ///< replace (String patterns only); metaspace: replacement
+  std::size_t strip_start = 0, strip_stop = 0;
+  bool prepend_first = true;           ///< metaspace: strip the space its prepend scheme added
+};
+
+struct added_token {
+  token_id id;
+  std::string content;
+  bool special = false;
+  bool lstrip = false, rstrip = false, single_word = false;
+};
+
+/// Byte-pair encoding (Sennrich et al. 2016) over byte strings. In byte-level models the vocabulary is
+/// stored as raw bytes (GPT-2's printable alphabet undone at load time), so pieces are never mapped.
+struct bpe_model {
+  bool byte_level = false;      ///< initial symbols are single bytes (else UTF-8 characters)
+  bool byte_fallback = false;   ///< unknown characters become <0xXX> tokens
+  bool ignore_merges = false;   ///< a piece that is itself in the vocabulary is emitted whole
+  bool fuse_unk = false;
+  token_id unk = -1;
+  std::unordered_map<std::string, token_id> vocab;  ///< key: bytes
+  std::vector<std::string> id_to_token;             ///< the vocabulary's own spelling, for decoding
+  struct merge_value {
+    std::uint32_t rank;
+    token_id merged;
+  };
+  std::unordered_map<std::uint64_t, merge_value> merges;  ///< (left id << 32 | right id)
+  token_id byte_ids[256];  ///< byte-level: the id of each single byte; char mode: <0xXX> or -1
+
+  static std::uint64_t pair_key(token_id a, token_id b) noexcept {
+    return static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32 | static_cast<std::uint32_t>(b);
+  }
+
+  /// Appends the ids of one pre-tokenized piece.
+  void encode_piece(std::string_view piece, std::vector<token_id>& out) const;
+};
+
+struct tokenizer_model {
+  std::vector<normalizer_step> normalizers;
+  std::vector<pre_tokenizer_step> pre_tokenizers;
+  std::vector<decoder_step> decoders;
+  std::vector<added_token> added;
+  bpe_model bpe;
+  std::uint32_t vocab_size = 0;
+  std::string digest;
+  std::string description;
+  /// Every added token that can start at a given first byte, longest first.
+  std::vector<std::vector<std::size_t>> added_by_first_byte;
+
+  void finish();  ///< computes vocab_size and the added-token index
+};
+
+/// Fills `bpe.vocab`, `id_to_token` and `byte_ids` from the vocabulary's spellings (byte-level models
+/// store raw bytes). Throws errc::invalid_argument when a byte-level vocabulary lacks a byte.
+void build_vocabulary(bpe_model& bpe, const std::unordered_map<std::string, token_id>& by_spelling,
+                      token_id max_id, const std::string& source);
+/// Adds the merge left + right with the given rank; throws errc::parse naming `where`.
+void add_merge(bpe_model& bpe, const std::unordered_map<std::string, token_id>& by_spelling,
+               const std::string& left, const std::string& right, std::uint32_t rank, const std::string& where);
+
+std::string apply_normalizers(const std::vector<normalizer_step>& steps, std::string text);
+
+/// Parsers: throw tritium::error naming the file, field or offset.
+tokenizer_model parse_tokenizer_json(std::string_view text, const std::string& source);
+tokenizer_model parse_gguf(const std::string& bytes, const std::string& source);
+
+/// The pre-tokenizer regexes of known model families (GPT-2, Llama 3, Qwen 2), as in their
+/// tokenizer.json files and llama.cpp's pre-tokenizer table.
+extern const char* const gpt2_pattern;
+extern const char* const llama3_pattern;
+extern const char* const qwen2_pattern;
+
+}  // namespace tritium::detail

@@ -1,0 +1,604 @@
+#include "tritium/tokenizer.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+#include "model.hpp"
+#include "tritium/digest.hpp"
+#include "tritium/error.hpp"
+
+namespace tritium {
+
+using namespace detail;
+
+struct tokenizer::impl {
+  tokenizer_model model;
+};
+
+namespace detail {
+
+const char* const gpt2_pattern =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+const char* const llama3_pattern =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+const char* const qwen2_pattern =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+
+void tokenizer_model::finish() {
+  std::uint32_t size = 0;
+  for (const auto& [text, id] : bpe.vocab) size = std::max(size, static_cast<std::uint32_t>(id) + 1);
+  for (const auto& a : added) size = std::max(size, static_cast<std::uint32_t>(a.id) + 1);
+  size = std::max(size, static_cast<std::uint32_t>(bpe.id_to_token.size()));
+  vocab_size = size;
+  if (bpe.id_to_token.size() < size) bpe.id_to_token.resize(size);
+  for (const auto& a : added) bpe.id_to_token[static_cast<std::size_t>(a.id)] = a.content;
+  added_by_first_byte.assign(256, {});
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    if (added[i].content.empty()) continue;
+    added_by_first_byte[static_cast<unsigned char>(added[i].content[0])].push_back(i);
+  }
+  for (auto& list : added_by_first_byte) {
+    std::stable_sort(list.begin(), list.end(), [&](std::size_t a, std::size_t b) {
+      return added[a].content.size() > added[b].content.size();
+    });
+  }
+}
+
+}  // namespace detail
+
+namespace detail {
+
+// Normalizers operate on whole strings (tritium needs no offsets).
+std::string apply_normalizers(const std::vector<normalizer_step>& steps, std::string text) {
+  for (const auto& s : steps) {
+    switch (s.type) {
+      case normalizer_step::kind::nfc: text = normalize(text, unicode_form::nfc); break;
+      case normalizer_step::kind::nfd: text = normalize(text, unicode_form::nfd); break;
+      case normalizer_step::kind::nfkc: text = normalize(text, unicode_form::nfkc); break;
+      case normalizer_step::kind::nfkd: text = normalize(text, unicode_form::nfkd); break;
+      case normalizer_step::kind::lowercase: text = lowercase(text); break;
+      case normalizer_step::kind::prepend:
+        if (!text.empty()) text = s.pattern + text;
+        break;
+      case normalizer_step::kind::strip: {
+        std::size_t b = 0, e = text.size();
+        if (s.strip_left) {
+          while (b < e) {
+            std::size_t i = b;
+            if (!is_white_space(next_code_point(text, i))) break;
+            b = i;
+          }
+        }
+        if (s.strip_right) {
+          while (e > b) {
+            std::size_t start = e - 1;
+            while (start > b && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+            std::size_t i = start;
+            if (!is_white_space(next_code_point(text, i))) break;
+            e = start;
+          }
+        }
+        text = text.substr(b, e - b);
+        break;
+      }
+      case normalizer_step::kind::replace: {
+        std::string out;
+        if (s.re) {
+          std::vector<std::pair<std::size_t, std::size_t>> m;
+          s.re->find_all(text, m);
+          std::size_t last = 0;
+          for (auto [b, e] : m) {
+            out.append(text, last, b - last);
+            out += s.content;
+            last = e;
+          }
+          out.append(text, last, std::string::npos);
+        } else if (!s.pattern.empty()) {
+          std::size_t last = 0;
+          for (std::size_t at = text.find(s.pattern); at != std::string::npos; at = text.find(s.pattern, last)) {
+            out.append(text, last, at - last);
+            out += s.content;
+            last = at + s.pattern.size();
+          }
+          out.append(text, last, std::string::npos);
+        } else {
+          out = text;
+        }
+        text = std::move(out);
+        break;
+      }
+    }
+  }
+  return text;
+}
+
+}  // namespace detail
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Pre-tokenizers: each step maps every piece to sub-pieces, as in Hugging Face's PreTokenizedString.
+
+void emit(pieces& out, std::string_view text, bool at_start) {
+  if (text.empty()) return;
+  const std::size_t b = out.storage.size();
+  out.storage.append(text);
+  out.ranges.emplace_back(b, out.storage.size());
+  out.at_start.push_back(at_start);
+}
+
+// Splits `piece` at the given match ranges according to `behavior` (HF SplitDelimiterBehavior).
+void split_by_matches(std::string_view piece, bool at_start,
+                      const std::vector<std::pair<std::size_t, std::size_t>>& matches,
+                      split_behavior behavior, bool invert, pieces& out) {
+  // Tag each segment: matched (a delimiter) or not, in order, covering the whole piece.
+  struct segment {
+    std::size_t b, e;
+    bool match;
+  };
+  std::vector<segment> segments;
+  std::size_t last = 0;
+  for (auto [b, e] : matches) {
+    if (b > last) segments.push_back({last, b, invert});
+    segments.push_back({b, e, !invert});
+    last = e;
+  }
+  if (last < piece.size()) segments.push_back({last, piece.size(), invert});
+
+  auto emit_range = [&](std::size_t b, std::size_t e) { emit(out, piece.substr(b, e - b), at_start && b == 0); };
+  switch (behavior) {
+    case split_behavior::removed:
+      for (const auto& s : segments) if (!s.match) emit_range(s.b, s.e);
+      break;
+    case split_behavior::isolated:
+      for (const auto& s : segments) emit_range(s.b, s.e);
+      break;
+    case split_behavior::contiguous: {
+      std::size_t i = 0;
+      while (i < segments.size()) {
+        std::size_t j = i + 1;
+        if (segments[i].match) {
+          while (j < segments.size() && segments[j].match) ++j;
+        }
+        emit_range(segments[i].b, segments[j - 1].e);
+        i = j;
+      }
+      break;
+    }
+    case split_behavior::merged_with_previous: {
+      std::size_t start = 0;
+      bool open = false;
+      for (const auto& s : segments) {
+        if (s.match) {
+          emit_range(open ? start : s.b, s.e);
+          open = false;
+        } else {
+          if (open) emit_range(start, s.b);
+          start = s.b;
+          open = true;
+        }
+      }
+      if (open) emit_range(start, piece.size());
+      break;
+    }
+    case split_behavior::merged_with_next: {
+      std::size_t start = 0;
+      bool pending = false;
+      for (const auto& s : segments) {
+        if (s.match) {
+          if (pending) emit_range(start, s.b);
+          start = s.b;
+          pending = true;
+        } else {
+          emit_range(pending ? start : s.b, s.e);
+          pending = false;
+        }
+      }
+      if (pending) emit_range(start, piece.size());
+      break;
+    }
+  }
+}
+
+template <class Predicate>
+void char_matches(std::string_view piece, Predicate is_delimiter,
+                  std::vector<std::pair<std::size_t, std::size_t>>& matches) {
+  for (std::size_t i = 0; i < piece.size();) {
+    const std::size_t b = i;
+    const char32_t c = next_code_point(piece, i);
+    if (is_delimiter(c)) matches.emplace_back(b, i);
+  }
+}
+
+bool is_numeric(char32_t c) noexcept { return is_number(c); }
+
+bool is_hf_punctuation(char32_t c) noexcept {
+  return (c < 0x80 && ((c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+                       (c >= '{' && c <= '~'))) ||
+         is_punctuation(c);
+}
+
+void apply_pre_tokenizer(const pre_tokenizer_step& step, const pieces& in, pieces& out) {
+  out.clear();
+  std::vector<std::pair<std::size_t, std::size_t>> matches;
+  std::string scratch;
+  for (std::size_t p = 0; p < in.ranges.size(); ++p) {
+    std::string_view piece(in.storage.data() + in.ranges[p].first, in.ranges[p].second - in.ranges[p].first);
+    const bool at_start = in.at_start[p];
+    matches.clear();
+    switch (step.type) {
+      case pre_tokenizer_step::kind::byte_level: {
+        if (step.add_prefix_space && piece.front() != ' ') {
+          scratch = " ";
+          scratch.append(piece);
+          piece = scratch;
+        }
+        if (step.use_regex) {
+          step.re->find_all(piece, matches);
+          split_by_matches(piece, at_start, matches, split_behavior::isolated, false, out);
+        } else {
+          emit(out, piece, at_start);
+        }
+        break;
+      }
+      case pre_tokenizer_step::kind::split:
+        if (step.re) {
+          step.re->find_all(piece, matches);
+        } else if (!step.literal.empty()) {
+          for (std::size_t at = piece.find(step.literal); at != std::string_view::npos;
+               at = piece.find(step.literal, at + step.literal.size())) {
+            matches.emplace_back(at, at + step.literal.size());
+          }
+        }
+        split_by_matches(piece, at_start, matches, step.behavior, step.invert, out);
+        break;
+      case pre_tokenizer_step::kind::metaspace: {
+        scratch.clear();
+        for (char c : piece) {
+          if (c == ' ') scratch += step.replacement; else scratch += c;
+        }
+        const bool starts = scratch.compare(0, step.replacement.size(), step.replacement) == 0;
+        if (!starts && (step.prepend_scheme == pre_tokenizer_step::prepend::always ||
+                        (step.prepend_scheme == pre_tokenizer_step::prepend::first && at_start))) {
+          scratch.insert(0, step.replacement);
+        }
+        std::string_view text = scratch;
+        if (step.split_on_replacement) {
+          for (std::size_t at = text.find(step.replacement); at != std::string_view::npos;
+               at = text.find(step.replacement, at + step.replacement.size())) {
+            matches.emplace_back(at, at + step.replacement.size());
+          }
+          split_by_matches(text, at_start, matches, split_behavior::merged_with_next, false, out);
+        } else {
+          emit(out, text, at_start);
+        }
+        break;
+      }
+      case pre_tokenizer_step::kind::digits:
+        char_matches(piece, is_numeric, matches);
+        split_by_matches(piece, at_start, matches,
+                         step.individual_digits ? split_behavior::isolated : split_behavior::contiguous,
+                         false, out);
+        break;
+      case pre_tokenizer_step::kind::whitespace:
+        step.re->find_all(piece, matches);
+        split_by_matches(piece, at_start, matches, split_behavior::removed, true, out);
+        break;
+      case pre_tokenizer_step::kind::whitespace_split:
+        char_matches(piece, is_white_space, matches);
+        split_by_matches(piece, at_start, matches, split_behavior::removed, false, out);
+        break;
+      case pre_tokenizer_step::kind::punctuation:
+        char_matches(piece, is_hf_punctuation, matches);
+        split_by_matches(piece, at_start, matches, step.behavior, false, out);
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------------------
+
+struct tokenizer::session::state {
+  const tokenizer_model* model;
+  invalid_utf8 policy;
+  pieces current, next_pieces;
+  // Pre-token → ids. Most words of a corpus repeat, so this is where the speed comes from.
+  std::unordered_map<std::string, std::pair<std::uint32_t, std::uint32_t>> cache;
+  std::vector<token_id> cached_ids;
+  std::vector<token_id> scratch;
+  static constexpr std::size_t cache_limit = 1 << 17;
+
+  void encode_segment(std::string_view text, bool at_start, std::vector<token_id>& out) {
+    if (text.empty()) return;
+    std::string normalized = model->normalizers.empty() ? std::string(text)
+                                                          : apply_normalizers(model->normalizers, std::string(text));
+    current.clear();
+    emit(current, normalized, at_start);
+    for (const auto& step : model->pre_tokenizers) {
+      apply_pre_tokenizer(step, current, next_pieces);
+      std::swap(current, next_pieces);
+    }
+    for (auto [begin, end] : current.ranges) {
+      const std::string_view piece(current.storage.data() + begin, end - begin);
+      encode_cached(piece, out);
+    }
+  }
+
+  void encode_cached(std::string_view piece, std::vector<token_id>& out) {
+    thread_local std::string key;
+    key.assign(piece);
+    const auto it = cache.find(key);
+    if (it != cache.end()) {
+      out.insert(out.end(), cached_ids.begin() + it->second.first,
+                 cached_ids.begin() + it->second.first + it->second.second);
+      return;
+    }
+    scratch.clear();
+    model->bpe.encode_piece(piece, scratch);
+    out.insert(out.end(), scratch.begin(), scratch.end());
+    if (cache.size() >= cache_limit) {
+      cache.clear();
+      cached_ids.clear();
+    }
+    cache.emplace(key, std::make_pair(static_cast<std::uint32_t>(cached_ids.size()),
+                                      static_cast<std::uint32_t>(scratch.size())));
+    cached_ids.insert(cached_ids.end(), scratch.begin(), scratch.end());
+  }
+
+  // Finds the next added token at or after `from`: (position, length with strips, token index).
+  bool next_added(std::string_view text, std::size_t from, std::size_t& at, std::size_t& begin,
+                  std::size_t& end, token_id& id) const {
+    const auto& table = model->added_by_first_byte;
+    if (model->added.empty()) return false;
+    for (std::size_t i = from; i < text.size(); ++i) {
+      const auto& candidates = table[static_cast<unsigned char>(text[i])];
+      for (std::size_t c : candidates) {
+        const added_token& t = model->added[c];
+        if (text.compare(i, t.content.size(), t.content) != 0) continue;
+        std::size_t b = i, e = i + t.content.size();
+        if (t.single_word) {
+          auto word_before = [&] {
+            if (b == 0) return false;
+            std::size_t s = b - 1;
+            while (s > 0 && (static_cast<unsigned char>(text[s]) & 0xC0) == 0x80) --s;
+            std::size_t k = s;
+            const char32_t ch = next_code_point(text, k);
+            return is_letter(ch) || is_number(ch) || ch == '_';
+          };
+          auto word_after = [&] {
+            if (e >= text.size()) return false;
+            std::size_t k = e;
+            const char32_t ch = next_code_point(text, k);
+            return is_letter(ch) || is_number(ch) || ch == '_';
+          };
+          if (word_before() || word_after()) continue;
+        }
+        if (t.lstrip) {
+          while (b > from) {
+            std::size_t s = b - 1;
+            while (s > from && (static_cast<unsigned char>(text[s]) & 0xC0) == 0x80) --s;
+            std::size_t k = s;
+            if (!is_white_space(next_code_point(text, k))) break;
+            b = s;
+          }
+        }
+        if (t.rstrip) {
+          while (e < text.size()) {
+            std::size_t k = e;
+            if (!is_white_space(next_code_point(text, k))) break;
+            e = k;
+          }
+        }
+        at = i;
+        begin = b;
+        end = e;
+        id = t.id;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void encode(std::string_view text, std::vector<token_id>& out) {
+    std::string repaired;
+    const std::size_t bad = find_invalid_utf8(text);
+    if (bad != std::string_view::npos) {
+      if (policy == invalid_utf8::error) {
+        throw error(errc::parse, "invalid UTF-8 at byte " + std::to_string(bad));
+      }
+      repaired = replace_invalid_utf8(text);
+      text = repaired;
+    }
+    std::size_t from = 0;
+    std::size_t at = 0, begin = 0, end = 0;
+    token_id id = 0;
+    while (next_added(text, from, at, begin, end, id)) {
+      encode_segment(text.substr(from, begin - from), from == 0, out);
+      out.push_back(id);
+      from = end;
+    }
+    encode_segment(text.substr(from), from == 0, out);
+  }
+};
+
+tokenizer::session::session(const tokenizer& t, invalid_utf8 policy)
+    : state_(std::make_unique<state>()) {
+  state_->model = &t.impl_->model;
+  state_->policy = policy;
+}
+tokenizer::session::session(session&&) noexcept = default;
+tokenizer::session::~session() = default;
+
+void tokenizer::session::encode(std::string_view text, std::vector<token_id>& out) {
+  state_->encode(text, out);
+}
+
+tokenizer::tokenizer(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+tokenizer::tokenizer(tokenizer&&) noexcept = default;
+tokenizer& tokenizer::operator=(tokenizer&&) noexcept = default;
+tokenizer::~tokenizer() = default;
+
+std::uint32_t tokenizer::vocab_size() const noexcept { return impl_->model.vocab_size; }
+const std::string& tokenizer::digest() const noexcept { return impl_->model.digest; }
+const std::string& tokenizer::description() const noexcept { return impl_->model.description; }
+
+std::vector<token_id> tokenizer::encode(std::string_view text, invalid_utf8 policy) const {
+  session s(*this, policy);
+  std::vector<token_id> out;
+  s.encode(text, out);
+  return out;
+}
+
+namespace {
+
+std::string digest_of(std::string_view bytes) { return sha256_digest(bytes); }
+
+std::string decode_tokens(const tokenizer_model& m, std::vector<std::string> tokens) {
+  for (const auto& step : m.decoders) {
+    switch (step.type) {
+      case decoder_step::kind::byte_level:
+        for (auto& t : tokens) {
+          std::string bytes;
+          bool ok = true;
+          for (std::size_t i = 0; i < t.size() && ok;) {
+            const int b = code_point_to_byte(next_code_point(t, i));
+            if (b < 0) ok = false; else bytes += static_cast<char>(b);
+          }
+          if (ok) t = std::move(bytes);
+        }
+        break;
+      case decoder_step::kind::byte_fallback: {
+        // Runs of <0xXX> tokens become bytes; an invalid run becomes one U+FFFD per byte.
+        std::vector<std::string> out;
+        std::string run;
+        std::size_t run_tokens = 0;
+        auto flush = [&] {
+          if (run_tokens == 0) return;
+          if (find_invalid_utf8(run) == std::string_view::npos) {
+            out.push_back(run);
+          } else {
+            for (std::size_t k = 0; k < run_tokens; ++k) out.emplace_back("\xEF\xBF\xBD");
+          }
+          run.clear();
+          run_tokens = 0;
+        };
+        for (auto& t : tokens) {
+          unsigned value = 0;
+          if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' &&
+              std::sscanf(t.c_str() + 3, "%2x", &value) == 1) {
+            run += static_cast<char>(value);
+            ++run_tokens;
+          } else {
+            flush();
+            out.push_back(std::move(t));
+          }
+        }
+        flush();
+        tokens = std::move(out);
+        break;
+      }
+      case decoder_step::kind::fuse: {
+        std::string all;
+        for (const auto& t : tokens) all += t;
+        tokens.assign(1, std::move(all));
+        break;
+      }
+      case decoder_step::kind::replace:
+        for (auto& t : tokens) {
+          std::string out;
+          std::size_t last = 0;
+          for (std::size_t at = t.find(step.pattern); !step.pattern.empty() && at != std::string::npos;
+               at = t.find(step.pattern, last)) {
+            out.append(t, last, at - last);
+            out += step.content;
+            last = at + step.pattern.size();
+          }
+          out.append(t, last, std::string::npos);
+          t = std::move(out);
+        }
+        break;
+      case decoder_step::kind::strip:
+        for (auto& t : tokens) {
+          std::size_t b = 0, e = t.size();
+          for (std::size_t k = 0; k < step.strip_start && b < e && t.compare(b, step.content.size(), step.content) == 0; ++k) {
+            b += step.content.size();
+          }
+          for (std::size_t k = 0; k < step.strip_stop && e >= b + step.content.size() &&
+                                  t.compare(e - step.content.size(), step.content.size(), step.content) == 0;
+               ++k) {
+            e -= step.content.size();
+          }
+          t = t.substr(b, e - b);
+        }
+        break;
+      case decoder_step::kind::metaspace:
+        for (std::size_t i = 0; i < tokens.size(); ++i) {
+          std::string out;
+          const std::string& t = tokens[i];
+          std::size_t last = 0;
+          for (std::size_t at = t.find(step.pattern); at != std::string::npos; at = t.find(step.pattern, last)) {
+            out.append(t, last, at - last);
+            out += ' ';
+            last = at + step.pattern.size();
+          }
+          out.append(t, last, std::string::npos);
+          if (i == 0 && step.prepend_first && !out.empty() && out[0] == ' ') out.erase(0, 1);
+          tokens[i] = std::move(out);
+        }
+        break;
+    }
+  }
+  std::string text;
+  for (const auto& t : tokens) text += t;
+  return text;
+}
+
+}  // namespace
+
+std::string tokenizer::decode(std::span<const token_id> ids) const {
+  const auto& m = impl_->model;
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || static_cast<std::uint32_t>(ids[i]) >= m.vocab_size) {
+      throw error(errc::out_of_range, "token " + std::to_string(i) + ": expected 0 <= id < " +
+                                          std::to_string(m.vocab_size) + ", got " + std::to_string(ids[i]));
+    }
+    tokens.push_back(m.bpe.id_to_token[static_cast<std::size_t>(ids[i])]);
+  }
+  std::string text = decode_tokens(m, std::move(tokens));
+  if (find_invalid_utf8(text) != std::string_view::npos) text = replace_invalid_utf8(text);
+  return text;
+}
+
+tokenizer tokenizer::from_json(std::string_view json_text, const std::string& source_name) {
+  auto p = std::make_unique<impl>();
+  p->model = parse_tokenizer_json(json_text, source_name);
+  p->model.digest = digest_of(json_text);
+  p->model.finish();
+  return tokenizer(std::move(p));
+}
+
+tokenizer tokenizer::load(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(errc::io, "tokenizer " + path.string() + ": cannot open for reading");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  const std::string bytes = buffer.str();
+  auto p = std::make_unique<impl>();
+  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "GGUF", 4) == 0) {
+    p->model = parse_gguf(bytes, path.string());
+  } else {
+    p->model = parse_tokenizer_json(bytes, path.string());
+  }
+  p->model.digest = digest_of(bytes);
+  p->model.finish();
+  return tokenizer(std::move(p));
+}
+
+}  // namespace tritium
