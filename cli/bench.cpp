@@ -12,10 +12,14 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "batch_pipeline.hpp"
 #include "commands.hpp"
+#include "tokenize_support.hpp"
+#include "tritium/error.hpp"
 #include "exit_codes.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/kgw_stream.hpp"
@@ -62,9 +66,118 @@ void bench_command::setup(CLI::App& parent) {
   app = parent.add_subcommand("bench", "Measure embedding and detection speed (single thread)");
   app->add_flag("--quick", quick, "Fewer repetitions and a 1 M-token CLI file instead of 10 M");
   app->add_flag("--json", json, "Print the results as one JSON object");
+  app->add_option("--tokenizer", tokenizer_path,
+                  "Measure tokenization with this tokenizer.json/.gguf instead (needs --text)");
+  app->add_option("--text", text_path, "UTF-8 text file for --tokenizer (e.g. English prose)");
+}
+
+int bench_command::run_tokenizer() const {
+  std::ifstream in(text_path, std::ios::binary);
+  if (!in) throw error(errc::invalid_argument, "cannot open text " + text_path);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  auto t0 = clock_type::now();
+  const tokenizer tok = load_tokenizer(tokenizer_path);
+  const double load = seconds_since(t0);
+  // Paragraphs (blank-line separated) are the documents of the multi-document measurement.
+  std::vector<std::string> documents;
+  for (std::size_t from = 0; from < text.size();) {
+    std::size_t at = text.find("\n\n", from);
+    if (at == std::string::npos) at = text.size(); else at += 2;
+    documents.push_back(text.substr(from, at - from));
+    from = at;
+  }
+  const double mb = static_cast<double>(text.size()) / 1e6;
+  ojson results;
+  results["tokenizer"] = tok.description();
+  results["bytes"] = text.size();
+  results["documents"] = documents.size();
+  results["load_s"] = load;
+  auto best_of = [&](int reps, auto&& body) {
+    double best = 1e300;
+    for (int r = 0; r < reps; ++r) {
+      const auto s0 = clock_type::now();
+      body();
+      best = std::min(best, seconds_since(s0));
+    }
+    return best;
+  };
+  const int reps = quick ? 1 : 3;
+  std::uint64_t tokens = 0;
+  // One thread, the whole file as one document (fresh session each time: a cold cache).
+  const double whole = best_of(reps, [&] {
+    tokenizer::session s(tok);
+    std::vector<token_id> ids;
+    s.encode(text, ids);
+    tokens = ids.size();
+  });
+  // One thread, paragraph by paragraph (cut at blank lines, a paragraph's ids can differ slightly
+  // from the whole file's, e.g. GPT-2 splits "\n\n" differently before a word).
+  std::uint64_t paragraph_tokens = 0;
+  const double single = best_of(reps, [&] {
+    tokenizer::session s(tok);
+    std::vector<token_id> ids;
+    paragraph_tokens = 0;
+    for (const auto& d : documents) {
+      ids.clear();
+      s.encode(d, ids);
+      paragraph_tokens += ids.size();
+    }
+  });
+  // The CLI's multi-document path (batches, a reader thread, workers), with 1 and with 2 workers, in
+  // the steady state of a long corpus: each worker's piece cache is warmed by one untimed pass.
+  auto pipeline = [&](unsigned workers) {
+    std::vector<tokenizer::session> sessions;
+    for (unsigned w = 0; w < workers; ++w) sessions.emplace_back(tok);
+    auto pass = [&] {
+      std::size_t next = 0;
+      std::uint64_t count = 0;
+      run_batches<std::string, std::vector<token_id>>(
+          workers, batch_limits{},
+          [&](std::string& d) {
+            if (next >= documents.size()) return false;
+            d = documents[next++];
+            return true;
+          },
+          [](const std::string& d) { return d.size(); },
+          [&](std::string& d, std::vector<token_id>& ids, unsigned w) { sessions[w].encode(d, ids); },
+          [&](std::string&, std::vector<token_id>& ids) { count += ids.size(); });
+      if (count != paragraph_tokens) throw error(errc::internal, "bench: the pipeline lost tokens");
+    };
+    pass();
+    return best_of(reps, pass);
+  };
+  const double one = pipeline(1);
+  const double two = pipeline(2);
+  results["tokens"] = tokens;
+  results["single_thread_whole_mb_per_s"] = mb / whole;
+  results["single_thread_documents_mb_per_s"] = mb / single;
+  results["pipeline_1_worker_mb_per_s"] = mb / one;
+  results["pipeline_2_workers_mb_per_s"] = mb / two;
+  results["two_worker_speedup"] = one / two;
+  if (json) {
+    std::cout << results.dump(2) << "\n";
+  } else {
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "%s\n%.1f MB, %zu paragraphs, %llu tokens; load %.2f s\n"
+                  "single thread: whole file %.1f MB/s, paragraph by paragraph %.1f MB/s\n"
+                  "multi-document pipeline: 1 worker %.1f MB/s, 2 workers %.1f MB/s (x%.2f)\n",
+                  tok.description().c_str(), mb, documents.size(), static_cast<unsigned long long>(tokens),
+                  load, mb / whole, mb / single, mb / one, mb / two, one / two);
+    std::cout << line;
+  }
+  return exit_evidence;
 }
 
 int bench_command::run() const {
+  if (!tokenizer_path.empty() || !text_path.empty()) {
+    if (tokenizer_path.empty() || text_path.empty()) {
+      throw error(errc::invalid_argument, "bench: --tokenizer and --text go together");
+    }
+    return run_tokenizer();
+  }
   ojson results;
   const tritium::key k = bench_key(qwen3_vocab);
   auto scheme = std::make_shared<const kgw>(k);

@@ -70,9 +70,14 @@ struct detect_command {
 struct bench_command {
   bool quick = false;
   bool json = false;
+  std::string tokenizer_path;  ///< with text_path: measure tokenization instead of the core targets
+  std::string text_path;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
+
+ private:
+  int run_tokenizer() const;
 };
 
 struct demo_command {

@@ -66,14 +66,41 @@ void bpe_model::encode_piece(std::string_view piece, std::vector<token_id>& out)
   }
   if (symbols.empty()) return;
 
+  // Short pieces (nearly all words): rescan the live pairs for the lowest rank each round. This is
+  // the same order as the heap below — lowest rank first, leftmost among equals — without its cost.
+  if (symbols.size() <= 24) {
+    while (true) {
+      std::uint32_t best_rank = 0xffffffffu;
+      int best = -1;
+      token_id merged = -1;
+      for (int i = 0; symbols[static_cast<std::size_t>(i)].next >= 0; i = symbols[static_cast<std::size_t>(i)].next) {
+        const int n = symbols[static_cast<std::size_t>(i)].next;
+        const merge_value* m = merges.find(pair_key(symbols[static_cast<std::size_t>(i)].id, symbols[static_cast<std::size_t>(n)].id));
+        if (m != nullptr && m->rank < best_rank) {
+          best_rank = m->rank;
+          best = i;
+          merged = m->merged;
+        }
+      }
+      if (best < 0) break;
+      symbol& s = symbols[static_cast<std::size_t>(best)];
+      symbol& n = symbols[static_cast<std::size_t>(s.next)];
+      s.id = merged;
+      n.alive = false;
+      s.next = n.next;
+      if (n.next >= 0) symbols[static_cast<std::size_t>(n.next)].prev = best;
+    }
+    for (int i = 0; i >= 0; i = symbols[static_cast<std::size_t>(i)].next) out.push_back(symbols[static_cast<std::size_t>(i)].id);
+    return;
+  }
+
   std::priority_queue<candidate, std::vector<candidate>, std::greater<>> queue;
   auto consider = [&](int pos) {
     const int next = symbols[static_cast<std::size_t>(pos)].next;
     if (next < 0) return;
     const token_id a = symbols[static_cast<std::size_t>(pos)].id;
     const token_id b = symbols[static_cast<std::size_t>(next)].id;
-    const auto it = merges.find(pair_key(a, b));
-    if (it != merges.end()) queue.push({it->second.rank, pos, a, b});
+    if (const merge_value* m = merges.find(pair_key(a, b))) queue.push({m->rank, pos, a, b});
   };
   for (int i = 0; i + 1 < static_cast<int>(symbols.size()); ++i) consider(i);
   while (!queue.empty()) {
@@ -83,7 +110,7 @@ void bpe_model::encode_piece(std::string_view piece, std::vector<token_id>& out)
     if (!s.alive || s.next < 0 || s.id != top.left) continue;
     symbol& n = symbols[static_cast<std::size_t>(s.next)];
     if (n.id != top.right) continue;
-    s.id = merges.at(pair_key(top.left, top.right)).merged;
+    s.id = merges.find(pair_key(top.left, top.right))->merged;
     n.alive = false;
     s.next = n.next;
     if (n.next >= 0) symbols[static_cast<std::size_t>(n.next)].prev = top.pos;

@@ -147,12 +147,12 @@ tokenizer_model parse_gguf(const std::string& bytes, const std::string& source) 
   byte_level.use_regex = false;
   if (pre == "gpt-2" || pre == "default") {
     byte_level.use_regex = true;
-    byte_level.re = std::make_shared<regex>(gpt2_pattern, where + "pre");
+    byte_level.re = std::make_shared<regex>(gpt2_pattern_text(), where + "pre");
   } else if (pre == "qwen2") {
-    split.re = std::make_shared<regex>(qwen2_pattern, where + "pre");
+    split.re = std::make_shared<regex>(qwen2_pattern_text(), where + "pre");
     m.pre_tokenizers.push_back(split);
   } else if (pre == "llama-bpe" || pre == "llama3") {
-    split.re = std::make_shared<regex>(llama3_pattern, where + "pre");
+    split.re = std::make_shared<regex>(llama3_pattern_text(), where + "pre");
     m.pre_tokenizers.push_back(split);
     m.bpe.ignore_merges = true;  // as llama.cpp does for the Llama 3 pre-tokenizer
   } else {

@@ -14,17 +14,18 @@
 
 namespace tritium::detail {
 
-/// Pieces of text: byte ranges into one storage string.
+/// Pieces of text: byte ranges into `base`, which is either the text being encoded (when every step
+/// so far only split) or `storage` (after a step that rewrote pieces). `storage` is a vector, never a
+/// small-string-optimised string, so moving it keeps `base` valid.
+struct piece_range {
+  std::size_t begin, end;
+  bool at_start;  ///< starts at offset 0 of the text (Metaspace's "first" scheme needs it)
+};
 struct pieces {
-  std::string storage;
-  std::vector<std::pair<std::size_t, std::size_t>> ranges;  ///< [begin, end)
-  /// Whether piece i starts at offset 0 of the text (needed by Metaspace's "first" scheme).
-  std::vector<bool> at_start;
-  void clear() {
-    storage.clear();
-    ranges.clear();
-    at_start.clear();
-  }
+  std::vector<char> storage;
+  const char* base = nullptr;
+  std::vector<piece_range> ranges;
+  std::string_view view(const piece_range& r) const noexcept { return {base + r.begin, r.end - r.begin}; }
 };
 
 enum class split_behavior { removed, isolated, merged_with_previous, merged_with_next, contiguous };
@@ -83,7 +84,37 @@ struct bpe_model {
     std::uint32_t rank;
     token_id merged;
   };
-  std::unordered_map<std::uint64_t, merge_value> merges;  ///< (left id << 32 | right id)
+  /// (left id << 32 | right id) → merge, in an open-addressing table: the lookup of the BPE loop.
+  class merge_table {
+   public:
+    void reserve(std::size_t n);
+    /// Keeps the first value inserted for a key.
+    void emplace(std::uint64_t key, merge_value value);
+    const merge_value* find(std::uint64_t key) const noexcept {
+      if (slots_.empty()) return nullptr;
+      for (std::size_t i = slot_of(key);; i = (i + 1) & mask_) {
+        const slot& s = slots_[i];
+        if (s.value.rank == empty) return nullptr;
+        if (s.key == key) return &s.value;
+      }
+    }
+    std::size_t size() const noexcept { return size_; }
+
+   private:
+    static constexpr std::uint32_t empty = 0xffffffffu;
+    struct slot {
+      std::uint64_t key;
+      merge_value value;
+    };
+    std::size_t slot_of(std::uint64_t key) const noexcept {
+      std::uint64_t z = key * 0x9e3779b97f4a7c15ULL;
+      return static_cast<std::size_t>(z >> 32) & mask_;
+    }
+    std::vector<slot> slots_;
+    std::size_t mask_ = 0;
+    std::size_t size_ = 0;
+  };
+  merge_table merges;
   token_id byte_ids[256];  ///< byte-level: the id of each single byte; char mode: <0xXX> or -1
 
   static std::uint64_t pair_key(token_id a, token_id b) noexcept {
@@ -123,10 +154,5 @@ std::string apply_normalizers(const std::vector<normalizer_step>& steps, std::st
 tokenizer_model parse_tokenizer_json(std::string_view text, const std::string& source);
 tokenizer_model parse_gguf(const std::string& bytes, const std::string& source);
 
-/// The pre-tokenizer regexes of known model families (GPT-2, Llama 3, Qwen 2), as in their
-/// tokenizer.json files and llama.cpp's pre-tokenizer table.
-extern const char* const gpt2_pattern;
-extern const char* const llama3_pattern;
-extern const char* const qwen2_pattern;
 
 }  // namespace tritium::detail

@@ -7,6 +7,48 @@
 
 namespace tritium::detail {
 
+namespace {
+
+// The White_Space property (Unicode PropList.txt), which is what \s means in the Rust regex engines
+// behind tiktoken and tokenizers. PCRE2's \s differs on U+0085 and U+180E, so patterns are rewritten
+// to use this class before compiling.
+constexpr const char* white_space_items =
+    "\\t-\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
+
+std::string with_unicode_white_space(const std::string& pattern) {
+  std::string out;
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      const char n = pattern[i + 1];
+      if (n == 's') {
+        out += in_class ? std::string(white_space_items) : "[" + std::string(white_space_items) + "]";
+      } else if (n == 'S' && !in_class) {
+        out += "[^" + std::string(white_space_items) + "]";
+      } else {
+        out += c;
+        out += n;
+      }
+      ++i;
+      continue;
+    }
+    if (c == '[' && !in_class) {
+      in_class = true;
+      out += c;
+      // A ']' or '^]' right after '[' is a literal.
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];
+      continue;
+    }
+    if (c == ']' && in_class) in_class = false;
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 struct regex::compiled {
   pcre2_code* code = nullptr;
   bool jit = false;
@@ -19,7 +61,8 @@ regex::regex(const std::string& pattern, const std::string& where)
   PCRE2_SIZE offset = 0;
   // UTF with Unicode properties for \d, \s, \w and POSIX classes, as in the Rust engines; the input is
   // validated once by the tokenizer, so PCRE2 need not check it again.
-  c_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+  const std::string rewritten = with_unicode_white_space(pattern);
+  c_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(rewritten.data()), rewritten.size(),
                            PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &code, &offset, nullptr);
   if (c_->code == nullptr) {
     PCRE2_UCHAR message[256];
@@ -29,43 +72,56 @@ regex::regex(const std::string& pattern, const std::string& where)
                                             reinterpret_cast<const char*>(message));
   }
   c_->jit = pcre2_jit_compile(c_->code, PCRE2_JIT_COMPLETE) == 0;
+  family_ = fast_family_of(pattern);
 }
 
 regex::regex(regex&&) noexcept = default;
 regex::~regex() = default;
 
-void regex::find_all(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>>& out) const {
+bool regex::match_pcre2(std::string_view text, std::size_t start, std::size_t& begin,
+                        std::size_t& end) const {
   struct match_data_deleter {
     void operator()(pcre2_match_data* m) const { pcre2_match_data_free(m); }
   };
   thread_local std::unique_ptr<pcre2_match_data, match_data_deleter> data(
       pcre2_match_data_create(16, nullptr));
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
+  const int rc = c_->jit ? pcre2_jit_match(c_->code, subject, text.size(), start, 0, data.get(), nullptr)
+                         : pcre2_match(c_->code, subject, text.size(), start, PCRE2_NO_UTF_CHECK,
+                                       data.get(), nullptr);
+  if (rc == PCRE2_ERROR_NOMATCH) return false;
+  if (rc < 0) {
+    PCRE2_UCHAR message[256];
+    pcre2_get_error_message(rc, message, sizeof message);
+    throw error(errc::internal, "regex match failed: " + std::string(reinterpret_cast<const char*>(message)));
+  }
+  const PCRE2_SIZE* v = pcre2_get_ovector_pointer(data.get());
+  begin = v[0];
+  end = v[1];
+  return true;
+}
+
+void regex::find_all_pcre2(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>>& out) const {
   std::size_t start = 0;
   while (start <= text.size()) {
-    const int rc = c_->jit ? pcre2_jit_match(c_->code, subject, text.size(), start, 0, data.get(), nullptr)
-                           : pcre2_match(c_->code, subject, text.size(), start, PCRE2_NO_UTF_CHECK,
-                                         data.get(), nullptr);
-    if (rc == PCRE2_ERROR_NOMATCH) break;
-    if (rc < 0) {
-      PCRE2_UCHAR message[256];
-      pcre2_get_error_message(rc, message, sizeof message);
-      throw error(errc::internal, "regex match failed: " + std::string(reinterpret_cast<const char*>(message)));
-    }
-    const PCRE2_SIZE* v = pcre2_get_ovector_pointer(data.get());
-    const std::size_t b = v[0];
-    const std::size_t e = v[1];
+    std::size_t b = 0, e = 0;
+    if (!match_pcre2(text, start, b, e)) break;
     if (e > b) {
       out.emplace_back(b, e);
       start = e;
     } else {
-      // Skip an empty match by one whole character.
       if (b >= text.size()) break;
       std::size_t step = 1;
       while (b + step < text.size() && (static_cast<unsigned char>(text[b + step]) & 0xC0) == 0x80) ++step;
       start = b + step;
     }
   }
+}
+
+void regex::find_all(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>>& out) const {
+  // Every position starts a match of the fast-path patterns, so the match PCRE2 would find from a
+  // position is the one at it; the ASCII matcher gives it directly, PCRE2 answers where it cannot.
+  for_each_match(text, [&](std::size_t b, std::size_t e) { out.emplace_back(b, e); });
 }
 
 }  // namespace tritium::detail

@@ -20,13 +20,6 @@ struct tokenizer::impl {
 
 namespace detail {
 
-const char* const gpt2_pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-const char* const llama3_pattern =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-const char* const qwen2_pattern =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-
 void tokenizer_model::finish() {
   std::uint32_t size = 0;
   for (const auto& [text, id] : bpe.vocab) size = std::max(size, static_cast<std::uint32_t>(id) + 1);
@@ -122,85 +115,85 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Pre-tokenizers: each step maps every piece to sub-pieces, as in Hugging Face's PreTokenizedString.
 
-void emit(pieces& out, std::string_view text, bool at_start) {
-  if (text.empty()) return;
-  const std::size_t b = out.storage.size();
-  out.storage.append(text);
-  out.ranges.emplace_back(b, out.storage.size());
-  out.at_start.push_back(at_start);
-}
+// Where split_by_matches puts its output: either ranges into the same base (a pure split) or copies
+// appended to the output's storage (a rewriting step).
+struct sink {
+  pieces& out;
+  bool copy;           ///< rewriting step: the piece text lives in a temporary, copy it
+  std::size_t offset;  ///< pure split: offset of the piece inside the base
+  void add(std::string_view piece, std::size_t b, std::size_t e, bool at_start) {
+    if (e <= b) return;
+    if (copy) {
+      const std::size_t start = out.storage.size();
+      out.storage.insert(out.storage.end(), piece.data() + b, piece.data() + e);
+      out.ranges.push_back({start, out.storage.size(), at_start});
+    } else {
+      out.ranges.push_back({offset + b, offset + e, at_start});
+    }
+  }
+};
 
-// Splits `piece` at the given match ranges according to `behavior` (HF SplitDelimiterBehavior).
+// Splits `piece` at the given match ranges according to `behavior` (HF SplitDelimiterBehavior); with
+// `invert` the matches are the kept parts and the gaps the delimiters.
 void split_by_matches(std::string_view piece, bool at_start,
                       const std::vector<std::pair<std::size_t, std::size_t>>& matches,
-                      split_behavior behavior, bool invert, pieces& out) {
-  // Tag each segment: matched (a delimiter) or not, in order, covering the whole piece.
-  struct segment {
-    std::size_t b, e;
-    bool match;
-  };
-  std::vector<segment> segments;
-  std::size_t last = 0;
-  for (auto [b, e] : matches) {
-    if (b > last) segments.push_back({last, b, invert});
-    segments.push_back({b, e, !invert});
-    last = e;
-  }
-  if (last < piece.size()) segments.push_back({last, piece.size(), invert});
-
-  auto emit_range = [&](std::size_t b, std::size_t e) { emit(out, piece.substr(b, e - b), at_start && b == 0); };
-  switch (behavior) {
-    case split_behavior::removed:
-      for (const auto& s : segments) if (!s.match) emit_range(s.b, s.e);
-      break;
-    case split_behavior::isolated:
-      for (const auto& s : segments) emit_range(s.b, s.e);
-      break;
-    case split_behavior::contiguous: {
-      std::size_t i = 0;
-      while (i < segments.size()) {
-        std::size_t j = i + 1;
-        if (segments[i].match) {
-          while (j < segments.size() && segments[j].match) ++j;
-        }
-        emit_range(segments[i].b, segments[j - 1].e);
-        i = j;
-      }
-      break;
-    }
-    case split_behavior::merged_with_previous: {
-      std::size_t start = 0;
-      bool open = false;
-      for (const auto& s : segments) {
-        if (s.match) {
-          emit_range(open ? start : s.b, s.e);
-          open = false;
+                      split_behavior behavior, bool invert, sink& out) {
+  // Walk the segments (gap, match, gap, ...) that cover the piece, each tagged as a delimiter or not.
+  std::size_t pending_begin = 0;  // start of text waiting to be merged with what follows
+  bool pending = false;
+  std::size_t contiguous_begin = 0;
+  bool in_contiguous = false;
+  auto put = [&](std::size_t b, std::size_t e) { out.add(piece, b, e, at_start && b == 0); };
+  auto visit = [&](std::size_t b, std::size_t e, bool delimiter) {
+    if (e <= b) return;
+    switch (behavior) {
+      case split_behavior::removed:
+        if (!delimiter) put(b, e);
+        break;
+      case split_behavior::isolated:
+        put(b, e);
+        break;
+      case split_behavior::contiguous:
+        if (delimiter) {
+          if (!in_contiguous) contiguous_begin = b;
+          in_contiguous = true;
         } else {
-          if (open) emit_range(start, s.b);
-          start = s.b;
-          open = true;
+          if (in_contiguous) put(contiguous_begin, b);
+          in_contiguous = false;
+          put(b, e);
         }
-      }
-      if (open) emit_range(start, piece.size());
-      break;
-    }
-    case split_behavior::merged_with_next: {
-      std::size_t start = 0;
-      bool pending = false;
-      for (const auto& s : segments) {
-        if (s.match) {
-          if (pending) emit_range(start, s.b);
-          start = s.b;
+        break;
+      case split_behavior::merged_with_previous:
+        if (delimiter) {
+          put(pending ? pending_begin : b, e);
+          pending = false;
+        } else {
+          if (pending) put(pending_begin, b);
+          pending_begin = b;
+          pending = true;
+        }
+        break;
+      case split_behavior::merged_with_next:
+        if (delimiter) {
+          if (pending) put(pending_begin, b);
+          pending_begin = b;
           pending = true;
         } else {
-          emit_range(pending ? start : s.b, s.e);
+          put(pending ? pending_begin : b, e);
           pending = false;
         }
-      }
-      if (pending) emit_range(start, piece.size());
-      break;
+        break;
     }
+  };
+  std::size_t last = 0;
+  for (auto [b, e] : matches) {
+    visit(last, b, invert);
+    visit(b, e, !invert);
+    last = e;
   }
+  visit(last, piece.size(), invert);
+  if (pending) put(pending_begin, piece.size());
+  if (in_contiguous) put(contiguous_begin, piece.size());
 }
 
 template <class Predicate>
@@ -221,13 +214,27 @@ bool is_hf_punctuation(char32_t c) noexcept {
          is_punctuation(c);
 }
 
-void apply_pre_tokenizer(const pre_tokenizer_step& step, const pieces& in, pieces& out) {
-  out.clear();
-  std::vector<std::pair<std::size_t, std::size_t>> matches;
-  std::string scratch;
-  for (std::size_t p = 0; p < in.ranges.size(); ++p) {
-    std::string_view piece(in.storage.data() + in.ranges[p].first, in.ranges[p].second - in.ranges[p].first);
-    const bool at_start = in.at_start[p];
+// Whether a step changes nothing: a ByteLevel step without its regex and prefix space (the bytes are
+// already the model's alphabet, since byte-level vocabularies are stored as raw bytes).
+bool is_identity(const pre_tokenizer_step& step) noexcept {
+  return step.type == pre_tokenizer_step::kind::byte_level && !step.use_regex && !step.add_prefix_space;
+}
+
+bool rewrites(const pre_tokenizer_step& step) noexcept {
+  return step.type == pre_tokenizer_step::kind::metaspace ||
+         (step.type == pre_tokenizer_step::kind::byte_level && step.add_prefix_space);
+}
+
+void apply_pre_tokenizer(const pre_tokenizer_step& step, pieces& in, pieces& out) {
+  out.ranges.clear();
+  out.storage.clear();
+  const bool copy = rewrites(step);
+  thread_local std::vector<std::pair<std::size_t, std::size_t>> matches;
+  thread_local std::string scratch;
+  for (const piece_range& r : in.ranges) {
+    std::string_view piece = in.view(r);
+    const bool at_start = r.at_start;
+    sink to{out, copy, r.begin};
     matches.clear();
     switch (step.type) {
       case pre_tokenizer_step::kind::byte_level: {
@@ -236,11 +243,11 @@ void apply_pre_tokenizer(const pre_tokenizer_step& step, const pieces& in, piece
           scratch.append(piece);
           piece = scratch;
         }
+        if (step.use_regex) step.re->find_all(piece, matches);
         if (step.use_regex) {
-          step.re->find_all(piece, matches);
-          split_by_matches(piece, at_start, matches, split_behavior::isolated, false, out);
+          split_by_matches(piece, at_start, matches, split_behavior::isolated, false, to);
         } else {
-          emit(out, piece, at_start);
+          to.add(piece, 0, piece.size(), at_start);
         }
         break;
       }
@@ -253,7 +260,7 @@ void apply_pre_tokenizer(const pre_tokenizer_step& step, const pieces& in, piece
             matches.emplace_back(at, at + step.literal.size());
           }
         }
-        split_by_matches(piece, at_start, matches, step.behavior, step.invert, out);
+        split_by_matches(piece, at_start, matches, step.behavior, step.invert, to);
         break;
       case pre_tokenizer_step::kind::metaspace: {
         scratch.clear();
@@ -265,15 +272,15 @@ void apply_pre_tokenizer(const pre_tokenizer_step& step, const pieces& in, piece
                         (step.prepend_scheme == pre_tokenizer_step::prepend::first && at_start))) {
           scratch.insert(0, step.replacement);
         }
-        std::string_view text = scratch;
+        const std::string_view text = scratch;
         if (step.split_on_replacement) {
           for (std::size_t at = text.find(step.replacement); at != std::string_view::npos;
                at = text.find(step.replacement, at + step.replacement.size())) {
             matches.emplace_back(at, at + step.replacement.size());
           }
-          split_by_matches(text, at_start, matches, split_behavior::merged_with_next, false, out);
+          split_by_matches(text, at_start, matches, split_behavior::merged_with_next, false, to);
         } else {
-          emit(out, text, at_start);
+          to.add(text, 0, text.size(), at_start);
         }
         break;
       }
@@ -281,21 +288,28 @@ void apply_pre_tokenizer(const pre_tokenizer_step& step, const pieces& in, piece
         char_matches(piece, is_numeric, matches);
         split_by_matches(piece, at_start, matches,
                          step.individual_digits ? split_behavior::isolated : split_behavior::contiguous,
-                         false, out);
+                         false, to);
         break;
       case pre_tokenizer_step::kind::whitespace:
         step.re->find_all(piece, matches);
-        split_by_matches(piece, at_start, matches, split_behavior::removed, true, out);
+        split_by_matches(piece, at_start, matches, split_behavior::removed, true, to);
         break;
       case pre_tokenizer_step::kind::whitespace_split:
         char_matches(piece, is_white_space, matches);
-        split_by_matches(piece, at_start, matches, split_behavior::removed, false, out);
+        split_by_matches(piece, at_start, matches, split_behavior::removed, false, to);
         break;
       case pre_tokenizer_step::kind::punctuation:
         char_matches(piece, is_hf_punctuation, matches);
-        split_by_matches(piece, at_start, matches, step.behavior, false, out);
+        split_by_matches(piece, at_start, matches, step.behavior, false, to);
         break;
     }
+  }
+  if (copy) {
+    out.base = out.storage.data();
+  } else {
+    // A pure split refers to the same base; carry its storage along so that the base stays alive.
+    out.base = in.base;
+    out.storage.swap(in.storage);
   }
 }
 
@@ -303,51 +317,171 @@ void apply_pre_tokenizer(const pre_tokenizer_step& step, const pieces& in, piece
 
 // -----------------------------------------------------------------------------------------------
 
+// Pre-token → ids. Most words of a corpus repeat, so this is where the speed comes from: an open-
+// addressing table over 64-bit hashes, with keys and ids in two arenas, cleared when full.
+class piece_cache {
+ public:
+  piece_cache() { reset(); }
+
+  static std::uint64_t hash(std::string_view s) noexcept {
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+      h ^= h >> 29;
+    }
+    std::uint64_t tail = 0;
+    std::memcpy(&tail, s.data() + i, s.size() - i);
+    h = (h ^ tail) * 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return h | 1;  // 0 marks an empty slot
+  }
+
+  /// The cached ids of `piece`, or nullptr.
+  const token_id* find(std::string_view piece, std::uint64_t h, std::size_t& count) const noexcept {
+    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const entry& e = table_[i];
+      if (e.hash == 0) return nullptr;
+      if (e.hash == h && e.key_length == piece.size() &&
+          std::memcmp(keys_.data() + e.key_offset, piece.data(), piece.size()) == 0) {
+        count = e.ids_length;
+        return ids_.data() + e.ids_offset;
+      }
+    }
+  }
+
+  void insert(std::string_view piece, std::uint64_t h, const token_id* ids, std::size_t count) {
+    if (piece.size() > max_key || count > max_key) return;
+    if ((size_ + 1) * 2 > table_.size() || keys_.size() + piece.size() > max_arena) reset();
+    std::size_t i = h & mask_;
+    while (table_[i].hash != 0) i = (i + 1) & mask_;
+    table_[i] = {h, static_cast<std::uint32_t>(keys_.size()), static_cast<std::uint32_t>(piece.size()),
+                 static_cast<std::uint32_t>(ids_.size()), static_cast<std::uint32_t>(count)};
+    keys_.insert(keys_.end(), piece.begin(), piece.end());
+    ids_.insert(ids_.end(), ids, ids + count);
+    ++size_;
+  }
+
+ private:
+  struct entry {
+    std::uint64_t hash;
+    std::uint32_t key_offset, key_length, ids_offset, ids_length;
+  };
+  static constexpr std::size_t slots = 1 << 17;
+  static constexpr std::size_t max_key = 256;
+  static constexpr std::size_t max_arena = 64u << 20;
+
+  void reset() {
+    table_.assign(slots, entry{0, 0, 0, 0, 0});
+    mask_ = slots - 1;
+    keys_.clear();
+    ids_.clear();
+    size_ = 0;
+  }
+
+  std::vector<entry> table_;
+  std::size_t mask_ = 0;
+  std::vector<char> keys_;
+  std::vector<token_id> ids_;
+  std::size_t size_ = 0;
+};
+
 struct tokenizer::session::state {
   const tokenizer_model* model;
   invalid_utf8 policy;
   pieces current, next_pieces;
-  // Pre-token → ids. Most words of a corpus repeat, so this is where the speed comes from.
-  std::unordered_map<std::string, std::pair<std::uint32_t, std::uint32_t>> cache;
-  std::vector<token_id> cached_ids;
+  std::string normalized;
+  piece_cache cache;
   std::vector<token_id> scratch;
-  static constexpr std::size_t cache_limit = 1 << 17;
+  const pre_tokenizer_step* single_split = nullptr;  ///< set when the pipeline is one isolating split
+
+  void find_single_split() {
+    const pre_tokenizer_step* only = nullptr;
+    for (const auto& step : model->pre_tokenizers) {
+      if (is_identity(step)) continue;
+      if (only != nullptr) return;
+      only = &step;
+    }
+    if (only == nullptr) return;
+    const bool split = only->type == pre_tokenizer_step::kind::split && only->re && !only->invert &&
+                       only->behavior == split_behavior::isolated;
+    const bool byte_level = only->type == pre_tokenizer_step::kind::byte_level && only->use_regex &&
+                            !only->add_prefix_space;
+    if (split || byte_level) single_split = only;
+  }
 
   void encode_segment(std::string_view text, bool at_start, std::vector<token_id>& out) {
     if (text.empty()) return;
-    std::string normalized = model->normalizers.empty() ? std::string(text)
-                                                          : apply_normalizers(model->normalizers, std::string(text));
-    current.clear();
-    emit(current, normalized, at_start);
+    if (!model->normalizers.empty()) {
+      normalized = apply_normalizers(model->normalizers, std::string(text));
+      text = normalized;
+    }
+    if (single_split != nullptr) {
+      // The common pipeline (one isolating regex split, then byte-level): encode each piece as the
+      // regex yields it, with no intermediate lists.
+      std::size_t last = 0;
+      single_split->re->for_each_match(text, [&](std::size_t b, std::size_t e) {
+        if (b > last) encode_cached(text.substr(last, b - last), out);
+        encode_cached(text.substr(b, e - b), out);
+        last = e;
+      });
+      if (last < text.size()) encode_cached(text.substr(last), out);
+      return;
+    }
+    current.storage.clear();
+    current.base = text.data();
+    current.ranges.assign(1, piece_range{0, text.size(), at_start});
     for (const auto& step : model->pre_tokenizers) {
+      if (is_identity(step)) continue;
       apply_pre_tokenizer(step, current, next_pieces);
       std::swap(current, next_pieces);
     }
-    for (auto [begin, end] : current.ranges) {
-      const std::string_view piece(current.storage.data() + begin, end - begin);
-      encode_cached(piece, out);
-    }
+    for (const piece_range& r : current.ranges) encode_cached(current.view(r), out);
   }
 
+  // A small direct-mapped cache in front of `cache` for short pieces with few ids (most words): one
+  // 32-byte slot, compared with two 8-byte loads, stays in L2 where the big table would miss.
+  struct hot_slot {
+    std::uint8_t length = 0xff;  ///< 0xff: empty
+    std::uint8_t count = 0;
+    std::uint8_t unused[2] = {0, 0};
+    token_id ids[3];
+    char key[16];
+  };
+  static constexpr std::size_t hot_slots = 2048;
+  std::vector<hot_slot> hot = std::vector<hot_slot>(hot_slots);
+
   void encode_cached(std::string_view piece, std::vector<token_id>& out) {
-    thread_local std::string key;
-    key.assign(piece);
-    const auto it = cache.find(key);
-    if (it != cache.end()) {
-      out.insert(out.end(), cached_ids.begin() + it->second.first,
-                 cached_ids.begin() + it->second.first + it->second.second);
-      return;
+    const std::uint64_t h = piece_cache::hash(piece);
+    hot_slot& slot = hot[(h >> 20) & (hot_slots - 1)];
+    const bool short_piece = piece.size() <= sizeof slot.key;
+    if (short_piece && slot.length == piece.size()) {
+      char padded[16] = {};
+      std::memcpy(padded, piece.data(), piece.size());
+      if (std::memcmp(padded, slot.key, sizeof padded) == 0) {
+        out.insert(out.end(), slot.ids, slot.ids + slot.count);
+        return;
+      }
     }
-    scratch.clear();
-    model->bpe.encode_piece(piece, scratch);
-    out.insert(out.end(), scratch.begin(), scratch.end());
-    if (cache.size() >= cache_limit) {
-      cache.clear();
-      cached_ids.clear();
+    std::size_t count = 0;
+    const token_id* ids = cache.find(piece, h, count);
+    if (ids == nullptr) {
+      scratch.clear();
+      model->bpe.encode_piece(piece, scratch);
+      cache.insert(piece, h, scratch.data(), scratch.size());
+      ids = scratch.data();
+      count = scratch.size();
     }
-    cache.emplace(key, std::make_pair(static_cast<std::uint32_t>(cached_ids.size()),
-                                      static_cast<std::uint32_t>(scratch.size())));
-    cached_ids.insert(cached_ids.end(), scratch.begin(), scratch.end());
+    out.insert(out.end(), ids, ids + count);
+    if (short_piece && count <= 3) {
+      slot.length = static_cast<std::uint8_t>(piece.size());
+      slot.count = static_cast<std::uint8_t>(count);
+      std::memset(slot.key, 0, sizeof slot.key);
+      std::memcpy(slot.key, piece.data(), piece.size());
+      std::copy(ids, ids + count, slot.ids);
+    }
   }
 
   // Finds the next added token at or after `from`: (position, length with strips, token index).
@@ -430,6 +564,7 @@ tokenizer::session::session(const tokenizer& t, invalid_utf8 policy)
     : state_(std::make_unique<state>()) {
   state_->model = &t.impl_->model;
   state_->policy = policy;
+  state_->find_single_split();
 }
 tokenizer::session::session(session&&) noexcept = default;
 tokenizer::session::~session() = default;

@@ -115,7 +115,7 @@ void read_pre_tokenizer(const context& c, const json& j, const std::string& wher
     s.type = pre_tokenizer_step::kind::byte_level;
     s.add_prefix_space = get_or(c, j, "add_prefix_space", true, where);
     s.use_regex = get_or(c, j, "use_regex", true, where);
-    if (s.use_regex) s.re = std::make_shared<regex>(gpt2_pattern, c.source + ": " + where);
+    if (s.use_regex) s.re = std::make_shared<regex>(gpt2_pattern_text(), c.source + ": " + where);
   } else if (type == "Split") {
     s.type = pre_tokenizer_step::kind::split;
     read_pattern(c, j, where, s.literal, s.re);

@@ -6,6 +6,30 @@
 
 namespace tritium::detail {
 
+void bpe_model::merge_table::reserve(std::size_t n) {
+  std::size_t capacity = 16;
+  while (capacity < 2 * n + 2) capacity *= 2;
+  std::vector<slot> old;
+  old.swap(slots_);
+  slots_.assign(capacity, slot{0, merge_value{empty, -1}});
+  mask_ = capacity - 1;
+  size_ = 0;
+  for (const slot& s : old) {
+    if (s.value.rank != empty) emplace(s.key, s.value);
+  }
+}
+
+void bpe_model::merge_table::emplace(std::uint64_t key, merge_value value) {
+  if (2 * (size_ + 1) > slots_.size()) reserve(2 * (size_ + 1));
+  std::size_t i = slot_of(key);
+  while (slots_[i].value.rank != empty) {
+    if (slots_[i].key == key) return;
+    i = (i + 1) & mask_;
+  }
+  slots_[i] = slot{key, value};
+  ++size_;
+}
+
 void build_vocabulary(bpe_model& bpe, const std::unordered_map<std::string, token_id>& by_spelling,
                       token_id max_id, const std::string& source) {
   bpe.id_to_token.assign(static_cast<std::size_t>(max_id + 1), std::string());

@@ -1,0 +1,357 @@
+// Token-for-token agreement with independent implementations (fixtures/tokenizers/README.md):
+// tiktoken for GPT-2 and o200k, @lenml/tokenizers for Qwen3, and llama.cpp's own vocabulary vectors.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "tritium/detect.hpp"
+#include "tritium/error.hpp"
+#include "tritium/tokenizer.hpp"
+
+using namespace tritium;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string dir = TRITIUM_FIXTURES_DIR "/tokenizers";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::pair<std::string, std::string>> texts() {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::istringstream in(slurp(dir + "/texts.jsonl"));
+  std::string line;
+  while (std::getline(in, line)) {
+    const json j = json::parse(line);
+    out.emplace_back(j["id"].get<std::string>(), j["text"].get<std::string>());
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<token_id>> reference(const std::string& name) {
+  std::map<std::string, std::vector<token_id>> out;
+  std::istringstream in(slurp(dir + "/reference/" + name + ".jsonl"));
+  std::string line;
+  while (std::getline(in, line)) {
+    const json j = json::parse(line);
+    out[j["id"].get<std::string>()] = j["tokens"].get<std::vector<token_id>>();
+  }
+  return out;
+}
+
+std::set<std::string> skipped(const std::string& list) {
+  const json j = json::parse(slurp(dir + "/reference/disagreements.json"));
+  const auto v = j["ids"][list].get<std::vector<std::string>>();
+  return {v.begin(), v.end()};
+}
+
+// Compares every text; reports the first few mismatches with their ids.
+void check_against(const tokenizer& tok, const std::string& reference_name,
+                   const std::set<std::string>& skip = {}) {
+  const auto ref = reference(reference_name);
+  tokenizer::session session(tok);
+  std::size_t compared = 0, mismatched = 0;
+  std::string first_mismatches;
+  for (const auto& [id, text] : texts()) {
+    if (skip.count(id)) continue;
+    const auto it = ref.find(id);
+    REQUIRE(it != ref.end());
+    std::vector<token_id> ids;
+    session.encode(text, ids);
+    ++compared;
+    if (ids != it->second) {
+      if (++mismatched <= 5) first_mismatches += " " + id;
+    }
+  }
+  INFO(reference_name << ": " << mismatched << " of " << compared << " texts differ:" << first_mismatches);
+  CHECK(mismatched == 0);
+  CHECK(compared >= 300);
+}
+
+}  // namespace
+
+TEST_CASE("GPT-2 tokenizer.json matches tiktoken on every text", "[tokenizer]") {
+  const tokenizer tok = tokenizer::load(dir + "/gpt2/tokenizer.json");
+  CHECK(tok.vocab_size() == 50257);
+  check_against(tok, "gpt2.tiktoken");
+  check_against(tok, "gpt2.lenml", skipped("gpt2"));
+}
+
+TEST_CASE("o200k tokenizer.json matches tiktoken on every text", "[tokenizer]") {
+  const tokenizer tok = tokenizer::load(dir + "/o200k/tokenizer.json");
+  check_against(tok, "o200k.tiktoken");
+  check_against(tok, "o200k.lenml", skipped("o200k"));
+}
+
+TEST_CASE("Qwen3 tokenizer.json matches @lenml/tokenizers", "[tokenizer]") {
+  const tokenizer tok = tokenizer::load(dir + "/qwen3/tokenizer.json");
+  CHECK(tok.vocab_size() == 151669);
+  check_against(tok, "qwen3.lenml", skipped("qwen3_unverified"));
+}
+
+// Writes a vocab-only GGUF (v3, no tensors) of a tokenizer.json: model gpt2 with the given pre-
+// tokenizer name. Lets the suite test the GGUF reader's qwen2 path without shipping Qwen1.5's file.
+std::string write_gguf(const std::string& tokenizer_json, const std::string& pre, const std::string& path) {
+  const json j = json::parse(slurp(tokenizer_json));
+  std::vector<std::string> tokens;
+  for (auto it = j["model"]["vocab"].begin(); it != j["model"]["vocab"].end(); ++it) {
+    const auto id = it.value().get<std::size_t>();
+    if (tokens.size() <= id) tokens.resize(id + 1);
+    tokens[id] = it.key();
+  }
+  std::vector<std::int32_t> types(tokens.size(), 1);
+  for (const auto& a : j["added_tokens"]) {
+    const auto id = a["id"].get<std::size_t>();
+    if (tokens.size() <= id) {
+      tokens.resize(id + 1);
+      types.resize(id + 1, 1);
+    }
+    tokens[id] = a["content"].get<std::string>();
+    types[id] = a["special"].get<bool>() ? 3 : 4;
+  }
+  std::string out = "GGUF";
+  auto u32 = [&](std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
+  auto u64 = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); };
+  auto str = [&](const std::string& v) {
+    u64(v.size());
+    out += v;
+  };
+  u32(3);
+  u64(0);
+  u64(5);
+  str("tokenizer.ggml.model");
+  u32(8);
+  str("gpt2");
+  str("tokenizer.ggml.pre");
+  u32(8);
+  str(pre);
+  str("tokenizer.ggml.tokens");
+  u32(9);
+  u32(8);
+  u64(tokens.size());
+  for (const auto& t : tokens) str(t);
+  str("tokenizer.ggml.merges");
+  u32(9);
+  u32(8);
+  u64(j["model"]["merges"].size());
+  for (const auto& m : j["model"]["merges"]) {
+    str(m.is_string() ? m.get<std::string>() : m[0].get<std::string>() + " " + m[1].get<std::string>());
+  }
+  str("tokenizer.ggml.token_type");
+  u32(9);
+  u32(5);
+  u64(types.size());
+  for (auto t : types) u32(static_cast<std::uint32_t>(t));
+  std::ofstream(path, std::ios::binary) << out;
+  return path;
+}
+
+TEST_CASE("GGUF vocabularies and tokenizer.json pass llama.cpp's own test vectors", "[tokenizer]") {
+  const std::string qwen_gguf = write_gguf(dir + "/qwen3/tokenizer.json", "qwen2",
+                                           (std::filesystem::temp_directory_path() / "tritium-qwen3-as-qwen2.gguf").string());
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {dir + "/gguf/ggml-vocab-gpt-2.gguf", "ggml-vocab-gpt-2.gguf"},
+      {dir + "/gpt2/tokenizer.json", "ggml-vocab-gpt-2.gguf"},
+      {dir + "/qwen3/tokenizer.json", "ggml-vocab-qwen2.gguf"},
+      {qwen_gguf, "ggml-vocab-qwen2.gguf"},
+  };
+  for (const auto& [file, vectors] : runs) {
+    const tokenizer tok = tokenizer::load(file);
+    const std::string name = file + " on " + vectors;
+    const std::string inputs = slurp(dir + "/gguf/" + vectors + ".inp");
+    std::istringstream outputs(slurp(dir + "/gguf/" + vectors + ".out"));
+    const std::string separator = "\n__ggml_vocab_test__\n";
+    std::size_t from = 0, cases = 0, failures = 0;
+    std::string line;
+    for (std::size_t at = inputs.find(separator); at != std::string::npos; at = inputs.find(separator, from)) {
+      const std::string text = inputs.substr(from, at - from);
+      from = at + separator.size();
+      REQUIRE(std::getline(outputs, line));
+      std::istringstream ids(line);
+      std::vector<token_id> expected;
+      for (token_id t; ids >> t;) expected.push_back(t);
+      ++cases;
+      failures += tok.encode(text) != expected;
+    }
+    INFO(name << ": " << failures << " of " << cases << " vectors differ");
+    CHECK(cases >= 40);
+    CHECK(failures == 0);
+  }
+}
+
+TEST_CASE("The GGUF and tokenizer.json forms of one vocabulary agree", "[tokenizer]") {
+  const tokenizer a = tokenizer::load(dir + "/gguf/ggml-vocab-gpt-2.gguf");
+  const tokenizer b = tokenizer::load(dir + "/gpt2/tokenizer.json");
+  tokenizer::session sa(a), sb(b);
+  for (const auto& [id, text] : texts()) {
+    std::vector<token_id> x, y;
+    sa.encode(text, x);
+    sb.encode(text, y);
+    INFO(id);
+    CHECK(x == y);
+  }
+}
+
+TEST_CASE("decode(encode(text)) gives the text back", "[tokenizer]") {
+  for (const char* name : {"gpt2", "o200k", "qwen3"}) {
+    const tokenizer tok = tokenizer::load(dir + "/" + name + "/tokenizer.json");
+    std::size_t failures = 0;
+    std::string first;
+    for (const auto& [id, text] : texts()) {
+      const std::string back = tok.decode(tok.encode(text));
+      // Qwen3 normalises to NFC first, so its round trip returns the NFC form: compare after
+      // encoding both, which is what detection depends on.
+      const bool same = back == text || tok.encode(back) == tok.encode(text);
+      if (!same && ++failures == 1) first = id;
+    }
+    INFO(name << ": " << failures << " round-trip failures, first " << first);
+    CHECK(failures == 0);
+  }
+}
+
+TEST_CASE("Invalid UTF-8: an error naming the byte offset, or replacement", "[tokenizer]") {
+  const tokenizer tok = tokenizer::load(dir + "/gpt2/tokenizer.json");
+  const std::string bad = std::string("caf\xC3", 4) + "x \xE2\x82 ok \xFF";
+  CHECK(find_invalid_utf8(bad) == 3);
+  CHECK_THROWS_WITH(tok.encode(bad), Catch::Contains("invalid UTF-8 at byte 3"));
+  try {
+    tok.encode(bad);
+  } catch (const error& e) {
+    CHECK(e.code() == errc::parse);
+  }
+  // Maximal subparts: \xC3 (1), \xE2\x82 (1, a truncated 3-byte sequence), \xFF (1).
+  CHECK(replace_invalid_utf8(bad) == "caf\xEF\xBF\xBDx \xEF\xBF\xBD ok \xEF\xBF\xBD");
+  CHECK(tok.encode(bad, invalid_utf8::replace) == tok.encode(replace_invalid_utf8(bad)));
+  CHECK(find_invalid_utf8("\xED\xA0\x80") == 0);       // a UTF-16 surrogate
+  CHECK(find_invalid_utf8("\xC0\xAF") == 0);           // an overlong form
+  CHECK(find_invalid_utf8("\xF4\x90\x80\x80") == 0);   // above U+10FFFF
+  CHECK(find_invalid_utf8("ok \xF0\x9F\x98\x80") == std::string::npos);
+}
+
+TEST_CASE("Unsupported tokenizer.json components are refused by name", "[tokenizer]") {
+  auto message = [](const std::string& text) {
+    try {
+      tokenizer::from_json(text, "t.json");
+    } catch (const error& e) {
+      CHECK(e.code() == errc::invalid_argument);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string vocab = R"("vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"])";
+  CHECK(message(R"({"model": {"type": "Unigram", "vocab": []}})") ==
+        "t.json: model.type: unsupported model type 'Unigram'");
+  CHECK(message(R"({"normalizer": {"type": "Precompiled", "precompiled_charsmap": ""}, "model": {"type": "BPE", )" + vocab + "}}") ==
+        "t.json: normalizer: unsupported normalizer type 'Precompiled'");
+  CHECK(message(R"({"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "BertPreTokenizer"}]}, "model": {"type": "BPE", )" + vocab + "}}") ==
+        "t.json: pre_tokenizer.pretokenizers[0]: unsupported pre-tokenizer type 'BertPreTokenizer'");
+  CHECK(message(R"({"decoder": {"type": "WordPiece"}, "model": {"type": "BPE", )" + vocab + "}}") ==
+        "t.json: decoder: unsupported decoder type 'WordPiece'");
+  CHECK(message(R"({"model": {"type": "BPE", "dropout": 0.1, )" + vocab + "}}") ==
+        "t.json: model.dropout: BPE dropout makes encoding random; expected null");
+}
+
+TEST_CASE("A small SentencePiece-style BPE: Metaspace, byte fallback, merges and decoding", "[tokenizer]") {
+  // Hand-built: ▁ marks word starts, unknown characters fall back to <0xXX> bytes.
+  std::string vocab = R"({"<unk>": 0, "▁": 1, "a": 2, "b": 3, "▁a": 4, "▁ab": 5, "ab": 6)";
+  for (int b = 0; b < 256; ++b) {
+    char name[16];
+    std::snprintf(name, sizeof name, ", \"<0x%02X>\": %d", b, 7 + b);
+    vocab += name;
+  }
+  vocab += "}";
+  const std::string text = R"({"normalizer": null,
+    "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true},
+    "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
+      {"type": "ByteFallback"}, {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+    "model": {"type": "BPE", "byte_fallback": true, "unk_token": "<unk>", "vocab": )" + vocab +
+                           R"(, "merges": ["▁ a", "a b", "▁a b"]}})";
+  const tokenizer tok = tokenizer::from_json(text);
+  // "ab ab é": ▁ab ▁ab ▁ <0xC3> <0xA9>
+  const std::vector<token_id> expected = {5, 5, 1, 7 + 0xC3, 7 + 0xA9};
+  CHECK(tok.encode("ab ab \xC3\xA9") == expected);
+  CHECK(tok.decode(expected) == "ab ab \xC3\xA9");
+  // Merge order: "▁ a" (rank 0) before "a b" (rank 1): ▁ab comes from ▁a + b, not ▁ + ab.
+  CHECK(tok.encode("ab") == std::vector<token_id>{5});
+}
+
+TEST_CASE("Detection from text equals detection from the ids that produced it", "[tokenizer][detect]") {
+  const tokenizer tok = tokenizer::load(dir + "/qwen3/tokenizer.json");
+  std::array<std::uint8_t, key::secret_size> secret{};
+  secret[0] = 42;
+  kgw_params p;
+  p.set_gamma(0.25);
+  p.vocab_size = 151936;
+  p.tokenizer_digest = tok.digest();
+  p.tokenizer_vocab_size = tok.vocab_size();
+  const key k = key::from_secret(secret, p);
+  const kgw_detector detector(k);
+  // Ids chosen to be the canonical tokenization of their own text (a model's output usually is):
+  // take a text, tokenize it, and check that detecting on decode(ids) reproduces every figure.
+  for (const auto& [id, text] : texts()) {
+    const std::vector<token_id> ids = tok.encode(text);
+    const std::vector<token_id> again = tok.encode(tok.decode(ids));
+    REQUIRE(again == ids);
+    const detection a = detector.detect(ids);
+    const detection b = detector.detect(again);
+    CHECK(a.scored == b.scored);
+    CHECK(a.green == b.green);
+    CHECK(a.log10_p == b.log10_p);
+  }
+}
+
+#include <random>
+
+#include "regex.hpp"
+
+TEST_CASE("The ASCII fast path splits exactly as PCRE2 does", "[tokenizer][regex]") {
+  // The four known pre-tokenizer patterns, as they appear in tokenizer.json files.
+  std::vector<std::string> patterns;
+  for (const char* name : {"o200k", "qwen3"}) {
+    const json j = json::parse(slurp(dir + "/" + name + "/tokenizer.json"));
+    patterns.push_back(j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"].get<std::string>());
+  }
+  patterns.push_back(detail::gpt2_pattern_text());
+  patterns.push_back(detail::llama3_pattern_text());
+  // Characters chosen to hit every branch: both cases, digits, apostrophes and contraction letters,
+  // every ASCII space, slash, punctuation, and non-ASCII letters, marks, digits and spaces.
+  const std::vector<std::string> alphabet = {
+      "a", "b", "s", "t", "r", "e", "v", "m", "l", "d", "A", "S", "T", "R", "E", "L", "D", "Z", "0", "1",
+      "9", "'", "'", " ", " ", " ", "\t", "\n", "\r", "\v", "\f", "/", ".", ",", "-", "!", "_", "\x01",
+      "\xC3\xA9", "\xC3\x89", "\xC5\xBF", "\xC2\xA0", "\xC2\x85", "\xE3\x80\x80", "\xCC\x81",
+      "\xD9\xA3", "\xF0\x9F\x98\x80", "\xE2\x80\x99", "\xE1\xA0\x8E"};
+  std::mt19937_64 rng(20261127);
+  std::size_t compared = 0;
+  for (const auto& pattern : patterns) {
+    const detail::regex re(pattern, "test");
+    REQUIRE(re.fast_family() != detail::regex::family::none);
+    for (int n = 0; n < 60000; ++n) {
+      std::string text;
+      const std::size_t length = rng() % 24;
+      for (std::size_t k = 0; k < length; ++k) {
+        // Mostly ASCII, as in the texts where the fast path matters.
+        const std::size_t pick = rng() % 100 < 85 ? rng() % 38 : rng() % alphabet.size();
+        text += alphabet[pick];
+      }
+      std::vector<std::pair<std::size_t, std::size_t>> fast, reference;
+      re.find_all(text, fast);
+      re.find_all_pcre2(text, reference);
+      ++compared;
+      if (fast != reference) {
+        INFO("pattern " << pattern << "\ntext (JSON): " << json(text).dump());
+        REQUIRE(fast == reference);
+      }
+    }
+  }
+  CHECK(compared == 240000);
+}
