@@ -250,11 +250,7 @@ int detect_command::run_text() const {
   if (!tokenizer_digest.empty()) k.require_tokenizer(tokenizer_digest);
   const tokenizer tok = load_tokenizer(tokenizer_path);
   const auto& p = k.params();
-  if (tok.vocab_size() > p.vocab_size) {
-    throw error(errc::mismatch, "tokenizer " + tokenizer_path + " has " + std::to_string(tok.vocab_size()) +
-                                    " ids, but the key " + k.id().substr(0, 16) + " covers V = " +
-                                    std::to_string(p.vocab_size));
-  }
+  // The binding is checked first: it says what is wrong more precisely than a size mismatch.
   if (p.tokenizer_digest.empty()) {
     std::cerr << "tritium: warning: the key is not bound to a tokenizer, so tritium cannot check that "
               << tokenizer_path << " is the one its model used\n";
@@ -265,6 +261,11 @@ int detect_command::run_text() const {
       throw error(errc::mismatch, message + " (use --allow-tokenizer-mismatch to proceed anyway)");
     }
     std::cerr << "tritium: warning: " << message << "; proceeding as asked\n";
+  }
+  if (tok.vocab_size() > p.vocab_size) {
+    throw error(errc::mismatch, "tokenizer " + tokenizer_path + " has " + std::to_string(tok.vocab_size()) +
+                                    " ids, but the key " + k.id().substr(0, 16) + " covers V = " +
+                                    std::to_string(p.vocab_size));
   }
   const kgw_detector detector(k);
   detect_options options;

@@ -130,5 +130,44 @@ run detect-directory-input 3 -- detect --key "$key" --input "$work"
 run detect-usage 4 -- detect --key "$key"
 run detect-bad-dedup 4 -- detect --key "$key" --input "$docs" --dedup sometimes
 
+# Text input with a real tokenizer (GPT-2): a key bound to it, tokenize, detect from text.
+tok=$fixtures/../tokenizers/gpt2/tokenizer.json
+other=$fixtures/../tokenizers/o200k/tokenizer.json
+run keygen-tokenizer 0 -- keygen --out "$work/gpt2.key" --tokenizer "$tok"
+grep -q '"tokenizer_vocab_size": 50257' "$work/gpt2.key"; check "keygen --tokenizer records the id count" $?
+grep -q '"vocab_size": 50257' "$work/gpt2.key"; check "keygen --tokenizer defaults V to the id count" $?
+mkdir -p "$work/texts/sub"
+printf 'The quick brown fox jumps over the lazy dog.\n' > "$work/texts/a.txt"
+printf 'Hello, world! It'"'"'s 2026.\n' > "$work/texts/sub/b.txt"
+run tokenize-folder 0 -- tokenize --tokenizer "$tok" --input "$work/texts" --json
+printf '%s\n' '{"id":"a.txt","tokens":[464,2068,7586,21831,18045,625,262,16931,3290,13,198]}' \
+  '{"id":"sub/b.txt","tokens":[15496,11,995,0,632,338,1160,2075,13,198]}' > "$work/expected_tokens.jsonl"
+diff -q "$work/expected_tokens.jsonl" "$work/out" >/dev/null; check "tokenize a folder: ids as tiktoken gives them" $?
+cp "$work/out" "$work/tokens.jsonl"
+# Detection from text equals detection from the ids of that text.
+run detect-from-text 1 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/texts" --json
+cut -d, -f2- "$work/out" > "$work/from_text"
+run detect-from-ids 1 -- detect --key "$work/gpt2.key" --input "$work/tokens.jsonl" --json
+cut -d, -f2- "$work/out" > "$work/from_ids"
+diff -q "$work/from_text" "$work/from_ids" >/dev/null; check "detect from text == detect from its ids" $?
+# A key bound to one tokenizer refuses another unless told.
+run detect-other-tokenizer 3 -- detect --key "$work/gpt2.key" --tokenizer "$other" --input "$work/texts"
+stderr_has detect-other-tokenizer "tokenizer: the key"
+stderr_has detect-other-tokenizer "use --allow-tokenizer-mismatch"
+run keygen-big 0 -- keygen --out "$work/o200k.key" --vocab-size 200019 --tokenizer "$tok"
+run detect-allowed-mismatch 1 -- detect --key "$work/o200k.key" --tokenizer "$other" --input "$work/texts" --allow-tokenizer-mismatch
+stderr_has detect-allowed-mismatch "proceeding as asked"
+# Invalid UTF-8 in a text file: an error naming the file and byte, or replacement on request.
+printf 'ok \xff bad\n' > "$work/bad.txt"
+run tokenize-bad-utf8 3 -- tokenize --tokenizer "$tok" --input "$work/bad.txt" --json
+stderr_has tokenize-bad-utf8 "bad.txt: invalid UTF-8 at byte 3"
+run tokenize-replace 0 -- tokenize --tokenizer "$tok" --input "$work/bad.txt" --json --invalid-utf8 replace
+printf '{"id": 1, "text": "x"}\n{"id": 2}\n' > "$work/notext.jsonl"
+run tokenize-missing-text 3 -- tokenize --tokenizer "$tok" --input "$work/notext.jsonl"
+stderr_has tokenize-missing-text "notext.jsonl:2: missing field \"text\""
+printf '{"model": {"type": "WordPiece", "vocab": {}}}' > "$work/wordpiece.json"
+run tokenize-unsupported 3 -- tokenize --tokenizer "$work/wordpiece.json" --input "$work/texts"
+stderr_has tokenize-unsupported "model.type: unsupported model type 'WordPiece'"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
