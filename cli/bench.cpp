@@ -255,7 +255,7 @@ int bench_command::run() const {
     t0 = clock_type::now();
     for (std::size_t r = 0; r < draws; ++r) {
       window[0] = static_cast<token_id>(r % qwen3_vocab);  // a new context, hence a new green list, each draw
-      sink += static_cast<std::uint64_t>(scheme->draw_prepared(window, logits, rng_marked, prepared));
+      sink += static_cast<std::uint64_t>(scheme->draw_prepared(window, rng_marked, prepared));
     }
     const double marked = seconds_since(t0) / static_cast<double>(draws);
     const double prep = median(prepare_times);

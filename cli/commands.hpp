@@ -36,6 +36,44 @@ struct tokenize_command {
   int run() const;
 };
 
+struct lm_train_command {
+  std::string tokenizer_path;
+  std::vector<std::string> corpus;
+  std::string watermarked;
+  double fraction = -1.0;
+  std::uint32_t order = 4;
+  std::string out;
+  CLI::App* app = nullptr;
+  void setup(CLI::App& parent);
+  int run() const;
+};
+
+struct lm_eval_command {
+  std::string model_path;
+  std::string tokenizer_path;
+  std::vector<std::string> input;
+  bool json = false;
+  CLI::App* app = nullptr;
+  void setup(CLI::App& parent);
+  int run() const;
+};
+
+struct generate_command {
+  std::string model_path;
+  std::string tokenizer_path;
+  std::string key_path;
+  std::string prompts;
+  std::string output;
+  std::uint32_t max_new_tokens = 200;
+  double temperature = 1.0;
+  double top_p = 1.0;
+  std::uint64_t seed = 0;
+  bool no_watermark = false;
+  CLI::App* app = nullptr;
+  void setup(CLI::App& parent);
+  int run() const;
+};
+
 struct key_show_command {
   std::string key_path;
   bool json = false;
@@ -84,6 +122,9 @@ struct demo_command {
   std::uint32_t sequences = 10;
   std::uint32_t length = 200;
   std::uint64_t seed = 2026;
+  std::string model_path;
+  std::string tokenizer_path;
+  std::string prompts_path;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   key_show_command key_show;
   detect_command detect;
   tokenize_command tokenize;
+  lm_train_command lm_train;
+  lm_eval_command lm_eval;
+  generate_command generate;
   bench_command bench;
   demo_command demo;
   keygen.setup(app);
@@ -26,6 +29,11 @@ int main(int argc, char** argv) {
   key_show.setup(*key_app);
   detect.setup(app);
   tokenize.setup(app);
+  CLI::App* lm_app = app.add_subcommand("lm", "The reference n-gram language model");
+  lm_app->require_subcommand(1);
+  lm_train.setup(*lm_app);
+  lm_eval.setup(*lm_app);
+  generate.setup(app);
   bench.setup(app);
   demo.setup(app);
 
@@ -45,6 +53,9 @@ int main(int argc, char** argv) {
     if (key_show.app->parsed()) return key_show.run();
     if (detect.app->parsed()) return detect.run();
     if (tokenize.app->parsed()) return tokenize.run();
+    if (lm_train.app->parsed()) return lm_train.run();
+    if (lm_eval.app->parsed()) return lm_eval.run();
+    if (generate.app->parsed()) return generate.run();
     if (bench.app->parsed()) return bench.run();
     if (demo.app->parsed()) return demo.run();
   } catch (const tritium::error& e) {

@@ -34,7 +34,8 @@ void parse_text_record(const std::string& line, const std::string& where, text_d
     throw error(errc::parse, where + ":" + std::to_string(e.byte) + ": not valid JSON");
   }
   if (!j.is_object()) throw error(errc::parse, where + ": expected a JSON object {\"id\": ..., \"text\": ...}");
-  const auto text = j.find("text");
+  auto text = j.find("text");
+  if (text == j.end()) text = j.find("prompt");  // prompt files for `generate`
   if (text == j.end()) {
     if (j.contains("tokens")) {
       throw error(errc::parse, where + ": field \"text\" missing (this line has \"tokens\": run detect without --tokenizer)");

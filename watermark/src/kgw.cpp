@@ -183,6 +183,7 @@ token_id draw(const std::vector<double>& cumulative, double total, sampling_rng&
 void kgw::prepare(std::span<const float> logits, sampling_scratch& scratch) {
   // cumulative[i] = Σ_{j ≤ i} exp(logits[j] − max), in double so that a 10^5-token tail keeps its mass.
   scratch.cumulative.resize(logits.size());
+  scratch.weights.resize(logits.size());
   float top = -std::numeric_limits<float>::infinity();
   for (float l : logits) top = l > top ? l : top;
   if (!(top > -std::numeric_limits<float>::infinity()) || !std::isfinite(top)) {
@@ -191,12 +192,31 @@ void kgw::prepare(std::span<const float> logits, sampling_scratch& scratch) {
   }
   double total = 0.0;
   for (std::size_t i = 0; i < logits.size(); ++i) {
-    total += std::exp(static_cast<double>(logits[i]) - static_cast<double>(top));
+    const double w = std::exp(static_cast<double>(logits[i]) - static_cast<double>(top));
+    scratch.weights[i] = w;
+    total += w;
     scratch.cumulative[i] = total;
   }
   if (!std::isfinite(total)) throw error(errc::invalid_argument, "logits row: contains NaN");
   scratch.total = total;
-  scratch.top = top;
+}
+
+void kgw::prepare_probabilities(std::span<const double> probs, sampling_scratch& scratch) {
+  scratch.weights.assign(probs.begin(), probs.end());
+  scratch.cumulative.resize(probs.size());
+  double total = 0.0;
+  for (std::size_t i = 0; i < probs.size(); ++i) {
+    if (!(probs[i] >= 0.0)) {
+      throw error(errc::invalid_argument, "probabilities: entry " + std::to_string(i) +
+                                              " is negative or NaN");
+    }
+    total += probs[i];
+    scratch.cumulative[i] = total;
+  }
+  if (!(total > 0.0) || !std::isfinite(total)) {
+    throw error(errc::invalid_argument, "probabilities: expected a positive, finite sum");
+  }
+  scratch.total = total;
 }
 
 token_id kgw::draw_plain_prepared(sampling_rng& rng, const sampling_scratch& scratch) {
@@ -213,15 +233,15 @@ token_id kgw::sample(std::span<const token_id> window, std::span<const float> lo
                      sampling_rng& rng, sampling_scratch& scratch) const {
   check_row(logits.size(), "logits row");
   prepare(logits, scratch);
-  return draw_prepared(window, logits, rng, scratch);
+  return draw_prepared(window, rng, scratch);
 }
 
-token_id kgw::draw_prepared(std::span<const token_id> window, std::span<const float> logits,
-                            sampling_rng& rng, sampling_scratch& scratch) const {
+token_id kgw::draw_prepared(std::span<const token_id> window, sampling_rng& rng,
+                            sampling_scratch& scratch) const {
   check_window(window);
-  check_row(logits.size(), "logits row");
-  if (scratch.cumulative.size() != logits.size() || !(scratch.total > 0.0)) {
-    throw error(errc::invalid_argument, "draw_prepared: expected kgw::prepare on this logits row first");
+  check_row(scratch.cumulative.size(), "prepared distribution");
+  if (!(scratch.total > 0.0) || scratch.weights.size() != scratch.cumulative.size()) {
+    throw error(errc::invalid_argument, "draw_prepared: expected kgw::prepare first");
   }
   // Rejection sampling: propose v ~ softmax(logits), accept green always and red with e^{-δ}.
   // The accepted draw has law ∝ p(v)·e^{δ·green(v)}, i.e. softmax(logits + δ·green) exactly.
@@ -238,13 +258,14 @@ token_id kgw::draw_prepared(std::span<const token_id> window, std::span<const fl
   // Every proposal was rejected (little green mass and a large δ): draw exactly from the biased
   // distribution instead. Conditioning on this event does not change the law of the result.
   ++scratch.fallbacks;
-  scratch.green.resize(logits.size());
+  const std::size_t n = scratch.weights.size();
+  scratch.green.resize(n);
   green_mask(window, scratch.green);
   const double boost = std::exp(params_.delta);
-  scratch.biased.resize(logits.size());
+  scratch.biased.resize(n);
   double running = 0.0;
-  for (std::size_t i = 0; i < logits.size(); ++i) {
-    const double p = std::exp(static_cast<double>(logits[i]) - static_cast<double>(scratch.top));
+  for (std::size_t i = 0; i < n; ++i) {
+    const double p = scratch.weights[i];
     running += scratch.green[i] ? p * boost : p;
     scratch.biased[i] = running;
   }

@@ -91,3 +91,18 @@ token_id kgw_stream::sample(std::span<const float> logits) {
 }
 
 }  // namespace tritium
+
+namespace tritium {
+
+token_id kgw_stream::sample_probabilities(std::span<const double> probs) {
+  if (probs.size() != scheme_->vocab_size()) {
+    throw error(errc::mismatch, "probabilities: expected the key's vocabulary size " +
+                                    std::to_string(scheme_->vocab_size()) + ", got " +
+                                    std::to_string(probs.size()));
+  }
+  kgw::prepare_probabilities(probs, scratch_);
+  if (active()) return scheme_->draw_prepared(window_, rng_, scratch_);
+  return kgw::draw_plain_prepared(rng_, scratch_);
+}
+
+}  // namespace tritium

@@ -24,9 +24,9 @@ namespace tritium {
 
 /// Reusable scratch memory for `kgw::sample`, so that the per-token path does not allocate.
 struct sampling_scratch {
-  std::vector<double> cumulative;  ///< running sums of exp(logit − top), filled by `kgw::prepare`
+  std::vector<double> weights;     ///< unnormalised probabilities, filled by `kgw::prepare*`
+  std::vector<double> cumulative;  ///< their running sums
   double total = 0.0;
-  float top = 0.0f;
   std::vector<std::uint8_t> green;   ///< dense fallback: the green mask
   std::vector<double> biased;        ///< dense fallback: running sums of the biased weights
   std::uint64_t proposals = 0;  ///< rejection proposals made so far (statistics only)
@@ -71,8 +71,10 @@ class kgw {
   /// distribution (and for measuring what the watermark adds): `prepare` computes the cumulative
   /// weights once (O(V)); the draws then cost a binary search, plus PRF lanes for the watermark.
   static void prepare(std::span<const float> logits, sampling_scratch& scratch);
-  token_id draw_prepared(std::span<const token_id> window, std::span<const float> logits,
-                         sampling_rng& rng, sampling_scratch& scratch) const;
+  /// The same from probabilities (or any non-negative weights with a positive sum).
+  static void prepare_probabilities(std::span<const double> probs, sampling_scratch& scratch);
+  token_id draw_prepared(std::span<const token_id> window, sampling_rng& rng,
+                         sampling_scratch& scratch) const;
   static token_id draw_plain_prepared(sampling_rng& rng, const sampling_scratch& scratch);
 
  private:

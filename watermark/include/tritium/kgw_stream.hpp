@@ -49,6 +49,9 @@ class kgw_stream {
   /// Does not accept it: call `accept` with the token the server finally uses.
   token_id sample(std::span<const float> logits);
 
+  /// The same from a probability vector (size V), e.g. a language_model's distribution.
+  token_id sample_probabilities(std::span<const double> probs);
+
   const kgw& scheme() const noexcept { return *scheme_; }
   /// The current context window (the last ≤ h tokens, oldest first).
   std::span<const token_id> window() const noexcept { return window_; }

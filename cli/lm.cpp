@@ -1,0 +1,254 @@
+// `tritium lm train`, `tritium lm eval` and `tritium generate`: the reference n-gram model.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "atomic_output.hpp"
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "next_token.hpp"
+#include "text_source.hpp"
+#include "tokenize_support.hpp"
+#include "tritium/error.hpp"
+#include "tritium/kgw_stream.hpp"
+#include "tritium/ngram_lm.hpp"
+
+namespace tritium::cli {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+using clock_type = std::chrono::steady_clock;
+
+// Documents of token ids from a corpus path: text (a .txt file, a folder, JSON Lines with "text"),
+// or JSON Lines whose lines carry "tokens" (e.g. `tritium generate` output).
+void read_corpus(const std::string& path, tokenizer::session& session,
+                 const std::function<void(std::vector<token_id>&)>& each) {
+  const bool jsonl = path.size() > 6 && (path.ends_with(".jsonl") || path.ends_with(".json"));
+  std::vector<token_id> ids;
+  if (!jsonl) {
+    text_source source(path, "auto");
+    text_document doc;
+    while (source.next(doc)) {
+      ids.clear();
+      session.encode(doc.text, ids);
+      each(ids);
+    }
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(errc::invalid_argument, "cannot open corpus " + path);
+  std::string line;
+  std::uint64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ":" + std::to_string(number);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw error(errc::parse, where + ":" + std::to_string(e.byte) + ": not valid JSON");
+    }
+    ids.clear();
+    if (j.contains("tokens")) {
+      try {
+        ids = j["tokens"].get<std::vector<token_id>>();
+      } catch (const nlohmann::json::exception&) {
+        throw error(errc::parse, where + ": field \"tokens\": expected an array of token ids");
+      }
+    } else if (j.contains("text") && j["text"].is_string()) {
+      session.encode(j["text"].get<std::string>(), ids);
+    } else {
+      throw error(errc::parse, where + ": expected a field \"tokens\" or \"text\"");
+    }
+    each(ids);
+  }
+}
+
+}  // namespace
+
+void lm_train_command::setup(CLI::App& parent) {
+  app = parent.add_subcommand("train", "Train the reference n-gram model (interpolated modified Kneser-Ney)");
+  app->add_option("--tokenizer,-t", tokenizer_path, "tokenizer.json or .gguf the ids belong to")->required();
+  app->add_option("--corpus,-c", corpus, "Text files, folders, or JSON Lines (\"text\" or \"tokens\")")->required();
+  app->add_option("--watermarked", watermarked,
+                  "Generated JSON Lines (\"tokens\") to mix in: a student model");
+  app->add_option("--fraction", fraction,
+                  "With --watermarked: share of watermarked tokens in the training set, in [0, 1]")
+      ->check(CLI::Range(0.0, 1.0));
+  app->add_option("--order,-n", order, "n-gram order")->capture_default_str()->check(CLI::Range(1u, ngram_max_order));
+  app->add_option("--out,-o", out, "Model file to write")->required();
+}
+
+int lm_train_command::run() const {
+  const tokenizer tok = load_tokenizer(tokenizer_path);
+  tokenizer::session session(tok);
+  ngram_trainer trainer(order, tok.vocab_size());
+  const auto t0 = clock_type::now();
+  std::vector<std::vector<token_id>> human, marked;
+  for (const auto& path : corpus) read_corpus(path, session, [&](auto& ids) { human.push_back(ids); });
+  if (!watermarked.empty()) read_corpus(watermarked, session, [&](auto& ids) { marked.push_back(ids); });
+  auto count = [](const auto& docs) {
+    std::uint64_t n = 0;
+    for (const auto& d : docs) n += d.size();
+    return n;
+  };
+  const std::uint64_t h = count(human), w = count(marked);
+  // The mixture: all of the scarcer side and as much of the other as the fraction asks.
+  std::uint64_t take_human = h, take_marked = w;
+  if (!watermarked.empty()) {
+    if (fraction < 0) throw error(errc::invalid_argument, "--watermarked needs --fraction");
+    if (fraction >= 1.0) {
+      take_human = 0;
+    } else if (fraction <= 0.0) {
+      take_marked = 0;
+    } else {
+      const double total = std::min(static_cast<double>(w) / fraction, static_cast<double>(h) / (1.0 - fraction));
+      take_marked = static_cast<std::uint64_t>(fraction * total);
+      take_human = static_cast<std::uint64_t>((1.0 - fraction) * total);
+    }
+  }
+  std::uint64_t used_human = 0, used_marked = 0;
+  for (const auto& d : human) {
+    if (used_human >= take_human) break;
+    trainer.add(d);
+    used_human += d.size();
+  }
+  for (const auto& d : marked) {
+    if (used_marked >= take_marked) break;
+    trainer.add(d);
+    used_marked += d.size();
+  }
+  const double read_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  const auto t1 = clock_type::now();
+  trainer.write(out, tok.digest());
+  const double train_s = std::chrono::duration<double>(clock_type::now() - t1).count();
+  const std::uint64_t n = used_human + used_marked;
+  std::cerr << "tritium: trained an order-" << order << " model on " << n << " tokens (" << used_human
+            << " human, " << used_marked << " watermarked: "
+            << std::fixed << std::setprecision(3) << (n ? static_cast<double>(used_marked) / static_cast<double>(n) : 0.0)
+            << ") in " << std::setprecision(2) << train_s << " s (" << std::setprecision(2)
+            << static_cast<double>(n) / train_s / 1e6 << " M tokens/s; reading and tokenizing took "
+            << read_s << " s); wrote " << out << " (" << static_cast<double>(std::filesystem::file_size(out)) / 1e6 << " MB)\n";
+  return exit_evidence;
+}
+
+void lm_eval_command::setup(CLI::App& parent) {
+  app = parent.add_subcommand("eval", "Perplexity of held-out text under a model (and its unigram level)");
+  app->add_option("--model,-m", model_path, "Model file")->required();
+  app->add_option("--tokenizer,-t", tokenizer_path, "The model's tokenizer")->required();
+  app->add_option("--input,-i", input, "Held-out text files, folders or JSON Lines")->required();
+  app->add_flag("--json", json, "Print JSON");
+}
+
+int lm_eval_command::run() const {
+  const ngram_lm model = ngram_lm::load(model_path);
+  const tokenizer tok = load_tokenizer(tokenizer_path);
+  if (!model.tokenizer_digest().empty() && model.tokenizer_digest() != tok.digest()) {
+    throw error(errc::mismatch, "the model was trained with tokenizer " + model.tokenizer_digest() + ", not " + tok.digest());
+  }
+  tokenizer::session session(tok);
+  double nll = 0.0, nll_unigram = 0.0;
+  std::uint64_t tokens = 0;
+  for (const auto& path : input) {
+    read_corpus(path, session, [&](std::vector<token_id>& ids) {
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const std::span<const token_id> context(ids.data(), i);
+        nll -= std::log(model.probability(context, ids[i]));
+        nll_unigram -= std::log(model.probability_up_to(context, ids[i], 1));
+      }
+      tokens += ids.size();
+    });
+  }
+  if (tokens == 0) throw error(errc::invalid_argument, "lm eval: the input holds no tokens");
+  const double ppl = std::exp(nll / static_cast<double>(tokens));
+  const double ppl_unigram = std::exp(nll_unigram / static_cast<double>(tokens));
+  if (json) {
+    ojson j;
+    j["tokens"] = tokens;
+    j["perplexity"] = ppl;
+    j["unigram_perplexity"] = ppl_unigram;
+    j["order"] = model.order();
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << "held-out tokens      " << tokens << "\n"
+              << "perplexity           " << std::fixed << std::setprecision(2) << ppl << "  (order "
+              << model.order() << ")\n"
+              << "unigram perplexity   " << ppl_unigram << "  (the model's unigram level alone)\n";
+  }
+  return exit_evidence;
+}
+
+void generate_command::setup(CLI::App& parent) {
+  app = parent.add_subcommand("generate", "Generate completions with the reference model, watermarked by a key");
+  app->add_option("--model,-m", model_path, "Model file")->required();
+  app->add_option("--tokenizer,-t", tokenizer_path, "The model's tokenizer")->required();
+  app->add_option("--key,-k", key_path, "Watermark key (its V must cover the tokenizer)");
+  app->add_option("--prompts,-p", prompts, "JSON Lines {\"id\": ..., \"prompt\": ...}")->required();
+  app->add_option("--output,-o", output, "Write JSON Lines here (atomically) instead of stdout");
+  app->add_option("--max-new-tokens", max_new_tokens, "Tokens per completion")->capture_default_str();
+  app->add_option("--temperature", temperature, "Sampling temperature (> 0)")->capture_default_str()
+      ->check(CLI::Range(1e-3, 100.0));
+  app->add_option("--top-p", top_p, "Nucleus sampling mass in (0, 1]")->capture_default_str()->check(CLI::Range(1e-6, 1.0));
+  app->add_option("--seed", seed, "Sampling seed (with the prompt index)")->capture_default_str();
+  app->add_flag("--no-watermark", no_watermark, "Sample without the watermark");
+}
+
+int generate_command::run() const {
+  const ngram_lm model = ngram_lm::load(model_path);
+  const tokenizer tok = load_tokenizer(tokenizer_path);
+  if (!model.tokenizer_digest().empty() && model.tokenizer_digest() != tok.digest()) {
+    throw error(errc::mismatch, "the model was trained with tokenizer " + model.tokenizer_digest() + ", not " + tok.digest());
+  }
+  if (key_path.empty() && !no_watermark) throw error(errc::invalid_argument, "generate: give --key or --no-watermark");
+  std::unique_ptr<tritium::key> key;
+  std::shared_ptr<const kgw> scheme;
+  if (!key_path.empty()) {
+    key = std::make_unique<tritium::key>(load_key_warn(key_path));
+    if (key->params().vocab_size < model.vocab_size()) {
+      throw error(errc::mismatch, "the key covers V = " + std::to_string(key->params().vocab_size) +
+                                      ", the model has " + std::to_string(model.vocab_size()) + " ids");
+    }
+    scheme = std::make_shared<const kgw>(*key);
+  }
+  text_source source(prompts, "jsonl");
+  atomic_output out(output);
+  next_token_sampler sampler(model, scheme, no_watermark, temperature, top_p);
+  tokenizer::session session(tok);
+  text_document doc;
+  std::size_t index = 0;
+  std::uint64_t generated = 0;
+  const auto t0 = clock_type::now();
+  while (source.next(doc)) {
+    std::vector<token_id> prompt_ids;
+    session.encode(doc.text, prompt_ids);
+    const std::vector<token_id> completion =
+        sampler.generate(prompt_ids, max_new_tokens, seed * 1000003ULL + index);
+    generated += completion.size();
+    ojson j;
+    j["id"] = nlohmann::json::parse(doc.id_json);
+    j["prompt"] = doc.text;
+    j["completion"] = tok.decode(completion);
+    j["tokens"] = completion;
+    j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
+                     {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};
+    if (key) j["settings"]["key_id"] = key->id();
+    out.stream() << j.dump() << "\n";
+    ++index;
+  }
+  out.commit();
+  const double s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  std::cerr << "tritium: generated " << generated << " tokens for " << index << " prompts in " << std::fixed
+            << std::setprecision(2) << s << " s (" << std::setprecision(0) << static_cast<double>(generated) / s
+            << " tokens/s)\n";
+  return exit_evidence;
+}
+
+}  // namespace tritium::cli

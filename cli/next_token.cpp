@@ -1,0 +1,85 @@
+#include "next_token.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tritium/error.hpp"
+
+namespace tritium::cli {
+
+next_token_sampler::next_token_sampler(const language_model& lm, std::shared_ptr<const kgw> scheme,
+                                       bool no_watermark, double temperature, double top_p)
+    : lm_(lm), scheme_(std::move(scheme)), watermark_(!no_watermark && scheme_ != nullptr),
+      temperature_(temperature), top_p_(top_p), probs_(lm.vocab_size()) {
+  if (!(temperature > 0.0)) throw error(errc::invalid_argument, "temperature: expected > 0");
+  if (!(top_p > 0.0 && top_p <= 1.0)) throw error(errc::invalid_argument, "top-p: expected a value in (0, 1]");
+}
+
+void next_token_sampler::shape() {
+  if (temperature_ != 1.0) {
+    double total = 0.0;
+    for (double& p : probs_) {
+      p = std::exp(std::log(p) / temperature_);
+      total += p;
+    }
+    for (double& p : probs_) p /= total;
+  }
+  if (top_p_ >= 1.0) return;
+  // The nucleus: the fewest most probable tokens whose mass reaches top_p (Holtzman et al. 2020).
+  // Tokens below 1e-3 of the maximum are sorted only when the others do not reach top_p.
+  const double top = *std::max_element(probs_.begin(), probs_.end());
+  for (const double cut : {top * 1e-3, 0.0}) {
+    order_.clear();
+    for (std::uint32_t v = 0; v < probs_.size(); ++v) {
+      if (probs_[v] >= cut) order_.push_back(v);
+    }
+    std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return probs_[a] != probs_[b] ? probs_[a] > probs_[b] : a < b;
+    });
+    double mass = 0.0;
+    std::size_t keep = 0;
+    while (keep < order_.size() && mass < top_p_) mass += probs_[order_[keep++]];
+    if (mass >= top_p_ || cut == 0.0) {
+      std::vector<char> kept(probs_.size(), 0);
+      for (std::size_t i = 0; i < keep; ++i) kept[order_[i]] = 1;
+      for (std::uint32_t v = 0; v < probs_.size(); ++v) {
+        if (!kept[v]) probs_[v] = 0.0;
+      }
+      return;
+    }
+  }
+}
+
+std::vector<token_id> next_token_sampler::generate(std::span<const token_id> prompt, std::uint32_t count,
+                                                   std::uint64_t seed) {
+  std::vector<token_id> history(prompt.begin(), prompt.end());
+  std::vector<token_id> out;
+  out.reserve(count);
+  std::unique_ptr<kgw_stream> stream;
+  sampling_rng rng(seed);
+  if (watermark_) {
+    stream_options o;
+    o.seed = seed;
+    stream = std::make_unique<kgw_stream>(scheme_, o);
+    stream->begin(prompt);
+  }
+  const std::size_t context = lm_.context_length();
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::size_t from = history.size() > context ? history.size() - context : 0;
+    lm_.distribution(std::span<const token_id>(history).subspan(from), probs_);
+    shape();
+    token_id next;
+    if (stream) {
+      next = stream->sample_probabilities(probs_);
+      stream->accept(next);
+    } else {
+      kgw::prepare_probabilities(probs_, scratch_);
+      next = kgw::draw_plain_prepared(rng, scratch_);
+    }
+    history.push_back(next);
+    out.push_back(next);
+  }
+  return out;
+}
+
+}  // namespace tritium::cli
