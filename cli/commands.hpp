@@ -42,6 +42,7 @@ struct lm_train_command {
   std::string watermarked;
   double fraction = -1.0;
   std::uint32_t order = 4;
+  std::uint32_t vocab_size = 0;
   std::string out;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
@@ -110,12 +111,14 @@ struct bench_command {
   bool json = false;
   std::string tokenizer_path;  ///< with text_path: measure tokenization instead of the core targets
   std::string text_path;
+  std::string model_path;      ///< measure the reference language model instead
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
 
  private:
   int run_tokenizer() const;
+  int run_model() const;
 };
 
 struct demo_command {

@@ -84,13 +84,19 @@ void lm_train_command::setup(CLI::App& parent) {
                   "With --watermarked: share of watermarked tokens in the training set, in [0, 1]")
       ->check(CLI::Range(0.0, 1.0));
   app->add_option("--order,-n", order, "n-gram order")->capture_default_str()->check(CLI::Range(1u, ngram_max_order));
+  app->add_option("--vocab-size,-V", vocab_size,
+                  "Distribution width: the model's logits width (default: the tokenizer's number of ids)");
   app->add_option("--out,-o", out, "Model file to write")->required();
 }
 
 int lm_train_command::run() const {
   const tokenizer tok = load_tokenizer(tokenizer_path);
   tokenizer::session session(tok);
-  ngram_trainer trainer(order, tok.vocab_size());
+  if (vocab_size != 0 && vocab_size < tok.vocab_size()) {
+    throw error(errc::mismatch, "--vocab-size " + std::to_string(vocab_size) + " is smaller than the tokenizer's " +
+                                    std::to_string(tok.vocab_size()) + " ids");
+  }
+  ngram_trainer trainer(order, vocab_size != 0 ? vocab_size : tok.vocab_size());
   const auto t0 = clock_type::now();
   std::vector<std::vector<token_id>> human, marked;
   for (const auto& path : corpus) read_corpus(path, session, [&](auto& ids) { human.push_back(ids); });

@@ -136,8 +136,7 @@ void ngram_trainer::add(std::span<const token_id> document) {
                                           std::to_string(impl_->vocab) + ", got " + std::to_string(document[i]));
     }
   }
-  auto& g = impl_->grams;
-  g.reserve(g.size() + document.size() * n);
+  auto& g = impl_->grams;  // grows geometrically: an exact reserve per document would be quadratic
   for (std::size_t i = 0; i < document.size(); ++i) {
     for (std::uint32_t k = 0; k < n; ++k) {
       const std::ptrdiff_t at = static_cast<std::ptrdiff_t>(i) - static_cast<std::ptrdiff_t>(n - 1) + k;
