@@ -92,8 +92,8 @@ int demo_command::run() const {
 
   text_source prompts(default_path(prompts_path, TRITIUM_REFERENCE_PROMPTS), "jsonl");
   tokenizer::session session(tok);
-  next_token_sampler marked(model, scheme, false, 1.0, 1.0);
-  next_token_sampler plain(model, scheme, true, 1.0, 1.0);
+  next_token_sampler marked(model, scheme, false, 1.0, 1.0, tok.vocab_size());
+  next_token_sampler plain(model, scheme, true, 1.0, 1.0, tok.vocab_size());
   std::cout << "  #  prompt                          watermark  tokens  scored  green%   log10 p   verdict\n";
   std::size_t true_positives = 0, false_positives = 0;
   std::uint64_t n = 0;

@@ -121,17 +121,19 @@ int lm_train_command::run() const {
       take_human = static_cast<std::uint64_t>((1.0 - fraction) * total);
     }
   }
-  std::uint64_t used_human = 0, used_marked = 0;
-  for (const auto& d : human) {
-    if (used_human >= take_human) break;
-    trainer.add(d);
-    used_human += d.size();
-  }
-  for (const auto& d : marked) {
-    if (used_marked >= take_marked) break;
-    trainer.add(d);
-    used_marked += d.size();
-  }
+  // Whole documents while they fit, then the first part of the next one, so the mixture is exact.
+  auto feed = [&](const std::vector<std::vector<token_id>>& docs, std::uint64_t budget) {
+    std::uint64_t used = 0;
+    for (const auto& d : docs) {
+      if (used >= budget) break;
+      const std::uint64_t take = std::min<std::uint64_t>(d.size(), budget - used);
+      trainer.add(std::span<const token_id>(d).first(static_cast<std::size_t>(take)));
+      used += take;
+    }
+    return used;
+  };
+  const std::uint64_t used_human = feed(human, take_human);
+  const std::uint64_t used_marked = feed(marked, take_marked);
   const double read_s = std::chrono::duration<double>(clock_type::now() - t0).count();
   const auto t1 = clock_type::now();
   trainer.write(out, tok.digest());
@@ -218,15 +220,17 @@ int generate_command::run() const {
   std::shared_ptr<const kgw> scheme;
   if (!key_path.empty()) {
     key = std::make_unique<tritium::key>(load_key_warn(key_path));
-    if (key->params().vocab_size < model.vocab_size()) {
-      throw error(errc::mismatch, "the key covers V = " + std::to_string(key->params().vocab_size) +
-                                      ", the model has " + std::to_string(model.vocab_size()) + " ids");
+    // The key's V is the logits width it watermarks; it must be the model's distribution width.
+    if (key->params().vocab_size != model.vocab_size()) {
+      throw error(errc::mismatch, "the key was made for V = " + std::to_string(key->params().vocab_size) +
+                                      ", the model's distributions have " + std::to_string(model.vocab_size()) +
+                                      " entries");
     }
     scheme = std::make_shared<const kgw>(*key);
   }
   text_source source(prompts, "jsonl");
   atomic_output out(output);
-  next_token_sampler sampler(model, scheme, no_watermark, temperature, top_p);
+  next_token_sampler sampler(model, scheme, no_watermark, temperature, top_p, tok.vocab_size());
   tokenizer::session session(tok);
   text_document doc;
   std::size_t index = 0;

@@ -8,18 +8,25 @@
 namespace tritium::cli {
 
 next_token_sampler::next_token_sampler(const language_model& lm, std::shared_ptr<const kgw> scheme,
-                                       bool no_watermark, double temperature, double top_p)
+                                       bool no_watermark, double temperature, double top_p,
+                                       std::uint32_t valid_ids)
     : lm_(lm), scheme_(std::move(scheme)), watermark_(!no_watermark && scheme_ != nullptr),
-      temperature_(temperature), top_p_(top_p), probs_(lm.vocab_size()) {
+      temperature_(temperature), top_p_(top_p),
+      valid_ids_(valid_ids == 0 || valid_ids > lm.vocab_size() ? lm.vocab_size() : valid_ids),
+      probs_(lm.vocab_size()) {
   if (!(temperature > 0.0)) throw error(errc::invalid_argument, "temperature: expected > 0");
   if (!(top_p > 0.0 && top_p <= 1.0)) throw error(errc::invalid_argument, "top-p: expected a value in (0, 1]");
 }
 
 void next_token_sampler::shape() {
+  // Ids the tokenizer does not have (padding of a wider logits row) can never be drawn.
+  std::fill(probs_.begin() + valid_ids_, probs_.end(), 0.0);
   if (temperature_ != 1.0) {
+    // p^(1/T) relative to the largest p, so that small temperatures cannot underflow everything.
+    const double log_top = std::log(*std::max_element(probs_.begin(), probs_.end()));
     double total = 0.0;
     for (double& p : probs_) {
-      p = std::exp(std::log(p) / temperature_);
+      p = p > 0.0 ? std::exp((std::log(p) - log_top) / temperature_) : 0.0;
       total += p;
     }
     for (double& p : probs_) p /= total;

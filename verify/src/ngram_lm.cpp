@@ -370,8 +370,22 @@ ngram_lm ngram_lm::load(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) throw error(errc::io, name + ": " + std::strerror(errno));
   struct stat st {};
-  ::fstat(fd, &st);
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw error(errc::io, name + ": " + std::strerror(err));
+  }
   const auto size = static_cast<std::size_t>(st.st_size);
+  char head[sizeof magic] = {};
+  if (size < sizeof magic) {
+    ::close(fd);
+    throw error(errc::parse, name + ": truncated: " + std::to_string(size) + " bytes, shorter than its header");
+  }
+  if (::pread(fd, head, sizeof head, 0) != static_cast<ssize_t>(sizeof head) ||
+      std::memcmp(head, magic, sizeof magic) != 0) {
+    ::close(fd);
+    throw error(errc::parse, name + ": not a tritium n-gram model");
+  }
   if (size < header_size) {
     ::close(fd);
     throw error(errc::parse, name + ": truncated: " + std::to_string(size) + " bytes, shorter than its header");
@@ -385,33 +399,63 @@ ngram_lm ngram_lm::load(const std::filesystem::path& path) {
   const auto* bytes = static_cast<const unsigned char*>(map);
   p->h = reinterpret_cast<const file_header*>(bytes);
   const file_header& h = *p->h;
-  if (std::memcmp(h.magic, magic, sizeof magic) != 0) throw error(errc::parse, name + ": not a tritium n-gram model");
   if (h.version != format_version) {
     throw error(errc::parse, name + ": unsupported format version " + std::to_string(h.version) + " (expected 1)");
   }
   if (checksum64(bytes, offsetof(file_header, header_checksum)) != h.header_checksum) {
     throw error(errc::parse, name + ": header checksum mismatch (corrupted)");
   }
+  for (std::size_t i = sizeof(file_header); i < header_size; ++i) {
+    if (bytes[i] != 0) throw error(errc::parse, name + ": header padding is not zero (corrupted)");
+  }
   if (h.file_size != size) {
     throw error(errc::parse, name + ": truncated or padded: header says " + std::to_string(h.file_size) +
                                  " bytes, the file has " + std::to_string(size));
   }
-  if (h.order < 1 || h.order > ngram_max_order || h.vocab_size < 2) throw error(errc::parse, name + ": bad header fields");
+  if (h.order < 1 || h.order > ngram_max_order || h.vocab_size < 2 || h.vocab_size >= 0x7fffffffu) {
+    throw error(errc::parse, name + ": bad header fields");
+  }
   if (checksum64(bytes + header_size, size - header_size) != h.payload_checksum) {
     throw error(errc::parse, name + ": payload checksum mismatch (corrupted)");
   }
+  // The checksums catch damage, not a crafted file: check every size, offset and record against the
+  // file before any lookup can trust them (overflow-safe: counts are bounded by the file size first).
+  auto inside = [&](std::uint64_t offset, std::uint64_t count, std::uint64_t unit) {
+    return offset <= size && count <= size / unit && count * unit <= size - offset && offset % 4 == 0;
+  };
   for (std::uint32_t k = 1; k <= h.order; ++k) {
     const order_header& o = h.orders[k - 1];
-    auto inside = [&](std::uint64_t offset, std::uint64_t length) { return offset <= size && length <= size - offset; };
-    if (!inside(o.contexts_offset, o.contexts * (k - 1) * 4) ||
-        !inside(o.stats_offset, o.contexts * sizeof(context_stats)) ||
-        !inside(o.successors_offset, o.successors * sizeof(successor)) || o.contexts == 0) {
-      throw error(errc::parse, name + ": order " + std::to_string(k) + " sections lie outside the file");
+    const std::string where = name + ": order " + std::to_string(k);
+    const std::uint64_t width = k == 1 ? 1 : 4ull * (k - 1);
+    if (o.contexts == 0 || (k == 1 && o.contexts != 1) || !inside(o.contexts_offset, o.contexts, width) ||
+        !inside(o.stats_offset, o.contexts, sizeof(context_stats)) ||
+        !inside(o.successors_offset, o.successors, sizeof(successor))) {
+      throw error(errc::parse, where + ": sections lie outside the file");
     }
-    p->levels.push_back({k, o.contexts, reinterpret_cast<const std::uint32_t*>(bytes + o.contexts_offset),
-                         reinterpret_cast<const context_stats*>(bytes + o.stats_offset),
-                         reinterpret_cast<const successor*>(bytes + o.successors_offset),
-                         {o.discount[0], o.discount[1], o.discount[2]}});
+    for (double d : o.discount) {
+      if (!(d > 0.0 && d < 4.0)) throw error(errc::parse, where + ": discount out of range");
+    }
+    impl::level l{k, o.contexts, reinterpret_cast<const std::uint32_t*>(bytes + o.contexts_offset),
+                  reinterpret_cast<const context_stats*>(bytes + o.stats_offset),
+                  reinterpret_cast<const successor*>(bytes + o.successors_offset),
+                  {o.discount[0], o.discount[1], o.discount[2]}};
+    for (std::uint64_t c = 0; c < o.contexts; ++c) {
+      const context_stats& st2 = l.stats[c];
+      if (st2.count == 0 || st2.total == 0 || st2.first > o.successors || st2.count > o.successors - st2.first ||
+          static_cast<std::uint64_t>(st2.n1) + st2.n2 + st2.n3 != st2.count) {
+        throw error(errc::parse, where + ": context " + std::to_string(c) + " has inconsistent statistics");
+      }
+      std::uint64_t total = 0;
+      for (std::uint32_t j = 0; j < st2.count; ++j) {
+        const successor& x = l.succ[st2.first + j];
+        if (x.id >= h.vocab_size || x.count == 0 || (j > 0 && l.succ[st2.first + j - 1].id >= x.id)) {
+          throw error(errc::parse, where + ": context " + std::to_string(c) + " has a bad successor");
+        }
+        total += x.count;
+      }
+      if (total != st2.total) throw error(errc::parse, where + ": context " + std::to_string(c) + " total mismatch");
+    }
+    p->levels.push_back(l);
   }
   p->digest.assign(h.tokenizer_digest, strnlen(h.tokenizer_digest, digest_field));
   return ngram_lm(std::move(p));

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Reference values for tests/verify/ngram_lm_test.cpp ("hand-computed smoothing").
+
+An independent, deliberately naive implementation of the interpolated modified Kneser-Ney rules that
+tritium/ngram_lm.hpp documents, written from the formulas (Chen & Goodman 1998, sec. 3.4-3.5), in
+exact rational arithmetic (fractions.Fraction), with no code shared with the C++ library:
+
+  * every document is left-padded with order-1 copies of a virtual begin id BOS = V;
+  * the highest order uses raw counts; a lower order k uses continuation counts: the count of a
+    k-gram g is the number of distinct ids x such that the (k+1)-gram (x, g) occurs at level k+1;
+  * discounts per order from the count-of-counts n1..n4 of that order's counts:
+        Y = n1 / (n1 + 2 n2), D1 = 1 - 2Y n2/n1, D2 = 2 - 3Y n3/n2, D3+ = 3 - 4Y n4/n3,
+    or 0.5, 1, 1.5 when any of n1..n4 is 0; then D_c is clamped to [0.05, c - 0.05] (c = 1, 2, 3);
+  * P_k(w | h) = max(c(h w) - D(c(h w)), 0) / total(h) + gamma(h) P_{k-1}(w | h'),
+    gamma(h) = (D1 N1(h) + D2 N2(h) + D3+ N3+(h)) / total(h), where total(h) is the sum of the level-k
+    counts of the k-grams starting with h and N_r(h) the number of those with count r (r = 3: >= 3);
+    a context h that starts no k-gram gives P_k(w | h) = P_{k-1}(w | h') unchanged;
+  * P_0(w) = 1 / V.
+
+Run it (`python3 tests/verify/make_kn_reference.py`) and paste its output into the test; it prints
+C++ initialisers. Needs only the Python standard library.
+"""
+
+from collections import Counter, defaultdict
+from fractions import Fraction
+
+V = 8
+BOS = V
+# Chosen so that the two models exercise every branch of the discount estimate: the fallback (level 1,
+# where n3 = 0), the formula with n1..n4 all different enough that a mixed-up index changes the result,
+# and the lower clamp (D2 of the order-2 model's level 2 and D3+ of the order-3 model's level 2, whose
+# formula values are -2 and -13/9).
+DOCS = [
+    [0, 4, 5, 2, 0, 0, 0, 0, 4, 0, 2, 1, 2, 4, 0, 0, 0, 0, 2, 4, 0, 0],
+    [0, 2, 0, 3, 3, 3, 0, 2, 0, 3, 3],
+    [0, 0, 2, 2, 4, 0, 5, 0],
+]
+# Contexts queried (oldest first). 6 and 7 never occur in the corpus.
+CONTEXTS = [
+    [],
+    [0],
+    [2],
+    [5],
+    [7],
+    [0, 0],
+    [2, 4],
+    [3, 3],
+    [7, 0],
+    [0, 7],
+    [6, 7],
+    [1, 2, 4, 0],
+]
+
+
+class Model:
+    def __init__(self, order, docs):
+        self.order = order
+        # counts[k] : dict k-tuple -> count at level k (1..order)
+        self.counts = {}
+        top = Counter()
+        for doc in docs:
+            padded = [BOS] * (order - 1) + list(doc)
+            for i in range(order - 1, len(padded)):
+                top[tuple(padded[i - order + 1:i + 1])] += 1
+        self.counts[order] = dict(top)
+        for k in range(order - 1, 0, -1):
+            left = defaultdict(set)
+            for g in self.counts[k + 1]:
+                left[g[1:]].add(g[0])
+            self.counts[k] = {g: len(xs) for g, xs in left.items()}
+        self.discounts = {k: self._discounts(k) for k in range(1, order + 1)}
+
+    def count_of_counts(self, k):
+        n = [0] * 5
+        for c in self.counts[k].values():
+            if c <= 4:
+                n[c] += 1
+        return n
+
+    def _discounts(self, k):
+        n = self.count_of_counts(k)
+        if 0 in n[1:5]:
+            d = [Fraction(1, 2), Fraction(1), Fraction(3, 2)]
+        else:
+            y = Fraction(n[1], n[1] + 2 * n[2])
+            d = [1 - 2 * y * Fraction(n[2], n[1]),
+                 2 - 3 * y * Fraction(n[3], n[2]),
+                 3 - 4 * y * Fraction(n[4], n[3])]
+        lo = Fraction(5, 100)
+        return [min(max(d[i], lo), (i + 1) - lo) for i in range(3)]
+
+    def discount(self, k, c):
+        return self.discounts[k][min(c, 3) - 1]
+
+    def prob(self, context, w, max_order=None):
+        top = self.order if max_order is None else min(self.order, max(1, max_order))
+        padded = [BOS] * (self.order - 1) + list(context)
+        p = Fraction(1, V)  # level 0: uniform
+        for k in range(1, top + 1):
+            h = tuple(padded[len(padded) - (k - 1):]) if k > 1 else ()
+            followers = {g[-1]: c for g, c in self.counts[k].items() if g[:-1] == h}
+            total = sum(followers.values())
+            if total == 0:
+                continue  # unseen context: the lower order passes through unchanged
+            n1 = sum(1 for c in followers.values() if c == 1)
+            n2 = sum(1 for c in followers.values() if c == 2)
+            n3 = sum(1 for c in followers.values() if c >= 3)
+            d1, d2, d3 = self.discounts[k]
+            gamma = (d1 * n1 + d2 * n2 + d3 * n3) / total
+            c = followers.get(w, 0)
+            head = max(c - self.discount(k, c), 0) / total if c > 0 else Fraction(0)
+            p = head + gamma * p
+        return p
+
+
+def fmt(x):
+    return repr(float(x))
+
+
+def main():
+    print("// Generated by tests/verify/make_kn_reference.py — do not edit by hand.")
+    print(f"constexpr std::uint32_t kn_vocab = {V};")
+    print("const std::vector<std::vector<token_id>> kn_documents = {")
+    for d in DOCS:
+        print("    {" + ", ".join(map(str, d)) + "},")
+    print("};")
+    print("const std::vector<std::vector<token_id>> kn_contexts = {")
+    for c in CONTEXTS:
+        print("    {" + ", ".join(map(str, c)) + "},")
+    print("};")
+    for order in (2, 3):
+        m = Model(order, DOCS)
+        print(f"// order {order}:")
+        for k in range(1, order + 1):
+            n = m.count_of_counts(k)
+            print(f"//   level {k}: {len(m.counts[k])} grams, n1..n4 = {n[1:]}, "
+                  f"D = {[str(d) for d in m.discounts[k]]}")
+        print(f"const std::vector<std::array<double, 3>> kn_discounts_order{order} = {{")
+        for k in range(1, order + 1):
+            print("    {" + ", ".join(fmt(d) for d in m.discounts[k]) + "},")
+        print("};")
+        print(f"const std::vector<std::array<double, {V}>> kn_expected_order{order} = {{")
+        for ctx in CONTEXTS:
+            row = [m.prob(ctx, w) for w in range(V)]
+            assert sum(row) == 1, (order, ctx, sum(row))
+            print("    {" + ", ".join(fmt(p) for p in row) + "},  // " + str(ctx))
+        print("};")
+        # The unigram level alone (probability_up_to(..., 1)): independent of the context.
+        print(f"const std::array<double, {V}> kn_unigram_order{order} = {{"
+              + ", ".join(fmt(m.prob([], w, 1)) for w in range(V)) + "};")
+        if order == 3:
+            print(f"// probability_up_to(context, w, 2) of the order-3 model")
+            print(f"const std::vector<std::array<double, {V}>> kn_up_to_2_order3 = {{")
+            for ctx in CONTEXTS:
+                row = [m.prob(ctx, w, 2) for w in range(V)]
+                assert sum(row) == 1
+                print("    {" + ", ".join(fmt(p) for p in row) + "},  // " + str(ctx))
+            print("};")
+
+
+if __name__ == "__main__":
+    main()
