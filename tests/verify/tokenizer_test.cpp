@@ -355,3 +355,13 @@ TEST_CASE("The ASCII fast path splits exactly as PCRE2 does", "[tokenizer][regex
   }
   CHECK(compared == 240000);
 }
+
+TEST_CASE("Characters this build's Unicode tables do not know are refused, not guessed", "[tokenizer]") {
+  const tokenizer tok = tokenizer::load(dir + "/gpt2/tokenizer.json");
+  // U+13F65: assigned in Unicode 16, unknown to utf8proc and PCRE2 here.
+  CHECK_THROWS_WITH(tok.encode("!\xF0\x93\xBD\xA5's"), Catch::Contains("U+13F65 at byte 1"));
+  // U+31350 (CJK Extension H, Unicode 15): a letter for utf8proc, unassigned for PCRE2 10.42.
+  CHECK_THROWS_WITH(tok.encode("a \xF0\xB1\x8D\x90"), Catch::Contains("U+31350"));
+  // Everything older is fine, including letters, marks, digits and spaces outside ASCII.
+  CHECK_NOTHROW(tok.encode("caf\xC3\xA9 \xE4\xBD\xA0\xE5\xA5\xBD \xD9\xA3 \xE3\x80\x80 e\xCC\x81"));
+}

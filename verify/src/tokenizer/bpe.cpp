@@ -54,7 +54,12 @@ void bpe_model::encode_piece(std::string_view piece, std::vector<token_id>& out)
       if (it != vocab.end()) {
         push(it->second);
         previous_unknown = false;
-      } else if (byte_fallback && byte_ids[static_cast<unsigned char>(piece[i])] >= 0) {
+      } else if (byte_fallback && [&] {
+                   for (std::size_t k = 0; k < len; ++k) {
+                     if (byte_ids[static_cast<unsigned char>(piece[i + k])] < 0) return false;
+                   }
+                   return true;
+                 }()) {
         for (std::size_t k = 0; k < len; ++k) push(byte_ids[static_cast<unsigned char>(piece[i + k])]);
         previous_unknown = false;
       } else if (unk >= 0) {

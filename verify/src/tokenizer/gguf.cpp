@@ -69,13 +69,15 @@ class reader {
     }
   }
 
-  void skip(std::uint32_t type) {
+  void skip(std::uint32_t type, int depth = 0) {
     if (type == t_string) {
       string();
     } else if (type == t_array) {
+      // Nesting is bounded so that a crafted file cannot exhaust the stack.
+      if (depth >= 8) fail("arrays nested deeper than 8 levels");
       const auto inner = read<std::uint32_t>();
       const auto n = read<std::uint64_t>();
-      for (std::uint64_t i = 0; i < n; ++i) skip(inner);
+      for (std::uint64_t i = 0; i < n; ++i) skip(inner, depth + 1);
     } else {
       const std::size_t size = scalar_size(type);
       if (pos_ + size > b_.size()) fail("truncated file");
@@ -109,7 +111,8 @@ tokenizer_model parse_gguf(const std::string& bytes, const std::string& source) 
       if (type != t_array) r.fail(key + ": expected an array");
       if (r.read<std::uint32_t>() != t_string) r.fail(key + ": expected an array of strings");
       const auto n = r.read<std::uint64_t>();
-      out.reserve(n < (1u << 24) ? n : 0);
+      if (n > (1u << 24)) r.fail(key + ": more than 2^24 entries");
+      out.reserve(static_cast<std::size_t>(n));
       for (std::uint64_t i = 0; i < n; ++i) out.push_back(r.string());
     };
     if (key == "tokenizer.ggml.model" && type == t_string) {
@@ -145,7 +148,7 @@ tokenizer_model parse_gguf(const std::string& bytes, const std::string& source) 
   byte_level.type = pre_tokenizer_step::kind::byte_level;
   byte_level.add_prefix_space = false;
   byte_level.use_regex = false;
-  if (pre == "gpt-2" || pre == "default") {
+  if (pre == "gpt-2") {
     byte_level.use_regex = true;
     byte_level.re = std::make_shared<regex>(gpt2_pattern_text(), where + "pre");
   } else if (pre == "qwen2") {

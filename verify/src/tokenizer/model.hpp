@@ -88,7 +88,7 @@ struct bpe_model {
   class merge_table {
    public:
     void reserve(std::size_t n);
-    /// Keeps the first value inserted for a key.
+    /// Inserts or replaces (the last value inserted for a key wins).
     void emplace(std::uint64_t key, merge_value value);
     const merge_value* find(std::uint64_t key) const noexcept {
       if (slots_.empty()) return nullptr;

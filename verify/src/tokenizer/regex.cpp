@@ -73,6 +73,14 @@ regex::regex(const std::string& pattern, const std::string& where)
   }
   c_->jit = pcre2_jit_compile(c_->code, PCRE2_JIT_COMPLETE) == 0;
   family_ = fast_family_of(pattern);
+  // The tokenizers library keeps empty matches as split points; tritium does not implement that, so
+  // such patterns are refused rather than splitting differently.
+  pcre2_match_data* probe = pcre2_match_data_create(1, nullptr);
+  const int rc = pcre2_match(c_->code, reinterpret_cast<PCRE2_SPTR>(""), 0, 0, 0, probe, nullptr);
+  pcre2_match_data_free(probe);
+  if (rc >= 0) {
+    throw error(errc::invalid_argument, where + ": unsupported regex: it can match the empty string");
+  }
 }
 
 regex::regex(regex&&) noexcept = default;

@@ -238,7 +238,7 @@ void apply_pre_tokenizer(const pre_tokenizer_step& step, pieces& in, pieces& out
     matches.clear();
     switch (step.type) {
       case pre_tokenizer_step::kind::byte_level: {
-        if (step.add_prefix_space && piece.front() != ' ') {
+        if (step.add_prefix_space && !piece.empty() && piece.front() != ' ') {
           scratch = " ";
           scratch.append(piece);
           piece = scratch;
@@ -416,7 +416,14 @@ struct tokenizer::session::state {
     if (text.empty()) return;
     if (!model->normalizers.empty()) {
       normalized = apply_normalizers(model->normalizers, std::string(text));
+      // A normalizer that removed the first characters (Strip) moves the text off offset 0, which is
+      // what Metaspace's "first" scheme looks at in the tokenizers library.
+      if (at_start && !normalized.empty() && !text.empty() && normalized.size() < text.size() &&
+          text.substr(text.size() - normalized.size()) == normalized) {
+        at_start = false;
+      }
       text = normalized;
+      if (text.empty()) return;
     }
     if (single_split != nullptr) {
       // The common pipeline (one isolating regex split, then byte-level): encode each piece as the
@@ -548,6 +555,21 @@ struct tokenizer::session::state {
       repaired = replace_invalid_utf8(text);
       text = repaired;
     }
+    for (std::size_t i = 0; i < text.size();) {
+      if (static_cast<unsigned char>(text[i]) < 0x80) {
+        ++i;
+        continue;
+      }
+      const std::size_t at = i;
+      const char32_t c = next_code_point(text, i);
+      if (unknown_to_this_build(c)) {
+        char name[16];
+        std::snprintf(name, sizeof name, "U+%04X", static_cast<unsigned>(c));
+        throw error(errc::parse, std::string(name) + " at byte " + std::to_string(at) +
+                                     " is not in this build's Unicode tables (utf8proc, PCRE2), so its "
+                                     "tokenization could differ from the model's");
+      }
+    }
     std::size_t from = 0;
     std::size_t at = 0, begin = 0, end = 0;
     token_id id = 0;
@@ -594,6 +616,12 @@ namespace {
 std::string digest_of(std::string_view bytes) { return sha256_digest(bytes); }
 
 std::string decode_tokens(const tokenizer_model& m, std::vector<std::string> tokens) {
+  if (m.decoders.empty()) {
+    // Without a decoder the tokenizers library joins the tokens with spaces.
+    std::string joined;
+    for (std::size_t i = 0; i < tokens.size(); ++i) joined += (i ? " " : "") + tokens[i];
+    return joined;
+  }
   for (const auto& step : m.decoders) {
     switch (step.type) {
       case decoder_step::kind::byte_level:

@@ -142,7 +142,9 @@ void read_pre_tokenizer(const context& c, const json& j, const std::string& wher
     s.individual_digits = get_or(c, j, "individual_digits", false, where);
   } else if (type == "Whitespace") {
     s.type = pre_tokenizer_step::kind::whitespace;
-    s.re = std::make_shared<regex>(R"(\w+|[^\w\s]+)", c.source + ": " + where);
+    // \w as the tokenizers library's engine has it (letters, marks, decimal digits, connector
+    // punctuation), spelled out because PCRE2's \w differs.
+    s.re = std::make_shared<regex>(R"([\p{L}\p{M}\p{Nd}\p{Pc}]+|[^\p{L}\p{M}\p{Nd}\p{Pc}\s]+)", c.source + ": " + where);
   } else if (type == "WhitespaceSplit") {
     s.type = pre_tokenizer_step::kind::whitespace_split;
   } else if (type == "Punctuation") {
@@ -199,7 +201,22 @@ void read_decoder(const context& c, const json& j, const std::string& where, std
 
 }  // namespace
 
+namespace {
+tokenizer_model parse_checked(std::string_view text, const std::string& source);
+}  // namespace
+
 tokenizer_model parse_tokenizer_json(std::string_view text, const std::string& source) {
+  try {
+    return parse_checked(text, source);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong type deep inside a component: still a parse error, naming the file.
+    throw error(errc::parse, source + ": malformed tokenizer.json: " + e.what());
+  }
+}
+
+namespace {
+
+tokenizer_model parse_checked(std::string_view text, const std::string& source) {
   const context c{source};
   json root;
   try {
@@ -239,8 +256,8 @@ tokenizer_model parse_tokenizer_json(std::string_view text, const std::string& s
   token_id max_id = -1;
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<long long>() < 0 ||
-        it.value().get<long long>() > 0x7fffffff) {
-      c.fail("model.vocab[\"" + it.key() + "\"]", "expected a non-negative integer id");
+        it.value().get<long long>() >= (1ll << 24)) {
+      c.fail("model.vocab[\"" + it.key() + "\"]", "expected an integer id in [0, 2^24)");
     }
     const token_id id = it.value().get<token_id>();
     by_spelling.emplace(it.key(), id);
@@ -284,6 +301,7 @@ tokenizer_model parse_tokenizer_json(std::string_view text, const std::string& s
       const json& a = (*added)[i];
       added_token t;
       t.id = member(c, a, "id", where).get<token_id>();
+      if (t.id < 0 || t.id >= (1 << 24)) c.fail(where + ".id", "expected an id in [0, 2^24)");
       t.content = member(c, a, "content", where).get<std::string>();
       t.special = get_or(c, a, "special", false, where);
       t.lstrip = get_or(c, a, "lstrip", false, where);
@@ -306,5 +324,7 @@ tokenizer_model parse_tokenizer_json(std::string_view text, const std::string& s
                   " added tokens";
   return m;
 }
+
+}  // namespace
 
 }  // namespace tritium::detail

@@ -29,6 +29,10 @@ bool is_mark(char32_t c) noexcept;
 bool is_white_space(char32_t c) noexcept;  ///< the Unicode White_Space property
 bool is_punctuation(char32_t c) noexcept;  ///< general category P*
 
+/// True for a code point this build's Unicode tables do not know, or classify differently between
+/// utf8proc and PCRE2 (unicode_gap.cpp); such text is refused rather than tokenized differently.
+bool unknown_to_this_build(char32_t c) noexcept;
+
 /// GPT-2's reversible map from bytes to printable code points ("bytes_to_unicode").
 const std::array<char32_t, 256>& byte_to_code_point() noexcept;
 /// The inverse: code point → byte, or -1 if the code point is not in the alphabet.

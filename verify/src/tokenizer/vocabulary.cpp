@@ -23,7 +23,10 @@ void bpe_model::merge_table::emplace(std::uint64_t key, merge_value value) {
   if (2 * (size_ + 1) > slots_.size()) reserve(2 * (size_ + 1));
   std::size_t i = slot_of(key);
   while (slots_[i].value.rank != empty) {
-    if (slots_[i].key == key) return;
+    if (slots_[i].key == key) {
+      slots_[i].value = value;
+      return;
+    }
     i = (i + 1) & mask_;
   }
   slots_[i] = slot{key, value};
@@ -75,7 +78,7 @@ void add_merge(bpe_model& bpe, const std::unordered_map<std::string, token_id>& 
   if (a == by_spelling.end() || b == by_spelling.end() || merged == by_spelling.end()) {
     throw error(errc::parse, where + ": merge of tokens not in the vocabulary: \"" + left + "\" + \"" + right + "\"");
   }
-  // The first occurrence of a pair wins, as in the tokenizers library.
+  // A repeated pair takes its last rank: the tokenizers library collects merges into a map.
   bpe.merges.emplace(bpe_model::pair_key(a->second, b->second), bpe_model::merge_value{rank, merged->second});
 }
 
