@@ -365,3 +365,18 @@ TEST_CASE("Characters this build's Unicode tables do not know are refused, not g
   // Everything older is fine, including letters, marks, digits and spaces outside ASCII.
   CHECK_NOTHROW(tok.encode("caf\xC3\xA9 \xE4\xBD\xA0\xE5\xA5\xBD \xD9\xA3 \xE3\x80\x80 e\xCC\x81"));
 }
+
+TEST_CASE("Added tokens: leftmost-longest, non-overlapping, single_word skips whole", "[tokenizer]") {
+  const tokenizer tok = tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"x": 0, "a": 1, "b": 2, "c": 3, " ": 6}, "merges": []},
+    "added_tokens": [{"id": 4, "content": "abc", "single_word": true, "special": true, "normalized": false},
+                     {"id": 5, "content": "bc", "special": true, "normalized": false}]})");
+  // "abc" is rejected (a word character before it) and skipped whole: "bc" inside it is not matched,
+  // as in the tokenizers library's Aho-Corasick scan.
+  CHECK(tok.encode("xabc") == std::vector<token_id>{0, 1, 2, 3});
+  CHECK(tok.encode("x abc") == std::vector<token_id>{0, 6, 4});
+  CHECK(tok.encode("xbc") == std::vector<token_id>{0, 5});
+  // A normalized added token with a normalizer is refused, not matched in the raw text.
+  CHECK_THROWS_WITH(tokenizer::from_json(R"({"normalizer": {"type": "Lowercase"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+    "added_tokens": [{"id": 1, "content": "<tok>", "special": false, "normalized": true}]})"),
+                    Catch::Contains("matched after normalization"));
+}

@@ -496,11 +496,24 @@ struct tokenizer::session::state {
                   std::size_t& end, token_id& id) const {
     const auto& table = model->added_by_first_byte;
     if (model->added.empty()) return false;
-    for (std::size_t i = from; i < text.size(); ++i) {
+    // Leftmost-longest, non-overlapping, as the tokenizers library's Aho-Corasick scan: at each
+    // position only the longest matching token counts, and one rejected by single_word is skipped
+    // over whole.
+    for (std::size_t i = from; i < text.size();) {
       const auto& candidates = table[static_cast<unsigned char>(text[i])];
+      const added_token* found = nullptr;
       for (std::size_t c : candidates) {
-        const added_token& t = model->added[c];
-        if (text.compare(i, t.content.size(), t.content) != 0) continue;
+        if (text.compare(i, model->added[c].content.size(), model->added[c].content) == 0) {
+          found = &model->added[c];
+          break;
+        }
+      }
+      if (found == nullptr) {
+        ++i;
+        continue;
+      }
+      const added_token& t = *found;
+      {
         std::size_t b = i, e = i + t.content.size();
         if (t.single_word) {
           auto word_before = [&] {
@@ -517,7 +530,10 @@ struct tokenizer::session::state {
             const char32_t ch = next_code_point(text, k);
             return is_letter(ch) || is_number(ch) || ch == '_';
           };
-          if (word_before() || word_after()) continue;
+          if (word_before() || word_after()) {
+            i = e;
+            continue;
+          }
         }
         if (t.lstrip) {
           while (b > from) {
