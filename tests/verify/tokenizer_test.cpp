@@ -380,3 +380,11 @@ TEST_CASE("Added tokens: leftmost-longest, non-overlapping, single_word skips wh
     "added_tokens": [{"id": 1, "content": "<tok>", "special": false, "normalized": true}]})"),
                     Catch::Contains("matched after normalization"));
 }
+
+TEST_CASE("Lowercase uses the full mapping: dotted capital I and word-final sigma", "[tokenizer]") {
+  const tokenizer tok = tokenizer::from_json(R"({"normalizer": {"type": "Lowercase"},
+    "model": {"type": "BPE", "vocab": {"i": 0, "\u0307": 1, "\u03c3": 2, "\u03c2": 3, "\u03b1": 4}, "merges": []}})");
+  CHECK(tok.encode("\xC4\xB0") == std::vector<token_id>{0, 1});                 // İ → i + U+0307
+  CHECK(tok.encode("\xCE\x91\xCE\xA3") == std::vector<token_id>{4, 3});         // ΑΣ → ας
+  CHECK(tok.encode("\xCE\xA3\xCE\x91") == std::vector<token_id>{2, 4});         // ΣΑ → σα
+}

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
@@ -183,10 +184,25 @@ std::string normalize(std::string_view s, unicode_form form) {
 }
 
 std::string lowercase(std::string_view s) {
+  // Full lowercase mapping as Rust's str::to_lowercase (used by the tokenizers library): simple
+  // mappings from utf8proc, plus the two conditional/multi-character cases of SpecialCasing.txt that
+  // apply without a locale: U+0130 → "i̇", and a word-final capital sigma → U+03C2.
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) {
-    append_utf8(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(next_code_point(s, i)))));
+  std::vector<char32_t> cps;
+  for (std::size_t i = 0; i < s.size();) cps.push_back(next_code_point(s, i));
+  for (std::size_t k = 0; k < cps.size(); ++k) {
+    const char32_t c = cps[k];
+    if (c == 0x130) {
+      append_utf8(out, 0x69);
+      append_utf8(out, 0x307);
+    } else if (c == 0x3A3) {
+      const bool after_letter = k > 0 && is_letter(cps[k - 1]);
+      const bool before_letter = k + 1 < cps.size() && is_letter(cps[k + 1]);
+      append_utf8(out, after_letter && !before_letter ? 0x3C2 : 0x3C3);
+    } else {
+      append_utf8(out, static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
+    }
   }
   return out;
 }
