@@ -72,6 +72,12 @@ void read_corpus(const std::string& path, tokenizer::session& session,
   }
 }
 
+void require_same_tokenizer(const ngram_lm& model, const tokenizer& tok) {
+  if (!model.tokenizer_digest().empty() && model.tokenizer_digest() != tok.digest()) {
+    throw error(errc::mismatch, "the model was trained with tokenizer " + model.tokenizer_digest() + ", not " + tok.digest());
+  }
+}
+
 }  // namespace
 
 void lm_train_command::setup(CLI::App& parent) {
@@ -159,9 +165,7 @@ void lm_eval_command::setup(CLI::App& parent) {
 int lm_eval_command::run() const {
   const ngram_lm model = ngram_lm::load(model_path);
   const tokenizer tok = load_tokenizer(tokenizer_path);
-  if (!model.tokenizer_digest().empty() && model.tokenizer_digest() != tok.digest()) {
-    throw error(errc::mismatch, "the model was trained with tokenizer " + model.tokenizer_digest() + ", not " + tok.digest());
-  }
+  require_same_tokenizer(model, tok);
   tokenizer::session session(tok);
   double nll = 0.0, nll_unigram = 0.0;
   std::uint64_t tokens = 0;
@@ -212,9 +216,7 @@ void generate_command::setup(CLI::App& parent) {
 int generate_command::run() const {
   const ngram_lm model = ngram_lm::load(model_path);
   const tokenizer tok = load_tokenizer(tokenizer_path);
-  if (!model.tokenizer_digest().empty() && model.tokenizer_digest() != tok.digest()) {
-    throw error(errc::mismatch, "the model was trained with tokenizer " + model.tokenizer_digest() + ", not " + tok.digest());
-  }
+  require_same_tokenizer(model, tok);
   if (key_path.empty() && !no_watermark) throw error(errc::invalid_argument, "generate: give --key or --no-watermark");
   std::unique_ptr<tritium::key> key;
   std::shared_ptr<const kgw> scheme;

@@ -110,20 +110,7 @@ bool regex::match_pcre2(std::string_view text, std::size_t start, std::size_t& b
 }
 
 void regex::find_all_pcre2(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>>& out) const {
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t b = 0, e = 0;
-    if (!match_pcre2(text, start, b, e)) break;
-    if (e > b) {
-      out.emplace_back(b, e);
-      start = e;
-    } else {
-      if (b >= text.size()) break;
-      std::size_t step = 1;
-      while (b + step < text.size() && (static_cast<unsigned char>(text[b + step]) & 0xC0) == 0x80) ++step;
-      start = b + step;
-    }
-  }
+  for_each_match(text, false, [&](std::size_t b, std::size_t e) { out.emplace_back(b, e); });
 }
 
 void regex::find_all(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>>& out) const {

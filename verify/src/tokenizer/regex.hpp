@@ -25,6 +25,10 @@ class regex {
   template <class F>
   void for_each_match(std::string_view text, F&& f) const;
 
+  /// The same, using the ASCII fast path only when `fast` (false: PCRE2 alone).
+  template <class F>
+  void for_each_match(std::string_view text, bool fast, F&& f) const;
+
   /// The same through PCRE2 alone, without the ASCII fast path (for differential tests).
   void find_all_pcre2(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>>& out) const;
 
@@ -61,10 +65,15 @@ bool match_ascii(regex::family f, std::string_view text, std::size_t i, std::siz
 
 template <class F>
 void regex::for_each_match(std::string_view text, F&& f) const {
+  for_each_match(text, family_ != family::none, std::forward<F>(f));
+}
+
+template <class F>
+void regex::for_each_match(std::string_view text, bool fast, F&& f) const {
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t b = 0, e = 0;
-    if (family_ != family::none && start < text.size() && match_ascii(family_, text, start, e)) {
+    if (fast && start < text.size() && match_ascii(family_, text, start, e)) {
       b = start;
     } else if (!match_pcre2(text, start, b, e)) {
       break;
