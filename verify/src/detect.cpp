@@ -9,25 +9,6 @@
 namespace tritium {
 namespace {
 
-std::uint64_t window_key(std::span<const token_id> window) noexcept {
-  if (window.size() == 1) return static_cast<std::uint32_t>(window[0]);
-  if (window.size() == 2) {
-    return static_cast<std::uint64_t>(static_cast<std::uint32_t>(window[0])) << 32 |
-           static_cast<std::uint32_t>(window[1]);
-  }
-  std::uint64_t f = 0x243f6a8885a308d3ULL ^ window.size();
-  for (token_id t : window) f = mix64(f ^ static_cast<std::uint32_t>(t));
-  return f;
-}
-
-std::uint64_t tuple_key(std::span<const token_id> window, token_id v) noexcept {
-  if (window.size() == 1) {
-    return static_cast<std::uint64_t>(static_cast<std::uint32_t>(window[0])) << 32 |
-           static_cast<std::uint32_t>(v);
-  }
-  return mix64(window_key(window) ^ 0x5851f42d4c957f2dULL) ^ static_cast<std::uint32_t>(v);
-}
-
 constexpr std::size_t prf_batch = 64;
 
 }  // namespace
@@ -118,7 +99,7 @@ void kgw_detector::score(std::span<const token_id> tokens, const detect_options&
     if (self) {
       const token_id anchor = prf.selfhash_anchor(window, v);
       const token_id pair[1] = {anchor};
-      if (options.dedup != dedup_mode::none && !seen.insert(tuple_key(pair, v))) {
+      if (options.dedup != dedup_mode::none && !seen.insert(tuple_fingerprint(pair, v))) {
         if (options.want_marks) d.marks[first_mark + pos] = token_mark::duplicate;
         continue;
       }
@@ -126,8 +107,8 @@ void kgw_detector::score(std::span<const token_id> tokens, const detect_options&
       continue;
     }
     bool fresh = true;
-    if (options.dedup == dedup_mode::context_token) fresh = seen.insert(tuple_key(window, v));
-    if (options.dedup == dedup_mode::context) fresh = seen.insert(window_key(window));
+    if (options.dedup == dedup_mode::context_token) fresh = seen.insert(tuple_fingerprint(window, v));
+    if (options.dedup == dedup_mode::context) fresh = seen.insert(window_fingerprint(window));
     if (!fresh) {
       if (options.want_marks) d.marks[first_mark + pos] = token_mark::duplicate;
       continue;

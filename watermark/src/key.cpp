@@ -214,6 +214,14 @@ key key::generate(const kgw_params& params) {
   return k;
 }
 
+key key::derive(const std::string& label) const {
+  std::array<std::uint8_t, secret_size> secret{};
+  detail::hkdf_expand_sha256(secret_, label, secret);
+  key k(secret, params_);
+  detail::secure_zero(secret.data(), secret.size());
+  return k;
+}
+
 key key::from_secret(const std::array<std::uint8_t, secret_size>& secret, const kgw_params& params) {
   return key(secret, params);
 }

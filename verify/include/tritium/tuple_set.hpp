@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace tritium {
@@ -37,6 +38,26 @@ inline std::uint64_t mix64(std::uint64_t z) noexcept {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+/// Fingerprint of a context window (exact for 1 or 2 tokens).
+inline std::uint64_t window_fingerprint(std::span<const std::int32_t> window) noexcept {
+  if (window.size() == 1) return static_cast<std::uint32_t>(window[0]);
+  if (window.size() == 2) {
+    return static_cast<std::uint64_t>(static_cast<std::uint32_t>(window[0])) << 32 |
+           static_cast<std::uint32_t>(window[1]);
+  }
+  std::uint64_t f = 0x243f6a8885a308d3ULL ^ window.size();
+  for (std::int32_t t : window) f = mix64(f ^ static_cast<std::uint32_t>(t));
+  return f;
+}
+
+/// Fingerprint of a (window, token) tuple (exact for a 1-token window).
+inline std::uint64_t tuple_fingerprint(std::span<const std::int32_t> window, std::int32_t v) noexcept {
+  if (window.size() == 1) {
+    return static_cast<std::uint64_t>(static_cast<std::uint32_t>(window[0])) << 32 | static_cast<std::uint32_t>(v);
+  }
+  return mix64(window_fingerprint(window) ^ 0x5851f42d4c957f2dULL) ^ static_cast<std::uint32_t>(v);
 }
 
 }  // namespace tritium

@@ -90,6 +90,10 @@ class key {
   /// 64 hex digits: SHA-256("tritium/v1/key-id" || 0x00 || secret).
   const std::string& id() const noexcept { return id_; }
 
+  /// A key with the same public parameters and the secret HKDF-Expand-SHA256(secret, label), e.g.
+  /// the control keys of a radioactivity test.
+  key derive(const std::string& label) const;
+
   /// The public part as JSON text (scheme, PRF version, parameters, key id); never the secret.
   std::string public_json() const;
 

@@ -1,0 +1,202 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "tritium/binomial_tail.hpp"
+#include "tritium/error.hpp"
+#include "tritium/kgw_stream.hpp"
+#include "tritium/ngram_lm.hpp"
+#include "tritium/radioactivity.hpp"
+#include "tritium/synthetic_lm.hpp"
+#include "tritium/uniformity.hpp"
+
+using namespace tritium;
+
+namespace {
+
+constexpr std::uint32_t vocab = 4096;
+
+key seeded_key(std::uint64_t seed, std::uint32_t h = 1) {
+  std::mt19937_64 rng(seed);
+  std::array<std::uint8_t, key::secret_size> secret{};
+  for (auto& b : secret) b = static_cast<std::uint8_t>(rng());
+  kgw_params p;
+  p.set_gamma(0.25);
+  p.delta = 3.0;
+  p.context_width = h;
+  p.vocab_size = vocab;
+  return key::from_secret(secret, p);
+}
+
+// `count` tokens from the synthetic model, watermarked with `k` when given.
+std::vector<token_id> generate(const synthetic_lm& lm, const key* k, token_id start, std::size_t count,
+                               std::uint64_t seed) {
+  std::vector<float> logits(lm.vocab_size());
+  std::vector<token_id> out;
+  sampling_rng rng(seed);
+  sampling_scratch scratch;
+  std::unique_ptr<kgw_stream> stream;
+  if (k != nullptr) {
+    stream_options o;
+    o.seed = seed;
+    stream = std::make_unique<kgw_stream>(std::make_shared<const kgw>(*k), o);
+    const token_id prompt[1] = {start};
+    stream->begin(prompt);
+  }
+  token_id previous = start;
+  for (std::size_t i = 0; i < count; ++i) {
+    lm.logits(previous, logits);
+    previous = stream ? stream->sample(logits) : kgw::sample_plain(logits, rng, scratch);
+    if (stream) stream->accept(previous);
+    out.push_back(previous);
+  }
+  return out;
+}
+
+// Randomised p-value P(S > s) + U·P(S = s): exactly uniform under H0 (the binomial is discrete).
+double randomised(const detection& d, double u) {
+  const double upper = d.green + 1 <= d.scored ? std::exp(binomial_upper_tail_ln(d.scored, d.green + 1, d.gamma)) : 0.0;
+  return std::min(1.0, upper + u * std::exp(binomial_log_pmf(d.scored, d.green, d.gamma)));
+}
+
+}  // namespace
+
+TEST_CASE("Closed mode: a suspect that copies our watermarked prompts is not radioactive once prompt "
+          "windows are excluded; without exclusion the p-values collapse",
+          "[radioactivity][statistics]") {
+  // 100 independent experiments, each with its own key: we send 10 watermarked prompts of 60 tokens;
+  // the suspect, trained on nothing of ours, echoes each prompt and continues with its own text.
+  const synthetic_lm lm(vocab, 3, 1.2);
+  std::mt19937_64 rng(99);
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
+  std::vector<double> with_exclusion, without_exclusion;
+  for (int e = 0; e < 100; ++e) {
+    const key k = seeded_key(1000 + static_cast<std::uint64_t>(e));
+    radioactivity_options o;
+    o.curve_points = 0;
+    radioactivity_scorer excluded(k, o), naive(k, o);
+    for (int q = 0; q < 10; ++q) {
+      const auto prompt = generate(lm, &k, static_cast<token_id>(e * 10 + q), 60, rng());
+      std::vector<token_id> answer = prompt;  // the parrot
+      const auto own = generate(lm, nullptr, prompt.back(), 140, rng());
+      answer.insert(answer.end(), own.begin(), own.end());
+      excluded.exclude_windows(prompt);
+      excluded.score_text(answer);
+      naive.score_text(answer);
+    }
+    with_exclusion.push_back(randomised(excluded.result().test, unif(rng)));
+    without_exclusion.push_back(naive.result().test.p_value);
+  }
+  const ks_result ks = ks_uniform(with_exclusion);
+  INFO("KS with exclusion: D = " << ks.statistic << ", p = " << ks.p_value);
+  CHECK(ks.p_value > 0.01);
+  std::size_t collapsed = 0;
+  for (double p : without_exclusion) collapsed += p < 1e-6;
+  INFO("without exclusion: " << collapsed << " of 100 below 1e-6");
+  CHECK(collapsed >= 90);
+}
+
+TEST_CASE("Control keys give uniform p-values on a radioactive corpus; the real key does not",
+          "[radioactivity][statistics]") {
+  const synthetic_lm lm(vocab, 5, 1.2);
+  const key k = seeded_key(7);
+  // A corpus that is our own watermarked output: maximally radioactive for k.
+  std::vector<std::vector<token_id>> corpus;
+  for (int d = 0; d < 40; ++d) corpus.push_back(generate(lm, &k, static_cast<token_id>(d), 200, 500 + static_cast<std::uint64_t>(d)));
+  const auto controls = control_keys(k, 100);
+  REQUIRE(controls.size() == 100);
+  CHECK(controls[0].id() != k.id());
+  CHECK(controls[0].id() != controls[1].id());
+  CHECK(control_keys(k, 1)[0].id() == controls[0].id());  // reproducible from k
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
+  std::vector<double> ps;
+  for (const key& c : controls) {
+    radioactivity_scorer s(c);
+    for (const auto& d : corpus) s.score_text(d);
+    ps.push_back(randomised(s.result().test, unif(rng)));
+  }
+  const ks_result ks = ks_uniform(ps);
+  INFO("control keys KS D = " << ks.statistic << ", p = " << ks.p_value);
+  CHECK(ks.p_value > 0.01);
+  radioactivity_scorer real(k);
+  for (const auto& d : corpus) real.score_text(d);
+  CHECK(real.result().test.log10_p < -50);
+}
+
+TEST_CASE("Reading mode: a student distilled from watermarked text predicts green tokens", "[radioactivity]") {
+  // Teacher: the synthetic model with the watermark; students: 3-gram models trained on the teacher's
+  // watermarked outputs, or on its unwatermarked outputs. Reading: our own fresh watermarked texts are
+  // fed through each student, whose top-1 predictions are scored with the input's windows.
+  const synthetic_lm lm(vocab, 11, 1.2);
+  const key k = seeded_key(31);
+  const auto dir = std::filesystem::temp_directory_path();
+  auto train = [&](const key* watermark, const std::string& name) {
+    ngram_trainer t(3, vocab);
+    for (int d = 0; d < 150; ++d) t.add(generate(lm, watermark, static_cast<token_id>(d), 300, 9000 + static_cast<std::uint64_t>(d)));
+    const auto path = dir / (name + std::to_string(::getpid()) + ".tlm");
+    t.write(path, "");
+    auto m = std::make_unique<ngram_lm>(ngram_lm::load(path));
+    std::filesystem::remove(path);
+    return m;
+  };
+  const auto distilled = train(&k, "tritium-distilled-");
+  const auto clean = train(nullptr, "tritium-clean-");
+  auto read = [&](const ngram_lm& student) {
+    radioactivity_scorer s(k);
+    std::vector<double> probs(vocab);
+    for (int d = 0; d < 30; ++d) {
+      const auto input = generate(lm, &k, static_cast<token_id>(3000 + d), 200, 70000 + static_cast<std::uint64_t>(d));
+      std::vector<token_id> predictions(input.size());
+      for (std::size_t i = 0; i < input.size(); ++i) {
+        student.distribution(std::span<const token_id>(input).first(i + 1), probs);
+        predictions[i] = static_cast<token_id>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+      }
+      s.score_predictions(input, predictions);
+    }
+    return s.result();
+  };
+  const auto hot = read(*distilled);
+  const auto cold = read(*clean);
+  INFO("distilled: " << hot.test.green << "/" << hot.test.scored << " log10 p " << hot.test.log10_p
+                     << "; clean: " << cold.test.green << "/" << cold.test.scored << " log10 p " << cold.test.log10_p);
+  CHECK(hot.test.log10_p < -5);
+  CHECK(cold.test.log10_p > -3);
+  CHECK(hot.counts.duplicates > 0);  // the tape acts: many windows repeat across the inputs
+}
+
+TEST_CASE("The power planner predicts the scored tuples needed within a factor of 2", "[radioactivity][statistics]") {
+  // Tuples are green with probability 0.27 against γ = 0.25 (the size of the effect in Sander et al.'s
+  // 5% run). Pilot on 100,000 tuples (the lift is then known to ±7%, so the plan to about ±15%), plan
+  // for log10 p ≤ −8, then find where a fresh run first gets there.
+  std::mt19937_64 rng(2024);
+  std::bernoulli_distribution green(0.27);
+  std::uint64_t pilot = 0;
+  for (int i = 0; i < 100000; ++i) pilot += green(rng);
+  const std::uint64_t planned = plan_scored_tuples(100000, pilot, 0.25, -8.0);
+  REQUIRE(planned > 0);
+  std::uint64_t s = 0, reached = 0;
+  for (std::uint64_t n = 1; n <= 4 * planned; ++n) {
+    s += green(rng);
+    if (n % 1000 == 0 && binomial_upper_tail_ln(n, s, 0.25) / std::log(10.0) <= -8.0) {
+      reached = n;
+      break;
+    }
+  }
+  INFO("planned " << planned << ", reached at " << reached);
+  REQUIRE(reached > 0);
+  CHECK(static_cast<double>(reached) <= 2.0 * static_cast<double>(planned));
+  CHECK(static_cast<double>(reached) >= 0.5 * static_cast<double>(planned));
+  CHECK(plan_scored_tuples(20000, 5000, 0.25, -8.0) == 0);  // no lift, no plan
+}
+
+TEST_CASE("Radioactivity input errors name what is wrong", "[radioactivity]") {
+  radioactivity_scorer s(seeded_key(1));
+  const std::vector<token_id> bad = {1, 2, static_cast<token_id>(vocab)};
+  CHECK_THROWS_WITH(s.score_text(bad), Catch::Contains("token 2") && Catch::Contains(std::to_string(vocab)));
+  const std::vector<token_id> input = {1, 2, 3};
+  const std::vector<token_id> predictions = {1, 2};
+  CHECK_THROWS_WITH(s.score_predictions(input, predictions), Catch::Contains("one prediction per input token"));
+}
