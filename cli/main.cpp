@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "radioactivity.hpp"
 #include "tritium/error.hpp"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   lm_train_command lm_train;
   lm_eval_command lm_eval;
   generate_command generate;
+  radioactivity_commands radioactivity;
   bench_command bench;
   demo_command demo;
   keygen.setup(app);
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   lm_train.setup(*lm_app);
   lm_eval.setup(*lm_app);
   generate.setup(app);
+  radioactivity.setup(app);
   bench.setup(app);
   demo.setup(app);
 
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
     if (lm_train.app->parsed()) return lm_train.run();
     if (lm_eval.app->parsed()) return lm_eval.run();
     if (generate.app->parsed()) return generate.run();
+    if (const int code = radioactivity.run(); code >= 0) return code;
     if (bench.app->parsed()) return bench.run();
     if (demo.app->parsed()) return demo.run();
   } catch (const tritium::error& e) {

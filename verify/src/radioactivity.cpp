@@ -4,7 +4,15 @@
 #include <numbers>
 #include <string>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include "tritium/binomial_tail.hpp"
+#include "tritium/digest.hpp"
 #include "tritium/error.hpp"
 
 namespace tritium {
@@ -15,6 +23,89 @@ void window_set::add_windows_of(std::span<const token_id> tokens, std::uint32_t 
 
 bool window_set::contains(std::span<const token_id> window) const {
   return set_.count(window_fingerprint(window)) != 0;
+}
+
+namespace {
+
+constexpr char filter_magic[8] = {'T', 'R', 'T', 'F', 'I', 'L', 'T', 'R'};
+constexpr std::uint32_t filter_version = 1;
+constexpr std::size_t filter_header = 8 + 4 + 4 + 64 + 80 + 8;
+
+template <class T>
+void put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+}  // namespace
+
+void window_filter::save(const std::filesystem::path& path) const {
+  std::vector<std::uint64_t> sorted(windows.fingerprints().begin(), windows.fingerprints().end());
+  std::sort(sorted.begin(), sorted.end());
+  std::string out(filter_magic, sizeof filter_magic);
+  put(out, filter_version);
+  put(out, context_width);
+  std::string id = key_id;
+  id.resize(64, '\0');
+  out += id;
+  std::string digest = tokenizer_digest;
+  digest.resize(80, '\0');
+  out += digest;
+  put(out, static_cast<std::uint64_t>(sorted.size()));
+  for (auto f : sorted) put(out, f);
+  const std::string sum = sha256_digest(out);
+  out += sum;
+  const auto tmp = path.string() + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f.write(out.data(), static_cast<std::streamsize>(out.size()));
+    if (!f) throw error(errc::io, "cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+window_filter window_filter::load(const std::filesystem::path& path, const key& k,
+                                  const std::string& tokenizer_digest) {
+  const std::string name = "filter " + path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(errc::io, name + ": cannot open for reading");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  const std::string bytes = buffer.str();
+  const std::size_t sum_size = 7 + 64;  // "sha256:" + hex
+  if (bytes.size() < filter_header + sum_size || std::memcmp(bytes.data(), filter_magic, 8) != 0) {
+    throw error(errc::parse, name + ": not a tritium filter file (or truncated)");
+  }
+  if (sha256_digest(std::string_view(bytes).substr(0, bytes.size() - sum_size)) != bytes.substr(bytes.size() - sum_size)) {
+    throw error(errc::parse, name + ": checksum mismatch (damaged or truncated)");
+  }
+  window_filter f;
+  std::uint32_t version = 0;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  std::memcpy(&f.context_width, bytes.data() + 12, 4);
+  if (version != filter_version) throw error(errc::parse, name + ": unsupported version " + std::to_string(version));
+  f.key_id = std::string(bytes.data() + 16, strnlen(bytes.data() + 16, 64));
+  f.tokenizer_digest = std::string(bytes.data() + 80, strnlen(bytes.data() + 80, 80));
+  std::uint64_t count = 0;
+  std::memcpy(&count, bytes.data() + 160, 8);
+  if (count > (bytes.size() - filter_header - sum_size) / 8 || filter_header + 8 * count + sum_size != bytes.size()) {
+    throw error(errc::parse, name + ": size does not match its count");
+  }
+  if (f.key_id != k.id()) {
+    throw error(errc::mismatch, name + ": made for key " + f.key_id.substr(0, 16) + ", not " + k.id().substr(0, 16));
+  }
+  if (f.context_width != k.params().context_width) {
+    throw error(errc::mismatch, name + ": made for context width " + std::to_string(f.context_width) + ", the key has " +
+                                    std::to_string(k.params().context_width));
+  }
+  if (!f.tokenizer_digest.empty() && !tokenizer_digest.empty() && f.tokenizer_digest != tokenizer_digest) {
+    throw error(errc::mismatch, name + ": made with tokenizer " + f.tokenizer_digest + ", not " + tokenizer_digest);
+  }
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, bytes.data() + filter_header + 8 * i, 8);
+    f.windows.add(v);
+  }
+  return f;
 }
 
 radioactivity_scorer::radioactivity_scorer(const key& k, radioactivity_options options)

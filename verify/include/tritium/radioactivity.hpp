@@ -16,6 +16,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <string>
 #include <memory>
 #include <span>
 #include <unordered_set>
@@ -51,11 +53,29 @@ struct radioactivity_result {
 class window_set {
  public:
   void add_windows_of(std::span<const token_id> tokens, std::uint32_t h);
+  void add(std::uint64_t fingerprint) { set_.insert(fingerprint); }
   bool contains(std::span<const token_id> window) const;
   std::size_t size() const noexcept { return set_.size(); }
+  const std::unordered_set<std::uint64_t>& fingerprints() const noexcept { return set_; }
 
  private:
   std::unordered_set<std::uint64_t> set_;
+};
+
+/// A filter file: the windows of our watermarked outputs a test may score, bound to one key and one
+/// tokenizer. Format "tritium-filter" v1: the magic "TRTFILTR", u32 version, u32 h, the key id (64
+/// ASCII hex digits), the tokenizer digest (80 bytes, NUL-padded), u64 count, count u64 window
+/// fingerprints (tuple_set.hpp) in ascending order, and a SHA-256 of everything before it.
+struct window_filter {
+  std::string key_id;
+  std::string tokenizer_digest;
+  std::uint32_t context_width = 1;
+  std::string description;  ///< e.g. "supervised: all windows of 3 files" (not stored)
+  window_set windows;
+
+  void save(const std::filesystem::path& path) const;
+  /// Throws errc::parse (damaged, truncated) or errc::mismatch (another key, tokenizer or h).
+  static window_filter load(const std::filesystem::path& path, const key& k, const std::string& tokenizer_digest);
 };
 
 class radioactivity_scorer {
