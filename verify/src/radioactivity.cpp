@@ -115,27 +115,60 @@ void radioactivity_scorer::exclude_windows(std::span<const token_id> prompt) {
   prompt_windows_.add_windows_of(prompt, scheme_.context_width());
 }
 
-void radioactivity_scorer::score(std::span<const token_id> window, token_id v) {
-  ++counts_.read;
-  if (prompt_windows_.contains(window)) {
-    ++counts_.prompt_excluded;
-    return;
-  }
-  if (filter_ != nullptr && !filter_->contains(window)) {
-    ++counts_.filtered_out;
-    return;
-  }
-  if (options_.tape != tape_mode::none) {
-    const std::uint64_t f = options_.tape == tape_mode::window ? window_fingerprint(window) : tuple_fingerprint(window, v);
-    if (!tape_.insert(f)) {
-      ++counts_.duplicates;
-      return;
+void radioactivity_scorer::score_batch(const std::span<const token_id>* windows, const token_id* tokens,
+                                       std::size_t n) {
+  constexpr std::size_t batch = 64;
+  std::uint64_t keys[batch];
+  bool keep[batch];
+  const bool tape = options_.tape != tape_mode::none;
+  for (std::size_t i = 0; i < n; ++i) {
+    ++counts_.read;
+    keep[i] = false;
+    if (prompt_windows_.size() != 0 && prompt_windows_.contains(windows[i])) {
+      ++counts_.prompt_excluded;
+      continue;
+    }
+    if (filter_ != nullptr && !filter_->contains(windows[i])) {
+      ++counts_.filtered_out;
+      continue;
+    }
+    keep[i] = true;
+    if (tape) {
+      keys[i] = options_.tape == tape_mode::window ? window_fingerprint(windows[i]) : tuple_fingerprint(windows[i], tokens[i]);
+      tape_.prefetch(keys[i]);
     }
   }
-  const bool g = scheme_.is_green(window, v);
-  ++scored_;
-  green_ += g ? 1 : 0;
-  if (options_.curve_points > 0) flags_.push_back(g ? 1 : 0);
+  const kgw_prf& prf = scheme_.prf();
+  const bool left = scheme_.params().seeding_scheme == seeding::lefthash;
+  const std::uint32_t threshold = scheme_.params().gamma_threshold;
+  std::uint8_t in[16 * batch];
+  std::uint8_t out[16 * batch];
+  std::size_t pending[batch];
+  std::size_t m = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!keep[i]) continue;
+    if (tape && !tape_.insert(keys[i])) {
+      ++counts_.duplicates;
+      continue;
+    }
+    if (left) {
+      kgw_prf::stream_input(prf.context(windows[i]), prf.block_of(tokens[i]), in + 16 * m);
+      pending[m++] = i;
+    } else {
+      const bool g = scheme_.is_green(windows[i], tokens[i]);
+      ++scored_;
+      green_ += g ? 1 : 0;
+      if (options_.curve_points > 0) flags_.push_back(g ? 1 : 0);
+    }
+  }
+  if (m == 0) return;
+  prf.encrypt(in, out, m);
+  for (std::size_t j = 0; j < m; ++j) {
+    const bool g = prf.lane_in_block(out + 16 * j, tokens[pending[j]]) < threshold;
+    ++scored_;
+    green_ += g ? 1 : 0;
+    if (options_.curve_points > 0) flags_.push_back(g ? 1 : 0);
+  }
 }
 
 void radioactivity_scorer::score_text(std::span<const token_id> tokens) {
@@ -146,7 +179,18 @@ void radioactivity_scorer::score_text(std::span<const token_id> tokens) {
                                           std::to_string(scheme_.vocab_size()) + ", got " + std::to_string(tokens[i]));
     }
   }
-  for (std::size_t i = h; i < tokens.size(); ++i) score(tokens.subspan(i - h, h), tokens[i]);
+  std::span<const token_id> windows[64];
+  token_id next[64];
+  std::size_t n = 0;
+  for (std::size_t i = h; i < tokens.size(); ++i) {
+    windows[n] = tokens.subspan(i - h, h);
+    next[n++] = tokens[i];
+    if (n == 64) {
+      score_batch(windows, next, n);
+      n = 0;
+    }
+  }
+  if (n > 0) score_batch(windows, next, n);
 }
 
 void radioactivity_scorer::score_predictions(std::span<const token_id> input, std::span<const token_id> predictions) {
@@ -164,7 +208,18 @@ void radioactivity_scorer::score_predictions(std::span<const token_id> input, st
   }
   const std::size_t h = scheme_.context_width();
   // predictions[i] follows input[0..i]: its window is the last h input tokens up to i.
-  for (std::size_t i = h - 1; i < input.size(); ++i) score(input.subspan(i + 1 - h, h), predictions[i]);
+  std::span<const token_id> windows[64];
+  token_id next[64];
+  std::size_t n = 0;
+  for (std::size_t i = h - 1; i < input.size(); ++i) {
+    windows[n] = input.subspan(i + 1 - h, h);
+    next[n++] = predictions[i];
+    if (n == 64) {
+      score_batch(windows, next, n);
+      n = 0;
+    }
+  }
+  if (n > 0) score_batch(windows, next, n);
 }
 
 radioactivity_result radioactivity_scorer::result() const {

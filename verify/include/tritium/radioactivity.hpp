@@ -99,7 +99,9 @@ class radioactivity_scorer {
   radioactivity_result result() const;
 
  private:
-  void score(std::span<const token_id> window, token_id v);
+  // Tuples are scored in batches: fingerprints first (prefetching their tape slots), then the tape,
+  // then one AES call for all new tuples (left-hash keys).
+  void score_batch(const std::span<const token_id>* windows, const token_id* tokens, std::size_t n);
 
   kgw scheme_;
   radioactivity_options options_;

@@ -13,12 +13,24 @@
 
 namespace tritium {
 
+/// The splitmix64 finaliser: a bijection on 64-bit words with full avalanche.
+inline std::uint64_t mix64(std::uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 class tuple_set {
  public:
   explicit tuple_set(std::size_t expected = 0);
 
   /// Inserts a key; returns true if it was not present.
   bool insert(std::uint64_t key);
+
+  /// Hints that `key` will be inserted soon (overlaps the cache miss of a large table).
+  void prefetch(std::uint64_t key) const noexcept {
+    __builtin_prefetch(slots_.data() + (static_cast<std::size_t>(mix64(key)) & mask_));
+  }
 
   std::size_t size() const noexcept { return size_; }
   void clear() noexcept;
@@ -32,13 +44,6 @@ class tuple_set {
   std::size_t size_ = 0;
   std::size_t mask_ = 0;
 };
-
-/// The splitmix64 finaliser: a bijection on 64-bit words with full avalanche.
-inline std::uint64_t mix64(std::uint64_t z) noexcept {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 /// Fingerprint of a context window (exact for 1 or 2 tokens).
 inline std::uint64_t window_fingerprint(std::span<const std::int32_t> window) noexcept {
