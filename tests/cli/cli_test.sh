@@ -169,5 +169,27 @@ printf '{"model": {"type": "WordPiece", "vocab": {}}}' > "$work/wordpiece.json"
 run tokenize-unsupported 3 -- tokenize --tokenizer "$work/wordpiece.json" --input "$work/texts"
 stderr_has tokenize-unsupported "model.type: unsupported model type 'WordPiece'"
 
+# Radioactivity: a corpus of our own watermarked documents is radioactive; bad input is refused.
+run rad-corpus 0 -- radioactivity corpus --key "$key" --input "$docs" --controls 10 --json
+grep -q '"detected":true' "$work/out"; check "radioactivity corpus: our own watermarked documents" $?
+grep -q '"controls":{"count":10' "$work/out"; check "radioactivity corpus: control keys reported" $?
+run rad-filter 0 -- radioactivity filter --key "$key" --input "$docs" --out "$work/ours.filter"
+run rad-filtered 0 -- radioactivity corpus --key "$key" --input "$docs" --filter "$work/ours.filter" --controls 0
+cp "$key" "$work/other.key"
+run keygen-other 0 -- keygen --out "$work/other2.key" --vocab-size 1000
+run rad-filter-other-key 3 -- radioactivity corpus --key "$work/other2.key" --input "$docs" --filter "$work/ours.filter"
+stderr_has rad-filter-other-key "ours.filter: made for key"
+head -c 100 "$work/ours.filter" > "$work/broken.filter"
+run rad-filter-truncated 3 -- radioactivity corpus --key "$key" --input "$docs" --filter "$work/broken.filter"
+stderr_has rad-filter-truncated "not a tritium filter file (or truncated)"
+echo '{"tokens": [1, 2, 5000]}' > "$work/suspect.jsonl"
+run rad-out-of-range 3 -- radioactivity corpus --key "$key" --input "$work/suspect.jsonl"
+stderr_has rad-out-of-range "token 2: expected 0 <= id < 1000, got 5000"
+echo '{"tokens": [1, 2, 3], "predictions": [4, 5]}' > "$work/predictions.jsonl"
+run rad-bad-predictions 3 -- radioactivity read --key "$key" --predictions "$work/predictions.jsonl"
+stderr_has rad-bad-predictions "expected one entry per token"
+run rad-plan 0 -- radioactivity plan --scored 100000 --green 27000 --gamma 0.25 --target-log10-p -10 --json
+grep -q '"scored_needed":' "$work/out"; check "radioactivity plan prints the tuples needed" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
