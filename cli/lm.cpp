@@ -13,6 +13,7 @@
 #include "atomic_output.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "json_records.hpp"
 #include "next_token.hpp"
 #include "text_source.hpp"
 #include "tokenize_support.hpp"
@@ -42,34 +43,12 @@ void read_corpus(const std::string& path, tokenizer::session& session,
     }
     return;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw error(errc::invalid_argument, "cannot open corpus " + path);
-  std::string line;
-  std::uint64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(number);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw error(errc::parse, where + ":" + std::to_string(e.byte) + ": not valid JSON");
-    }
-    ids.clear();
-    if (j.contains("tokens")) {
-      try {
-        ids = j["tokens"].get<std::vector<token_id>>();
-      } catch (const nlohmann::json::exception&) {
-        throw error(errc::parse, where + ": field \"tokens\": expected an array of token ids");
-      }
-    } else if (j.contains("text") && j["text"].is_string()) {
-      session.encode(j["text"].get<std::string>(), ids);
-    } else {
+  each_record(path, [&](const nlohmann::json& j, const std::string& where) {
+    if (!ids_of(j, "tokens", "text", &session, ids, where)) {
       throw error(errc::parse, where + ": expected a field \"tokens\" or \"text\"");
     }
     each(ids);
-  }
+  });
 }
 
 void require_same_tokenizer(const ngram_lm& model, const tokenizer& tok) {

@@ -11,6 +11,7 @@
 #include "atomic_output.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "json_records.hpp"
 #include "next_token.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/binomial_tail.hpp"
@@ -28,49 +29,6 @@ tape_mode tape_of(const std::string& name) {
   if (name == "none") return tape_mode::none;
   if (name == "window") return tape_mode::window;
   return tape_mode::window_token;
-}
-
-// One JSON Lines record: ids from "<field>" or, with a tokenizer, from the text in "<field>_text" /
-// "text" / "prompt". Returns false when neither is present.
-bool ids_of(const nlohmann::json& j, const char* ids_field, const char* text_field, tokenizer::session* session,
-            std::vector<token_id>& out, const std::string& where) {
-  out.clear();
-  if (j.contains(ids_field)) {
-    try {
-      out = j[ids_field].get<std::vector<token_id>>();
-    } catch (const nlohmann::json::exception&) {
-      throw error(errc::parse, where + ": field \"" + std::string(ids_field) + "\": expected an array of token ids");
-    }
-    return true;
-  }
-  if (j.contains(text_field) && j[text_field].is_string()) {
-    if (session == nullptr) {
-      throw error(errc::invalid_argument, where + ": field \"" + std::string(text_field) + "\" holds text: give --tokenizer");
-    }
-    session->encode(j[text_field].get<std::string>(), out);
-    return true;
-  }
-  return false;
-}
-
-template <class F>
-void each_record(const std::string& path, F&& f) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw error(errc::invalid_argument, "cannot open input " + path);
-  std::string line;
-  std::uint64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(number);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw error(errc::parse, where + ":" + std::to_string(e.byte) + ": not valid JSON");
-    }
-    f(j, where);
-  }
 }
 
 // A suspect we can query: the reference n-gram model (any language_model could stand here).

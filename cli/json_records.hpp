@@ -1,0 +1,59 @@
+// JSON Lines records whose ids come either as token ids or as text to tokenize; shared by the
+// commands that read generations, corpora and suspect outputs (lm, radioactivity).
+#pragma once
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tritium/error.hpp"
+#include "tritium/tokenizer.hpp"
+
+namespace tritium::cli {
+
+/// Calls f(record, "file:line") for each non-blank line of a JSON Lines file.
+template <class F>
+void each_record(const std::string& path, F&& f) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(errc::invalid_argument, "cannot open input " + path);
+  std::string line;
+  std::uint64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path + ":" + std::to_string(number);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw error(errc::parse, where + ":" + std::to_string(e.byte) + ": not valid JSON");
+    }
+    f(j, where);
+  }
+}
+
+/// The ids of a record: the array in `ids_field`, or the tokenized string in `text_field` (which needs
+/// a session). False when the record has neither.
+inline bool ids_of(const nlohmann::json& j, const char* ids_field, const char* text_field,
+                   tokenizer::session* session, std::vector<token_id>& out, const std::string& where) {
+  out.clear();
+  if (j.contains(ids_field)) {
+    try {
+      out = j[ids_field].get<std::vector<token_id>>();
+    } catch (const nlohmann::json::exception&) {
+      throw error(errc::parse, where + ": field \"" + std::string(ids_field) + "\": expected an array of token ids");
+    }
+    return true;
+  }
+  if (j.contains(text_field) && j[text_field].is_string()) {
+    if (session == nullptr) {
+      throw error(errc::invalid_argument, where + ": field \"" + std::string(text_field) + "\" holds text: give --tokenizer");
+    }
+    session->encode(j[text_field].get<std::string>(), out);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace tritium::cli
