@@ -396,6 +396,7 @@ struct tokenizer::session::state {
   piece_cache cache;
   std::vector<token_id> scratch;
   const pre_tokenizer_step* single_split = nullptr;  ///< set when the pipeline is one isolating split
+  bool single_split_keeps_gaps = true;
 
   void find_single_split() {
     const pre_tokenizer_step* only = nullptr;
@@ -405,8 +406,11 @@ struct tokenizer::session::state {
       only = &step;
     }
     if (only == nullptr) return;
-    const bool split = only->type == pre_tokenizer_step::kind::split && only->re && !only->invert &&
-                       only->behavior == split_behavior::isolated;
+    // Isolated matches and gaps, or (o200k's form) the matches alone: Removed with invert.
+    const bool isolated = only->behavior == split_behavior::isolated && !only->invert;
+    const bool matches_only = only->behavior == split_behavior::removed && only->invert;
+    const bool split = only->type == pre_tokenizer_step::kind::split && only->re && (isolated || matches_only);
+    single_split_keeps_gaps = !matches_only;
     const bool byte_level = only->type == pre_tokenizer_step::kind::byte_level && only->use_regex &&
                             !only->add_prefix_space;
     if (split || byte_level) single_split = only;
@@ -430,11 +434,11 @@ struct tokenizer::session::state {
       // regex yields it, with no intermediate lists.
       std::size_t last = 0;
       single_split->re->for_each_match(text, [&](std::size_t b, std::size_t e) {
-        if (b > last) encode_cached(text.substr(last, b - last), out);
+        if (b > last && single_split_keeps_gaps) encode_cached(text.substr(last, b - last), out);
         encode_cached(text.substr(b, e - b), out);
         last = e;
       });
-      if (last < text.size()) encode_cached(text.substr(last), out);
+      if (last < text.size() && single_split_keeps_gaps) encode_cached(text.substr(last), out);
       return;
     }
     current.storage.clear();
