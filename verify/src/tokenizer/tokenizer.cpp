@@ -461,7 +461,7 @@ struct tokenizer::session::state {
     token_id ids[3];
     char key[16];
   };
-  static constexpr std::size_t hot_slots = 2048;
+  static constexpr std::size_t hot_slots = 16384;
   std::vector<hot_slot> hot = std::vector<hot_slot>(hot_slots);
 
   void encode_cached(std::string_view piece, std::vector<token_id>& out) {
