@@ -29,6 +29,24 @@ std::optional<dedup_mode> dedup_mode_from_name(const std::string& name) noexcept
   return std::nullopt;
 }
 
+std::vector<curve_point> cumulative_curve(std::span<const std::uint8_t> green_flags, double gamma,
+                                          std::size_t points) {
+  std::vector<curve_point> curve;
+  const std::size_t n = green_flags.size();
+  if (n == 0 || points == 0) return curve;
+  points = std::min(points, n);
+  std::uint64_t green = 0;
+  std::size_t next = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    green += green_flags[k];
+    if (k + 1 == (next + 1) * n / points) {
+      curve.push_back({k + 1, green, -binomial_upper_tail_ln(k + 1, green, gamma) / std::numbers::ln10});
+      ++next;
+    }
+  }
+  return curve;
+}
+
 void finish_detection(detection& d, double alpha) {
   if (!(alpha > 0.0 && alpha < 1.0)) {
     throw error(errc::invalid_argument, "alpha: expected a value in (0, 1), got " + std::to_string(alpha));
@@ -63,7 +81,6 @@ void kgw_detector::score(std::span<const token_id> tokens, const detect_options&
   }
   const std::size_t first_mark = d.marks.size();
   if (options.want_marks) d.marks.resize(first_mark + tokens.size(), token_mark::no_context);
-  const std::uint64_t scored_before = d.scored;
   d.tokens += tokens.size();
   if (tokens.size() <= h) return;
 
@@ -119,23 +136,7 @@ void kgw_detector::score(std::span<const token_id> tokens, const detect_options&
   }
   if (pending > 0) flush();
 
-  if (want_curve && !curve_flags.empty()) {
-    const std::size_t n = curve_flags.size();
-    const std::size_t points = std::min(options.curve_points, n);
-    std::uint64_t green_so_far = 0;
-    std::size_t next_point = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-      green_so_far += curve_flags[k];
-      // Evenly spaced prefixes, always ending with the full document.
-      const std::size_t target = (next_point + 1) * n / points;
-      if (k + 1 == target) {
-        const std::uint64_t t = scored_before + k + 1;
-        const double ln_p = binomial_upper_tail_ln(k + 1, green_so_far, d.gamma);
-        d.curve.push_back({t, green_so_far, -ln_p / std::numbers::ln10});
-        ++next_point;
-      }
-    }
-  }
+  if (want_curve) d.curve = cumulative_curve(curve_flags, d.gamma, options.curve_points);
 }
 
 detection kgw_detector::detect(std::span<const token_id> tokens,

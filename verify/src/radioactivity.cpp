@@ -230,19 +230,7 @@ radioactivity_result radioactivity_scorer::result() const {
   r.test.green = green_;
   r.test.gamma = scheme_.params().gamma();
   finish_detection(r.test, options_.alpha);
-  if (options_.curve_points > 0 && !flags_.empty()) {
-    const std::size_t n = flags_.size();
-    const std::size_t points = std::min(options_.curve_points, n);
-    std::uint64_t green = 0;
-    std::size_t next = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-      green += flags_[k];
-      if (k + 1 == (next + 1) * n / points) {
-        r.test.curve.push_back({k + 1, green, -binomial_upper_tail_ln(k + 1, green, r.test.gamma) / std::numbers::ln10});
-        ++next;
-      }
-    }
-  }
+  r.test.curve = cumulative_curve(flags_, r.test.gamma, options_.curve_points);
   return r;
 }
 

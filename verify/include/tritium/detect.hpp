@@ -70,6 +70,12 @@ struct detection {
   std::vector<curve_point> curve;
 };
 
+/// The −log10 p curve of a sequence of scored tuples (1 = green), at `points` evenly spaced prefixes
+/// ending with the whole sequence. The curve is for display: its minimum over prefixes is not a
+/// valid p-value (choosing where to stop is a multiple test).
+std::vector<curve_point> cumulative_curve(std::span<const std::uint8_t> green_flags, double gamma,
+                                          std::size_t points);
+
 /// Fills the statistics of `d` from its counts (scored, green, gamma).
 void finish_detection(detection& d, double alpha);
 
