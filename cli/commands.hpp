@@ -6,6 +6,8 @@
 #include <iosfwd>
 #include <string>
 
+#include "evidence.hpp"
+
 namespace tritium::cli {
 
 struct keygen_command {
@@ -98,6 +100,7 @@ struct detect_command {
   std::string invalid_utf8 = "error";
   bool allow_tokenizer_mismatch = false;
   unsigned threads = 0;
+  report_options report;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;

@@ -10,12 +10,14 @@
 #include <sstream>
 
 #include "atomic_output.hpp"
+#include "evidence.hpp"
 #include "batch_pipeline.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "text_source.hpp"
 #include "token_jsonl.hpp"
 #include "tokenize_support.hpp"
+#include "tritium/binomial_tail.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
@@ -80,6 +82,9 @@ class reporter {
             << " at alpha = " << options_.alpha << ".\n";
       }
     }
+    decisive_log10_ = d.log10_p;
+    outcome_ = !valid_ ? "no verdict" : documents == 0 || d.insufficient ? "insufficient evidence"
+               : d.detected ? "evidence" : "no evidence";
     if (!valid_) return refuse();
     if (documents == 0) return exit_insufficient;
     return d.detected ? exit_evidence : d.insufficient ? exit_insufficient : exit_no_evidence;
@@ -88,9 +93,14 @@ class reporter {
   int finish() {
     if (documents_ == 0) {
       std::cerr << "tritium: warning: the input holds no documents\n";
+      outcome_ = "insufficient evidence";
       return exit_insufficient;
     }
-    if (!valid_) return refuse();
+    if (!valid_) {
+      outcome_ = "no verdict";
+      decisive_log10_ = min_ln_p_ / std::numbers::ln10;
+      return refuse();
+    }
     // Bonferroni across documents: evidence when N · min p ≤ alpha, computed in log space.
     const double ln_n = std::log(static_cast<double>(documents_));
     const double ln_alpha = std::log(options_.alpha);
@@ -98,6 +108,8 @@ class reporter {
     const bool detected = min_ln_p_ + ln_n <= ln_alpha;
     // Even an all-green document with the most scored tuples could not reach alpha / N.
     const bool insufficient = static_cast<double>(max_scored_) * std::log(gamma_) > ln_alpha - ln_n;
+    decisive_log10_ = adjusted_log10;
+    outcome_ = detected ? "evidence" : insufficient ? "insufficient evidence" : "no evidence";
     std::ostringstream verdict;
     verdict << (detected ? "WATERMARK DETECTED" : insufficient ? "insufficient evidence" : "no evidence")
             << " at alpha = " << options_.alpha << " across " << documents_
@@ -114,6 +126,11 @@ class reporter {
   }
 
   void set_gamma(double g) { gamma_ = g; }
+  /// After finish() or pooled(): "evidence", "no evidence", "insufficient evidence" or "no verdict",
+  /// and the log10 p the decision rests on (Bonferroni-adjusted across documents, or the pooled one).
+  const std::string& outcome() const noexcept { return outcome_; }
+  double decisive_log10_p() const noexcept { return decisive_log10_; }
+  std::uint64_t max_scored() const noexcept { return max_scored_; }
 
  private:
   static constexpr const char* header =
@@ -168,6 +185,142 @@ class reporter {
   std::size_t documents_ = 0;
   double min_ln_p_ = 0.0;
   std::uint64_t max_scored_ = 0;
+  std::string outcome_ = "no verdict";
+  double decisive_log10_ = 0.0;
+};
+
+// What a report needs beyond the printed rows: every row, the decisive document (or the pooled
+// run) with its marks and curve, and the pooled curve at document boundaries.
+class detect_evidence {
+ public:
+  detect_evidence(bool active, const kgw_detector& detector, const tritium::key& k, const detect_options& options,
+                  const tokenizer* tok)
+      : active_(active), detector_(detector), key_(k), options_(options), tok_(tok) {}
+
+  void document(const std::string& id_json, std::span<const token_id> tokens, const detection& d) {
+    if (!active_) return;
+    rows_.push_back({{"id", ojson::parse(id_json)}, {"tokens", d.tokens}, {"scored", d.scored}, {"green", d.green},
+                     {"log10_p", d.log10_p}, {"detected", d.detected}, {"insufficient", d.insufficient}});
+    totals_tokens_ += d.tokens;
+    totals_scored_ += d.scored;
+    totals_green_ += d.green;
+    if (rows_.size() == 1 || d.ln_p < best_ln_p_) {
+      best_ln_p_ = d.ln_p;
+      best_id_ = id_json;
+      best_tokens_.assign(tokens.begin(), tokens.end());
+    }
+    boundaries_.push_back({totals_scored_, totals_green_});
+  }
+
+  ojson predicate(bool pooled, const reporter& r, const std::string& dedup_name, const std::string& tokenizer_path,
+                  const std::string& invalid_utf8, const detection& pooled_result) const {
+    ojson p;
+    p["test"] = "detect";
+    p["hypothesis"] = {
+        {"null", "H0: the tokens were produced independently of key " + key_.id() +
+                     " (the key is never disclosed; its id is a commitment to it)"},
+        {"alternative", "the tokens were generated with this key's watermark, which favours green tuples"},
+        {"not_claimed", "which model, person or organisation produced the text"}};
+    p["method"] = method_of(key_, dedup_name,
+                            pooled ? "pooled: one test over all documents with one global deduplication"
+                                   : "per document; the run's decision is Bonferroni-corrected across documents");
+    p["key"] = key_identity_of(key_);
+    p["input"] = input_of(tok_, tokenizer_path, invalid_utf8);
+    const double gamma = key_.params().gamma();
+    p["totals"] = {{"documents", rows_.size()},
+                   {"tokens", totals_tokens_},
+                   {"scored", pooled ? pooled_result.scored : totals_scored_},
+                   {"green", pooled ? pooled_result.green : totals_green_}};
+    const std::string id16 = key_.id().substr(0, 16);
+    std::ostringstream words;
+    const std::string& outcome = r.outcome();
+    const std::string correction =
+        pooled ? "none (one pooled test)"
+               : "Bonferroni across " + std::to_string(rows_.size()) + " document(s): smallest p times " +
+                     std::to_string(rows_.size());
+    if (outcome == "evidence") {
+      words << "Evidence of the watermark of key " << id16 << ": if these tokens had been produced independently of "
+            << "the key, a result at least this extreme would have probability 10^" << fixed(r.decisive_log10_p(), 2)
+            << (pooled ? "" : " (corrected for the number of documents)") << ", at or below the pre-registered alpha = "
+            << number(options_.alpha) << ". This concerns the key only; it does not say which model or person produced "
+            << "the text.";
+    } else if (outcome == "no evidence") {
+      words << "No evidence at alpha = " << number(options_.alpha) << ": the green tuples are consistent with tokens "
+            << "produced independently of key " << id16 << " (log10 p = " << fixed(r.decisive_log10_p(), 2)
+            << "). This does not show that the text is unwatermarked: short, edited or low-entropy text can carry too "
+            << "little signal.";
+    } else if (outcome == "insufficient evidence") {
+      words << "Insufficient evidence: with at most " << (pooled ? pooled_result.scored : r.max_scored())
+            << " scored tuples, not even an all-green result could reach alpha = " << number(options_.alpha)
+            << (pooled ? "" : " after the correction for the number of documents") << "; no conclusion either way.";
+    } else {
+      words << "No verdict: deduplication was off (--dedup none), so the independence the p-values assume does not "
+            << "hold; the figures are shown for demonstration only.";
+    }
+    p["decision"] = decision_of(options_.alpha, correction, outcome, r.decisive_log10_p(), words.str());
+    p["documents"] = rows_;
+    // The decisive test: the pooled corpus, or the document with the smallest p-value.
+    detect_options o = options_;
+    o.want_marks = true;
+    o.curve_points = 64;
+    ojson decisive;
+    if (pooled) {
+      decisive["label"] = "pooled over all documents (points at document boundaries)";
+      decisive["scored"] = pooled_result.scored;
+      decisive["green"] = pooled_result.green;
+      decisive["log10_p"] = pooled_result.log10_p;
+      std::vector<curve_point> curve;
+      const std::size_t n = boundaries_.size();
+      const std::size_t points = std::min<std::size_t>(n, 64);
+      for (std::size_t k = 1; k <= points; ++k) {
+        const auto& [scored, green] = boundaries_[(k * n) / points - 1];
+        if (scored == 0) continue;
+        curve.push_back({scored, green, -binomial_upper_tail_ln(scored, green, gamma) / std::numbers::ln10});
+      }
+      decisive["curve"] = curve_of(curve);
+    } else if (!rows_.empty()) {
+      const detection d = detector_.detect(best_tokens_, o);
+      decisive["label"] = "the document with the smallest p-value (uncorrected figures)";
+      decisive["document"] = ojson::parse(best_id_);
+      decisive["scored"] = d.scored;
+      decisive["green"] = d.green;
+      decisive["log10_p"] = d.log10_p;
+      decisive["curve"] = curve_of(d.curve);
+    }
+    decisive["gamma"] = gamma;
+    p["decisive_test"] = decisive;
+    if (!rows_.empty()) {
+      const std::span<const token_id> shown = pooled ? std::span<const token_id>(first_tokens_) : std::span<const token_id>(best_tokens_);
+      const detection marked = detector_.detect(shown, o);
+      p["excerpt"] = excerpt_of(pooled ? first_id_ : best_id_, shown, marked.marks, tok_);
+    }
+    p["limits"] = ojson::array(
+        {"The p-value holds under H0 for deduplicated tuples; it says nothing about who wrote the text.",
+         "A result without evidence is not proof of absence: paraphrasing, editing and low-entropy text weaken the signal.",
+         "Tuples are scored on the token ids as given or as re-tokenized here; a different tokenizer changes them."});
+    return p;
+  }
+
+  void remember_first(const std::string& id_json, std::span<const token_id> tokens) {
+    if (!active_ || !first_id_.empty()) return;
+    first_id_ = id_json;
+    first_tokens_.assign(tokens.begin(), tokens.end());
+  }
+
+ private:
+  bool active_;
+  const kgw_detector& detector_;
+  const tritium::key& key_;
+  detect_options options_;
+  const tokenizer* tok_;
+  ojson rows_ = ojson::array();
+  std::uint64_t totals_tokens_ = 0, totals_scored_ = 0, totals_green_ = 0;
+  double best_ln_p_ = 0.0;
+  std::string best_id_;
+  std::vector<token_id> best_tokens_;
+  std::string first_id_;
+  std::vector<token_id> first_tokens_;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> boundaries_;
 };
 
 }  // namespace
@@ -196,6 +349,7 @@ void detect_command::setup(CLI::App& parent) {
   app->add_flag("--allow-tokenizer-mismatch", allow_tokenizer_mismatch,
                 "Proceed (with a warning) when the key is bound to a different tokenizer");
   add_text_input_options(*app, format, invalid_utf8, threads);
+  add_report_options(*app, report);
   app->footer(
       "Null hypothesis: the tokens were produced independently of the key. The p-value is the exact\n"
       "binomial upper tail after deduplication; z is informational only. Rows test each document\n"
@@ -208,6 +362,8 @@ int detect_command::run() const {
   const tritium::key k = load_key_warn(key_path);
   if (vocab_size != 0) k.require_vocab_size(vocab_size);
   if (!tokenizer_digest.empty()) k.require_tokenizer(tokenizer_digest);
+  evidence_run ev(report);
+  ev.subject(input);
   const kgw_detector detector(k);
   detect_options options;
   options.dedup = *dedup_mode_from_name(dedup);
@@ -222,8 +378,9 @@ int detect_command::run() const {
   }
   token_jsonl_reader reader(*in, input);
   atomic_output out(output);
-  reporter report(out.stream(), json, k, options, dedup);
-  report.set_gamma(k.params().gamma());
+  reporter report_rows(out.stream(), json, k, options, dedup);
+  report_rows.set_gamma(k.params().gamma());
+  detect_evidence evidence(ev.active(), detector, k, options, nullptr);
   token_document doc;
   kgw_detector::corpus pooled(detector, options);
   std::size_t documents = 0;
@@ -231,16 +388,21 @@ int detect_command::run() const {
     ++documents;
     try {
       if (pool) {
-        pooled.add(doc.tokens);
+        evidence.remember_first(doc.id_json, doc.tokens);
+        evidence.document(doc.id_json, doc.tokens, pooled.add(doc.tokens));
       } else {
-        report.row(doc.id_json, detector.detect(doc.tokens, options));
+        const detection d = detector.detect(doc.tokens, options);
+        evidence.document(doc.id_json, doc.tokens, d);
+        report_rows.row(doc.id_json, d);
       }
     } catch (const error& e) {
       throw error(e.code(), input + ":" + std::to_string(doc.line) + ": " + e.what());
     }
   }
-  const int code = pool ? report.pooled(documents, pooled.result()) : report.finish();
+  const detection pooled_result = pooled.result();
+  const int code = pool ? report_rows.pooled(documents, pooled_result) : report_rows.finish();
   out.commit();
+  ev.finish(evidence.predicate(pool, report_rows, dedup, "", invalid_utf8, pooled_result));
   return code;
 }
 
@@ -248,7 +410,9 @@ int detect_command::run_text() const {
   const tritium::key k = load_key_warn(key_path);
   if (vocab_size != 0) k.require_vocab_size(vocab_size);
   if (!tokenizer_digest.empty()) k.require_tokenizer(tokenizer_digest);
+  evidence_run ev(report);
   const tokenizer tok = load_tokenizer(tokenizer_path);
+  ev.subject(tokenizer_path);
   const auto& p = k.params();
   // The binding is checked first: it says what is wrong more precisely than a size mismatch.
   if (p.tokenizer_digest.empty()) {
@@ -273,9 +437,11 @@ int detect_command::run_text() const {
   options.alpha = alpha;
 
   text_source source(input, format);
+  ev.subject(input, source.files());
   atomic_output out(output);
-  reporter report(out.stream(), json, k, options, dedup);
-  report.set_gamma(p.gamma());
+  reporter report_rows(out.stream(), json, k, options, dedup);
+  report_rows.set_gamma(p.gamma());
+  detect_evidence evidence(ev.active(), detector, k, options, &tok);
   const unsigned workers = default_threads(threads);
   std::vector<tokenizer::session> sessions;
   for (unsigned w = 0; w < workers; ++w) sessions.emplace_back(tok, parse_invalid_utf8(invalid_utf8));
@@ -299,13 +465,17 @@ int detect_command::run_text() const {
       [&](text_document& d, result& r) {
         ++documents;
         if (pool) {
-          pooled.add(r.tokens);
+          evidence.remember_first(d.id_json, r.tokens);
+          evidence.document(d.id_json, r.tokens, pooled.add(r.tokens));
         } else {
-          report.row(d.id_json, std::move(r.d));
+          evidence.document(d.id_json, r.tokens, r.d);
+          report_rows.row(d.id_json, std::move(r.d));
         }
       });
-  const int code = pool ? report.pooled(documents, pooled.result()) : report.finish();
+  const detection pooled_result = pooled.result();
+  const int code = pool ? report_rows.pooled(documents, pooled_result) : report_rows.finish();
   out.commit();
+  ev.finish(evidence.predicate(pool, report_rows, dedup, tokenizer_path, invalid_utf8, pooled_result));
   return code;
 }
 

@@ -1,73 +1,9 @@
-// `tritium`: a thin shell over the subcommands. Every error ends here, as a message on stderr and a
-// documented exit code (exit_codes.hpp).
-#include <iostream>
+// `tritium`: a thin shell over the subcommands (app.cpp).
+#include <string>
+#include <vector>
 
-#include "commands.hpp"
-#include "exit_codes.hpp"
-#include "radioactivity.hpp"
-#include "tritium/error.hpp"
+#include "evidence.hpp"
 
 int main(int argc, char** argv) {
-  using namespace tritium::cli;
-  CLI::App app{"tritium — watermark language-model outputs and verify, with exact statistics, "
-               "where text came from"};
-  app.footer(exit_code_help);
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "tritium 0.1.0");
-
-  keygen_command keygen;
-  key_show_command key_show;
-  detect_command detect;
-  tokenize_command tokenize;
-  lm_train_command lm_train;
-  lm_eval_command lm_eval;
-  generate_command generate;
-  radioactivity_commands radioactivity;
-  bench_command bench;
-  demo_command demo;
-  keygen.setup(app);
-  CLI::App* key_app = app.add_subcommand("key", "Inspect a key file");
-  key_app->require_subcommand(1);
-  key_show.setup(*key_app);
-  detect.setup(app);
-  tokenize.setup(app);
-  CLI::App* lm_app = app.add_subcommand("lm", "The reference n-gram language model");
-  lm_app->require_subcommand(1);
-  lm_train.setup(*lm_app);
-  lm_eval.setup(*lm_app);
-  generate.setup(app);
-  radioactivity.setup(app);
-  bench.setup(app);
-  demo.setup(app);
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return exit_usage;
-  }
-
-  try {
-    if (keygen.app->parsed()) return keygen.run();
-    if (key_show.app->parsed()) return key_show.run();
-    if (detect.app->parsed()) return detect.run();
-    if (tokenize.app->parsed()) return tokenize.run();
-    if (lm_train.app->parsed()) return lm_train.run();
-    if (lm_eval.app->parsed()) return lm_eval.run();
-    if (generate.app->parsed()) return generate.run();
-    if (const int code = radioactivity.run(); code >= 0) return code;
-    if (bench.app->parsed()) return bench.run();
-    if (demo.app->parsed()) return demo.run();
-  } catch (const tritium::error& e) {
-    std::cerr << "tritium: error: " << e.what() << "\n";
-    return exit_code_for(e.code());
-  } catch (const std::exception& e) {
-    std::cerr << "tritium: internal error: " << e.what() << "\n";
-    return exit_internal;
-  }
-  return exit_usage;
+  return tritium::cli::run_tritium(std::vector<std::string>(argv + 1, argv + argc));
 }

@@ -9,6 +9,7 @@
 #include <numbers>
 
 #include "atomic_output.hpp"
+#include "evidence.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "json_records.hpp"
@@ -54,6 +55,7 @@ void radioactivity_commands::setup(CLI::App& parent) {
     app->add_option("--curve-points", curve_points, "Points of the -log10 p curve")->capture_default_str();
     app->add_flag("--json", json, "Print one JSON object");
     app->add_option("--output,-o", output, "Write the result here (atomically)");
+    add_report_options(*app, report);
   };
   corpus = group->add_subcommand("corpus", "Score a suspect corpus: JSON Lines with \"tokens\" (or \"text\" with --tokenizer)");
   common(corpus);
@@ -150,6 +152,12 @@ int radioactivity_commands::run_plan() const {
 
 int radioactivity_commands::run_test(const std::string& mode) const {
   const tritium::key k = load_key_warn(key_path);
+  evidence_run ev(report);
+  // Every file the result depends on is a subject, hashed before it is read.
+  for (const auto& path : inputs) ev.subject(path);
+  for (const std::string* path : {&tokenizer_path, &model_path, &prompts_path, &predictions_path, &filter_path}) {
+    if (!path->empty()) ev.subject(*path);
+  }
   std::unique_ptr<tokenizer> tok;
   std::unique_ptr<tokenizer::session> session;
   if (!tokenizer_path.empty()) {
@@ -310,6 +318,74 @@ int radioactivity_commands::run_test(const std::string& mode) const {
                << "\n";
   }
   o.commit();
+  if (ev.active()) {
+    ojson p;
+    p["test"] = "radioactivity " + mode;
+    p["hypothesis"] = {
+        {"null", "H0: " + std::string(mode == "corpus" ? "the suspect corpus is" : mode == "closed" ? "the suspect's answers are" : "the suspect's predictions are") +
+                     " independent of key " + k.id() +
+                     ", as they are when the suspect was never trained on text watermarked with it (the key is never "
+                     "disclosed; its id is a commitment to it)"},
+        {"alternative", "the suspect was trained on text watermarked with this key, and favours its green tuples"},
+        {"not_claimed", "how much of the suspect's training data carried the watermark, or who trained the suspect"}};
+    p["method"] = method_of(k, "global tape: " + tape + (mode == "closed" ? (exclude ? "; prompt windows excluded" : "; prompt windows NOT excluded") : ""),
+                            "one test over all scored tuples of the run");
+    p["key"] = key_identity_of(k);
+    p["input"] = input_of(tok.get(), tokenizer_path, "error");
+    ojson settings;
+    settings["mode"] = mode;
+    settings["tape"] = tape;
+    settings["prompt_exclusion"] = mode == "closed" ? exclude : false;
+    settings["filter"] = filter_file ? ojson{{"file", filter_path}, {"windows", filter_file->windows.size()}} : ojson(nullptr);
+    settings["suspect"] = !model_path.empty() ? "reference-model file " + model_path
+                          : !predictions_path.empty() ? "predictions file " + predictions_path : std::string("files given");
+    if (mode == "closed" && !model_path.empty()) {
+      settings["max_new_tokens"] = max_new_tokens;
+      settings["seed"] = seed;
+    }
+    p["settings"] = settings;
+    p["totals"] = {{"read", r.counts.read}, {"prompt_excluded", r.counts.prompt_excluded},
+                   {"filtered_out", r.counts.filtered_out}, {"duplicates", r.counts.duplicates},
+                   {"scored", r.test.scored}, {"green", r.test.green}};
+    const std::string outcome = !valid ? "no verdict" : !controls_ok ? "no verdict"
+                                : r.test.detected ? "evidence" : r.test.insufficient ? "insufficient evidence" : "no evidence";
+    std::ostringstream words;
+    words << std::setprecision(6);
+    const std::string id16 = k.id().substr(0, 16);
+    if (outcome == "evidence") {
+      words << "Evidence that the suspect was trained on text watermarked with key " << id16 << ": if its outputs were "
+            << "independent of the key, a green share at least this high would have probability 10^"
+            << std::fixed << std::setprecision(2) << r.test.log10_p << std::defaultfloat << std::setprecision(6)
+            << ", at or below the pre-registered alpha = " << alpha << ". The " << control_p.size()
+            << " control keys behave as the null predicts (KS p = " << std::setprecision(3) << ks.p_value << ").";
+    } else if (outcome == "no evidence") {
+      words << "No evidence at alpha = " << alpha << ": the suspect's green share is consistent with outputs independent of key "
+            << id16 << " (log10 p = " << std::fixed << std::setprecision(2) << r.test.log10_p << std::defaultfloat
+            << "). A weak contamination may need more scored tuples (tritium radioactivity plan).";
+    } else if (outcome == "insufficient evidence") {
+      words << "Insufficient evidence: with " << r.test.scored << " scored tuples, not even an all-green result could reach alpha = "
+            << alpha << "; no conclusion either way.";
+    } else if (!valid) {
+      words << "No verdict: " << (options.tape == tape_mode::none ? "the tape was off, so repeated tuples were scored again"
+                                                                  : "prompt windows were not excluded")
+            << "; the independence the p-value assumes does not hold. The figures are for demonstration only.";
+    } else {
+      words << "No verdict: the control keys are not uniform (KS p = " << std::setprecision(3) << ks.p_value
+            << "), so the null does not hold on this suspect and its p-value cannot be trusted.";
+    }
+    p["decision"] = decision_of(alpha, "none (one pooled test); control keys checked for uniformity", outcome, r.test.log10_p,
+                                words.str());
+    p["decisive_test"] = {{"label", "all scored tuples, in reading order"}, {"scored", r.test.scored},
+                          {"green", r.test.green}, {"log10_p", r.test.log10_p}, {"gamma", r.test.gamma},
+                          {"curve", curve_of(r.test.curve)}};
+    p["controls"] = {{"count", control_p.size()}, {"log10_p", control_log10}, {"ks_statistic", ks.statistic},
+                     {"ks_p_value", ks.p_value}, {"uniform", controls_ok}};
+    p["limits"] = ojson::array(
+        {"The p-value holds under H0 for tuples scored once (the tape) and, in closed mode, with prompt windows excluded.",
+         "Radioactivity shows training on text watermarked with this key; it does not say how that text was obtained.",
+         "No evidence is not proof of absence: a small watermarked share needs many scored tuples."});
+    ev.finish(std::move(p));
+  }
   if (!valid || !controls_ok) return exit_no_evidence;
   return r.test.detected ? exit_evidence : r.test.insufficient ? exit_insufficient : exit_no_evidence;
 }

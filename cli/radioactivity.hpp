@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "evidence.hpp"
+
 namespace tritium::cli {
 
 struct radioactivity_commands {
@@ -20,6 +22,7 @@ struct radioactivity_commands {
   std::size_t curve_points = 64;
   bool json = false;
   std::string output;
+  report_options report;
   // Inputs.
   std::vector<std::string> inputs;
   std::string model_path;

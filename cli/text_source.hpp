@@ -27,6 +27,8 @@ class text_source {
   text_source(const std::string& path, const std::string& format);
   /// Next document; false at the end. Throws tritium::error (errc::parse) naming file and line.
   bool next(text_document& doc);
+  /// In folder mode, every .txt file it will read (sorted); empty otherwise.
+  const std::vector<std::filesystem::path>& files() const noexcept { return files_; }
 
  private:
   enum class kind { jsonl, single_text, folder } kind_;

@@ -12,6 +12,7 @@ const char* errc_name(errc code) noexcept {
     case errc::out_of_range: return "out_of_range";
     case errc::internal: return "internal";
     case errc::no_memory: return "no_memory";
+    case errc::verification_failed: return "verification_failed";
   }
   return "unknown";
 }

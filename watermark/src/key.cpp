@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/crypto.hpp"
+#include "private_file.hpp"
 #include "tritium/error.hpp"
 #include "tritium/prf.hpp"
 
@@ -263,45 +264,13 @@ void key::save(const std::filesystem::path& path, bool overwrite) const {
   auto& stored = j["secret"].get_ref<std::string&>();
   detail::secure_zero(stored.data(), stored.size());
 
-  const std::filesystem::path dir =
-      path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmpXXXXXX")).string();
-  // mkstemp creates the file with mode 0600 before any byte of the secret is written.
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) {
-    throw error(errc::io, "cannot create a temporary file in " + dir.string() + ": " +
-                              std::strerror(errno));
+  try {
+    detail::write_private_file(path, text, overwrite, "key file");
+  } catch (...) {
+    detail::secure_zero(text.data(), text.size());
+    throw;
   }
-  std::size_t written = 0;
-  bool ok = ::fchmod(fd, S_IRUSR | S_IWUSR) == 0;
-  while (ok && written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n <= 0) ok = false; else written += static_cast<std::size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  const int saved_errno = errno;
-  ::close(fd);
   detail::secure_zero(text.data(), text.size());
-  if (!ok) {
-    ::unlink(tmpl.c_str());
-    throw error(errc::io, "cannot write " + path.string() + ": " + std::strerror(saved_errno));
-  }
-  int rc = 0;
-  if (overwrite) {
-    rc = ::rename(tmpl.c_str(), path.c_str());
-  } else {
-    // link() fails when the target exists, which makes "never replace a key" atomic.
-    rc = ::link(tmpl.c_str(), path.c_str());
-    if (rc == 0) ::unlink(tmpl.c_str());
-  }
-  if (rc != 0) {
-    const int err = errno;
-    ::unlink(tmpl.c_str());
-    if (err == EEXIST) {
-      throw error(errc::io, "refusing to overwrite the existing key file " + path.string());
-    }
-    throw error(errc::io, "cannot create " + path.string() + ": " + std::strerror(err));
-  }
 }
 
 key key::load(const std::filesystem::path& path, key_load_info* info) {

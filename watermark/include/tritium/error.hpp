@@ -21,6 +21,7 @@ enum class errc : int {
   out_of_range = 6,      ///< a token id outside [0, vocabulary size)
   internal = 7,          ///< a bug or an unexpected library failure
   no_memory = 8,         ///< an allocation failed
+  verification_failed = 9,  ///< a signature, a digest or a recomputed figure does not match
 };
 
 /// Short, stable name of an error code ("invalid_argument", ...).

@@ -1,0 +1,318 @@
+#include "evidence.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+
+#include "atomic_output.hpp"
+#include "tritium/detect.hpp"
+#include "tritium/digest.hpp"
+#include "tritium/dsse.hpp"
+#include "tritium/error.hpp"
+#include "tritium/key.hpp"
+#include "tritium/signing.hpp"
+#include "tritium/tokenizer.hpp"
+
+namespace tritium::cli {
+namespace {
+
+std::vector<std::string> invocation_args;
+recompute_capture* active_capture = nullptr;
+
+// Report options and the output path say where results go, not what was tested: they are left out
+// of the recorded arguments so that a recomputation writes nothing and compares like with like.
+std::vector<std::string> recorded_arguments() {
+  static const std::vector<std::string> dropped_with_value = {"--report", "--signing-key", "--html", "--output", "-o"};
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < invocation_args.size(); ++i) {
+    const std::string& a = invocation_args[i];
+    bool drop = false;
+    for (const auto& d : dropped_with_value) {
+      if (a == d) {
+        drop = true;
+        ++i;  // its value
+        break;
+      }
+      if (a.rfind(d + "=", 0) == 0) {
+        drop = true;
+        break;
+      }
+    }
+    if (!drop) out.push_back(a);
+  }
+  return out;
+}
+
+std::string binary_digest() {
+  try {
+    return sha256_file_digest("/proc/self/exe").substr(7);
+  } catch (const error&) {
+    return "";
+  }
+}
+
+}  // namespace
+
+std::string predicate_type() { return std::string(predicate_type_prefix) + std::to_string(predicate_version); }
+
+void add_report_options(CLI::App& app, report_options& options) {
+  app.add_option("--report", options.report_path,
+                 "Write a signed evidence report here: an in-toto statement in a DSSE envelope (needs --signing-key)");
+  app.add_option("--signing-key", options.signing_key_path, "Report-signing key (tritium report keygen)");
+  app.add_option("--html", options.html_path, "Write the report as one self-contained HTML page here");
+}
+
+void set_invocation(std::vector<std::string> args) { invocation_args = std::move(args); }
+
+std::string report_time() {
+  std::time_t t = std::time(nullptr);
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr) {
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(epoch, &end, 10);
+    if (*epoch == '\0' || *end != '\0' || errno != 0 || v < 0 || v > 253402300799LL) {
+      throw error(errc::invalid_argument, std::string("SOURCE_DATE_EPOCH: expected seconds since 1970 as a "
+                                                      "non-negative integer, got \"") + epoch + "\"");
+    }
+    t = static_cast<std::time_t>(v);
+  }
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+void set_recompute_capture(recompute_capture* capture) { active_capture = capture; }
+
+evidence_run::evidence_run(const report_options& options) : options_(options) {
+  active_ = options.requested() || active_capture != nullptr;
+  if (active_capture != nullptr) return;  // a recomputation signs nothing
+  if (!options.report_path.empty() && options.signing_key_path.empty()) {
+    throw error(errc::invalid_argument, "--report needs --signing-key (create one with: tritium report keygen)");
+  }
+  if (!options.signing_key_path.empty()) {
+    if (options.report_path.empty() && options.html_path.empty()) {
+      throw error(errc::invalid_argument, "--signing-key is only used with --report or --html");
+    }
+    try {
+      signing_key_ = std::make_unique<report_signing_key>(report_signing_key::load(options.signing_key_path));
+    } catch (const error& e) {
+      if (e.code() == errc::io) throw error(errc::invalid_argument, e.what());
+      throw;
+    }
+    std::error_code ec;
+    const auto perms = std::filesystem::status(options.signing_key_path, ec).permissions();
+    using std::filesystem::perms;
+    if (!ec && (perms & (perms::group_all | perms::others_all)) != perms::none) {
+      std::cerr << "tritium: warning: signing key " << options.signing_key_path
+                << " is readable by group or others; run: chmod 600 " << options.signing_key_path << "\n";
+    }
+  }
+}
+
+evidence_run::~evidence_run() = default;
+
+void evidence_run::subject(const std::string& path, const std::vector<std::filesystem::path>& folder_files) {
+  if (!active_) return;
+  if (path == "-" || path.empty()) {
+    throw error(errc::invalid_argument,
+                "a report names its inputs by their SHA-256 digests, so they must be files: standard input cannot be one");
+  }
+  auto add = [&](const std::string& name, const std::filesystem::path& p) {
+    subject_record s;
+    s.name = name;
+    s.path = p;
+    std::error_code ec;
+    s.size = std::filesystem::file_size(p, ec);
+    s.mtime = std::filesystem::last_write_time(p, ec);
+    if (ec) throw error(errc::invalid_argument, "subject " + name + ": cannot read it: " + ec.message());
+    s.sha256 = sha256_file_digest(p).substr(7);
+    subjects_.push_back(std::move(s));
+  };
+  if (!folder_files.empty()) {
+    for (const auto& f : folder_files) add(f.string(), f);
+  } else {
+    add(path, path);
+  }
+}
+
+void evidence_run::finish(ojson predicate) {
+  if (!active_) return;
+  for (const auto& s : subjects_) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(s.path, ec);
+    const auto mtime = std::filesystem::last_write_time(s.path, ec);
+    if (ec || size != s.size || mtime != s.mtime) {
+      throw error(errc::io, "subject " + s.name + " changed while it was being read; no report written");
+    }
+  }
+  ojson statement;
+  statement["_type"] = std::string(statement_type);
+  ojson subjects = ojson::array();
+  for (const auto& s : subjects_) subjects.push_back({{"name", s.name}, {"digest", {{"sha256", s.sha256}}}});
+  statement["subject"] = subjects;
+  statement["predicateType"] = predicate_type();
+  ojson invocation;
+  invocation["tool"] = "tritium";
+  invocation["version"] = "0.1.0";
+  invocation["binary_sha256"] = binary_digest();
+  invocation["arguments"] = recorded_arguments();
+  invocation["time"] = report_time();
+  predicate["invocation"] = invocation;
+  statement["predicate"] = std::move(predicate);
+
+  if (active_capture != nullptr) {
+    active_capture->statement = std::move(statement);
+    return;
+  }
+  const std::string payload = statement_bytes(statement);
+  if (!options_.report_path.empty()) {
+    atomic_output out(options_.report_path);
+    out.stream() << dsse_sign(in_toto_payload_type, payload, *signing_key_);
+    out.commit();
+  }
+  if (!options_.html_path.empty()) {
+    atomic_output out(options_.html_path);
+    out.stream() << render_report_html(statement, signing_key_ ? signing_key_->key_id() : "");
+    out.commit();
+  }
+}
+
+std::string statement_bytes(const ojson& statement) { return statement.dump(); }
+
+}  // namespace tritium::cli
+
+// ---- predicate pieces ----------------------------------------------------------------------------
+
+namespace tritium::cli {
+namespace {
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+const char* mark_code(token_mark m) {
+  switch (m) {
+    case token_mark::green: return "g";
+    case token_mark::red: return "r";
+    case token_mark::duplicate: return "d";
+    case token_mark::no_context: return "c";
+  }
+  return "c";
+}
+
+}  // namespace
+
+ojson method_of(const tritium::key& k, const std::string& deduplication, const std::string& aggregation) {
+  const auto& p = k.params();
+  ojson m;
+  m["scheme"] = "kgw";
+  m["scheme_reference"] = "Kirchenbauer et al., A Watermark for Large Language Models, ICML 2023";
+  m["prf"] = "tritium-prf-v1";
+  m["gamma"] = p.gamma();
+  m["delta"] = p.delta;
+  m["context_width"] = p.context_width;
+  m["seeding"] = seeding_name(p.seeding_scheme);
+  m["vocab_size"] = p.vocab_size;
+  m["statistic"] = "number of green tuples among the scored (deduplicated) tuples";
+  m["test"] = "exact one-sided binomial upper tail P(Bin(scored, gamma) >= green), computed in log space";
+  m["deduplication"] = deduplication;
+  m["aggregation"] = aggregation;
+  return m;
+}
+
+ojson key_identity_of(const tritium::key& k) {
+  ojson j;
+  j["id"] = k.id();
+  j["vocab_size"] = k.params().vocab_size;
+  j["tokenizer_digest"] = k.params().tokenizer_digest.empty() ? ojson(nullptr) : ojson(k.params().tokenizer_digest);
+  return j;
+}
+
+ojson input_of(const tritium::tokenizer* tok, const std::string& tokenizer_path, const std::string& invalid_utf8) {
+  ojson j;
+  if (tok == nullptr) {
+    j["kind"] = "token ids";
+    j["tokenizer"] = nullptr;
+    j["normalization"] = "none: token ids are scored as given";
+    return j;
+  }
+  j["kind"] = "text, tokenized by tritium";
+  j["tokenizer"] = {{"file", tokenizer_path}, {"digest", tok->digest()}, {"vocab_size", tok->vocab_size()}};
+  j["normalization"] = "only the tokenizer's own normalizer; no other change to the text";
+  j["invalid_utf8"] = invalid_utf8 == "replace" ? "replaced by U+FFFD" : "refused";
+  return j;
+}
+
+ojson curve_of(const std::vector<curve_point>& curve) {
+  ojson c = ojson::array();
+  for (const auto& p : curve) c.push_back(ojson::array({p.scored, p.minus_log10_p}));
+  return c;
+}
+
+ojson excerpt_of(const std::string& id_json, std::span<const std::int32_t> tokens, std::span<const token_mark> marks,
+                 const tritium::tokenizer* tok, std::size_t limit) {
+  ojson e;
+  e["document"] = ojson::parse(id_json);
+  const std::size_t n = std::min(limit, tokens.size());
+  e["shown"] = n;
+  e["of"] = tokens.size();
+  ojson pieces = ojson::array();
+  if (tok == nullptr) {
+    for (std::size_t i = 0; i < n; ++i) {
+      pieces.push_back(ojson::array({"#" + std::to_string(tokens[i]) + " ", mark_code(marks[i])}));
+    }
+  } else {
+    // A token may end inside a UTF-8 character: tokens are grouped until the decoded text is stable
+    // (the next prefix extends it) and the group is shown with the mark of its first scored token.
+    std::string committed;
+    std::size_t group_start = 0;
+    auto mark_of_group = [&](std::size_t from, std::size_t to) {
+      for (std::size_t i = from; i < to; ++i) {
+        if (marks[i] == token_mark::green || marks[i] == token_mark::red) return mark_code(marks[i]);
+      }
+      return mark_code(marks[from]);
+    };
+    std::string current = tok->decode(tokens.subspan(0, n > 0 ? 1 : 0));
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string next = i + 1 < n ? tok->decode(tokens.subspan(0, i + 2)) : std::string();
+      const bool last = i + 1 == n;
+      if (last || (next.rfind(current, 0) == 0 && current.rfind(committed, 0) == 0)) {
+        std::string piece = current.rfind(committed, 0) == 0 ? current.substr(committed.size()) : current;
+        if (!valid_utf8(piece)) piece = "\xEF\xBF\xBD";
+        pieces.push_back(ojson::array({piece, mark_of_group(group_start, i + 1)}));
+        committed = current;
+        group_start = i + 1;
+      }
+      current = next;
+    }
+  }
+  e["tokens"] = pieces;
+  return e;
+}
+
+ojson decision_of(double alpha, const std::string& correction, const std::string& outcome, double decisive_log10_p,
+                  const std::string& words) {
+  ojson d;
+  d["alpha"] = alpha;
+  d["alpha_pre_registered"] = "set on the command line before the test; the report records it";
+  d["correction"] = correction;
+  d["outcome"] = outcome;
+  d["log10_p"] = decisive_log10_p;
+  d["statement"] = words;
+  return d;
+}
+
+}  // namespace tritium::cli

@@ -1,0 +1,342 @@
+// One self-contained HTML page for a statement: no scripts, no external assets, inline SVG charts,
+// print styles. Everything shown comes from the statement, so the page of a verified envelope shows
+// exactly what was signed.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "evidence.hpp"
+#include "tritium/digest.hpp"
+
+namespace tritium::cli {
+namespace {
+
+// Colours used by the charts only (a screenshot test looks for them).
+constexpr const char* curve_colour = "#0b5fa5";
+constexpr const char* null_fill = "#9ecae1";
+constexpr const char* observed_colour = "#d7301f";
+
+std::string esc(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string fmt(double x, int digits) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", digits, x);
+  return b;
+}
+
+std::string text_of(const ojson& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "none";
+  return j.dump();
+}
+
+std::string num(const ojson& j, int digits = 2) {
+  if (j.is_number_float()) return fmt(j.get<double>(), digits);
+  return text_of(j);
+}
+
+double get(const ojson& j, const char* field, double fallback = 0.0) {
+  const auto it = j.find(field);
+  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+// A plain line chart of (x, y) points with a horizontal threshold.
+std::string curve_chart(const ojson& points, double threshold, const std::string& x_label, const std::string& y_label) {
+  const double w = 640, h = 300, left = 64, right = 16, top = 16, bottom = 44;
+  double max_x = 1, max_y = std::max(1.0, threshold * 1.15);
+  for (const auto& p : points) {
+    max_x = std::max(max_x, p[0].get<double>());
+    max_y = std::max(max_y, p[1].get<double>() * 1.05);
+  }
+  auto X = [&](double x) { return left + (w - left - right) * x / max_x; };
+  auto Y = [&](double y) { return top + (h - top - bottom) * (1 - y / max_y); };
+  std::ostringstream s;
+  s << "<svg class=\"chart\" viewBox=\"0 0 " << w << " " << h << "\" width=\"" << w << "\" height=\"" << h
+    << "\" role=\"img\" aria-label=\"" << esc(y_label) << "\">";
+  s << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << w - left - right << "\" height=\"" << h - top - bottom
+    << "\" fill=\"#fbfbfb\" stroke=\"#999\"/>";
+  for (int k = 0; k <= 4; ++k) {
+    const double y = max_y * k / 4, x = max_x * k / 4;
+    s << "<text x=\"" << left - 6 << "\" y=\"" << Y(y) + 4 << "\" text-anchor=\"end\">" << fmt(y, y < 10 ? 1 : 0) << "</text>";
+    s << "<text x=\"" << X(x) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">" << fmt(x, 0) << "</text>";
+  }
+  s << "<text x=\"" << (left + w - right) / 2 << "\" y=\"" << h - 6 << "\" text-anchor=\"middle\">" << esc(x_label) << "</text>";
+  s << "<text transform=\"translate(14," << (top + h - bottom) / 2 << ") rotate(-90)\" text-anchor=\"middle\">" << esc(y_label)
+    << "</text>";
+  s << "<line x1=\"" << left << "\" x2=\"" << w - right << "\" y1=\"" << Y(threshold) << "\" y2=\"" << Y(threshold)
+    << "\" stroke=\"" << observed_colour << "\" stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>";
+  s << "<text x=\"" << w - right - 4 << "\" y=\"" << Y(threshold) - 5 << "\" text-anchor=\"end\">threshold: -log10 alpha = "
+    << fmt(threshold, 2) << "</text>";
+  s << "<polyline fill=\"none\" stroke=\"" << curve_colour << "\" stroke-width=\"3\" points=\"" << X(0) << "," << Y(0);
+  for (const auto& p : points) s << " " << fmt(X(p[0].get<double>()), 1) << "," << fmt(Y(p[1].get<double>()), 1);
+  s << "\"/></svg>";
+  return s.str();
+}
+
+// The null distribution of the green share for n scored tuples, with the observed share marked.
+std::string null_chart(double n, double green, double gamma) {
+  const double w = 640, h = 260, left = 64, right = 16, top = 16, bottom = 44;
+  if (n <= 0) return "<p>No tuple was scored.</p>";
+  const double sd = std::sqrt(gamma * (1 - gamma) / n);
+  const double observed = green / n;
+  double lo = std::max(0.0, gamma - 5 * sd), hi = std::min(1.0, gamma + 5 * sd);
+  lo = std::min(lo, std::max(0.0, observed - sd));
+  hi = std::max(hi, std::min(1.0, observed + sd));
+  auto ln_pmf = [&](double k) {
+    return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1) + k * std::log(gamma) + (n - k) * std::log1p(-gamma);
+  };
+  const double k_lo = std::floor(lo * n), k_hi = std::ceil(hi * n);
+  const double step = std::max(1.0, std::floor((k_hi - k_lo) / 240));
+  std::vector<std::pair<double, double>> pts;
+  double peak = 0;
+  for (double k = k_lo; k <= k_hi; k += step) {
+    const double v = std::exp(ln_pmf(k));
+    pts.push_back({k / n, v});
+    peak = std::max(peak, v);
+  }
+  auto X = [&](double x) { return left + (w - left - right) * (x - lo) / std::max(1e-12, hi - lo); };
+  auto Y = [&](double y) { return top + (h - top - bottom) * (1 - y / std::max(peak, 1e-300) * 0.95); };
+  std::ostringstream s;
+  s << "<svg class=\"chart\" viewBox=\"0 0 " << w << " " << h << "\" width=\"" << w << "\" height=\"" << h
+    << "\" role=\"img\" aria-label=\"null distribution\">";
+  s << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << w - left - right << "\" height=\"" << h - top - bottom
+    << "\" fill=\"#fbfbfb\" stroke=\"#999\"/>";
+  s << "<polygon fill=\"" << null_fill << "\" stroke=\"#3182bd\" points=\"" << fmt(X(pts.front().first), 1) << "," << Y(0);
+  for (const auto& [x, y] : pts) s << " " << fmt(X(x), 1) << "," << fmt(Y(y), 1);
+  s << " " << fmt(X(pts.back().first), 1) << "," << Y(0) << "\"/>";
+  for (int k = 0; k <= 4; ++k) {
+    const double x = lo + (hi - lo) * k / 4;
+    s << "<text x=\"" << X(x) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">" << fmt(x, 3) << "</text>";
+  }
+  s << "<text x=\"" << (left + w - right) / 2 << "\" y=\"" << h - 6
+    << "\" text-anchor=\"middle\">share of green tuples (null: Binomial(n, gamma) / n)</text>";
+  s << "<line x1=\"" << X(gamma) << "\" x2=\"" << X(gamma) << "\" y1=\"" << top << "\" y2=\"" << h - bottom
+    << "\" stroke=\"#555\" stroke-dasharray=\"3 3\"/>";
+  s << "<text x=\"" << X(gamma) + 4 << "\" y=\"" << top + 14 << "\">gamma = " << fmt(gamma, 3) << "</text>";
+  s << "<line x1=\"" << X(observed) << "\" x2=\"" << X(observed) << "\" y1=\"" << top << "\" y2=\"" << h - bottom
+    << "\" stroke=\"" << observed_colour << "\" stroke-width=\"3\"/>";
+  s << "<text x=\"" << X(observed) + (observed > (lo + hi) / 2 ? -4 : 4) << "\" y=\"" << top + 32 << "\" text-anchor=\""
+    << (observed > (lo + hi) / 2 ? "end" : "start") << "\">observed " << fmt(observed, 4) << " (" << fmt((observed - gamma) / sd, 1)
+    << " sd)</text>";
+  s << "</svg>";
+  return s.str();
+}
+
+// Histogram of per-document p-values (uniform, or piled at 1, under the null).
+std::string p_histogram(const ojson& rows) {
+  const double w = 640, h = 220, left = 64, right = 16, top = 16, bottom = 44;
+  constexpr std::size_t bins = 20;
+  std::vector<double> count(bins, 0.0);
+  for (const auto& r : rows) {
+    const double p = std::pow(10.0, std::min(0.0, get(r, "log10_p")));
+    count[std::min(bins - 1, static_cast<std::size_t>(p * static_cast<double>(bins)))] += 1;
+  }
+  const double expected = static_cast<double>(rows.size()) / static_cast<double>(bins);
+  const double peak = std::max(*std::max_element(count.begin(), count.end()), expected) * 1.1;
+  auto X = [&](double x) { return left + (w - left - right) * x; };
+  auto Y = [&](double y) { return top + (h - top - bottom) * (1 - y / peak); };
+  std::ostringstream s;
+  s << "<svg class=\"chart\" viewBox=\"0 0 " << w << " " << h << "\" width=\"" << w << "\" height=\"" << h
+    << "\" role=\"img\" aria-label=\"p-value histogram\">";
+  s << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << w - left - right << "\" height=\"" << h - top - bottom
+    << "\" fill=\"#fbfbfb\" stroke=\"#999\"/>";
+  for (std::size_t b = 0; b < bins; ++b) {
+    s << "<rect x=\"" << fmt(X(static_cast<double>(b) / static_cast<double>(bins)) + 1, 1) << "\" y=\"" << fmt(Y(count[b]), 1) << "\" width=\""
+      << fmt((w - left - right) / static_cast<double>(bins) - 2, 1) << "\" height=\"" << fmt(Y(0) - Y(count[b]), 1) << "\" fill=\"" << null_fill
+      << "\" stroke=\"#3182bd\"/>";
+  }
+  s << "<line x1=\"" << left << "\" x2=\"" << w - right << "\" y1=\"" << Y(expected) << "\" y2=\"" << Y(expected)
+    << "\" stroke=\"#555\" stroke-dasharray=\"3 3\"/>";
+  s << "<text x=\"" << w - right - 4 << "\" y=\"" << Y(expected) - 4 << "\" text-anchor=\"end\">uniform (the null)</text>";
+  for (int k = 0; k <= 4; ++k) {
+    s << "<text x=\"" << X(k / 4.0) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">" << fmt(k / 4.0, 2) << "</text>";
+  }
+  s << "<text x=\"" << (left + w - right) / 2 << "\" y=\"" << h - 6 << "\" text-anchor=\"middle\">per-document p-value ("
+    << rows.size() << " documents)</text></svg>";
+  return s.str();
+}
+
+// Control keys against the real key: -log10 p of each, on a log10(1 + x) axis so that controls near
+// zero stay visible beside a real key far out.
+std::string controls_chart(const ojson& controls, double real) {
+  const double w = 640, h = 140, left = 64, right = 16, top = 16, bottom = 44;
+  auto scale = [](double v) { return std::log10(1 + std::max(0.0, v)); };
+  double max_v = std::max(1.0, real);
+  for (const auto& c : controls) max_v = std::max(max_v, -c.get<double>());
+  const double max_s = scale(max_v) * 1.08;
+  auto X = [&](double v) { return left + (w - left - right) * scale(v) / max_s; };
+  std::ostringstream s;
+  s << "<svg class=\"chart\" viewBox=\"0 0 " << w << " " << h << "\" width=\"" << w << "\" height=\"" << h
+    << "\" role=\"img\" aria-label=\"control keys\">";
+  s << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << w - left - right << "\" height=\"" << h - top - bottom
+    << "\" fill=\"#fbfbfb\" stroke=\"#999\"/>";
+  std::size_t i = 0;
+  for (const auto& c : controls) {
+    s << "<circle cx=\"" << fmt(X(-c.get<double>()), 1) << "\" cy=\"" << top + 20 + static_cast<double>(i++ % 5) * 10
+      << "\" r=\"4\" fill=\"" << null_fill << "\" stroke=\"#3182bd\"/>";
+  }
+  s << "<line x1=\"" << X(real) << "\" x2=\"" << X(real) << "\" y1=\"" << top << "\" y2=\"" << h - bottom << "\" stroke=\""
+    << observed_colour << "\" stroke-width=\"3\"/>";
+  for (double tick : {0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0}) {
+    if (tick > max_v) break;
+    s << "<text x=\"" << X(tick) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">" << fmt(tick, 0) << "</text>";
+  }
+  s << "<text x=\"" << (left + w - right) / 2 << "\" y=\"" << h - 6
+    << "\" text-anchor=\"middle\">-log10 p (log scale): control keys (dots) and the real key (line)</text></svg>";
+  return s.str();
+}
+
+}  // namespace
+
+std::string render_report_html(const ojson& statement, const std::string& signer) {
+  const ojson& p = statement["predicate"];
+  const ojson& decision = p["decision"];
+  const std::string outcome = decision.value("outcome", std::string("?"));
+  const double alpha = get(decision, "alpha", 1e-3);
+  const ojson& method = p["method"];
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    << "<title>tritium evidence report — " << esc(text_of(p["test"])) << "</title><style>"
+    << "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#222;line-height:1.45}"
+    << "h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:1.8rem;border-bottom:1px solid #ccc}"
+    << ".verdict{border:2px solid #666;border-radius:6px;padding:1rem 1.2rem;margin:1rem 0}"
+    << ".verdict .big{font-size:1.5rem;font-weight:bold}"
+    << ".evidence{border-color:#8c2d04;background:#fff5eb}.none{border-color:#555;background:#f4f4f4}"
+    << ".insufficient{border-color:#8c6d04;background:#fffbe6}"
+    << "table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}"
+    << "td.n{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font-family:'DejaVu Sans Mono',monospace;font-size:.85rem;word-break:break-all}"
+    << "svg.chart{max-width:100%;height:auto;font-size:11px;font-family:'DejaVu Sans',sans-serif}"
+    << ".excerpt{white-space:pre-wrap;border:1px solid #ccc;padding:.6rem;font-family:'DejaVu Sans Mono',monospace;font-size:.85rem;line-height:1.7}"
+    << ".g{background:#c7e9c0}.r{background:#fcbba1}.d{background:#e0e0e0;color:#666}.c{color:#888}"
+    << ".legend span{padding:0 .4rem;margin-right:.6rem}.small{font-size:.85rem;color:#555}"
+    << "@media print{body{margin:0;max-width:none}h2{break-after:avoid}svg.chart,table,.verdict{break-inside:avoid}}"
+    << "</style></head><body>\n";
+  h << "<h1>Watermark evidence report</h1><div class=\"small\">tritium " << esc(text_of(p["invocation"]["version"])) << " · test: "
+    << esc(text_of(p["test"])) << " · " << esc(text_of(p["invocation"]["time"])) << "</div>\n";
+
+  const char* box = outcome == "evidence" ? "evidence" : outcome == "insufficient evidence" ? "insufficient" : "none";
+  std::string headline = outcome == "evidence" ? "Evidence of the watermark"
+                         : outcome == "no evidence" ? "No evidence of the watermark"
+                         : outcome == "insufficient evidence" ? "Insufficient evidence: no conclusion"
+                                                             : "No verdict";
+  h << "<div class=\"verdict " << box << "\"><div class=\"big\">" << esc(headline) << "</div><p>"
+    << esc(text_of(decision["statement"])) << "</p><div class=\"small\">Decisive log10 p = " << num(decision["log10_p"])
+    << " · pre-registered alpha = " << esc(text_of(decision["alpha"])) << " · " << esc(text_of(decision["correction"]))
+    << "</div></div>\n";
+
+  h << "<h2>What was tested</h2><table>";
+  auto row = [&](const std::string& k, const std::string& v) { h << "<tr><th>" << esc(k) << "</th><td>" << v << "</td></tr>"; };
+  row("Null hypothesis", esc(text_of(p["hypothesis"]["null"])));
+  row("Alternative", esc(text_of(p["hypothesis"]["alternative"])));
+  row("Not claimed", esc(text_of(p["hypothesis"]["not_claimed"])));
+  row("Key id (commitment)", "<code>" + esc(text_of(p["key"]["id"])) + "</code>");
+  row("Scheme", esc(text_of(method["scheme"])) + ", PRF " + esc(text_of(method["prf"])) + ", gamma " + num(method["gamma"], 4) +
+                    ", delta " + num(method["delta"]) + ", context width " + esc(text_of(method["context_width"])) + ", " +
+                    esc(text_of(method["seeding"])));
+  row("Test", esc(text_of(method["test"])));
+  row("Deduplication", esc(text_of(method["deduplication"])));
+  row("Aggregation", esc(text_of(method["aggregation"])));
+  if (p.contains("input")) {
+    const ojson& in = p["input"];
+    row("Input", esc(text_of(in["kind"])) + "; normalization: " + esc(text_of(in["normalization"])));
+    if (in.contains("tokenizer") && in["tokenizer"].is_object()) {
+      row("Tokenizer", esc(text_of(in["tokenizer"]["file"])) + " <code>" + esc(text_of(in["tokenizer"]["digest"])) + "</code>");
+    }
+  }
+  if (p.contains("settings")) row("Settings", "<code>" + esc(p["settings"].dump()) + "</code>");
+  if (p.contains("totals")) {
+    const ojson& t = p["totals"];
+    std::ostringstream v;
+    for (auto it = t.begin(); it != t.end(); ++it) v << esc(it.key()) << " " << esc(text_of(it.value())) << " · ";
+    row("Counts", v.str());
+  }
+  h << "</table>\n";
+
+  const ojson& d = p.contains("decisive_test") ? p["decisive_test"] : ojson::object();
+  h << "<h2>Evidence as tokens accumulate</h2><p class=\"small\">Curve: " << esc(d.value("label", std::string("")))
+    << ". The curve is for reading only: stopping where it peaks would be a multiple test; the decision uses the final "
+       "value.</p>";
+  h << curve_chart(d.contains("curve") ? d["curve"] : ojson::array(), -std::log10(alpha), "scored tuples", "-log10 p");
+  h << "<h2>Score against the null</h2>";
+  h << null_chart(get(d, "scored"), get(d, "green"), get(d, "gamma", get(method, "gamma", 0.25)));
+  if (p.contains("documents") && p["documents"].size() >= 2) h << p_histogram(p["documents"]);
+  if (p.contains("controls") && p["controls"].contains("log10_p") && !p["controls"]["log10_p"].empty()) {
+    h << "<h2>Control keys</h2><p class=\"small\">The same test under " << p["controls"]["log10_p"].size()
+      << " keys that were never used (derived from the real key). Their p-values should look uniform; KS p = "
+      << num(p["controls"]["ks_p_value"], 3) << ".</p>";
+    h << controls_chart(p["controls"]["log10_p"], -get(d, "log10_p"));
+  }
+
+  if (p.contains("documents") && !p["documents"].empty()) {
+    const ojson& rows = p["documents"];
+    std::vector<std::size_t> order(rows.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return get(rows[a], "log10_p") < get(rows[b], "log10_p");
+    });
+    const std::size_t shown = std::min<std::size_t>(order.size(), 200);
+    h << "<h2>Documents</h2><p class=\"small\">" << rows.size() << " document(s)"
+      << (shown < rows.size() ? "; the " + std::to_string(shown) + " with the smallest p-values are listed (all are in the signed statement)" : "")
+      << ". Each row tests its document alone; the decision above corrects for their number.</p>";
+    h << "<table><tr><th>id</th><th>tokens</th><th>scored</th><th>green</th><th>green share</th><th>log10 p</th></tr>";
+    for (std::size_t i = 0; i < shown; ++i) {
+      const ojson& r = rows[order[i]];
+      const double scored = get(r, "scored");
+      h << "<tr><td>" << esc(text_of(r["id"])) << "</td><td class=\"n\">" << text_of(r["tokens"]) << "</td><td class=\"n\">"
+        << text_of(r["scored"]) << "</td><td class=\"n\">" << text_of(r["green"]) << "</td><td class=\"n\">"
+        << (scored > 0 ? fmt(get(r, "green") / scored, 3) : "–") << "</td><td class=\"n\">" << num(r["log10_p"]) << "</td></tr>";
+    }
+    h << "</table>\n";
+  }
+
+  if (p.contains("excerpt")) {
+    const ojson& e = p["excerpt"];
+    h << "<h2>Excerpt</h2><p class=\"small\">Document " << esc(text_of(e["document"])) << ", the first "
+      << text_of(e["shown"]) << " of " << text_of(e["of"]) << " tokens.</p><p class=\"legend small\"><span class=\"g\">green tuple</span>"
+      << "<span class=\"r\">red tuple</span><span class=\"d\">repeated tuple (scored once)</span><span class=\"c\">no full context</span></p>"
+      << "<div class=\"excerpt\">";
+    for (const auto& t : e["tokens"]) {
+      h << "<span class=\"" << esc(t[1].get<std::string>()) << "\">" << esc(t[0].get<std::string>()) << "</span>";
+    }
+    h << "</div>\n";
+  }
+
+  if (p.contains("limits")) {
+    h << "<h2>Limits</h2><ul>";
+    for (const auto& l : p["limits"]) h << "<li>" << esc(text_of(l)) << "</li>";
+    h << "</ul>";
+  }
+
+  h << "<h2>Provenance</h2><table>";
+  for (const auto& s : statement["subject"]) {
+    row("Subject", esc(text_of(s["name"])) + "<br><code>sha256:" + esc(text_of(s["digest"]["sha256"])) + "</code>");
+  }
+  row("Statement digest", "<code>" + esc(sha256_digest(statement_bytes(statement))) + "</code>");
+  row("Signed by", signer.empty() ? std::string("not signed (an HTML rendering only)") : "<code>" + esc(signer) + "</code>");
+  std::string args;
+  for (const auto& a : p["invocation"]["arguments"]) args += esc(text_of(a)) + " ";
+  row("Command", "<code>tritium " + args + "</code>");
+  row("Tool binary", "<code>sha256:" + esc(text_of(p["invocation"]["binary_sha256"])) + "</code>");
+  h << "</table><p class=\"small\">To check this report: <code>tritium report verify REPORT.json --public-key SIGNER.pub "
+       "--recompute --key KEY</code> re-hashes the subjects, checks the signature and re-runs the test.</p>";
+  h << "</body></html>\n";
+  return h.str();
+}
+
+}  // namespace tritium::cli

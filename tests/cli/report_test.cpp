@@ -1,0 +1,241 @@
+// Evidence reports end to end through the command line (in process): determinism under
+// SOURCE_DATE_EPOCH, verification, and refusal of every change to the envelope, the statement and
+// the subject files, of unknown signers and of recomputations that differ.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "evidence.hpp"
+#include "exit_codes.hpp"
+#include "tritium/dsse.hpp"
+#include "tritium/signing.hpp"
+
+using namespace tritium;
+using namespace tritium::cli;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path fixtures = TRITIUM_FIXTURES_DIR;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void spit(const fs::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+// Runs tritium with stdout and stderr captured.
+struct run_result {
+  int code;
+  std::string out, err;
+};
+run_result tritium_run(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  auto* saved_out = std::cout.rdbuf(out.rdbuf());
+  auto* saved_err = std::cerr.rdbuf(err.rdbuf());
+  const int code = run_tritium(args);
+  std::cout.rdbuf(saved_out);
+  std::cerr.rdbuf(saved_err);
+  return {code, out.str(), err.str()};
+}
+
+// A scratch directory that is also the working directory (reports name their subjects relatively).
+struct workspace {
+  fs::path dir = fs::temp_directory_path() / ("tritium-report-test-" + std::to_string(::getpid()));
+  fs::path saved = fs::current_path();
+  workspace() {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::current_path(dir);
+    fs::copy_file(fixtures / "cli" / "docs.jsonl", dir / "docs.jsonl");
+    fs::copy_file(fixtures / "cli" / "test.key", dir / "wm.key");
+    fs::permissions(dir / "wm.key", fs::perms::owner_read | fs::perms::owner_write);
+    ::setenv("SOURCE_DATE_EPOCH", "1767225600", 1);
+    REQUIRE(tritium_run({"report", "keygen", "--out", "signer.key"}).code == 0);
+    REQUIRE(tritium_run({"report", "keygen", "--out", "stranger.key"}).code == 0);
+    const auto r = tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "--report", "report.json",
+                                "--signing-key", "signer.key", "--html", "report.html"});
+    REQUIRE(r.code == exit_evidence);
+  }
+  ~workspace() {
+    ::unsetenv("SOURCE_DATE_EPOCH");
+    fs::current_path(saved);
+    fs::remove_all(dir);
+  }
+  run_result verify(const std::string& envelope = "report.json", std::vector<std::string> extra = {}) const {
+    std::vector<std::string> args{"report", "verify", envelope, "--public-key", "signer.key.pub"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return tritium_run(args);
+  }
+};
+
+ojson statement_of(const std::string& envelope) {
+  return ojson::parse(base64_decode(ojson::parse(envelope)["payload"].get<std::string>(), "payload"));
+}
+
+// The envelope with its payload replaced but its signature kept.
+std::string with_payload(const std::string& envelope, const std::string& payload) {
+  ojson e = ojson::parse(envelope);
+  e["payload"] = base64_encode(payload);
+  return e.dump(2) + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("report: same inputs and SOURCE_DATE_EPOCH give byte-identical reports", "[report]") {
+  workspace w;
+  const auto first = slurp("report.json"), first_html = slurp("report.html");
+  REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "--report", "again.json", "--signing-key",
+                       "signer.key", "--html", "again.html"}).code == exit_evidence);
+  CHECK(slurp("again.json") == first);
+  CHECK(slurp("again.html") == first_html);
+  const ojson s = statement_of(first);
+  CHECK(s["predicate"]["invocation"]["time"] == "2026-01-01T00:00:00Z");
+  CHECK(s["subject"][0]["name"] == "docs.jsonl");
+  CHECK(s["predicateType"] == "https://tritium.dev/evidence/watermark-test/v1");
+  CHECK(s["predicate"]["decision"]["outcome"] == "evidence");
+  // The key is named by its id only; no secret material appears anywhere in the report.
+  const std::string key_file = slurp("wm.key");
+  const std::string secret = ojson::parse(key_file)["secret"].get<std::string>();
+  CHECK(first.find(secret) == std::string::npos);
+  CHECK(s.dump().find(secret) == std::string::npos);
+  CHECK(first_html.find(secret) == std::string::npos);
+  // Another time gives another report.
+  ::setenv("SOURCE_DATE_EPOCH", "1767225601", 1);
+  REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "--report", "later.json", "--signing-key",
+                       "signer.key"}).code == exit_evidence);
+  CHECK(slurp("later.json") != first);
+  ::setenv("SOURCE_DATE_EPOCH", "yesterday", 1);
+  const auto bad = tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "--report", "x.json", "--signing-key", "signer.key"});
+  CHECK(bad.code == exit_input_error);
+  CHECK_THAT(bad.err, Catch::Contains("SOURCE_DATE_EPOCH"));
+  CHECK_FALSE(fs::exists("x.json"));
+}
+
+TEST_CASE("report verify: signature, subjects and recomputation", "[report]") {
+  workspace w;
+  auto ok = w.verify();
+  CHECK(ok.code == exit_evidence);
+  CHECK_THAT(ok.out, Catch::Contains("verified"));
+  ok = w.verify("report.json", {"--recompute", "--key", "wm.key"});
+  CHECK(ok.code == exit_evidence);
+  CHECK_THAT(ok.out, Catch::Contains("every figure matches"));
+
+  SECTION("a report signed by an unknown key is refused") {
+    REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "--report", "s.json", "--signing-key",
+                         "stranger.key"}).code == exit_evidence);
+    const auto r = w.verify("s.json");
+    CHECK(r.code == exit_verification_failed);
+    CHECK_THAT(r.err, Catch::Contains("signed by an unknown key"));
+  }
+  SECTION("recomputing with another watermark key names the figures that differ") {
+    REQUIRE(tritium_run({"keygen", "--out", "other.key", "--vocab-size", "1000"}).code == 0);
+    const auto r = w.verify("report.json", {"--recompute", "--key", "other.key"});
+    CHECK(r.code == exit_verification_failed);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/key/id: report says"));
+  }
+  SECTION("--recompute without a key is a usage problem, not a silent pass") {
+    CHECK(w.verify("report.json", {"--recompute"}).code == exit_input_error);
+  }
+}
+
+TEST_CASE("report verify: every changed byte of envelope, statement or subject is refused", "[report]") {
+  workspace w;
+  const std::string envelope = slurp("report.json");
+  const std::string payload = base64_decode(ojson::parse(envelope)["payload"].get<std::string>(), "payload");
+  const std::string subject = slurp("docs.jsonl");
+
+  std::size_t checked = 0;
+  // The envelope: every byte (payload bytes in steps, since each is one base64 character).
+  for (std::size_t i = 0; i < envelope.size(); i += (i > 60 && i + 200 < envelope.size() ? 7u : 1u)) {
+    std::string changed = envelope;
+    changed[i] = static_cast<char>(changed[i] ^ 0x01);
+    spit("changed.json", changed);
+    const auto r = w.verify("changed.json");
+    INFO("envelope byte " << i << ": " << r.err);
+    REQUIRE((r.code == exit_verification_failed || r.code == exit_input_error));
+    REQUIRE(r.err.find("changed.json") != std::string::npos);
+    ++checked;
+  }
+  // The statement: every byte, re-encoded so that only the signature can notice.
+  for (std::size_t i = 0; i < payload.size(); i += 3) {
+    std::string changed = payload;
+    changed[i] = static_cast<char>(changed[i] ^ 0x01);
+    spit("changed.json", with_payload(envelope, changed));
+    const auto r = w.verify("changed.json");
+    INFO("statement byte " << i);
+    REQUIRE(r.code == exit_verification_failed);
+    REQUIRE_THAT(r.err, Catch::Contains("changed after signing"));
+    ++checked;
+  }
+  // The subject file: every byte.
+  for (std::size_t i = 0; i < subject.size(); i += 5) {
+    std::string changed = subject;
+    changed[i] = static_cast<char>(changed[i] ^ 0x01);
+    spit("docs.jsonl", changed);
+    const auto r = w.verify();
+    INFO("subject byte " << i);
+    REQUIRE(r.code == exit_verification_failed);
+    REQUIRE_THAT(r.err, Catch::Contains("subject docs.jsonl changed since the report was signed"));
+    ++checked;
+  }
+  spit("docs.jsonl", subject);
+  CHECK(w.verify().code == exit_evidence);
+  CHECK(checked > 1000);
+}
+
+TEST_CASE("report verify: malformed envelopes get clear errors", "[report]") {
+  workspace w;
+  const std::string envelope = slurp("report.json");
+
+  spit("cut.json", envelope.substr(0, envelope.size() / 3));
+  auto r = w.verify("cut.json");
+  CHECK(r.code == exit_input_error);
+  CHECK_THAT(r.err, Catch::Contains("cut.json: envelope: not valid JSON at byte") && Catch::Contains("truncated"));
+
+  ojson e = ojson::parse(envelope);
+  e["payloadType"] = "application/json";
+  spit("type.json", e.dump(2) + "\n");
+  r = w.verify("type.json");
+  CHECK(r.code == exit_input_error);
+  CHECK_THAT(r.err, Catch::Contains("payloadType: expected \"application/vnd.in-toto+json\", got \"application/json\""));
+
+  // A correctly signed statement of a predicate version this build does not know.
+  ojson s = statement_of(envelope);
+  s["predicateType"] = "https://tritium.dev/evidence/watermark-test/v2";
+  const auto signer = report_signing_key::load("signer.key");
+  spit("v2.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("v2.json");
+  CHECK(r.code == exit_input_error);
+  CHECK_THAT(r.err, Catch::Contains("unknown predicate version \"2\"") && Catch::Contains("reads version 1"));
+
+  s["predicateType"] = "https://example.org/provenance/v1";
+  spit("other.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("other.json");
+  CHECK(r.code == exit_input_error);
+  CHECK_THAT(r.err, Catch::Contains("is not a tritium evidence report"));
+
+  // A signed statement whose recorded command is not a verification command is never run.
+  s = statement_of(envelope);
+  s["predicate"]["invocation"]["arguments"] = ojson::array({"report", "keygen", "--out", "pwned.key"});
+  spit("cmd.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("cmd.json", {"--recompute", "--key", "wm.key"});
+  CHECK(r.code == exit_input_error);
+  CHECK_FALSE(fs::exists("pwned.key"));
+
+  CHECK(w.verify("missing.json").code == exit_input_error);
+  CHECK(tritium_run({"detect", "-k", "wm.key", "-i", "-", "--report", "r.json", "--signing-key", "signer.key"}).code ==
+        exit_input_error);
+  CHECK(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "--report", "r.json"}).code == exit_input_error);
+}
