@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The HTML report renders in a real browser: headless Chromium (Debian's `chromium`) screenshots a
+# report of watermarked and plain texts from the reference model, and the chart colours (used by the
+# inline SVG charts only) must cover enough pixels. A copy of the page with its SVG hidden must show
+# none of them, so the check can fail.
+# Usage: screenshot_test.sh TRITIUM MODEL TOKENIZER PROMPTS [SAVE_PNG]
+set -euo pipefail
+tritium=$1 model=$2 tok=$3 prompts=$4 save=${5:-}
+[ -z "$save" ] || save=$(realpath -m "$save")
+here=$(cd "$(dirname "$0")" && pwd)
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$browser" ]; then
+  echo "FAIL: chromium is not installed (.ci/install-deps installs it)" >&2
+  exit 1
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+export SOURCE_DATE_EPOCH=1767225600
+"$tritium" report keygen --out signer.key >/dev/null
+"$tritium" keygen --out wm.key --tokenizer "$tok" --vocab-size 151936 --delta 2 >/dev/null 2>&1
+head -n 8 "$prompts" > p.jsonl
+"$tritium" generate -m "$model" -t "$tok" -k wm.key -p p.jsonl --max-new-tokens 150 --seed 7 -o marked.jsonl 2>/dev/null
+"$tritium" generate -m "$model" -t "$tok" -k wm.key -p p.jsonl --max-new-tokens 150 --seed 8 --no-watermark \
+    -o plain.jsonl 2>/dev/null
+python3 - <<'PY'
+import json
+with open("texts.jsonl", "w") as out:
+    for name in ("marked", "plain"):
+        for i, line in enumerate(open(name + ".jsonl")):
+            r = json.loads(line)
+            out.write(json.dumps({"id": f"{name}-{i}", "text": r["completion"]}) + "\n")
+PY
+rc=0
+"$tritium" detect -k wm.key -t "$tok" -i texts.jsonl --report report.json --signing-key signer.key \
+    --html report.html >/dev/null || rc=$?
+[ "$rc" -eq 0 ] || { echo "FAIL: detect exited $rc on watermarked texts" >&2; exit 1; }
+"$tritium" report verify report.json --public-key signer.key.pub --recompute --key wm.key >/dev/null
+sed 's|</style>|svg{display:none}</style>|' report.html > hidden.html
+shoot() {
+  "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$work/profile" \
+      --window-size=1000,3000 --screenshot="$2" "file://$work/$1" >/dev/null 2>&1
+  [ -s "$2" ] || { echo "FAIL: chromium wrote no screenshot of $1" >&2; exit 1; }
+}
+shoot report.html shot.png
+shoot hidden.html hidden.png
+# curve stroke, null-distribution fill, observed line
+colours="0b5fa5 9ecae1 d7301f"
+minimum=(400 3000 150)
+fail=0
+i=0
+while read -r colour count x0 y0 x1 y1; do
+  echo "chart colour #$colour: $count pixels, box ($x0,$y0)-($x1,$y1)"
+  if [ "$count" -lt "${minimum[$i]}" ]; then
+    echo "FAIL: #$colour covers $count pixels, expected at least ${minimum[$i]}" >&2
+    fail=1
+  fi
+  i=$((i + 1))
+done < <(python3 "$here/png_colours.py" shot.png $colours)
+while read -r colour count _; do
+  if [ "$count" -ne 0 ]; then
+    echo "FAIL: with the charts hidden, #$colour still covers $count pixels: the check cannot tell" >&2
+    fail=1
+  fi
+done < <(python3 "$here/png_colours.py" hidden.png $colours)
+[ -z "$save" ] || cp shot.png "$save"
+[ "$fail" -eq 0 ] && echo "PASS: the report's charts rendered in $("$browser" --version 2>/dev/null | head -n1)"
+exit "$fail"
