@@ -63,6 +63,20 @@ while read -r colour count _; do
     fail=1
   fi
 done < <(python3 "$here/png_colours.py" hidden.png $colours)
+# It prints: Chromium's PDF output of the page is a PDF of a few A4/Letter pages.
+"$browser" --headless --no-sandbox --disable-gpu --user-data-dir="$work/profile" --no-pdf-header-footer \
+    --print-to-pdf="$work/report.pdf" "file://$work/report.html" >/dev/null 2>&1 || true
+if ! head -c 5 report.pdf 2>/dev/null | grep -q '%PDF-'; then
+  echo "FAIL: chromium could not print the report to PDF" >&2
+  fail=1
+else
+  pages=$(grep -ac '/Type /Page$\|/Type /Page[^s]' report.pdf || true)
+  echo "printed to PDF: $(stat -c %s report.pdf) bytes, $pages page(s)"
+  if [ "$pages" -gt 12 ]; then
+    echo "FAIL: the printed report has $pages pages" >&2
+    fail=1
+  fi
+fi
 [ -z "$save" ] || cp shot.png "$save"
 [ "$fail" -eq 0 ] && echo "PASS: the report's charts rendered in $("$browser" --version 2>/dev/null | head -n1)"
 exit "$fail"
