@@ -12,13 +12,42 @@
 #include "tritium/error.hpp"
 
 namespace tritium::cli {
+namespace {
+
+bool discard_all = false;
+
+class null_buffer : public std::streambuf {
+ protected:
+  int_type overflow(int_type c) override { return traits_type::not_eof(c); }
+  std::streamsize xsputn(const char*, std::streamsize n) override { return n; }
+};
+
+}  // namespace
+
+void atomic_output::set_discard(bool discard) noexcept { discard_all = discard; }
 
 atomic_output::atomic_output(const std::string& path) {
+  if (discard_all) {
+    discard_ = true;
+    sink_ = std::make_unique<null_buffer>();
+    file_ = std::make_unique<std::ostream>(sink_.get());
+    return;
+  }
   if (path.empty() || path == "-") {
     to_stdout_ = true;
     return;
   }
   target_ = path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) throw error(errc::io, "cannot write " + path + ": it is a directory");
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) throw error(errc::io, "cannot open " + path + " for writing: " + std::strerror(errno));
+    direct_ = true;
+    buffer_ = std::make_unique<__gnu_cxx::stdio_filebuf<char>>(fd_, std::ios::out | std::ios::binary, 1 << 16);
+    file_ = std::make_unique<std::ostream>(buffer_.get());
+    return;
+  }
   const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
   std::string tmpl = (dir / ("." + target_.filename().string() + ".tmpXXXXXX")).string();
   fd_ = ::mkstemp(tmpl.data());
@@ -35,7 +64,7 @@ atomic_output::atomic_output(const std::string& path) {
 }
 
 atomic_output::~atomic_output() {
-  if (!to_stdout_ && !committed_) {
+  if (!to_stdout_ && !direct_ && !discard_ && !committed_) {
     file_.reset();
     buffer_.reset();  // closes fd_
     std::error_code ec;
@@ -49,6 +78,16 @@ std::ostream& atomic_output::stream() noexcept {
 }
 
 void atomic_output::commit() {
+  if (discard_) {
+    committed_ = true;
+    return;
+  }
+  if (direct_) {
+    file_->flush();
+    if (!*file_) throw error(errc::io, "cannot write " + target_.string() + ": " + std::strerror(errno));
+    committed_ = true;
+    return;
+  }
   if (to_stdout_) {
     std::cout.flush();
     if (!std::cout) throw error(errc::io, "cannot write to standard output");

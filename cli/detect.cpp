@@ -19,6 +19,7 @@
 #include "tokenize_support.hpp"
 #include "tritium/binomial_tail.hpp"
 #include "tritium/detect.hpp"
+#include "tritium/digest.hpp"
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
 
@@ -193,18 +194,31 @@ class reporter {
 // run) with its marks and curve, and the pooled curve at document boundaries.
 class detect_evidence {
  public:
+  /// Rows listed in a report; beyond this many documents the ones with the smallest p-values are
+  /// listed and every row is still covered by a digest (papers/evidence-v1.md).
+  static constexpr std::size_t listed_rows = 100000;
+
   detect_evidence(bool active, const kgw_detector& detector, const tritium::key& k, const detect_options& options,
                   const tokenizer* tok)
-      : active_(active), detector_(detector), key_(k), options_(options), tok_(tok) {}
+      : active_(active), valid_(options.dedup != dedup_mode::none), detector_(detector), key_(k), options_(options),
+        tok_(tok) {}
 
   void document(const std::string& id_json, std::span<const token_id> tokens, const detection& d) {
     if (!active_) return;
-    rows_.push_back({{"id", ojson::parse(id_json)}, {"tokens", d.tokens}, {"scored", d.scored}, {"green", d.green},
-                     {"log10_p", d.log10_p}, {"detected", d.detected}, {"insufficient", d.insufficient}});
+    // A row as the reporter shows it: without deduplication nothing is "detected".
+    row r{documents_, id_json, d.tokens, d.scored, d.green, d.log10_p, valid_ && d.detected, d.insufficient};
+    rows_digest_.update(row_json(r).dump() + "\n");
+    rows_.push_back(std::move(r));
+    std::push_heap(rows_.begin(), rows_.end(), less_significant);
+    if (rows_.size() > listed_rows) {
+      std::pop_heap(rows_.begin(), rows_.end(), less_significant);
+      rows_.pop_back();
+    }
+    ++documents_;
     totals_tokens_ += d.tokens;
     totals_scored_ += d.scored;
     totals_green_ += d.green;
-    if (rows_.size() == 1 || d.ln_p < best_ln_p_) {
+    if (documents_ == 1 || d.ln_p < best_ln_p_) {
       best_ln_p_ = d.ln_p;
       best_id_ = id_json;
       best_tokens_.assign(tokens.begin(), tokens.end());
@@ -213,7 +227,7 @@ class detect_evidence {
   }
 
   ojson predicate(bool pooled, const reporter& r, const std::string& dedup_name, const std::string& tokenizer_path,
-                  const std::string& invalid_utf8, const detection& pooled_result) const {
+                  const std::string& invalid_utf8, const detection& pooled_result) {
     ojson p;
     p["test"] = "detect";
     p["hypothesis"] = {
@@ -227,7 +241,7 @@ class detect_evidence {
     p["key"] = key_identity_of(key_);
     p["input"] = input_of(tok_, tokenizer_path, invalid_utf8);
     const double gamma = key_.params().gamma();
-    p["totals"] = {{"documents", rows_.size()},
+    p["totals"] = {{"documents", documents_},
                    {"tokens", totals_tokens_},
                    {"scored", pooled ? pooled_result.scored : totals_scored_},
                    {"green", pooled ? pooled_result.green : totals_green_}};
@@ -236,8 +250,8 @@ class detect_evidence {
     const std::string& outcome = r.outcome();
     const std::string correction =
         pooled ? "none (one pooled test)"
-               : "Bonferroni across " + std::to_string(rows_.size()) + " document(s): smallest p times " +
-                     std::to_string(rows_.size());
+               : "Bonferroni across " + std::to_string(documents_) + " document(s): smallest p times " +
+                     std::to_string(documents_);
     if (outcome == "evidence") {
       words << "Evidence of the watermark of key " << id16 << ": if these tokens had been produced independently of "
             << "the key, a result at least this extreme would have probability 10^" << fixed(r.decisive_log10_p(), 2)
@@ -258,7 +272,19 @@ class detect_evidence {
             << "hold; the figures are shown for demonstration only.";
     }
     p["decision"] = decision_of(options_.alpha, correction, outcome, r.decisive_log10_p(), words.str());
-    p["documents"] = rows_;
+    if (outcome == "no verdict") p["decision"]["log10_p"] = nullptr;  // no valid p-value to decide on
+    std::sort(rows_.begin(), rows_.end(), [](const row& a, const row& b) { return a.index < b.index; });
+    ojson listed = ojson::array();
+    for (const auto& listed_row : rows_) listed.push_back(row_json(listed_row));
+    p["documents"] = {{"total", documents_},
+                      {"listed", rows_.size()},
+                      {"selection", rows_.size() == documents_ ? "all, in input order"
+                                                               : "the " + std::to_string(rows_.size()) +
+                                                                     " with the smallest p-values, in input order"},
+                      {"p_values_valid", valid_},
+                      {"all_rows_sha256", rows_digest_.finish()},
+                      {"columns", {"id", "tokens", "scored", "green", "log10_p", "detected", "insufficient"}},
+                      {"rows", listed}};
     // The decisive test: the pooled corpus, or the document with the smallest p-value.
     detect_options o = options_;
     o.want_marks = true;
@@ -278,18 +304,25 @@ class detect_evidence {
         curve.push_back({scored, green, -binomial_upper_tail_ln(scored, green, gamma) / std::numbers::ln10});
       }
       decisive["curve"] = curve_of(curve);
-    } else if (!rows_.empty()) {
+      decisive["threshold_log10_p"] = std::log10(options_.alpha);
+    } else if (documents_ > 0) {
       const detection d = detector_.detect(best_tokens_, o);
-      decisive["label"] = "the document with the smallest p-value (uncorrected figures)";
+      decisive["label"] = "the document with the smallest p-value of " + std::to_string(documents_) +
+                          ", chosen after the fact: its own figures overstate the evidence, so the threshold is "
+                          "Bonferroni's alpha / " + std::to_string(documents_);
       decisive["document"] = ojson::parse(best_id_);
       decisive["scored"] = d.scored;
       decisive["green"] = d.green;
       decisive["log10_p"] = d.log10_p;
       decisive["curve"] = curve_of(d.curve);
+      decisive["threshold_log10_p"] = std::log10(options_.alpha) - std::log10(static_cast<double>(documents_));
+    } else {
+      decisive = {{"label", "no document"}, {"scored", 0}, {"green", 0}, {"log10_p", 0.0}, {"curve", ojson::array()},
+                  {"threshold_log10_p", std::log10(options_.alpha)}};
     }
     decisive["gamma"] = gamma;
     p["decisive_test"] = decisive;
-    if (!rows_.empty()) {
+    if (documents_ > 0) {
       const std::span<const token_id> shown = pooled ? std::span<const token_id>(first_tokens_) : std::span<const token_id>(best_tokens_);
       const detection marked = detector_.detect(shown, o);
       p["excerpt"] = excerpt_of(pooled ? first_id_ : best_id_, shown, marked.marks, tok_);
@@ -308,12 +341,29 @@ class detect_evidence {
   }
 
  private:
+  struct row {
+    std::size_t index;
+    std::string id_json;
+    std::uint64_t tokens, scored, green;
+    double log10_p;
+    bool detected, insufficient;
+  };
+  static bool less_significant(const row& a, const row& b) {  // heap order: the largest p on top
+    return a.log10_p != b.log10_p ? a.log10_p < b.log10_p : a.index < b.index;
+  }
+  static ojson row_json(const row& r) {
+    return ojson::array({ojson::parse(r.id_json), r.tokens, r.scored, r.green, r.log10_p, r.detected, r.insufficient});
+  }
+
   bool active_;
+  bool valid_;
   const kgw_detector& detector_;
   const tritium::key& key_;
   detect_options options_;
   const tokenizer* tok_;
-  ojson rows_ = ojson::array();
+  std::vector<row> rows_;
+  std::size_t documents_ = 0;
+  sha256_stream rows_digest_;
   std::uint64_t totals_tokens_ = 0, totals_scored_ = 0, totals_green_ = 0;
   double best_ln_p_ = 0.0;
   std::string best_id_;
@@ -411,8 +461,8 @@ int detect_command::run_text() const {
   if (vocab_size != 0) k.require_vocab_size(vocab_size);
   if (!tokenizer_digest.empty()) k.require_tokenizer(tokenizer_digest);
   evidence_run ev(report);
+  ev.subject(tokenizer_path);  // hashed before it is read
   const tokenizer tok = load_tokenizer(tokenizer_path);
-  ev.subject(tokenizer_path);
   const auto& p = k.params();
   // The binding is checked first: it says what is wrong more precisely than a size mismatch.
   if (p.tokenizer_digest.empty()) {

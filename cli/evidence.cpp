@@ -20,26 +20,49 @@ namespace {
 std::vector<std::string> invocation_args;
 recompute_capture* active_capture = nullptr;
 
-// Report options and the output path say where results go, not what was tested: they are left out
-// of the recorded arguments so that a recomputation writes nothing and compares like with like.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+// Options that say where results go, not what was tested. `takes_value` tells whether the next
+// argument is the option's value (the "--report FILE" form rather than "--report=FILE" or "-oFILE").
+bool is_output_option(const std::string& a, bool& takes_value) {
+  takes_value = false;
+  for (const std::string name : {"--report", "--signing-key", "--html", "--output"}) {
+    if (a == name) {
+      takes_value = true;
+      return true;
+    }
+    if (a.rfind(name + "=", 0) == 0) return true;
+  }
+  if (a == "-o") {
+    takes_value = true;
+    return true;
+  }
+  return a.size() > 2 && a.rfind("-o", 0) == 0;  // "-oFILE"
+}
+
+// The arguments as given, without the output options, so that a recomputation writes nothing and
+// compares like with like.
 std::vector<std::string> recorded_arguments() {
-  static const std::vector<std::string> dropped_with_value = {"--report", "--signing-key", "--html", "--output", "-o"};
   std::vector<std::string> out;
   for (std::size_t i = 0; i < invocation_args.size(); ++i) {
-    const std::string& a = invocation_args[i];
-    bool drop = false;
-    for (const auto& d : dropped_with_value) {
-      if (a == d) {
-        drop = true;
-        ++i;  // its value
-        break;
-      }
-      if (a.rfind(d + "=", 0) == 0) {
-        drop = true;
-        break;
-      }
+    bool takes_value = false;
+    if (is_output_option(invocation_args[i], takes_value)) {
+      if (takes_value) ++i;
+      continue;
     }
-    if (!drop) out.push_back(a);
+    out.push_back(invocation_args[i]);
   }
   return out;
 }
@@ -54,12 +77,25 @@ std::string binary_digest() {
 
 }  // namespace
 
+bool has_output_option(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    bool takes_value = false;
+    if (is_output_option(a, takes_value)) return true;
+  }
+  return false;
+}
+
+std::string json_quoted(const std::string& untrusted) {
+  return ojson(untrusted).dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
 std::string predicate_type() { return std::string(predicate_type_prefix) + std::to_string(predicate_version); }
 
 void add_report_options(CLI::App& app, report_options& options) {
+  CLI::Option* key = app.add_option("--signing-key", options.signing_key_path, "Report-signing key (tritium report keygen)");
   app.add_option("--report", options.report_path,
-                 "Write a signed evidence report here: an in-toto statement in a DSSE envelope (needs --signing-key)");
-  app.add_option("--signing-key", options.signing_key_path, "Report-signing key (tritium report keygen)");
+                 "Write a signed evidence report here: an in-toto statement in a DSSE envelope (needs --signing-key)")
+      ->needs(key);
   app.add_option("--html", options.html_path, "Write the report as one self-contained HTML page here");
 }
 
@@ -68,14 +104,15 @@ void set_invocation(std::vector<std::string> args) { invocation_args = std::move
 std::string report_time() {
   std::time_t t = std::time(nullptr);
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr) {
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(epoch, &end, 10);
-    if (*epoch == '\0' || *end != '\0' || errno != 0 || v < 0 || v > 253402300799LL) {
-      throw error(errc::invalid_argument, std::string("SOURCE_DATE_EPOCH: expected seconds since 1970 as a "
-                                                      "non-negative integer, got \"") + epoch + "\"");
+    // Digits only (the reproducible-builds definition): no sign, no spaces, at most year 9999.
+    const std::string v = epoch;
+    const bool digits = !v.empty() && v.size() <= 12 && v.find_first_not_of("0123456789") == std::string::npos;
+    const long long seconds = digits ? std::stoll(v) : -1;
+    if (!digits || seconds > 253402300799LL) {
+      throw error(errc::invalid_argument, "SOURCE_DATE_EPOCH: expected seconds since 1970 (digits only), got " +
+                                              json_quoted(v));
     }
-    t = static_cast<std::time_t>(v);
+    t = static_cast<std::time_t>(seconds);
   }
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -84,18 +121,28 @@ std::string report_time() {
   return buffer;
 }
 
-void set_recompute_capture(recompute_capture* capture) { active_capture = capture; }
+void set_recompute_capture(recompute_capture* capture) {
+  active_capture = capture;
+  atomic_output::set_discard(capture != nullptr);
+}
 
 evidence_run::evidence_run(const report_options& options) : options_(options) {
   active_ = options.requested() || active_capture != nullptr;
-  if (active_capture != nullptr) return;  // a recomputation signs nothing
-  if (!options.report_path.empty() && options.signing_key_path.empty()) {
-    throw error(errc::invalid_argument, "--report needs --signing-key (create one with: tritium report keygen)");
-  }
-  if (!options.signing_key_path.empty()) {
-    if (options.report_path.empty() && options.html_path.empty()) {
+  if (!active_) {
+    if (!options.signing_key_path.empty()) {
       throw error(errc::invalid_argument, "--signing-key is only used with --report or --html");
     }
+    return;
+  }
+  // Everything that could stop the report is checked before the work starts.
+  time_ = report_time();
+  for (const auto& a : recorded_arguments()) {
+    if (!valid_utf8(a)) {
+      throw error(errc::invalid_argument, "a report records its command line in UTF-8; this argument is not: " + json_quoted(a));
+    }
+  }
+  if (active_capture != nullptr) return;  // a recomputation signs and writes nothing
+  if (!options.signing_key_path.empty()) {
     try {
       signing_key_ = std::make_unique<report_signing_key>(report_signing_key::load(options.signing_key_path));
     } catch (const error& e) {
@@ -110,6 +157,9 @@ evidence_run::evidence_run(const report_options& options) : options_(options) {
                 << " is readable by group or others; run: chmod 600 " << options.signing_key_path << "\n";
     }
   }
+  // The output files are opened (as temporaries) now, so an unwritable path fails before the run.
+  if (!options.report_path.empty()) report_out_ = std::make_unique<atomic_output>(options.report_path);
+  if (!options.html_path.empty()) html_out_ = std::make_unique<atomic_output>(options.html_path);
 }
 
 evidence_run::~evidence_run() = default;
@@ -121,18 +171,25 @@ void evidence_run::subject(const std::string& path, const std::vector<std::files
                 "a report names its inputs by their SHA-256 digests, so they must be files: standard input cannot be one");
   }
   auto add = [&](const std::string& name, const std::filesystem::path& p) {
+    if (!valid_utf8(name)) {
+      throw error(errc::invalid_argument, "a report names its inputs in UTF-8; rename the input " + json_quoted(name));
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(p, ec)) {
+      throw error(errc::invalid_argument, "subject " + name + ": a report's inputs must be regular files");
+    }
     subject_record s;
     s.name = name;
     s.path = p;
-    std::error_code ec;
     s.size = std::filesystem::file_size(p, ec);
     s.mtime = std::filesystem::last_write_time(p, ec);
     if (ec) throw error(errc::invalid_argument, "subject " + name + ": cannot read it: " + ec.message());
     s.sha256 = sha256_file_digest(p).substr(7);
     subjects_.push_back(std::move(s));
   };
-  if (!folder_files.empty()) {
-    for (const auto& f : folder_files) add(f.string(), f);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    for (const auto& f : folder_files) add(f.string(), f);  // every file the folder contributes (maybe none)
   } else {
     add(path, path);
   }
@@ -145,7 +202,7 @@ void evidence_run::finish(ojson predicate) {
     const auto size = std::filesystem::file_size(s.path, ec);
     const auto mtime = std::filesystem::last_write_time(s.path, ec);
     if (ec || size != s.size || mtime != s.mtime) {
-      throw error(errc::io, "subject " + s.name + " changed while it was being read; no report written");
+      throw error(errc::invalid_argument, "subject " + s.name + " changed while it was being read; no report written");
     }
   }
   ojson statement;
@@ -159,7 +216,7 @@ void evidence_run::finish(ojson predicate) {
   invocation["version"] = "0.1.0";
   invocation["binary_sha256"] = binary_digest();
   invocation["arguments"] = recorded_arguments();
-  invocation["time"] = report_time();
+  invocation["time"] = time_;
   predicate["invocation"] = invocation;
   statement["predicate"] = std::move(predicate);
 
@@ -168,15 +225,14 @@ void evidence_run::finish(ojson predicate) {
     return;
   }
   const std::string payload = statement_bytes(statement);
-  if (!options_.report_path.empty()) {
-    atomic_output out(options_.report_path);
-    out.stream() << dsse_sign(in_toto_payload_type, payload, *signing_key_);
-    out.commit();
+  if (report_out_) {
+    report_out_->stream() << dsse_sign(in_toto_payload_type, payload, *signing_key_);
+    report_out_->commit();
   }
-  if (!options_.html_path.empty()) {
-    atomic_output out(options_.html_path);
-    out.stream() << render_report_html(statement, signing_key_ ? signing_key_->key_id() : "");
-    out.commit();
+  if (html_out_) {
+    // The page names the key of the envelope written beside it; the page itself is not signed.
+    html_out_->stream() << render_report_html(statement, report_out_ ? signing_key_->key_id() : "");
+    html_out_->commit();
   }
 }
 
@@ -188,20 +244,6 @@ std::string statement_bytes(const ojson& statement) { return statement.dump(); }
 
 namespace tritium::cli {
 namespace {
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
-}
 
 const char* mark_code(token_mark m) {
   switch (m) {

@@ -26,6 +26,7 @@ class report_public_key;
 
 namespace tritium::cli {
 
+class atomic_output;
 using ojson = nlohmann::ordered_json;
 
 /// The in-toto Statement type and tritium's predicate type; the version is the URI's last segment.
@@ -50,6 +51,14 @@ void set_invocation(std::vector<std::string> args);
 /// RFC 3339 UTC time of the report: SOURCE_DATE_EPOCH when set (reproducible builds convention),
 /// otherwise now. Throws errc::invalid_argument on a malformed SOURCE_DATE_EPOCH.
 std::string report_time();
+
+/// True when `args` hold an option that writes a file (--report, --html, --signing-key, -o/--output
+/// in any spelling): recorded arguments with one are never re-run.
+bool has_output_option(const std::vector<std::string>& args);
+
+/// `untrusted` as a JSON string literal: control characters escaped, invalid UTF-8 replaced. For
+/// messages that echo input, so that no input can write to the terminal.
+std::string json_quoted(const std::string& untrusted);
 
 /// Where `report verify --recompute` collects the statement of a re-run.
 struct recompute_capture {
@@ -88,7 +97,9 @@ class evidence_run {
   };
   report_options options_;
   bool active_ = false;
+  std::string time_;
   std::unique_ptr<report_signing_key> signing_key_;
+  std::unique_ptr<atomic_output> report_out_, html_out_;
   std::vector<subject_record> subjects_;
 };
 

@@ -1,16 +1,19 @@
 #include "report.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "atomic_output.hpp"
+#include "commands.hpp"
 #include "evidence.hpp"
 #include "exit_codes.hpp"
 #include "tritium/digest.hpp"
 #include "tritium/dsse.hpp"
 #include "tritium/error.hpp"
+#include "tritium/key.hpp"
 #include "tritium/signing.hpp"
 
 namespace tritium::cli {
@@ -29,6 +32,141 @@ std::string read_envelope(const std::string& path) {
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   bytes.resize(static_cast<std::size_t>(in.gcount()));
   return bytes;
+}
+
+// The predicate's layout (papers/evidence-v1.md), checked field by field before anything reads it: a
+// signed statement is still input, and the renderer and the verifier may rely on what passes here.
+class schema {
+ public:
+  explicit schema(std::string where) : where_(std::move(where)) {}
+
+  const ojson& object(const ojson& parent, const std::string& pointer, const char* name, bool optional = false) const {
+    return field(parent, pointer, name, optional, "an object", [](const ojson& v) { return v.is_object(); });
+  }
+  const ojson& array(const ojson& parent, const std::string& pointer, const char* name, bool optional = false) const {
+    return field(parent, pointer, name, optional, "an array", [](const ojson& v) { return v.is_array(); });
+  }
+  const ojson& string(const ojson& parent, const std::string& pointer, const char* name, bool optional = false) const {
+    return field(parent, pointer, name, optional, "a string", [](const ojson& v) { return v.is_string(); });
+  }
+  const ojson& number(const ojson& parent, const std::string& pointer, const char* name, bool optional = false,
+                      bool nullable = false) const {
+    return field(parent, pointer, name, optional, nullable ? "a number or null" : "a number",
+                 [nullable](const ojson& v) { return v.is_number() || (nullable && v.is_null()); });
+  }
+  const ojson& scalar(const ojson& parent, const std::string& pointer, const char* name) const {
+    return field(parent, pointer, name, false, "a string or a number",
+                 [](const ojson& v) { return v.is_string() || v.is_number(); });
+  }
+  void fail(const std::string& pointer, const std::string& what) const {
+    throw error(errc::parse, where_ + ": statement: " + pointer + ": " + what);
+  }
+
+ private:
+  template <class Check>
+  const ojson& field(const ojson& parent, const std::string& pointer, const char* name, bool optional, const char* kind,
+                     Check check) const {
+    static const ojson absent;
+    const auto it = parent.find(name);
+    if (it == parent.end()) {
+      if (optional) return absent;
+      fail(pointer + "/" + name, "missing");
+    }
+    if (!check(*it)) fail(pointer + "/" + name, std::string("expected ") + kind + ", got " + it->type_name());
+    return *it;
+  }
+  std::string where_;
+};
+
+void validate_predicate(const ojson& p, const std::string& where) {
+  const schema v(where);
+  const std::string at = "/predicate";
+  v.string(p, at, "test");
+  const ojson& h = v.object(p, at, "hypothesis");
+  for (const char* f : {"null", "alternative", "not_claimed"}) v.string(h, at + "/hypothesis", f);
+  const ojson& m = v.object(p, at, "method");
+  for (const char* f : {"scheme", "prf", "seeding", "statistic", "test", "deduplication", "aggregation"}) {
+    v.string(m, at + "/method", f);
+  }
+  for (const char* f : {"gamma", "delta", "context_width", "vocab_size"}) v.number(m, at + "/method", f);
+  v.string(v.object(p, at, "key"), at + "/key", "id");
+  const ojson& d = v.object(p, at, "decision");
+  v.number(d, at + "/decision", "alpha");
+  v.number(d, at + "/decision", "log10_p", false, true);
+  for (const char* f : {"correction", "statement"}) v.string(d, at + "/decision", f);
+  const std::string outcome = v.string(d, at + "/decision", "outcome").get<std::string>();
+  if (outcome != "evidence" && outcome != "no evidence" && outcome != "insufficient evidence" && outcome != "no verdict") {
+    v.fail(at + "/decision/outcome", "unknown outcome " + json_quoted(outcome));
+  }
+  const ojson& inv = v.object(p, at, "invocation");
+  for (const char* f : {"tool", "version", "binary_sha256", "time"}) v.string(inv, at + "/invocation", f);
+  const ojson& args = v.array(inv, at + "/invocation", "arguments");
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (!args[i].is_string()) v.fail(at + "/invocation/arguments/" + std::to_string(i), "expected a string");
+  }
+  if (const ojson& in = v.object(p, at, "input", true); !in.is_null()) {
+    v.string(in, at + "/input", "kind");
+    v.string(in, at + "/input", "normalization");
+    if (in.contains("tokenizer") && !in["tokenizer"].is_null()) {
+      const ojson& t = v.object(in, at + "/input", "tokenizer");
+      v.string(t, at + "/input/tokenizer", "file");
+      v.string(t, at + "/input/tokenizer", "digest");
+    }
+  }
+  if (const ojson& t = v.object(p, at, "totals", true); !t.is_null()) {
+    for (auto it = t.begin(); it != t.end(); ++it) {
+      if (!it.value().is_number()) v.fail(at + "/totals/" + it.key(), "expected a number");
+    }
+  }
+  v.object(p, at, "settings", true);
+  if (const ojson& docs = v.object(p, at, "documents", true); !docs.is_null()) {
+    v.number(docs, at + "/documents", "total");
+    const ojson& rows = v.array(docs, at + "/documents", "rows");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const ojson& r = rows[i];
+      const std::string pr = at + "/documents/rows/" + std::to_string(i);
+      if (!r.is_array() || r.size() != 7 || !(r[0].is_string() || r[0].is_number()) || !r[1].is_number() ||
+          !r[2].is_number() || !r[3].is_number() || !r[4].is_number() || !r[5].is_boolean() || !r[6].is_boolean()) {
+        v.fail(pr, "expected [id, tokens, scored, green, log10_p, detected, insufficient]");
+      }
+    }
+  }
+  if (const ojson& t = v.object(p, at, "decisive_test", true); !t.is_null()) {
+    const std::string pt = at + "/decisive_test";
+    v.string(t, pt, "label");
+    for (const char* f : {"scored", "green", "gamma", "log10_p", "threshold_log10_p"}) v.number(t, pt, f);
+    const ojson& curve = v.array(t, pt, "curve");
+    for (std::size_t i = 0; i < curve.size(); ++i) {
+      if (!curve[i].is_array() || curve[i].size() != 2 || !curve[i][0].is_number() || !curve[i][1].is_number()) {
+        v.fail(pt + "/curve/" + std::to_string(i), "expected [scored, -log10 p]");
+      }
+    }
+  }
+  if (const ojson& c = v.object(p, at, "controls", true); !c.is_null()) {
+    const ojson& l = v.array(c, at + "/controls", "log10_p");
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      if (!l[i].is_number()) v.fail(at + "/controls/log10_p/" + std::to_string(i), "expected a number");
+    }
+    v.number(c, at + "/controls", "ks_p_value");
+  }
+  if (const ojson& e = v.object(p, at, "excerpt", true); !e.is_null()) {
+    v.scalar(e, at + "/excerpt", "document");
+    v.number(e, at + "/excerpt", "shown");
+    v.number(e, at + "/excerpt", "of");
+    const ojson& tokens = v.array(e, at + "/excerpt", "tokens");
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      const ojson& t = tokens[i];
+      if (!t.is_array() || t.size() != 2 || !t[0].is_string() || !t[1].is_string() ||
+          std::string("grdc").find(t[1].get<std::string>()) == std::string::npos || t[1].get<std::string>().size() != 1) {
+        v.fail(at + "/excerpt/tokens/" + std::to_string(i), "expected [text, one of g r d c]");
+      }
+    }
+  }
+  if (const ojson& l = v.array(p, at, "limits", true); !l.is_null()) {
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      if (!l[i].is_string()) v.fail(at + "/limits/" + std::to_string(i), "expected a string");
+    }
+  }
 }
 
 struct opened_report {
@@ -68,16 +206,17 @@ opened_report open_report(const std::string& path, const std::vector<std::string
   };
   require(s.is_object(), "expected a JSON object");
   require(s.contains("_type") && s["_type"] == statement_type,
-          "field _type: expected \"" + std::string(statement_type) + "\", got " + (s.contains("_type") ? s["_type"].dump() : "nothing"));
+          "field _type: expected \"" + std::string(statement_type) + "\", got " +
+              (s.contains("_type") ? json_quoted(s["_type"].dump()) : "nothing"));
   require(s.contains("predicateType") && s["predicateType"].is_string(), "missing field predicateType");
   const std::string type = s["predicateType"].get<std::string>();
   if (type.rfind(predicate_type_prefix, 0) != 0) {
-    throw error(errc::parse, path + ": statement: predicateType \"" + type + "\" is not a tritium evidence report (expected " +
+    throw error(errc::parse, path + ": statement: predicateType " + json_quoted(type) + " is not a tritium evidence report (expected " +
                                  predicate_type() + ")");
   }
   if (type != predicate_type()) {
-    throw error(errc::parse, path + ": statement: unknown predicate version \"" + type.substr(predicate_type_prefix.size()) +
-                                 "\" (" + type + "); this tritium reads version " + std::to_string(predicate_version));
+    throw error(errc::parse, path + ": statement: unknown predicate version " + json_quoted(type.substr(predicate_type_prefix.size())) +
+                                 " (" + json_quoted(type) + "); this tritium reads version " + std::to_string(predicate_version));
   }
   require(s.contains("subject") && s["subject"].is_array(), "field subject: expected an array");
   for (std::size_t i = 0; i < s["subject"].size(); ++i) {
@@ -87,9 +226,7 @@ opened_report open_report(const std::string& path, const std::vector<std::string
             "subject[" + std::to_string(i) + "]: expected {\"name\": ..., \"digest\": {\"sha256\": ...}}");
   }
   require(s.contains("predicate") && s["predicate"].is_object(), "field predicate: expected an object");
-  for (const char* field : {"test", "hypothesis", "method", "key", "decision", "invocation"}) {
-    require(s["predicate"].contains(field), std::string("predicate: missing field \"") + field + "\"");
-  }
+  validate_predicate(s["predicate"], path);
   return r;
 }
 
@@ -108,12 +245,21 @@ bool same_number(const ojson& a, const ojson& b) {
   return a == b;
 }
 
+// A JSON pointer token (RFC 6901), with control characters shown as \uXXXX: keys come from the file.
 std::string pointer_escape(const std::string& key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += b;
+    } else {
+      out += c;
+    }
   }
   return out;
 }
@@ -199,8 +345,9 @@ void report_commands::setup(CLI::App& parent) {
   verify->add_option("envelope", envelope, "The report (DSSE envelope)")->required();
   verify->add_option("--public-key,-P", public_keys, "Trusted report public key(s) (.pub)")->required();
   verify->add_option("--base", base, "Directory the subject names are relative to (default: the current one)");
-  verify->add_flag("--recompute", recompute, "Re-run the recorded test from the subject files and the key; compare every figure");
-  verify->add_option("--key,-k", key_path, "With --recompute: the watermark key (its id must be the report's)");
+  CLI::Option* key = verify->add_option("--key,-k", key_path, "With --recompute: the watermark key (its id must be the report's)");
+  verify->add_flag("--recompute", recompute, "Re-run the recorded test from the subject files and the key; compare every figure")
+      ->needs(key);
   verify->add_flag("--json", json, "Print one JSON object");
   html = group->add_subcommand("html", "Render a verified report as one self-contained HTML page");
   html->add_option("envelope", envelope, "The report (DSSE envelope)")->required();
@@ -230,7 +377,6 @@ int report_commands::run_keygen() const {
 }
 
 int report_commands::run_verify() const {
-  if (recompute && key_path.empty()) throw error(errc::invalid_argument, "--recompute needs the watermark key (--key)");
   const opened_report r = open_report(envelope, public_keys);
   const ojson& statement = r.statement;
   const ojson& predicate = statement["predicate"];
@@ -244,11 +390,11 @@ int report_commands::run_verify() const {
     try {
       now = sha256_file_digest(p).substr(7);
     } catch (const error&) {
-      throw error(errc::verification_failed, "subject " + name + ": cannot read " + p.string() +
+      throw error(errc::verification_failed, "subject " + json_quoted(name) + ": cannot read " + json_quoted(p.string()) +
                                                  " (moved or deleted? --base names the directory the report's paths are relative to)");
     }
     if (now != s["digest"]["sha256"].get<std::string>()) {
-      throw error(errc::verification_failed, "subject " + name + " changed since the report was signed: sha256 was " +
+      throw error(errc::verification_failed, "subject " + json_quoted(name) + " changed since the report was signed: sha256 was " +
                                                  s["digest"]["sha256"].get<std::string>() + ", is now " + now);
     }
   }
@@ -262,18 +408,31 @@ int report_commands::run_verify() const {
       if (!a.is_string()) throw error(errc::parse, envelope + ": predicate.invocation.arguments: expected strings");
       args.push_back(a.get<std::string>());
     }
-    if (!recomputable(args)) {
-      throw error(errc::parse, envelope + ": predicate.invocation.arguments: not a verification command that can be re-run");
+    if (!recomputable(args) || has_output_option(args)) {
+      throw error(errc::parse, envelope + ": predicate.invocation.arguments: not a verification command that can be re-run "
+                                          "(only detect and radioactivity corpus|closed|read, without output options)");
+    }
+    // The key given must be the report's before anything runs.
+    const tritium::key k = load_key_warn(key_path);
+    const std::string signed_id = predicate["key"]["id"].get<std::string>();
+    if (k.id() != signed_id) {
+      throw error(errc::verification_failed, "recompute: the key given is " + k.id().substr(0, 16) + ", the report's is " +
+                                                 json_quoted(signed_id.substr(0, 16)) + ": not the key the report was made with");
     }
     // The recorded key path is replaced by the one given here; the key id inside the predicate
     // proves it is the same key.
     bool replaced = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
+      const std::string given = std::filesystem::absolute(key_path).string();
       if ((args[i] == "--key" || args[i] == "-k") && i + 1 < args.size()) {
-        args[i + 1] = std::filesystem::absolute(key_path).string();
+        args[i + 1] = given;
         replaced = true;
+        ++i;
       } else if (args[i].rfind("--key=", 0) == 0) {
-        args[i] = "--key=" + std::filesystem::absolute(key_path).string();
+        args[i] = "--key=" + given;
+        replaced = true;
+      } else if (args[i].size() > 2 && args[i].rfind("-k", 0) == 0) {
+        args[i] = "-k" + given;
         replaced = true;
       }
     }
@@ -305,7 +464,7 @@ int report_commands::run_verify() const {
     }
   }
 
-  const std::string outcome = predicate["decision"].value("outcome", std::string("?"));
+  const std::string outcome = predicate["decision"]["outcome"].get<std::string>();
   if (json) {
     ojson j;
     j["verified"] = true;
@@ -315,14 +474,14 @@ int report_commands::run_verify() const {
     j["subjects"] = statement["subject"].size();
     j["recomputed"] = recompute;
     j["outcome"] = outcome;
-    j["time"] = predicate["invocation"].value("time", std::string());
+    j["time"] = predicate["invocation"]["time"];
     std::cout << j.dump() << "\n";
   } else {
     std::cout << "Report " << envelope << ": signature by " << r.signer << " verified; "
               << statement["subject"].size() << " subject file(s) unchanged";
     if (recompute) std::cout << "; recomputed from the inputs and the key: every figure matches";
-    std::cout << ".\n  test: " << predicate["test"].get<std::string>() << ", outcome: " << outcome << ", signed "
-              << predicate["invocation"].value("time", std::string("?")) << "\n";
+    std::cout << ".\n  test: " << json_quoted(predicate["test"].get<std::string>()) << ", outcome: " << outcome << ", signed "
+              << json_quoted(predicate["invocation"]["time"].get<std::string>()) << "\n";
   }
   return exit_evidence;
 }

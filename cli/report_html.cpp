@@ -39,15 +39,13 @@ std::string fmt(double x, int digits) {
   return b;
 }
 
-std::string text_of(const ojson& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_null()) return "none";
-  return j.dump();
-}
-
-std::string num(const ojson& j, int digits = 2) {
+// Any value of the statement as HTML text: always escaped, numbers formatted.
+std::string show(const ojson& j, int digits = 2) {
   if (j.is_number_float()) return fmt(j.get<double>(), digits);
-  return text_of(j);
+  if (j.is_number()) return j.dump();
+  if (j.is_string()) return esc(j.get<std::string>());
+  if (j.is_null()) return "none";
+  return esc(j.dump(-1, ' ', false, ojson::error_handler_t::replace));
 }
 
 double get(const ojson& j, const char* field, double fallback = 0.0) {
@@ -80,7 +78,7 @@ std::string curve_chart(const ojson& points, double threshold, const std::string
     << "</text>";
   s << "<line x1=\"" << left << "\" x2=\"" << w - right << "\" y1=\"" << Y(threshold) << "\" y2=\"" << Y(threshold)
     << "\" stroke=\"" << observed_colour << "\" stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>";
-  s << "<text x=\"" << w - right - 4 << "\" y=\"" << Y(threshold) - 5 << "\" text-anchor=\"end\">threshold: -log10 alpha = "
+  s << "<text x=\"" << w - right - 4 << "\" y=\"" << Y(threshold) - 5 << "\" text-anchor=\"end\">decision threshold: "
     << fmt(threshold, 2) << "</text>";
   s << "<polyline fill=\"none\" stroke=\"" << curve_colour << "\" stroke-width=\"3\" points=\"" << X(0) << "," << Y(0);
   for (const auto& p : points) s << " " << fmt(X(p[0].get<double>()), 1) << "," << fmt(Y(p[1].get<double>()), 1);
@@ -143,7 +141,7 @@ std::string p_histogram(const ojson& rows) {
   constexpr std::size_t bins = 20;
   std::vector<double> count(bins, 0.0);
   for (const auto& r : rows) {
-    const double p = std::pow(10.0, std::min(0.0, get(r, "log10_p")));
+    const double p = std::pow(10.0, std::min(0.0, r[4].get<double>()));
     count[std::min(bins - 1, static_cast<std::size_t>(p * static_cast<double>(bins)))] += 1;
   }
   const double expected = static_cast<double>(rows.size()) / static_cast<double>(bins);
@@ -212,7 +210,7 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
     << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    << "<title>tritium evidence report — " << esc(text_of(p["test"])) << "</title><style>"
+    << "<title>tritium evidence report — " << show(p["test"]) << "</title><style>"
     << "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#222;line-height:1.45}"
     << "h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:1.8rem;border-bottom:1px solid #ccc}"
     << ".verdict{border:2px solid #666;border-radius:6px;padding:1rem 1.2rem;margin:1rem 0}"
@@ -227,8 +225,8 @@ std::string render_report_html(const ojson& statement, const std::string& signer
     << ".legend span{padding:0 .4rem;margin-right:.6rem}.small{font-size:.85rem;color:#555}"
     << "@media print{body{margin:0;max-width:none}h2{break-after:avoid}svg.chart,table,.verdict{break-inside:avoid}}"
     << "</style></head><body>\n";
-  h << "<h1>Watermark evidence report</h1><div class=\"small\">tritium " << esc(text_of(p["invocation"]["version"])) << " · test: "
-    << esc(text_of(p["test"])) << " · " << esc(text_of(p["invocation"]["time"])) << "</div>\n";
+  h << "<h1>Watermark evidence report</h1><div class=\"small\">tritium " << show(p["invocation"]["version"]) << " · test: "
+    << show(p["test"]) << " · " << show(p["invocation"]["time"]) << "</div>\n";
 
   const char* box = outcome == "evidence" ? "evidence" : outcome == "insufficient evidence" ? "insufficient" : "none";
   std::string headline = outcome == "evidence" ? "Evidence of the watermark"
@@ -236,34 +234,34 @@ std::string render_report_html(const ojson& statement, const std::string& signer
                          : outcome == "insufficient evidence" ? "Insufficient evidence: no conclusion"
                                                              : "No verdict";
   h << "<div class=\"verdict " << box << "\"><div class=\"big\">" << esc(headline) << "</div><p>"
-    << esc(text_of(decision["statement"])) << "</p><div class=\"small\">Decisive log10 p = " << num(decision["log10_p"])
-    << " · pre-registered alpha = " << esc(text_of(decision["alpha"])) << " · " << esc(text_of(decision["correction"]))
+    << show(decision["statement"]) << "</p><div class=\"small\">Decisive log10 p = " << show(decision["log10_p"])
+    << " · pre-registered alpha = " << show(decision["alpha"]) << " · " << show(decision["correction"])
     << "</div></div>\n";
 
   h << "<h2>What was tested</h2><table>";
   auto row = [&](const std::string& k, const std::string& v) { h << "<tr><th>" << esc(k) << "</th><td>" << v << "</td></tr>"; };
-  row("Null hypothesis", esc(text_of(p["hypothesis"]["null"])));
-  row("Alternative", esc(text_of(p["hypothesis"]["alternative"])));
-  row("Not claimed", esc(text_of(p["hypothesis"]["not_claimed"])));
-  row("Key id (commitment)", "<code>" + esc(text_of(p["key"]["id"])) + "</code>");
-  row("Scheme", esc(text_of(method["scheme"])) + ", PRF " + esc(text_of(method["prf"])) + ", gamma " + num(method["gamma"], 4) +
-                    ", delta " + num(method["delta"]) + ", context width " + esc(text_of(method["context_width"])) + ", " +
-                    esc(text_of(method["seeding"])));
-  row("Test", esc(text_of(method["test"])));
-  row("Deduplication", esc(text_of(method["deduplication"])));
-  row("Aggregation", esc(text_of(method["aggregation"])));
+  row("Null hypothesis", show(p["hypothesis"]["null"]));
+  row("Alternative", show(p["hypothesis"]["alternative"]));
+  row("Not claimed", show(p["hypothesis"]["not_claimed"]));
+  row("Key id (commitment)", "<code>" + show(p["key"]["id"]) + "</code>");
+  row("Scheme", show(method["scheme"]) + ", PRF " + show(method["prf"]) + ", gamma " + show(method["gamma"], 4) +
+                    ", delta " + show(method["delta"]) + ", context width " + show(method["context_width"]) + ", " +
+                    show(method["seeding"]));
+  row("Test", show(method["test"]));
+  row("Deduplication", show(method["deduplication"]));
+  row("Aggregation", show(method["aggregation"]));
   if (p.contains("input")) {
     const ojson& in = p["input"];
-    row("Input", esc(text_of(in["kind"])) + "; normalization: " + esc(text_of(in["normalization"])));
+    row("Input", show(in["kind"]) + "; normalization: " + show(in["normalization"]));
     if (in.contains("tokenizer") && in["tokenizer"].is_object()) {
-      row("Tokenizer", esc(text_of(in["tokenizer"]["file"])) + " <code>" + esc(text_of(in["tokenizer"]["digest"])) + "</code>");
+      row("Tokenizer", show(in["tokenizer"]["file"]) + " <code>" + show(in["tokenizer"]["digest"]) + "</code>");
     }
   }
   if (p.contains("settings")) row("Settings", "<code>" + esc(p["settings"].dump()) + "</code>");
   if (p.contains("totals")) {
     const ojson& t = p["totals"];
     std::ostringstream v;
-    for (auto it = t.begin(); it != t.end(); ++it) v << esc(it.key()) << " " << esc(text_of(it.value())) << " · ";
+    for (auto it = t.begin(); it != t.end(); ++it) v << esc(it.key()) << " " << show(it.value()) << " · ";
     row("Counts", v.str());
   }
   h << "</table>\n";
@@ -272,43 +270,43 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   h << "<h2>Evidence as tokens accumulate</h2><p class=\"small\">Curve: " << esc(d.value("label", std::string("")))
     << ". The curve is for reading only: stopping where it peaks would be a multiple test; the decision uses the final "
        "value.</p>";
-  h << curve_chart(d.contains("curve") ? d["curve"] : ojson::array(), -std::log10(alpha), "scored tuples", "-log10 p");
+  h << curve_chart(d.contains("curve") ? d["curve"] : ojson::array(), -get(d, "threshold_log10_p", std::log10(alpha)),
+                   "scored tuples", "-log10 p");
   h << "<h2>Score against the null</h2>";
   h << null_chart(get(d, "scored"), get(d, "green"), get(d, "gamma", get(method, "gamma", 0.25)));
-  if (p.contains("documents") && p["documents"].size() >= 2) h << p_histogram(p["documents"]);
+  if (p.contains("documents") && p["documents"]["rows"].size() >= 2) h << p_histogram(p["documents"]["rows"]);
   if (p.contains("controls") && p["controls"].contains("log10_p") && !p["controls"]["log10_p"].empty()) {
     h << "<h2>Control keys</h2><p class=\"small\">The same test under " << p["controls"]["log10_p"].size()
       << " keys that were never used (derived from the real key). Their p-values should look uniform; KS p = "
-      << num(p["controls"]["ks_p_value"], 3) << ".</p>";
+      << show(p["controls"]["ks_p_value"], 3) << ".</p>";
     h << controls_chart(p["controls"]["log10_p"], -get(d, "log10_p"));
   }
 
-  if (p.contains("documents") && !p["documents"].empty()) {
-    const ojson& rows = p["documents"];
+  if (p.contains("documents") && !p["documents"]["rows"].empty()) {
+    const ojson& rows = p["documents"]["rows"];
     std::vector<std::size_t> order(rows.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return get(rows[a], "log10_p") < get(rows[b], "log10_p");
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return rows[a][4].get<double>() < rows[b][4].get<double>(); });
     const std::size_t shown = std::min<std::size_t>(order.size(), 200);
-    h << "<h2>Documents</h2><p class=\"small\">" << rows.size() << " document(s)"
-      << (shown < rows.size() ? "; the " + std::to_string(shown) + " with the smallest p-values are listed (all are in the signed statement)" : "")
+    h << "<h2>Documents</h2><p class=\"small\">" << show(p["documents"]["total"]) << " document(s); the statement lists "
+      << show(p["documents"]["selection"]) << (shown < rows.size() ? "; the " + std::to_string(shown) + " with the smallest p-values are shown here" : "")
       << ". Each row tests its document alone; the decision above corrects for their number.</p>";
     h << "<table><tr><th>id</th><th>tokens</th><th>scored</th><th>green</th><th>green share</th><th>log10 p</th></tr>";
     for (std::size_t i = 0; i < shown; ++i) {
       const ojson& r = rows[order[i]];
-      const double scored = get(r, "scored");
-      h << "<tr><td>" << esc(text_of(r["id"])) << "</td><td class=\"n\">" << text_of(r["tokens"]) << "</td><td class=\"n\">"
-        << text_of(r["scored"]) << "</td><td class=\"n\">" << text_of(r["green"]) << "</td><td class=\"n\">"
-        << (scored > 0 ? fmt(get(r, "green") / scored, 3) : "–") << "</td><td class=\"n\">" << num(r["log10_p"]) << "</td></tr>";
+      const double scored = r[2].get<double>();
+      h << "<tr><td>" << show(r[0]) << "</td><td class=\"n\">" << show(r[1]) << "</td><td class=\"n\">" << show(r[2])
+        << "</td><td class=\"n\">" << show(r[3]) << "</td><td class=\"n\">"
+        << (scored > 0 ? fmt(r[3].get<double>() / scored, 3) : "–") << "</td><td class=\"n\">" << show(r[4]) << "</td></tr>";
     }
     h << "</table>\n";
   }
 
   if (p.contains("excerpt")) {
     const ojson& e = p["excerpt"];
-    h << "<h2>Excerpt</h2><p class=\"small\">Document " << esc(text_of(e["document"])) << ", the first "
-      << text_of(e["shown"]) << " of " << text_of(e["of"]) << " tokens.</p><p class=\"legend small\"><span class=\"g\">green tuple</span>"
+    h << "<h2>Excerpt</h2><p class=\"small\">Document " << show(e["document"]) << ", the first "
+      << show(e["shown"]) << " of " << show(e["of"]) << " tokens.</p><p class=\"legend small\"><span class=\"g\">green tuple</span>"
       << "<span class=\"r\">red tuple</span><span class=\"d\">repeated tuple (scored once)</span><span class=\"c\">no full context</span></p>"
       << "<div class=\"excerpt\">";
     for (const auto& t : e["tokens"]) {
@@ -319,20 +317,22 @@ std::string render_report_html(const ojson& statement, const std::string& signer
 
   if (p.contains("limits")) {
     h << "<h2>Limits</h2><ul>";
-    for (const auto& l : p["limits"]) h << "<li>" << esc(text_of(l)) << "</li>";
+    for (const auto& l : p["limits"]) h << "<li>" << show(l) << "</li>";
     h << "</ul>";
   }
 
   h << "<h2>Provenance</h2><table>";
   for (const auto& s : statement["subject"]) {
-    row("Subject", esc(text_of(s["name"])) + "<br><code>sha256:" + esc(text_of(s["digest"]["sha256"])) + "</code>");
+    row("Subject", show(s["name"]) + "<br><code>sha256:" + show(s["digest"]["sha256"]) + "</code>");
   }
   row("Statement digest", "<code>" + esc(sha256_digest(statement_bytes(statement))) + "</code>");
-  row("Signed by", signer.empty() ? std::string("not signed (an HTML rendering only)") : "<code>" + esc(signer) + "</code>");
+  row("Signature", signer.empty() ? std::string("none: this page was written without a signed envelope")
+                                  : "the envelope rendered here is signed by <code>" + esc(signer) +
+                                        "</code> (the page itself is not signed; verify the envelope)");
   std::string args;
-  for (const auto& a : p["invocation"]["arguments"]) args += esc(text_of(a)) + " ";
+  for (const auto& a : p["invocation"]["arguments"]) args += show(a) + " ";
   row("Command", "<code>tritium " + args + "</code>");
-  row("Tool binary", "<code>sha256:" + esc(text_of(p["invocation"]["binary_sha256"])) + "</code>");
+  row("Tool binary", "<code>sha256:" + show(p["invocation"]["binary_sha256"]) + "</code>");
   h << "</table><p class=\"small\">To check this report: <code>tritium report verify REPORT.json --public-key SIGNER.pub "
        "--recompute --key KEY</code> re-hashes the subjects, checks the signature and re-runs the test.</p>";
   h << "</body></html>\n";

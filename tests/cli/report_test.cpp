@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -137,16 +138,39 @@ TEST_CASE("report verify: signature, subjects and recomputation", "[report]") {
                          "stranger.key"}).code == exit_evidence);
     const auto r = w.verify("s.json");
     CHECK(r.code == exit_verification_failed);
-    CHECK_THAT(r.err, Catch::Contains("signed by an unknown key"));
+    CHECK_THAT(r.err, Catch::Contains("is by an unknown key"));
   }
   SECTION("recomputing with another watermark key names the figures that differ") {
     REQUIRE(tritium_run({"keygen", "--out", "other.key", "--vocab-size", "1000"}).code == 0);
     const auto r = w.verify("report.json", {"--recompute", "--key", "other.key"});
     CHECK(r.code == exit_verification_failed);
-    CHECK_THAT(r.err, Catch::Contains("/predicate/key/id: report says"));
+    CHECK_THAT(r.err, Catch::Contains("not the key the report was made with"));
   }
-  SECTION("--recompute without a key is a usage problem, not a silent pass") {
-    CHECK(w.verify("report.json", {"--recompute"}).code == exit_input_error);
+  SECTION("--recompute without a key is a usage error, not a silent pass") {
+    CHECK(w.verify("report.json", {"--recompute"}).code == exit_usage);
+  }
+  SECTION("the joined short form -kFILE is recomputed too") {
+    REQUIRE(tritium_run({"detect", "-kwm.key", "-i", "docs.jsonl", "--report", "k.json", "--signing-key", "signer.key"}).code ==
+            exit_evidence);
+    CHECK(w.verify("k.json", {"--recompute", "-k", "wm.key"}).code == exit_evidence);
+  }
+  SECTION("a recomputation writes no file, whatever the report recorded") {
+    // An honest run's output option is not recorded...
+    REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "-oresults.txt", "--report", "o.json",
+                         "--signing-key", "signer.key"}).code == exit_evidence);
+    CHECK(statement_of(slurp("o.json"))["predicate"]["invocation"]["arguments"].dump().find("results") == std::string::npos);
+    fs::remove("results.txt");
+    CHECK(w.verify("o.json", {"--recompute", "-k", "wm.key"}).code == exit_evidence);
+    CHECK_FALSE(fs::exists("results.txt"));
+    // ...and a signed statement that records one is never re-run.
+    const auto signer = report_signing_key::load("signer.key");
+    for (const std::vector<std::string>& extra : {std::vector<std::string>{"--output", "x.txt"}, {"-ox.txt"}, {"--html=x.txt"}}) {
+      ojson s = statement_of(slurp("report.json"));
+      for (const auto& a : extra) s["predicate"]["invocation"]["arguments"].push_back(a);
+      spit("out.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+      CHECK(w.verify("out.json", {"--recompute", "-k", "wm.key"}).code == exit_input_error);
+      CHECK_FALSE(fs::exists("x.txt"));
+    }
   }
 }
 
@@ -187,7 +211,7 @@ TEST_CASE("report verify: every changed byte of envelope, statement or subject i
     const auto r = w.verify();
     INFO("subject byte " << i);
     REQUIRE(r.code == exit_verification_failed);
-    REQUIRE_THAT(r.err, Catch::Contains("subject docs.jsonl changed since the report was signed"));
+    REQUIRE_THAT(r.err, Catch::Contains("subject \"docs.jsonl\" changed since the report was signed"));
     ++checked;
   }
   spit("docs.jsonl", subject);
@@ -237,5 +261,51 @@ TEST_CASE("report verify: malformed envelopes get clear errors", "[report]") {
   CHECK(w.verify("missing.json").code == exit_input_error);
   CHECK(tritium_run({"detect", "-k", "wm.key", "-i", "-", "--report", "r.json", "--signing-key", "signer.key"}).code ==
         exit_input_error);
-  CHECK(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "--report", "r.json"}).code == exit_input_error);
+  CHECK(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "--report", "r.json"}).code == exit_usage);
+
+  // A correctly signed statement that does not follow the predicate's layout is refused by name, by
+  // verify and by the HTML renderer alike.
+  s = statement_of(envelope);
+  s["predicate"]["documents"]["rows"][0][1] = "<script>alert(1)</script>";
+  spit("bad.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("bad.json");
+  CHECK(r.code == exit_input_error);
+  CHECK_THAT(r.err, Catch::Contains("/predicate/documents/rows/0: expected [id, tokens"));
+  CHECK(tritium_run({"report", "html", "bad.json", "-P", "signer.key.pub", "-o", "bad.html"}).code == exit_input_error);
+  CHECK_FALSE(fs::exists("bad.html"));
+  s = statement_of(envelope);
+  s["predicate"].erase("decision");
+  spit("bad.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  CHECK_THAT(w.verify("bad.json").err, Catch::Contains("/predicate/decision: missing"));
+}
+
+TEST_CASE("report: what the page and the statement say is what the run can support", "[report]") {
+  workspace w;
+  SECTION("ids are escaped in the HTML") {
+    spit("ids.jsonl", "{\"id\": \"<script>alert(1)</script>\", \"tokens\": [1, 2, 3, 4]}\n");
+    REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "ids.jsonl", "--html", "ids.html"}).code == exit_insufficient);
+    const std::string html = slurp("ids.html");
+    CHECK(html.find("<script>") == std::string::npos);
+    CHECK(html.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+    CHECK(html.find("Signature</th><td>none") != std::string::npos);  // no envelope: nothing signed
+  }
+  SECTION("without deduplication nothing is detected and no p-value is decisive") {
+    REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "--dedup", "none", "--report", "n.json",
+                         "--signing-key", "signer.key"}).code == exit_no_evidence);
+    const ojson p = statement_of(slurp("n.json"))["predicate"];
+    CHECK(p["decision"]["outcome"] == "no verdict");
+    CHECK(p["decision"]["log10_p"].is_null());
+    CHECK(p["documents"]["p_values_valid"] == false);
+    for (const auto& row : p["documents"]["rows"]) CHECK(row[5] == false);
+  }
+  SECTION("the chart of the best of N documents uses the corrected threshold") {
+    const ojson p = statement_of(slurp("report.json"))["predicate"];
+    CHECK(p["decisive_test"]["threshold_log10_p"].get<double>() == Approx(std::log10(1e-3 / 6.0)));
+    CHECK(p["documents"]["total"] == 6);
+    CHECK(p["documents"]["rows"].size() == 6);
+  }
+  SECTION("an output that is not a regular file is written in place, never replaced") {
+    REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "-o", "/dev/null"}).code == exit_evidence);
+    CHECK(fs::is_character_file("/dev/null"));
+  }
 }

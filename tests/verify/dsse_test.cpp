@@ -162,8 +162,28 @@ TEST_CASE("A DSSE envelope opens only unchanged, and only for a trusted key", "[
 
   std::string message;
   CHECK(open_error(dsse_sign(in_toto_payload_type, payload, stranger), trusted, &message) == errc::verification_failed);
-  CHECK_THAT(message, Catch::Contains("signed by an unknown key (" + stranger.key_id() + ")"));
+  CHECK_THAT(message, Catch::Contains("signatures[0] is by an unknown key \"" + stranger.key_id() + "\""));
   CHECK(open_error(envelope, {}, &message) == errc::verification_failed);
+
+  // Content the signature does not cover is refused, whatever its layout: an extra field, a second
+  // signature nobody can check, or a comment inside a signature.
+  auto edited = [&](auto&& change) {
+    nlohmann::ordered_json e = nlohmann::ordered_json::parse(envelope);
+    change(e);
+    return e.dump(2) + "\n";
+  };
+  CHECK(open_error(edited([](auto& e) { e["note"] = "independently confirmed"; }), trusted, &message) ==
+        errc::verification_failed);
+  CHECK_THAT(message, Catch::Contains("edited outside its signed payload"));
+  CHECK(open_error(edited([](auto& e) { e["signatures"][0]["comment"] = "x"; }), trusted) == errc::verification_failed);
+  CHECK(open_error(edited([](auto& e) { e["signatures"].push_back({{"keyid", "x"}, {"sig", "AAAA"}}); }), trusted,
+                   &message) == errc::verification_failed);
+  CHECK_THAT(message, Catch::Contains("signatures[1] is by an unknown key"));
+  // Text from the file never reaches a message raw: a key id with terminal escapes is quoted.
+  CHECK(open_error(edited([](auto& e) { e["signatures"][0]["keyid"] = "\r\x1b[2Kverified"; }), trusted, &message) ==
+        errc::verification_failed);
+  CHECK(message.find('\x1b') == std::string::npos);
+  CHECK_THAT(message, Catch::Contains("\\r\\u001b[2Kverified"));
 
   CHECK(open_error(dsse_sign("application/json", payload, k), trusted, &message) == errc::parse);
   CHECK(message == "envelope: field payloadType: expected \"application/vnd.in-toto+json\", got \"application/json\"");

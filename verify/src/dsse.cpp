@@ -12,6 +12,9 @@ using ojson = nlohmann::ordered_json;
 
 std::string layout(const ojson& envelope) { return envelope.dump(2) + "\n"; }
 
+// Untrusted text in a message: a JSON string literal, so control characters cannot reach a terminal.
+std::string json_quoted(const std::string& s) { return ojson(s).dump(-1, ' ', false, ojson::error_handler_t::replace); }
+
 ojson envelope_json(std::string_view payload_type, std::string_view payload, const std::string& key_id,
                     const std::string& signature) {
   ojson e;
@@ -24,7 +27,9 @@ ojson envelope_json(std::string_view payload_type, std::string_view payload, con
 const ojson& string_field(const ojson& j, const char* name, const std::string& where) {
   const auto it = j.find(name);
   if (it == j.end()) throw error(errc::parse, "envelope: missing field " + where + name);
-  if (!it->is_string()) throw error(errc::parse, "envelope: field " + where + name + ": expected a string, got " + it->dump());
+  if (!it->is_string()) {
+    throw error(errc::parse, "envelope: field " + where + name + ": expected a string, got " + std::string(it->type_name()));
+  }
   return *it;
 }
 
@@ -60,7 +65,7 @@ dsse_opened dsse_open(std::string_view envelope, std::span<const report_public_k
   out.payload_type = string_field(e, "payloadType", "").get<std::string>();
   if (out.payload_type != in_toto_payload_type) {
     throw error(errc::parse, "envelope: field payloadType: expected \"" + std::string(in_toto_payload_type) +
-                                 "\", got \"" + out.payload_type + "\"");
+                                 "\", got " + json_quoted(out.payload_type));
   }
   out.payload = base64_decode(string_field(e, "payload", "").get<std::string>(), "envelope: field payload");
   const auto sigs = e.find("signatures");
@@ -68,7 +73,9 @@ dsse_opened dsse_open(std::string_view envelope, std::span<const report_public_k
     throw error(errc::parse, "envelope: field signatures: expected a non-empty array");
   }
   const std::string pae = dsse_pae(out.payload_type, out.payload);
-  std::string unknown;
+  // Every signature must be checkable and valid: one that nobody can check would still be read as an
+  // endorsement by whoever opens the file.
+  ojson expected_signatures = ojson::array();
   for (std::size_t i = 0; i < sigs->size(); ++i) {
     const ojson& s = (*sigs)[i];
     const std::string where = "signatures[" + std::to_string(i) + "].";
@@ -77,8 +84,12 @@ dsse_opened dsse_open(std::string_view envelope, std::span<const report_public_k
     const std::string sig = base64_decode(string_field(s, "sig", where).get<std::string>(), "envelope: field " + where + "sig");
     const auto k = std::find_if(trusted.begin(), trusted.end(), [&](const report_public_key& t) { return t.key_id() == keyid; });
     if (k == trusted.end()) {
-      unknown += (unknown.empty() ? "" : ", ") + keyid;
-      continue;
+      std::string known;
+      for (const auto& t : trusted) known += (known.empty() ? "" : ", ") + t.key_id();
+      throw error(errc::verification_failed, "envelope: " + where.substr(0, where.size() - 1) + " is by an unknown key " +
+                                                 json_quoted(keyid) + " (trusted: " +
+                                                 (known.empty() ? std::string("none given") : known) +
+                                                 "): the report is refused");
     }
     if (!k->verify(pae, sig)) {
       throw error(errc::verification_failed,
@@ -86,15 +97,15 @@ dsse_opened dsse_open(std::string_view envelope, std::span<const report_public_k
                       " does not verify: the statement or its payload type was changed after signing (or the signature was)");
     }
     if (out.key_id.empty()) out.key_id = keyid;
+    expected_signatures.push_back(ojson{{"keyid", keyid}, {"sig", s["sig"]}});
   }
-  if (out.key_id.empty()) {
-    std::string known;
-    for (const auto& t : trusted) known += (known.empty() ? "" : ", ") + t.key_id();
-    throw error(errc::verification_failed, "envelope: signed by an unknown key (" + unknown + "); trusted: " +
-                                               (known.empty() ? std::string("none given") : known));
-  }
-  // The signed content is intact; the rest of the file must be exactly as tritium wrote it.
-  const std::string canonical = layout(e);
+  // The signed content is intact; the rest of the file must be exactly what tritium writes around it:
+  // no extra fields, no other spelling.
+  ojson expected;
+  expected["payloadType"] = e["payloadType"];
+  expected["payload"] = e["payload"];
+  expected["signatures"] = expected_signatures;
+  const std::string canonical = layout(expected);
   if (canonical != envelope) {
     const auto diff = std::mismatch(canonical.begin(), canonical.end(), envelope.begin(), envelope.end());
     const auto at = static_cast<std::size_t>(diff.second - envelope.begin());

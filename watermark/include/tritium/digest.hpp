@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,5 +13,21 @@ std::string sha256_digest(std::string_view bytes);
 
 /// "sha256:<64 hex digits>" of a file's contents, read in chunks. Throws errc::io.
 std::string sha256_file_digest(const std::filesystem::path& path);
+
+/// SHA-256 of a byte stream given in pieces.
+class sha256_stream {
+ public:
+  sha256_stream();
+  ~sha256_stream();
+  sha256_stream(const sha256_stream&) = delete;
+  sha256_stream& operator=(const sha256_stream&) = delete;
+  void update(std::string_view bytes);
+  /// "sha256:<64 hex digits>" of everything given; the stream must not be used afterwards.
+  std::string finish();
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
 
 }  // namespace tritium

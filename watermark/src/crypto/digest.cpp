@@ -46,4 +46,21 @@ std::string sha256_file_digest(const std::filesystem::path& path) {
   return render(digest);
 }
 
+struct sha256_stream::state {
+  crypto_hash_sha256_state s;
+};
+
+sha256_stream::sha256_stream() : state_(std::make_unique<state>()) { crypto_hash_sha256_init(&state_->s); }
+sha256_stream::~sha256_stream() = default;
+
+void sha256_stream::update(std::string_view bytes) {
+  crypto_hash_sha256_update(&state_->s, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+std::string sha256_stream::finish() {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state_->s, digest);
+  return render(digest);
+}
+
 }  // namespace tritium
