@@ -388,6 +388,8 @@ int report_commands::run_verify() const {
     const std::filesystem::path p = std::filesystem::path(name).is_absolute() ? std::filesystem::path(name) : root / name;
     std::string now;
     try {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(p, ec)) throw error(errc::io, "not a regular file");
       now = sha256_file_digest(p).substr(7);
     } catch (const error&) {
       throw error(errc::verification_failed, "subject " + json_quoted(name) + ": cannot read " + json_quoted(p.string()) +

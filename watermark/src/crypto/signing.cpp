@@ -124,6 +124,7 @@ std::string base64_decode(std::string_view text, const std::string& what) {
 }
 
 report_public_key report_public_key::from_bytes(const std::array<std::uint8_t, 32>& bytes) {
+  if (sodium_init() < 0) throw error(errc::internal, "libsodium failed to initialise");
   report_public_key k;
   k.bytes_ = bytes;
   k.key_id_ = key_id_of(bytes);
@@ -169,6 +170,7 @@ report_signing_key report_signing_key::generate() {
 }
 
 report_signing_key report_signing_key::load(const std::filesystem::path& path) {
+  if (sodium_init() < 0) throw error(errc::internal, "libsodium failed to initialise");
   std::string text = read_key_file(path, "signing key");
   json j;
   try {
