@@ -39,6 +39,12 @@ std::string fmt(double x, int digits) {
   return b;
 }
 
+std::string general(double x) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%g", x);
+  return b;
+}
+
 // Any value of the statement as HTML text: always escaped, numbers formatted.
 std::string show(const ojson& j, int digits = 2) {
   if (j.is_number_float()) return fmt(j.get<double>(), digits);
@@ -235,7 +241,7 @@ std::string render_report_html(const ojson& statement, const std::string& signer
                                                              : "No verdict";
   h << "<div class=\"verdict " << box << "\"><div class=\"big\">" << esc(headline) << "</div><p>"
     << show(decision["statement"]) << "</p><div class=\"small\">Decisive log10 p = " << show(decision["log10_p"])
-    << " · pre-registered alpha = " << show(decision["alpha"]) << " · " << show(decision["correction"])
+    << " · alpha = " << general(alpha) << " · " << show(decision["correction"])
     << "</div></div>\n";
 
   h << "<h2>What was tested</h2><table>";
