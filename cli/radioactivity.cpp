@@ -377,7 +377,7 @@ int radioactivity_commands::run_test(const std::string& mode) const {
                                 words.str());
     p["decisive_test"] = {{"label", "all scored tuples, in reading order"}, {"scored", r.test.scored},
                           {"green", r.test.green}, {"log10_p", r.test.log10_p}, {"gamma", r.test.gamma},
-                          {"curve", curve_of(r.test.curve)}};
+                          {"threshold_log10_p", std::log10(alpha)}, {"curve", curve_of(r.test.curve)}};
     p["controls"] = {{"count", control_p.size()}, {"log10_p", control_log10}, {"ks_statistic", ks.statistic},
                      {"ks_p_value", ks.p_value}, {"uniform", controls_ok}};
     p["limits"] = ojson::array(

@@ -304,6 +304,21 @@ TEST_CASE("report: what the page and the statement say is what the run can suppo
     CHECK(p["documents"]["total"] == 6);
     CHECK(p["documents"]["rows"].size() == 6);
   }
+  SECTION("radioactivity tests write reports that verify and recompute, with their control keys") {
+    REQUIRE(tritium_run({"radioactivity", "filter", "-k", "wm.key", "-i", "docs.jsonl", "-o", "docs.filter"}).code == 0);
+    const auto r = tritium_run({"radioactivity", "corpus", "-k", "wm.key", "-i", "docs.jsonl", "--filter", "docs.filter",
+                                "--report", "rad.json", "--signing-key", "signer.key", "--html", "rad.html"});
+    REQUIRE(r.code == exit_evidence);
+    const ojson s = statement_of(slurp("rad.json"));
+    CHECK(s["subject"].size() == 2);  // the corpus and the filter
+    CHECK(s["predicate"]["test"] == "radioactivity corpus");
+    CHECK(s["predicate"]["controls"]["log10_p"].size() == 20);
+    CHECK(s["predicate"]["settings"]["filter"]["file"] == "docs.filter");
+    CHECK(w.verify("rad.json", {"--recompute", "-k", "wm.key"}).code == exit_evidence);
+    CHECK(tritium_run({"report", "html", "rad.json", "-P", "signer.key.pub", "-o", "rad2.html"}).code == exit_evidence);
+    CHECK(slurp("rad2.html") == slurp("rad.html"));
+    CHECK(slurp("rad.html").find("Control keys") != std::string::npos);
+  }
   SECTION("an output that is not a regular file is written in place, never replaced") {
     REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "-o", "/dev/null"}).code == exit_evidence);
     CHECK(fs::is_character_file("/dev/null"));
