@@ -230,6 +230,14 @@ opened_report open_report(const std::string& path, const std::vector<std::string
   return r;
 }
 
+// Signed text for the terminal: control characters shown as '?'.
+std::string printable(std::string s) {
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return s;
+}
+
 std::string short_value(const ojson& v) {
   std::string s = v.dump();
   return s.size() > 80 ? s.substr(0, 77) + "..." : s;
@@ -482,8 +490,8 @@ int report_commands::run_verify() const {
     std::cout << "Report " << envelope << ": signature by " << r.signer << " verified; "
               << statement["subject"].size() << " subject file(s) unchanged";
     if (recompute) std::cout << "; recomputed from the inputs and the key: every figure matches";
-    std::cout << ".\n  test: " << json_quoted(predicate["test"].get<std::string>()) << ", outcome: " << outcome << ", signed "
-              << json_quoted(predicate["invocation"]["time"].get<std::string>()) << "\n";
+    std::cout << ".\n  test: " << printable(predicate["test"].get<std::string>()) << ", outcome: " << outcome << ", signed "
+              << printable(predicate["invocation"]["time"].get<std::string>()) << "\n";
   }
   return exit_evidence;
 }
