@@ -8,6 +8,7 @@
 #include <exception>
 #include <functional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace tritium::cli {
@@ -18,7 +19,8 @@ struct batch_limits {
 };
 
 /// `read(doc)` fills the next document (false at the end) and returns its size through `bytes_of`;
-/// `work(doc, result, worker)` runs on worker `worker` ∈ [0, threads); `emit(doc, result)` runs on
+/// `work(doc, result, worker)` runs on worker `worker` ∈ [0, threads) and must overwrite `result`
+/// completely: each worker reuses one result object for all its documents; `emit(doc, result)` runs on
 /// the calling thread in input order. The first exception of any stage is rethrown after the stages
 /// in flight have stopped; nothing of the failing batch is emitted.
 template <class Doc, class Result>
@@ -48,12 +50,21 @@ void run_batches(unsigned threads, batch_limits limits, const std::function<bool
         read_error = std::current_exception();
       }
     });
-    results.assign(current.size(), Result{});
+    results.resize(current.size());  // slots are kept from batch to batch (see the worker below)
     std::atomic<std::size_t> cursor{0};
     std::vector<std::exception_ptr> errors(threads);
     auto worker = [&](unsigned w) {
       try {
-        for (std::size_t i = cursor++; i < current.size(); i = cursor++) work(current[i], results[i], w);
+        // Each result is built in a worker-local object and swapped into its slot, which hands the
+        // slot's buffers (from the previous batch) back to the worker for the next document: no
+        // allocation and no copy in the steady state. Building results in their slots instead would
+        // bounce the cache lines that neighbouring slots share between the cores on every token.
+        Result local{};
+        for (std::size_t i = cursor++; i < current.size(); i = cursor++) {
+          work(current[i], local, w);
+          using std::swap;
+          swap(results[i], local);
+        }
       } catch (...) {
         errors[w] = std::current_exception();
         cursor = current.size();

@@ -166,10 +166,11 @@ int bench_command::run_tokenizer() const {
     tokens = ids.size();
   });
   // One thread, paragraph by paragraph (cut at blank lines, a paragraph's ids can differ slightly
-  // from the whole file's, e.g. GPT-2 splits "\n\n" differently before a word).
+  // from the whole file's, e.g. GPT-2 splits "\n\n" differently before a word): once with a fresh
+  // session (a cold piece cache), and in the steady state of a long corpus (a warm one), which is the
+  // single-thread baseline the workers are compared with.
   std::uint64_t paragraph_tokens = 0;
-  const double single = best_of(reps, [&] {
-    tokenizer::session s(tok);
+  auto paragraphs = [&](tokenizer::session& s) {
     std::vector<token_id> ids;
     paragraph_tokens = 0;
     for (const auto& d : documents) {
@@ -177,7 +178,14 @@ int bench_command::run_tokenizer() const {
       s.encode(d, ids);
       paragraph_tokens += ids.size();
     }
+  };
+  const double single_cold = best_of(reps, [&] {
+    tokenizer::session s(tok);
+    paragraphs(s);
   });
+  tokenizer::session warm_session(tok);
+  paragraphs(warm_session);
+  const double single = best_of(reps, [&] { paragraphs(warm_session); });
   // The CLI's multi-document path (batches, a reader thread, workers), with 1 and with 2 workers, in
   // the steady state of a long corpus: each worker's piece cache is warmed by one untimed pass.
   auto pipeline = [&](unsigned workers) {
@@ -186,16 +194,21 @@ int bench_command::run_tokenizer() const {
     auto pass = [&] {
       std::size_t next = 0;
       std::uint64_t count = 0;
-      run_batches<std::string, std::vector<token_id>>(
+      // Documents are handed over as views: the reader's cost here is the CLI's parsing, measured
+      // end to end by `tritium tokenize`, not part of how the tokenizer scales.
+      run_batches<std::string_view, std::vector<token_id>>(
           workers, batch_limits{},
-          [&](std::string& d) {
+          [&](std::string_view& d) {
             if (next >= documents.size()) return false;
             d = documents[next++];
             return true;
           },
-          [](const std::string& d) { return d.size(); },
-          [&](std::string& d, std::vector<token_id>& ids, unsigned w) { sessions[w].encode(d, ids); },
-          [&](std::string&, std::vector<token_id>& ids) { count += ids.size(); });
+          [](const std::string_view& d) { return d.size(); },
+          [&](std::string_view& d, std::vector<token_id>& ids, unsigned w) {
+            ids.clear();
+            sessions[w].encode(d, ids);
+          },
+          [&](std::string_view&, std::vector<token_id>& ids) { count += ids.size(); });
       if (count != paragraph_tokens) throw error(errc::internal, "bench: the pipeline lost tokens");
     };
     pass();
@@ -205,6 +218,7 @@ int bench_command::run_tokenizer() const {
   const double two = pipeline(2);
   results["tokens"] = tokens;
   results["single_thread_whole_mb_per_s"] = mb / whole;
+  results["single_thread_documents_cold_mb_per_s"] = mb / single_cold;
   results["single_thread_documents_mb_per_s"] = mb / single;
   results["pipeline_1_worker_mb_per_s"] = mb / one;
   results["pipeline_2_workers_mb_per_s"] = mb / two;
@@ -216,10 +230,10 @@ int bench_command::run_tokenizer() const {
     char line[512];
     std::snprintf(line, sizeof line,
                   "%s\n%.1f MB, %zu paragraphs, %llu tokens; load %.2f s\n"
-                  "single thread: whole file %.1f MB/s, paragraph by paragraph %.1f MB/s\n"
-                  "multi-document pipeline: 1 worker %.1f MB/s, 2 workers %.1f MB/s (x%.2f; x%.2f over one thread)\n",
+                  "single thread: whole file %.1f MB/s, paragraph by paragraph %.1f MB/s (cold cache), %.1f MB/s (warm)\n"
+                  "multi-document pipeline: 1 worker %.1f MB/s, 2 workers %.1f MB/s (x%.2f; x%.2f over one warm thread)\n",
                   tok.description().c_str(), mb, documents.size(), static_cast<unsigned long long>(tokens),
-                  load, mb / whole, mb / single, mb / one, mb / two, one / two, single / two);
+                  load, mb / whole, mb / single_cold, mb / single, mb / one, mb / two, one / two, single / two);
     std::cout << line;
   }
   return exit_evidence;

@@ -487,6 +487,7 @@ int detect_command::run_text() const {
   options.alpha = alpha;
 
   text_source source(input, format);
+  source.defer_parsing(true);
   ev.subject(input, source.files());
   atomic_output out(output);
   reporter report_rows(out.stream(), json, k, options, dedup);
@@ -505,9 +506,11 @@ int detect_command::run_text() const {
       workers, batch_limits{}, [&](text_document& d) { return source.next(d); },
       [](const text_document& d) { return d.text.size(); },
       [&](text_document& d, result& r, unsigned w) {
+        resolve(d);  // JSON Lines records are parsed here, on the workers
         try {
+          r.tokens.clear();
           sessions[w].encode(d.text, r.tokens);
-          if (!pool) r.d = detector.detect(r.tokens, options);
+          r.d = pool ? detection{} : detector.detect(r.tokens, options);
         } catch (const error& e) {
           throw error(e.code(), d.where + ": " + e.what());
         }

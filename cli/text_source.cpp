@@ -26,7 +26,8 @@ bool has_jsonl_extension(const std::filesystem::path& p) {
 
 }  // namespace
 
-void parse_text_record(const std::string& line, const std::string& where, text_document& doc) {
+// The full parser: every record the fast path below does not take, and every error message.
+void parse_text_record_slow(const std::string& line, const std::string& where, text_document& doc) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(line);
@@ -53,6 +54,204 @@ void parse_text_record(const std::string& line, const std::string& where, text_d
     throw error(errc::parse, where + ": field \"id\": expected a string or a number");
   }
   doc.where = where;
+}
+
+namespace {
+
+// A one-pass reader for the common record: an object whose values are strings, integers, true,
+// false or null. It gives up (returns false) on anything else — nesting, fractions, \u surrogates,
+// non-ASCII, any error — and the full parser then decides, so both accept and refuse exactly the
+// same lines and produce the same document (tests/cli/token_jsonl_test.cpp compares them).
+class fast_record {
+ public:
+  explicit fast_record(std::string_view s) : s_(s) {}
+
+  bool parse(text_document& doc) {
+    std::string key, text, prompt, id_json = "null";
+    bool has_text = false, has_prompt = false;
+    skip_space();
+    if (!eat('{')) return false;
+    skip_space();
+    if (peek() == '}') return false;  // let the full parser word the error
+    while (true) {
+      skip_space();
+      if (!string(key)) return false;
+      skip_space();
+      if (!eat(':')) return false;
+      skip_space();
+      if (key == "text" || key == "prompt") {
+        std::string& target = key == "text" ? text : prompt;
+        if (!string(target)) return false;
+        (key == "text" ? has_text : has_prompt) = true;
+      } else if (key == "id") {
+        const std::size_t from = i_;
+        if (peek() == '"') {
+          std::string value;
+          // Without escapes the text is what dump() prints back; with them, the full parser decides.
+          if (!string(value) || had_escape_) return false;
+        } else if (!integer()) {
+          return false;
+        }
+        id_json.assign(s_.substr(from, i_ - from));
+      } else if (!skip_value()) {
+        return false;
+      }
+      skip_space();
+      if (eat(',')) continue;
+      if (eat('}')) break;
+      return false;
+    }
+    skip_space();
+    if (i_ != s_.size() || (!has_text && !has_prompt)) return false;
+    doc.text = std::move(has_text ? text : prompt);
+    doc.id_json = std::move(id_json);
+    return true;
+  }
+
+ private:
+  char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
+  bool eat(char c) {
+    if (peek() != c) return false;
+    ++i_;
+    return true;
+  }
+  void skip_space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) ++i_;
+  }
+  static int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  // Length of the well-formed UTF-8 sequence at i_ (RFC 3629, as the full parser checks it), or 0.
+  std::size_t utf8_length() const {
+    auto at = [&](std::size_t k) { return i_ + k < s_.size() ? static_cast<unsigned char>(s_[i_ + k]) : 0u; };
+    auto in = [](unsigned c, unsigned lo, unsigned hi) { return c >= lo && c <= hi; };
+    const unsigned c = at(0);
+    if (in(c, 0xC2, 0xDF)) return in(at(1), 0x80, 0xBF) ? 2 : 0;
+    if (c == 0xE0) return in(at(1), 0xA0, 0xBF) && in(at(2), 0x80, 0xBF) ? 3 : 0;
+    if (in(c, 0xE1, 0xEC) || in(c, 0xEE, 0xEF)) return in(at(1), 0x80, 0xBF) && in(at(2), 0x80, 0xBF) ? 3 : 0;
+    if (c == 0xED) return in(at(1), 0x80, 0x9F) && in(at(2), 0x80, 0xBF) ? 3 : 0;
+    if (c == 0xF0) return in(at(1), 0x90, 0xBF) && in(at(2), 0x80, 0xBF) && in(at(3), 0x80, 0xBF) ? 4 : 0;
+    if (in(c, 0xF1, 0xF3)) return in(at(1), 0x80, 0xBF) && in(at(2), 0x80, 0xBF) && in(at(3), 0x80, 0xBF) ? 4 : 0;
+    if (c == 0xF4) return in(at(1), 0x80, 0x8F) && in(at(2), 0x80, 0xBF) && in(at(3), 0x80, 0xBF) ? 4 : 0;
+    return 0;
+  }
+  bool string(std::string& out) {
+    out.clear();
+    had_escape_ = false;
+    if (!eat('"')) return false;
+    while (true) {
+      const std::size_t start = i_;
+      while (i_ < s_.size()) {
+        const auto c = static_cast<unsigned char>(s_[i_]);
+        if (c == '"' || c == '\\' || c < 0x20) break;
+        if (c < 0x80) {
+          ++i_;
+          continue;
+        }
+        const std::size_t n = utf8_length();
+        if (n == 0) return false;  // the full parser names the error
+        i_ += n;
+      }
+      out.append(s_.data() + start, i_ - start);
+      if (i_ >= s_.size()) return false;
+      const auto c = static_cast<unsigned char>(s_[i_]);
+      if (c == '"') {
+        ++i_;
+        return true;
+      }
+      if (c != '\\') return false;
+      had_escape_ = true;
+      if (i_ + 1 >= s_.size()) return false;
+      const char e = s_[i_ + 1];
+      i_ += 2;
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          if (i_ + 4 > s_.size()) return false;
+          int v = 0;
+          for (int k = 0; k < 4; ++k) {
+            const int h = hex(s_[i_ + static_cast<std::size_t>(k)]);
+            if (h < 0) return false;
+            v = v * 16 + h;
+          }
+          i_ += 4;
+          if (v >= 0xD800 && v <= 0xDFFF) return false;  // surrogates: the full parser
+          if (v < 0x80) {
+            out += static_cast<char>(v);
+          } else if (v < 0x800) {
+            out += static_cast<char>(0xC0 | (v >> 6));
+            out += static_cast<char>(0x80 | (v & 0x3F));
+          } else {
+            out += static_cast<char>(0xE0 | (v >> 12));
+            out += static_cast<char>(0x80 | ((v >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (v & 0x3F));
+          }
+          break;
+        }
+        default: return false;
+      }
+    }
+  }
+  // -?(0|[1-9][0-9]*), at most 18 digits: written exactly as the full parser would print it.
+  bool integer() {
+    const std::size_t from = i_;
+    eat('-');
+    const std::size_t digits = i_;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+    const std::size_t n = i_ - digits;
+    if (n == 0 || n > 18 || (n > 1 && s_[digits] == '0')) return false;
+    if (s_[from] == '-' && n == 1 && s_[digits] == '0') return false;  // "-0" prints as "0"
+    const char c = peek();
+    return c != '.' && c != 'e' && c != 'E';
+  }
+  bool literal(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+  bool skip_value() {
+    std::string ignored;
+    switch (peek()) {
+      case '"': return string(ignored);
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default: return integer();
+    }
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+  bool had_escape_ = false;
+};
+
+}  // namespace
+
+void parse_text_record(const std::string& line, const std::string& where, text_document& doc) {
+  fast_record fast(line);
+  if (fast.parse(doc)) {
+    doc.where = where;
+    return;
+  }
+  parse_text_record_slow(line, where, doc);
+}
+
+void resolve(text_document& doc) {
+  if (!doc.unparsed) return;
+  const std::string line = std::move(doc.text);
+  const std::string where = doc.where;
+  parse_text_record(line, where, doc);
+  doc.unparsed = false;
 }
 
 text_source::text_source(const std::string& path, const std::string& format) : name_(path) {
@@ -91,7 +290,14 @@ bool text_source::next(text_document& doc) {
       while (std::getline(*in_, line_)) {
         ++line_number_;
         if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;
+        if (defer_) {
+          doc.text.swap(line_);
+          doc.where = name_ + ":" + std::to_string(line_number_);
+          doc.unparsed = true;
+          return true;
+        }
         parse_text_record(line_, name_ + ":" + std::to_string(line_number_), doc);
+        doc.unparsed = false;
         return true;
       }
       if (in_->bad()) throw error(errc::invalid_argument, "read error in " + name_);

@@ -18,7 +18,12 @@ struct text_document {
   std::string id_json;  ///< the id as JSON (a string or number)
   std::string text;
   std::string where;    ///< "file:line" or the file path, for messages
+  bool unparsed = false;  ///< `text` still holds the JSON Lines record: call resolve() first
 };
+
+/// Parses a record left unparsed by a text_source with deferred parsing (a no-op otherwise). Throws
+/// errc::parse like the source would have.
+void resolve(text_document& doc);
 
 class text_source {
  public:
@@ -27,6 +32,9 @@ class text_source {
   text_source(const std::string& path, const std::string& format);
   /// Next document; false at the end. Throws tritium::error (errc::parse) naming file and line.
   bool next(text_document& doc);
+  /// JSON Lines records are handed out unparsed (`text_document::unparsed`), so that several workers
+  /// can parse them: the reader then only splits lines.
+  void defer_parsing(bool defer) noexcept { defer_ = defer; }
   /// In folder mode, every .txt file it will read (sorted); empty otherwise.
   const std::vector<std::filesystem::path>& files() const noexcept { return files_; }
 
@@ -41,9 +49,13 @@ class text_source {
   std::filesystem::path root_;
   std::size_t next_file_ = 0;
   bool single_done_ = false;
+  bool defer_ = false;
 };
 
 /// Parses one JSON Lines record {"id": ..., "text": "..."}; throws errc::parse naming `where`.
 void parse_text_record(const std::string& line, const std::string& where, text_document& doc);
+
+/// The same with the general JSON parser only: the reference the fast path is tested against.
+void parse_text_record_slow(const std::string& line, const std::string& where, text_document& doc);
 
 }  // namespace tritium::cli

@@ -61,6 +61,7 @@ void tokenize_command::setup(CLI::App& parent) {
 int tokenize_command::run() const {
   const tokenizer tok = load_tokenizer(tokenizer_path);
   text_source source(input, format);
+  source.defer_parsing(true);
   atomic_output out(output);
   std::ostream& os = out.stream();
   const unsigned workers = default_threads(threads);
@@ -74,7 +75,9 @@ int tokenize_command::run() const {
       [&](text_document& d) { return source.next(d); },
       [](const text_document& d) { return d.text.size(); },
       [&](text_document& d, std::vector<token_id>& ids, unsigned w) {
+        resolve(d);  // JSON Lines records are parsed here, on the workers
         try {
+          ids.clear();
           sessions[w].encode(d.text, ids);
         } catch (const error& e) {
           throw error(e.code(), d.where + ": " + e.what());

@@ -59,3 +59,66 @@ TEST_CASE("Malformed JSONL names the file, line and byte", "[jsonl]") {
         "f.jsonl:7:13: field \"tokens\"[0]: token id too large for a 32-bit id");
   CHECK(parse_error("{\"tokens\": [1]} x") == "f.jsonl:7:17: unexpected text after the JSON object");
 }
+
+// ---- JSON Lines text records: the fast path against the full parser ----------------------------
+
+#include <random>
+
+#include "text_source.hpp"
+
+namespace {
+
+std::string outcome_of(void (*parse)(const std::string&, const std::string&, text_document&), const std::string& line) {
+  text_document d;
+  try {
+    parse(line, "f.jsonl:3", d);
+  } catch (const error& e) {
+    return std::string("error: ") + e.what();
+  }
+  return d.id_json + "\n" + d.text + "\n" + d.where;
+}
+
+std::string random_string(std::mt19937_64& rng) {
+  static const std::vector<std::string> atoms = {
+      "a", "Z", " ", "0", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0041", "\\u00e9", "\\u20ac",
+      "\\ud83d\\ude00", "\\ud800", "\\udc00x", "\\u12", "\\x", "é", "€", "😀", "\xc3", "\xe2\x82", "\xed\xa0\x80",
+      "\xc0\xaf", "\xf4\x90\x80\x80", "\x01", "\t", "中文", "\"", "\\"};
+  std::string s;
+  const auto n = rng() % 6;
+  for (std::uint64_t i = 0; i < n; ++i) s += atoms[rng() % atoms.size()];
+  return s;
+}
+
+std::string random_value(std::mt19937_64& rng) {
+  static const std::vector<std::string> scalars = {"0", "-0", "7", "-12", "007", "1.5", "2e3", "123456789012345678",
+                                                   "1234567890123456789012", "true", "false", "null", "nul", "[1]",
+                                                   "{\"a\":1}", "-", "+1"};
+  if (rng() % 2 == 0) return "\"" + random_string(rng) + "\"";
+  return scalars[rng() % scalars.size()];
+}
+
+}  // namespace
+
+TEST_CASE("Text records: the fast reader and the full JSON parser agree on every line", "[jsonl]") {
+  std::mt19937_64 rng(20261127);
+  static const std::vector<std::string> keys = {"id", "text", "prompt", "meta", "te\\u0078t", "i\\u0064", "tokens"};
+  std::size_t fast_taken = 0;
+  for (int round = 0; round < 200000; ++round) {
+    std::string line = rng() % 10 == 0 ? " " : "";
+    line += "{";
+    const auto fields = rng() % 4;
+    for (std::uint64_t f = 0; f < fields; ++f) {
+      if (f) line += rng() % 8 == 0 ? " , " : ",";
+      line += "\"" + keys[rng() % keys.size()] + "\"" + (rng() % 5 == 0 ? " : " : ":");
+      line += random_value(rng);
+    }
+    line += rng() % 30 == 0 ? "" : "}";
+    if (rng() % 20 == 0) line += rng() % 2 ? " \t" : " x";
+    const std::string fast = outcome_of(parse_text_record, line);
+    const std::string slow = outcome_of(parse_text_record_slow, line);
+    INFO("line: " << line);
+    REQUIRE(fast == slow);
+    fast_taken += fast.rfind("error", 0) != 0;
+  }
+  CHECK(fast_taken > 5000);  // plenty of lines parse (and agree), not only errors
+}
