@@ -220,11 +220,14 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   } else {  // read
     std::unique_ptr<suspect_model> suspect;
     if (!model_path.empty()) suspect = std::make_unique<suspect_model>(model_path);
-    const std::string& path = suspect ? (inputs.empty() ? std::string() : inputs.front()) : predictions_path;
-    if (path.empty()) throw error(errc::invalid_argument, "read: give --input with --model, or --predictions");
+    // With --model, every --input file in order (one tape across all); else the predictions file.
+    const std::vector<std::string> paths = suspect ? inputs : std::vector<std::string>{predictions_path};
+    if (paths.empty() || paths.front().empty()) {
+      throw error(errc::invalid_argument, "read: give --input with --model, or --predictions");
+    }
     std::vector<double> probs(suspect ? suspect->model->vocab_size() : 0);
     std::vector<token_id> predictions;
-    each_record(path, [&](const nlohmann::json& j, const std::string& where) {
+    for (const auto& path : paths) each_record(path, [&](const nlohmann::json& j, const std::string& where) {
       if (!ids_of(j, "tokens", "text", session.get(), a, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
       if (suspect) {
         predictions.assign(a.size(), 0);

@@ -1,54 +1,32 @@
 #!/usr/bin/env bash
-# Reproduces the shape of Sander et al. (NeurIPS 2024) with tritium's reference model: a watermarked
-# teacher (KGW, gamma 0.25, the delta and context width given), students trained on mixtures with a
-# share rho of watermarked text, tested in closed mode (query the student with held-out prompts,
-# prompt windows excluded) and open mode (read our watermarked texts through the student).
-# Usage: papers/radioactivity/run.sh BUILD_DIR OUT_DIR [DELTA] [H]   (a few minutes on 2 cores)
+# Regenerates every table and plot of papers/radioactivity.md: Sander et al. (NeurIPS 2024) with
+# tritium's reference model as the watermarked teacher (KGW, gamma 0.25) and order-3 n-gram students.
+#   - for delta in {2, 3} and h in {1, 2}: the rho grid (0, 1, 5, 10, 25, 100%) in closed and reading
+#     modes, -log10 p curves, the dedup ablation, the filter ablation and the planner check
+#     (experiment.py config);
+#   - the null at rho = 0 over 120 fresh keys (delta 3, h 1) and 100 keys (delta 2, h 2), with KS
+#     tests per mode and per ablation (experiment.py null);
+#   - the SVG plots (plot.py).
+# CSV and SVG files are written into papers/radioactivity/; WORK_DIR keeps the models and texts
+# (about 1.5 GB) and lets an interrupted run resume. Python 3 standard library only.
+# Usage: papers/radioactivity/run.sh BUILD_DIR WORK_DIR [JOBS]   (about 30 minutes with JOBS = 2)
 set -euo pipefail
 build=$(cd "$1" && pwd)
-out=$2
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-delta=${3:-3}
-h=${4:-1}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-tritium=$build/cli/tritium
-tok=$root/fixtures/tokenizers/qwen3/tokenizer.json
-teacher=$build/reference-model/sotu-moby-qwen3-4gram.tlm
-mkdir -p "$out"
-cd "$out"
-[ -f key.key ] || "$tritium" keygen --out key.key --tokenizer "$tok" --vocab-size 151936 --delta "$delta" \
-    --context-width "$h" >/dev/null
-# The teacher answers 3,000 prompts (600,000 watermarked tokens); students mix them with human text.
-python3 - "$root/fixtures/corpus/prompts.jsonl" <<'PY'
-import json, sys
-prompts = [json.loads(l)["prompt"] for l in open(sys.argv[1])]
-with open("train_prompts.jsonl", "w") as f:
-    for i in range(3000):
-        f.write(json.dumps({"id": i, "prompt": prompts[i % 40]}) + "\n")
-with open("test_prompts.jsonl", "w") as f:
-    for i in range(200):
-        f.write(json.dumps({"id": i, "prompt": prompts[(i * 7) % 40]}) + "\n")
-PY
-[ -f teacher.jsonl ] || "$tritium" generate -m "$teacher" -t "$tok" -k key.key -p train_prompts.jsonl \
-    --max-new-tokens 200 --seed 1 -o teacher.jsonl
-# Supervised reading: texts the students at small rho trained on (the first ones they take);
-# unseen reading: watermarked texts no student below rho = 25% was trained on (the last ones).
-head -n 200 teacher.jsonl > ours_to_read.jsonl
-tail -n 200 teacher.jsonl > unseen_to_read.jsonl
-echo "rho,closed_scored,closed_log10_p,open_scored,open_log10_p,open_unseen_scored,open_unseen_log10_p" > results.csv
-for rho in 0 0.01 0.05 0.10 0.25 1.0; do
-  "$tritium" lm train -t "$tok" -V 151936 -n 3 -c "$root/fixtures/corpus/sotu_train.jsonl" \
-      "$root/fixtures/corpus/moby_dick.jsonl" --watermarked teacher.jsonl --fraction "$rho" \
-      -o "student_$rho.tlm" 2>/dev/null
-  closed=$("$tritium" radioactivity closed -k key.key -t "$tok" -m "student_$rho.tlm" -p test_prompts.jsonl \
-      --max-new-tokens 200 --json || true)
-  open=$("$tritium" radioactivity read -k key.key -t "$tok" -m "student_$rho.tlm" -i ours_to_read.jsonl --json || true)
-  unseen=$("$tritium" radioactivity read -k key.key -t "$tok" -m "student_$rho.tlm" -i unseen_to_read.jsonl --json || true)
-  python3 - "$rho" "$closed" "$open" "$unseen" >> results.csv <<'PY'
-import json, sys
-c, o, u = (json.loads(a) for a in sys.argv[2:5])
-print(f"{sys.argv[1]},{c['scored']},{c['log10_p']:.2f},{o['scored']},{o['log10_p']:.2f},{u['scored']},{u['log10_p']:.2f}")
-PY
+mkdir -p "$2"
+work=$(cd "$2" && pwd)
+jobs=${3:-2}
+here=$(cd "$(dirname "$0")" && pwd)
+start=$SECONDS
+step() {
+  local t=$SECONDS
+  python3 "$here/experiment.py" "$@"
+  echo "experiment.py $*: $((SECONDS - t)) s" >&2
+}
+for config in "3 1" "2 1" "3 2" "2 2"; do
+  # shellcheck disable=SC2086
+  step config "$build" "$work" $config "$jobs"
 done
-cat results.csv
+step null "$build" "$work" 3 1 120 "$jobs"
+step null "$build" "$work" 2 2 100 "$jobs"
+python3 "$here/plot.py"
+echo "papers/radioactivity: done in $((SECONDS - start)) s" >&2

@@ -188,6 +188,12 @@ stderr_has rad-out-of-range "token 2: expected 0 <= id < 1000, got 5000"
 echo '{"tokens": [1, 2, 3], "predictions": [4, 5]}' > "$work/predictions.jsonl"
 run rad-bad-predictions 3 -- radioactivity read --key "$key" --predictions "$work/predictions.jsonl"
 stderr_has rad-bad-predictions "expected one entry per token"
+# Reading mode with a model reads every --input file, not only the first.
+run rad-lm 0 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --out "$work/small.tlm"
+echo '{"tokens": [464, 3290, 318, 257, 1332, 286, 262, 3290, 13, 198]}' > "$work/read_a.jsonl"
+echo '{"tokens": [40, 588, 257, 1332, 13, 632, 318, 845, 922, 13]}' > "$work/read_b.jsonl"
+run rad-read-two-files 1 -- radioactivity read --key "$work/gpt2.key" --model "$work/small.tlm" --input "$work/read_a.jsonl" "$work/read_b.jsonl" --json --controls 0
+grep -q '"counts":{"read":20,' "$work/out"; check "radioactivity read: both input files read" $?
 run rad-plan 0 -- radioactivity plan --scored 100000 --green 27000 --gamma 0.25 --target-log10-p -10 --json
 grep -q '"scored_needed":' "$work/out"; check "radioactivity plan prints the tuples needed" $?
 
