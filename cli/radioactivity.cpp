@@ -173,30 +173,21 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   options.tape = tape_of(tape);
   options.alpha = alpha;
   options.curve_points = curve_points;
-  // The real key and the control keys see exactly the same tuples, in the same order.
-  std::vector<tritium::key> keys;
-  keys.push_back(k);
-  for (auto& c : control_keys(k, controls)) keys.push_back(std::move(c));
-  std::vector<std::unique_ptr<radioactivity_scorer>> scorers;  // scorers hold their scheme: not movable
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    radioactivity_options o = options;
-    if (i > 0) o.curve_points = 0;
-    scorers.push_back(std::make_unique<radioactivity_scorer>(keys[i], o));
-    if (filter_file) scorers.back()->set_filter(&filter_file->windows);
-  }
+  // The control keys score exactly the real key's tuples, through its tape.
+  radioactivity_scorer scorer(k, options);
+  if (filter_file) scorer.set_filter(&filter_file->windows);
+  scorer.add_control_keys(control_keys(k, controls));
   const bool exclude = !no_prompt_exclusion;
   auto score_answer = [&](const std::vector<token_id>& prompt, const std::vector<token_id>& answer) {
-    for (auto& s : scorers) {
-      if (exclude) s->exclude_windows(prompt);
-      s->score_text(answer);
-    }
+    if (exclude) scorer.exclude_windows(prompt);
+    scorer.score_text(answer);
   };
   std::vector<token_id> a, b;
   if (mode == "corpus") {
     for (const auto& path : inputs) {
       each_record(path, [&](const nlohmann::json& j, const std::string& where) {
         if (!ids_of(j, "tokens", "text", session.get(), a, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
-        for (auto& s : scorers) s->score_text(a);
+        scorer.score_text(a);
       });
     }
   } else if (mode == "closed") {
@@ -237,7 +228,7 @@ int radioactivity_commands::run_test(const std::string& mode) const {
           suspect->model->distribution(std::span<const token_id>(a).subspan(from, i + 1 - from), probs);
           predictions[i] = static_cast<token_id>(std::max_element(probs.begin(), probs.end()) - probs.begin());
         }
-        for (auto& s : scorers) s->score_predictions(a, predictions);
+        scorer.score_predictions(a, predictions);
         return;
       }
       const auto it = j.find("predictions");
@@ -260,18 +251,17 @@ int radioactivity_commands::run_test(const std::string& mode) const {
           }
           predictions[i] = (p.is_array() ? p[level] : p).get<token_id>();
         }
-        for (auto& sc : scorers) sc->score_predictions(a, predictions);
+        scorer.score_predictions(a, predictions);
       }
     });
   }
 
-  const radioactivity_result r = scorers.front()->result();
+  const radioactivity_result r = scorer.result();
   std::vector<double> control_log10;
   std::vector<double> control_p;
-  for (std::size_t i = 1; i < scorers.size(); ++i) {
-    const auto c = scorers[i]->result();
-    control_log10.push_back(c.test.log10_p);
-    control_p.push_back(std::min(1.0, std::max(0.0, c.test.p_value)));
+  for (const detection& c : scorer.control_results()) {
+    control_log10.push_back(c.log10_p);
+    control_p.push_back(std::min(1.0, std::max(0.0, c.p_value)));
   }
   const bool valid = options.tape != tape_mode::none && exclude;
   const ks_result ks = control_p.size() >= 2 ? ks_uniform(control_p) : ks_result{0.0, 1.0, control_p.size()};

@@ -124,6 +124,33 @@ TEST_CASE("Control keys give uniform p-values on a radioactive corpus; the real 
   radioactivity_scorer real(k);
   for (const auto& d : corpus) real.score_text(d);
   CHECK(real.result().test.log10_p < -50);
+
+  // Controls scored through the real key's scorer (one shared tape) give exactly the same counts as
+  // scorers of their own, with prompt exclusion and duplicates in play.
+  radioactivity_scorer shared(k);
+  shared.add_control_keys(controls);
+  std::vector<std::unique_ptr<radioactivity_scorer>> separate;
+  for (const key& c : controls) separate.push_back(std::make_unique<radioactivity_scorer>(c));
+  for (std::size_t d = 0; d < corpus.size(); ++d) {
+    const auto& prompt = corpus[(d + 7) % corpus.size()];
+    shared.exclude_windows(prompt);
+    shared.score_text(corpus[d]);
+    shared.score_text(corpus[d]);  // every tuple a duplicate the second time
+    for (auto& s : separate) {
+      s->exclude_windows(prompt);
+      s->score_text(corpus[d]);
+      s->score_text(corpus[d]);
+    }
+  }
+  const auto together = shared.control_results();
+  REQUIRE(together.size() == controls.size());
+  for (std::size_t i = 0; i < controls.size(); ++i) {
+    const auto alone = separate[i]->result().test;
+    REQUIRE(together[i].scored == alone.scored);
+    REQUIRE(together[i].green == alone.green);
+    REQUIRE(together[i].log10_p == alone.log10_p);
+  }
+  CHECK(together[0].scored == shared.result().test.scored);
 }
 
 TEST_CASE("Reading mode: a student distilled from watermarked text predicts green tokens", "[radioactivity]") {

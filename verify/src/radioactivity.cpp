@@ -111,6 +111,33 @@ window_filter window_filter::load(const std::filesystem::path& path, const key& 
 radioactivity_scorer::radioactivity_scorer(const key& k, radioactivity_options options)
     : scheme_(k), options_(options) {}
 
+void radioactivity_scorer::add_control_keys(const std::vector<key>& controls) {
+  const auto& p = scheme_.params();
+  for (const auto& c : controls) {
+    const auto& q = c.params();
+    if (q.gamma_threshold != p.gamma_threshold || q.gamma_bits != p.gamma_bits || q.context_width != p.context_width ||
+        q.seeding_scheme != p.seeding_scheme || q.vocab_size != p.vocab_size) {
+      throw error(errc::mismatch, "control key " + c.id().substr(0, 16) + ": expected the parameters of the real key");
+    }
+    control_schemes_.push_back(std::make_unique<kgw>(c));
+    control_green_.push_back(0);
+  }
+}
+
+std::vector<detection> radioactivity_scorer::control_results() const {
+  std::vector<detection> out;
+  for (const std::uint64_t green : control_green_) {
+    detection d;
+    d.tokens = counts_.read;
+    d.scored = scored_;
+    d.green = green;
+    d.gamma = scheme_.params().gamma();
+    finish_detection(d, options_.alpha);
+    out.push_back(d);
+  }
+  return out;
+}
+
 void radioactivity_scorer::exclude_windows(std::span<const token_id> prompt) {
   prompt_windows_.add_windows_of(prompt, scheme_.context_width());
 }
@@ -138,12 +165,8 @@ void radioactivity_scorer::score_batch(const std::span<const token_id>* windows,
       tape_.prefetch(keys[i]);
     }
   }
-  const kgw_prf& prf = scheme_.prf();
   const bool left = scheme_.params().seeding_scheme == seeding::lefthash;
-  const std::uint32_t threshold = scheme_.params().gamma_threshold;
-  std::uint8_t in[16 * batch];
-  std::uint8_t out[16 * batch];
-  std::size_t pending[batch];
+  std::size_t fresh[batch];
   std::size_t m = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (!keep[i]) continue;
@@ -151,23 +174,35 @@ void radioactivity_scorer::score_batch(const std::span<const token_id>* windows,
       ++counts_.duplicates;
       continue;
     }
-    if (left) {
-      kgw_prf::stream_input(prf.context(windows[i]), prf.block_of(tokens[i]), in + 16 * m);
-      pending[m++] = i;
-    } else {
-      const bool g = scheme_.is_green(windows[i], tokens[i]);
-      ++scored_;
-      green_ += g ? 1 : 0;
-      if (options_.curve_points > 0) flags_.push_back(g ? 1 : 0);
-    }
+    fresh[m++] = i;
   }
   if (m == 0) return;
-  prf.encrypt(in, out, m);
+  // The green bits of the fresh tuples under one key: one AES call for all of them (left-hash).
+  std::uint8_t in[16 * batch];
+  std::uint8_t out[16 * batch];
+  bool green[batch];
+  auto green_bits = [&](const kgw& scheme) {
+    if (!left) {
+      for (std::size_t j = 0; j < m; ++j) green[j] = scheme.is_green(windows[fresh[j]], tokens[fresh[j]]);
+      return;
+    }
+    const kgw_prf& prf = scheme.prf();
+    const std::uint32_t threshold = scheme.params().gamma_threshold;
+    for (std::size_t j = 0; j < m; ++j) {
+      kgw_prf::stream_input(prf.context(windows[fresh[j]]), prf.block_of(tokens[fresh[j]]), in + 16 * j);
+    }
+    prf.encrypt(in, out, m);
+    for (std::size_t j = 0; j < m; ++j) green[j] = prf.lane_in_block(out + 16 * j, tokens[fresh[j]]) < threshold;
+  };
+  green_bits(scheme_);
   for (std::size_t j = 0; j < m; ++j) {
-    const bool g = prf.lane_in_block(out + 16 * j, tokens[pending[j]]) < threshold;
     ++scored_;
-    green_ += g ? 1 : 0;
-    if (options_.curve_points > 0) flags_.push_back(g ? 1 : 0);
+    green_ += green[j] ? 1 : 0;
+    if (options_.curve_points > 0) flags_.push_back(green[j] ? 1 : 0);
+  }
+  for (std::size_t c = 0; c < control_schemes_.size(); ++c) {
+    green_bits(*control_schemes_[c]);
+    for (std::size_t j = 0; j < m; ++j) control_green_[c] += green[j] ? 1 : 0;
   }
 }
 

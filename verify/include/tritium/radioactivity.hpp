@@ -89,6 +89,14 @@ class radioactivity_scorer {
   /// outlive the scorer. Pass nullptr to score every window.
   void set_filter(const window_set* filter) noexcept { filter_ = filter; }
 
+  /// Also scores every tuple the real key scores under these keys (control_keys()): the same test on
+  /// the same tuples, sharing one tape, so memory does not grow with the number of controls. Call
+  /// before scoring. Keys must have the real key's parameters (throws errc::mismatch otherwise).
+  void add_control_keys(const std::vector<key>& controls);
+
+  /// Results under each control key, in the order given (counts as in result(); no curve).
+  std::vector<detection> control_results() const;
+
   /// Corpus and closed-model mode: the tuples (previous h tokens, token) of a text the suspect wrote.
   void score_text(std::span<const token_id> tokens);
 
@@ -110,6 +118,8 @@ class radioactivity_scorer {
   tuple_set tape_;
   radioactivity_counts counts_;
   std::uint64_t scored_ = 0, green_ = 0;
+  std::vector<std::unique_ptr<kgw>> control_schemes_;  // kgw holds expanded AES keys: kept in place
+  std::vector<std::uint64_t> control_green_;
   std::vector<std::uint8_t> flags_;  // green flag of each scored tuple, for the curve
 };
 
