@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "json_escape.hpp"
 #include "tritium/error.hpp"
 
 namespace tritium::cli {
@@ -167,15 +168,11 @@ class fast_record {
       if (i_ + 1 >= s_.size()) return false;
       const char e = s_[i_ + 1];
       i_ += 2;
+      if (const int simple = json_simple_escape(e); simple >= 0) {
+        out += static_cast<char>(simple);
+        continue;
+      }
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
         case 'u': {
           if (i_ + 4 > s_.size()) return false;
           int v = 0;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <limits>
 
+#include "json_escape.hpp"
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
@@ -94,13 +95,11 @@ class line_parser {
       if (c == '\\') {
         const char e = peek();
         ++i_;
+        if (const int simple = json_simple_escape(e); simple >= 0) {
+          out += static_cast<char>(simple);
+          continue;
+        }
         switch (e) {
-          case '"': case '\\': case '/': out += e; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
           case 'u': {
             // Only validated: the field names that matter are ASCII and ids are copied verbatim.
             const unsigned unit = hex4();
