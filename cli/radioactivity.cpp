@@ -131,12 +131,32 @@ int radioactivity_commands::run_filter() const {
 }
 
 int radioactivity_commands::run_plan() const {
+  if (pilot_green > pilot_scored) {
+    throw error(errc::invalid_argument, "plan: --green " + std::to_string(pilot_green) + " exceeds --scored " +
+                                            std::to_string(pilot_scored));
+  }
   const std::uint64_t n = plan_scored_tuples(pilot_scored, pilot_green, gamma, target);
+  // The pilot's share is itself uncertain: the plan is repeated at the ends of its 95% Wilson
+  // interval (a planning aid, never a decision). A lower end at or below gamma means "maybe never".
+  const double ns = static_cast<double>(pilot_scored);
+  const double share = ns > 0 ? static_cast<double>(pilot_green) / ns : 0.0;
+  const double z = 1.959963984540054, z2 = z * z;
+  const double centre = (share + z2 / (2 * ns)) / (1 + z2 / ns);
+  const double half = z * std::sqrt(share * (1 - share) / ns + z2 / (4 * ns * ns)) / (1 + z2 / ns);
+  auto plan_at = [&](double s) {
+    const auto green = static_cast<std::uint64_t>(std::floor(std::clamp(s, 0.0, 1.0) * ns));
+    return plan_scored_tuples(pilot_scored, green, gamma, target);
+  };
   ojson j;
   j["pilot_scored"] = pilot_scored;
   j["pilot_green"] = pilot_green;
   j["target_log10_p"] = target;
   j["scored_needed"] = n;
+  if (pilot_scored > 0) {
+    const std::uint64_t optimistic = plan_at(centre + half), pessimistic = plan_at(centre - half);
+    j["share_interval_95"] = {centre - half, centre + half};
+    j["scored_needed_interval_95"] = {optimistic, pessimistic == 0 ? ojson(nullptr) : ojson(pessimistic)};
+  }
   if (scored_per_query > 0 && n > 0) j["queries_needed"] = std::ceil(static_cast<double>(n) / scored_per_query);
   if (json) {
     std::cout << j.dump() << "\n";
@@ -146,6 +166,11 @@ int radioactivity_commands::run_plan() const {
     std::cout << "About " << n << " scored tuples are expected to reach log10 p <= " << target;
     if (j.contains("queries_needed")) std::cout << " (" << j["queries_needed"].get<double>() << " queries)";
     std::cout << ".\n";
+    const auto& range = j["scored_needed_interval_95"];
+    std::cout << "With the pilot's green share anywhere in its 95% interval [" << j["share_interval_95"][0].get<double>()
+              << ", " << j["share_interval_95"][1].get<double>() << "]: from " << range[0].get<std::uint64_t>() << " to "
+              << (range[1].is_null() ? std::string("never (the interval reaches gamma)") : std::to_string(range[1].get<std::uint64_t>()))
+              << " tuples. The plan assumes the share stays what the pilot saw.\n";
   }
   return exit_evidence;
 }
