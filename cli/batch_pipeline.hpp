@@ -29,30 +29,38 @@ void run_batches(unsigned threads, batch_limits limits, const std::function<bool
                  const std::function<void(Doc&, Result&, unsigned)>& work,
                  const std::function<void(Doc&, Result&)>& emit) {
   if (threads == 0) threads = 1;
-  auto read_batch = [&](std::vector<Doc>& batch) {
+  // The largest document of the batch being read: slots that held one far above the average are
+  // released after their batch, so reused buffers cannot pile up to documents × the largest one.
+  std::size_t largest_next = 0, largest_current = 0;
+  auto read_batch = [&](std::vector<Doc>& batch, std::size_t& largest) {
     batch.clear();
+    largest = 0;
     std::size_t bytes = 0;
     Doc d;
     while (batch.size() < limits.max_documents && bytes < limits.max_bytes && read(d)) {
-      bytes += bytes_of(d);
+      const std::size_t size = bytes_of(d);
+      bytes += size;
+      largest = std::max(largest, size);
       batch.push_back(std::move(d));
     }
   };
   std::vector<Doc> current, next;
-  read_batch(current);
+  read_batch(current, largest_current);
   std::vector<Result> results;
   while (!current.empty()) {
     std::exception_ptr read_error;
     std::thread reader([&] {
       try {
-        read_batch(next);
+        read_batch(next, largest_next);
       } catch (...) {
         read_error = std::current_exception();
       }
     });
     results.resize(current.size());  // slots are kept from batch to batch (see the worker below)
     std::atomic<std::size_t> cursor{0};
+    // A failing worker records the document it failed on; the earliest failing document is reported.
     std::vector<std::exception_ptr> errors(threads);
+    std::vector<std::size_t> failed_at(threads, 0);
     auto worker = [&](unsigned w) {
       try {
         // Each result is built in one worker-local object, reused from document to document (its
@@ -67,6 +75,7 @@ void run_batches(unsigned threads, batch_limits limits, const std::function<bool
         for (std::size_t first = cursor.fetch_add(claim); first < current.size(); first = cursor.fetch_add(claim)) {
           const std::size_t last = std::min(current.size(), first + claim);
           for (std::size_t i = first; i < last; ++i) {
+            failed_at[w] = i;
             work(current[i], local, w);
             results[i] = local;
           }
@@ -81,12 +90,20 @@ void run_batches(unsigned threads, batch_limits limits, const std::function<bool
     worker(0);
     for (auto& t : pool) t.join();
     reader.join();
-    for (auto& e : errors) {
-      if (e) std::rethrow_exception(e);
+    std::exception_ptr first_error;
+    std::size_t first_failed = current.size();
+    for (unsigned w = 0; w < threads; ++w) {
+      if (errors[w] && failed_at[w] < first_failed) {
+        first_failed = failed_at[w];
+        first_error = errors[w];
+      }
     }
+    if (first_error) std::rethrow_exception(first_error);
     for (std::size_t i = 0; i < current.size(); ++i) emit(current[i], results[i]);
     if (read_error) std::rethrow_exception(read_error);
+    if (largest_current > 4 * (limits.max_bytes / limits.max_documents) + 65536) std::vector<Result>().swap(results);
     std::swap(current, next);
+    largest_current = largest_next;
   }
 }
 

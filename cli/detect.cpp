@@ -198,16 +198,19 @@ class detect_evidence {
   /// listed and every row is still covered by a digest (papers/evidence-v1.md).
   static constexpr std::size_t listed_rows = 100000;
 
-  detect_evidence(bool active, const kgw_detector& detector, const tritium::key& k, const detect_options& options,
-                  const tokenizer* tok)
-      : active_(active), valid_(options.dedup != dedup_mode::none), detector_(detector), key_(k), options_(options),
-        tok_(tok) {}
+  detect_evidence(bool active, bool pooled, const kgw_detector& detector, const tritium::key& k,
+                  const detect_options& options, const tokenizer* tok)
+      : active_(active), pooled_(pooled), valid_(options.dedup != dedup_mode::none), detector_(detector), key_(k),
+        options_(options), tok_(tok) {}
 
   void document(const std::string& id_json, std::span<const token_id> tokens, const detection& d) {
     if (!active_) return;
     // A row as the reporter shows it: without deduplication nothing is "detected".
     row r{documents_, id_json, d.tokens, d.scored, d.green, d.log10_p, valid_ && d.detected, d.insufficient};
-    rows_digest_.update(row_json(r).dump() + "\n");
+    // The digest covers what a recomputation reproduces exactly; log10_p is a function of these
+    // (and of gamma), compared within a tolerance in the listed rows.
+    rows_digest_.update(ojson::array({ojson::parse(r.id_json), r.tokens, r.scored, r.green, r.detected, r.insufficient}).dump() +
+                        "\n");
     rows_.push_back(std::move(r));
     std::push_heap(rows_.begin(), rows_.end(), less_significant);
     if (rows_.size() > listed_rows) {
@@ -223,7 +226,15 @@ class detect_evidence {
       best_id_ = id_json;
       best_tokens_.assign(tokens.begin(), tokens.end());
     }
-    boundaries_.push_back({totals_scored_, totals_green_});
+    if (pooled_ && documents_ % boundary_stride_ == 0) {
+      // Points of the pooled curve at document boundaries, thinned as they grow (bounded memory).
+      boundaries_.push_back({totals_scored_, totals_green_});
+      if (boundaries_.size() == 8192) {
+        for (std::size_t k = 0; k < 4096; ++k) boundaries_[k] = boundaries_[2 * k + 1];
+        boundaries_.resize(4096);
+        boundary_stride_ *= 2;
+      }
+    }
   }
 
   ojson predicate(bool pooled, const reporter& r, const std::string& dedup_name, const std::string& tokenizer_path,
@@ -303,6 +314,9 @@ class detect_evidence {
         if (scored == 0) continue;
         curve.push_back({scored, green, -binomial_upper_tail_ln(scored, green, gamma) / std::numbers::ln10});
       }
+      if (pooled_result.scored > 0 && (curve.empty() || curve.back().scored != pooled_result.scored)) {
+        curve.push_back({pooled_result.scored, pooled_result.green, -pooled_result.log10_p});
+      }
       decisive["curve"] = curve_of(curve);
       decisive["threshold_log10_p"] = std::log10(options_.alpha);
     } else if (documents_ > 0) {
@@ -356,6 +370,7 @@ class detect_evidence {
   }
 
   bool active_;
+  bool pooled_;
   bool valid_;
   const kgw_detector& detector_;
   const tritium::key& key_;
@@ -371,6 +386,7 @@ class detect_evidence {
   std::string first_id_;
   std::vector<token_id> first_tokens_;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> boundaries_;
+  std::size_t boundary_stride_ = 1;
 };
 
 }  // namespace
@@ -430,7 +446,7 @@ int detect_command::run() const {
   atomic_output out(output);
   reporter report_rows(out.stream(), json, k, options, dedup);
   report_rows.set_gamma(k.params().gamma());
-  detect_evidence evidence(ev.active(), detector, k, options, nullptr);
+  detect_evidence evidence(ev.active(), pool, detector, k, options, nullptr);
   token_document doc;
   kgw_detector::corpus pooled(detector, options);
   std::size_t documents = 0;
@@ -492,7 +508,7 @@ int detect_command::run_text() const {
   atomic_output out(output);
   reporter report_rows(out.stream(), json, k, options, dedup);
   report_rows.set_gamma(p.gamma());
-  detect_evidence evidence(ev.active(), detector, k, options, &tok);
+  detect_evidence evidence(ev.active(), pool, detector, k, options, &tok);
   const unsigned workers = default_threads(threads);
   std::vector<tokenizer::session> sessions;
   for (unsigned w = 0; w < workers; ++w) sessions.emplace_back(tok, parse_invalid_utf8(invalid_utf8));

@@ -85,9 +85,7 @@ bool has_output_option(const std::vector<std::string>& args) {
   return false;
 }
 
-std::string json_quoted(const std::string& untrusted) {
-  return ojson(untrusted).dump(-1, ' ', false, ojson::error_handler_t::replace);
-}
+std::string json_quoted(const std::string& untrusted) { return quoted_for_message(untrusted); }
 
 std::string predicate_type() { return std::string(predicate_type_prefix) + std::to_string(predicate_version); }
 
@@ -176,14 +174,14 @@ void evidence_run::subject(const std::string& path, const std::vector<std::files
     }
     std::error_code ec;
     if (!std::filesystem::is_regular_file(p, ec)) {
-      throw error(errc::invalid_argument, "subject " + name + ": a report's inputs must be regular files");
+      throw error(errc::invalid_argument, "subject " + json_quoted(name) + ": a report's inputs must be regular files");
     }
     subject_record s;
     s.name = name;
     s.path = p;
     s.size = std::filesystem::file_size(p, ec);
     s.mtime = std::filesystem::last_write_time(p, ec);
-    if (ec) throw error(errc::invalid_argument, "subject " + name + ": cannot read it: " + ec.message());
+    if (ec) throw error(errc::invalid_argument, "subject " + json_quoted(name) + ": cannot read it: " + ec.message());
     s.sha256 = sha256_file_digest(p).substr(7);
     subjects_.push_back(std::move(s));
   };
@@ -202,7 +200,7 @@ void evidence_run::finish(ojson predicate) {
     const auto size = std::filesystem::file_size(s.path, ec);
     const auto mtime = std::filesystem::last_write_time(s.path, ec);
     if (ec || size != s.size || mtime != s.mtime) {
-      throw error(errc::invalid_argument, "subject " + s.name + " changed while it was being read; no report written");
+      throw error(errc::invalid_argument, "subject " + json_quoted(s.name) + " changed while it was being read; no report written");
     }
   }
   ojson statement;

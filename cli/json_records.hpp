@@ -28,6 +28,8 @@ void each_record(const std::string& path, F&& f) {
       j = nlohmann::json::parse(line);
     } catch (const nlohmann::json::parse_error& e) {
       throw error(errc::parse, where + ":" + std::to_string(e.byte) + ": not valid JSON");
+    } catch (const nlohmann::json::exception&) {
+      throw error(errc::parse, where + ": not valid JSON (a number out of range)");
     }
     f(j, where);
   }

@@ -198,6 +198,7 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   options.tape = tape_of(tape);
   options.alpha = alpha;
   options.curve_points = curve_points;
+  atomic_output o(output);  // opened (as a temporary) before the work: an unwritable path fails first
   // The control keys score exactly the real key's tuples, through its tape.
   radioactivity_scorer scorer(k, options);
   if (filter_file) scorer.set_filter(&filter_file->windows);
@@ -315,7 +316,6 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   j["curve"] = curve;
   j["controls"] = {{"count", control_p.size()}, {"log10_p", control_log10}, {"ks_statistic", ks.statistic},
                    {"ks_p_value", ks.p_value}, {"uniform", controls_ok}};
-  atomic_output o(output);
   if (json) {
     o.stream() << j.dump() << "\n";
   } else {
@@ -393,6 +393,7 @@ int radioactivity_commands::run_test(const std::string& mode) const {
     }
     p["decision"] = decision_of(alpha, "none (one pooled test); control keys checked for uniformity", outcome, r.test.log10_p,
                                 words.str());
+    if (outcome == "no verdict") p["decision"]["log10_p"] = nullptr;  // no valid p-value to decide on
     p["decisive_test"] = {{"label", "all scored tuples, in reading order"}, {"scored", r.test.scored},
                           {"green", r.test.green}, {"log10_p", r.test.log10_p}, {"gamma", r.test.gamma},
                           {"threshold_log10_p", std::log10(alpha)}, {"curve", curve_of(r.test.curve)}};

@@ -34,6 +34,23 @@ std::string read_envelope(const std::string& path) {
   return bytes;
 }
 
+// A JSON pointer token (RFC 6901); keys come from the file, so one with control characters is shown
+// quoted and escaped instead.
+std::string pointer_escape(const std::string& key) {
+  if (has_control_characters(key)) return json_quoted(key);
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 // The predicate's layout (papers/evidence-v1.md), checked field by field before anything reads it: a
 // signed statement is still input, and the renderer and the verifier may rely on what passes here.
 class schema {
@@ -115,12 +132,13 @@ void validate_predicate(const ojson& p, const std::string& where) {
   }
   if (const ojson& t = v.object(p, at, "totals", true); !t.is_null()) {
     for (auto it = t.begin(); it != t.end(); ++it) {
-      if (!it.value().is_number()) v.fail(at + "/totals/" + it.key(), "expected a number");
+      if (!it.value().is_number()) v.fail(at + "/totals/" + pointer_escape(it.key()), "expected a number");
     }
   }
   v.object(p, at, "settings", true);
   if (const ojson& docs = v.object(p, at, "documents", true); !docs.is_null()) {
     v.number(docs, at + "/documents", "total");
+    v.string(docs, at + "/documents", "selection");
     const ojson& rows = v.array(docs, at + "/documents", "rows");
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const ojson& r = rows[i];
@@ -199,6 +217,8 @@ opened_report open_report(const std::string& path, const std::vector<std::string
     r.statement = ojson::parse(opened.payload);
   } catch (const ojson::parse_error& e) {
     throw error(errc::parse, path + ": statement: not valid JSON at byte " + std::to_string(e.byte));
+  } catch (const ojson::exception&) {
+    throw error(errc::parse, path + ": statement: not valid JSON (a number out of range)");
   }
   const ojson& s = r.statement;
   auto require = [&](bool ok, const std::string& what) {
@@ -230,13 +250,8 @@ opened_report open_report(const std::string& path, const std::vector<std::string
   return r;
 }
 
-// Signed text for the terminal: control characters shown as '?'.
-std::string printable(std::string s) {
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return s;
-}
+// Signed text for the terminal: as it is, or quoted with its control characters escaped.
+std::string printable(const std::string& s) { return has_control_characters(s) ? json_quoted(s) : s; }
 
 std::string short_value(const ojson& v) {
   std::string s = v.dump();
@@ -253,24 +268,6 @@ bool same_number(const ojson& a, const ojson& b) {
   return a == b;
 }
 
-// A JSON pointer token (RFC 6901), with control characters shown as \uXXXX: keys come from the file.
-std::string pointer_escape(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += b;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 void diff(const ojson& signed_value, const ojson& recomputed, const std::string& where, std::vector<std::string>& out) {
   if (out.size() >= 12) return;
@@ -417,6 +414,12 @@ int report_commands::run_verify() const {
     for (const auto& a : recorded) {
       if (!a.is_string()) throw error(errc::parse, envelope + ": predicate.invocation.arguments: expected strings");
       args.push_back(a.get<std::string>());
+    }
+    for (const auto& a : args) {
+      if (has_control_characters(a)) {
+        throw error(errc::parse, envelope + ": predicate.invocation.arguments: an argument holds control characters: " +
+                                     json_quoted(a));
+      }
     }
     if (!recomputable(args) || has_output_option(args)) {
       throw error(errc::parse, envelope + ": predicate.invocation.arguments: not a verification command that can be re-run "

@@ -34,6 +34,8 @@ void parse_text_record_slow(const std::string& line, const std::string& where, t
     j = nlohmann::json::parse(line);
   } catch (const nlohmann::json::parse_error& e) {
     throw error(errc::parse, where + ":" + std::to_string(e.byte) + ": not valid JSON");
+  } catch (const nlohmann::json::exception&) {
+    throw error(errc::parse, where + ": not valid JSON (a number out of range)");
   }
   if (!j.is_object()) throw error(errc::parse, where + ": expected a JSON object {\"id\": ..., \"text\": ...}");
   auto text = j.find("text");

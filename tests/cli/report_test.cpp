@@ -277,6 +277,27 @@ TEST_CASE("report verify: malformed envelopes get clear errors", "[report]") {
   s["predicate"].erase("decision");
   spit("bad.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
   CHECK_THAT(w.verify("bad.json").err, Catch::Contains("/predicate/decision: missing"));
+  s = statement_of(envelope);
+  s["predicate"]["documents"].erase("selection");
+  spit("bad.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  CHECK(tritium_run({"report", "html", "bad.json", "-P", "signer.key.pub", "-o", "bad.html"}).code == exit_input_error);
+  // Keys and arguments from the file never reach the terminal raw.
+  s = statement_of(envelope);
+  s["predicate"]["totals"]["\x1b]0;owned\x07"] = "x";
+  spit("bad.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("bad.json");
+  CHECK(r.code == exit_input_error);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  s = statement_of(envelope);
+  s["predicate"]["invocation"]["arguments"][4] = "docs\x1b[31m.jsonl";
+  spit("bad.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("bad.json", {"--recompute", "-k", "wm.key"});
+  CHECK(r.code == exit_input_error);
+  CHECK_THAT(r.err, Catch::Contains("control characters"));
+  CHECK(r.err.find('\x1b') == std::string::npos);
+  // A number out of range is malformed input, not an internal error, signed or not.
+  spit("big.json", "{\"payloadType\":1e400}");
+  CHECK(w.verify("big.json").code == exit_input_error);
 }
 
 TEST_CASE("report: what the page and the statement say is what the run can support", "[report]") {
@@ -318,6 +339,14 @@ TEST_CASE("report: what the page and the statement say is what the run can suppo
     CHECK(tritium_run({"report", "html", "rad.json", "-P", "signer.key.pub", "-o", "rad2.html"}).code == exit_evidence);
     CHECK(slurp("rad2.html") == slurp("rad.html"));
     CHECK(slurp("rad.html").find("Control keys") != std::string::npos);
+  }
+  SECTION("a radioactivity test without its safeguards decides nothing and records no decisive p-value") {
+    REQUIRE(tritium_run({"radioactivity", "corpus", "-k", "wm.key", "-i", "docs.jsonl", "--tape", "none", "--report",
+                         "nv.json", "--signing-key", "signer.key"}).code == exit_no_evidence);
+    const ojson p = statement_of(slurp("nv.json"))["predicate"];
+    CHECK(p["decision"]["outcome"] == "no verdict");
+    CHECK(p["decision"]["log10_p"].is_null());
+    CHECK(w.verify("nv.json", {"--recompute", "-k", "wm.key"}).code == exit_evidence);
   }
   SECTION("an output that is not a regular file is written in place, never replaced") {
     REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "-o", "/dev/null"}).code == exit_evidence);

@@ -183,7 +183,7 @@ TEST_CASE("A DSSE envelope opens only unchanged, and only for a trusted key", "[
   CHECK(open_error(edited([](auto& e) { e["signatures"][0]["keyid"] = "\r\x1b[2Kverified"; }), trusted, &message) ==
         errc::verification_failed);
   CHECK(message.find('\x1b') == std::string::npos);
-  CHECK_THAT(message, Catch::Contains("\\r\\u001b[2Kverified"));
+  CHECK_THAT(message, Catch::Contains("\\u000d\\u001b[2Kverified"));
 
   CHECK(open_error(dsse_sign("application/json", payload, k), trusted, &message) == errc::parse);
   CHECK(message == "envelope: field payloadType: expected \"application/vnd.in-toto+json\", got \"application/json\"");
@@ -209,4 +209,18 @@ TEST_CASE("A DSSE envelope opens only unchanged, and only for a trusted key", "[
   // Truncation at every length, and one extra byte, are refused too.
   for (std::size_t n = 0; n < envelope.size(); ++n) REQUIRE(open_error(envelope.substr(0, n), trusted) != errc::internal);
   CHECK(open_error(envelope + " ", trusted) == errc::verification_failed);
+}
+
+TEST_CASE("Untrusted text is quoted for messages with every terminal control escaped", "[dsse]") {
+  CHECK(quoted_for_message("plain é 中") == "\"plain é 中\"");
+  CHECK(quoted_for_message("a\"b\\c") == "\"a\\\"b\\\\c\"");
+  CHECK(quoted_for_message("\x1b[2J\a\x7f") == "\"\\u001b[2J\\u0007\\u007f\"");
+  CHECK(quoted_for_message("\xc2\x9b" "31m") == "\"\\u009b31m\"");           // C1 CSI
+  CHECK(quoted_for_message("abc\xe2\x80\xae" "fed") == "\"abc\\u202efed\"");  // right-to-left override
+  CHECK(quoted_for_message("bad\xff") == "\"bad\\ufffd\"");
+  CHECK(quoted_for_message("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");    // a surrogate is not UTF-8
+  CHECK_FALSE(has_control_characters("plain \"quoted\" \\ é"));
+  CHECK(has_control_characters("\r"));
+  CHECK(has_control_characters("\xe2\x81\xa6"));
+  CHECK(has_control_characters("\xc3"));
 }

@@ -12,8 +12,7 @@ using ojson = nlohmann::ordered_json;
 
 std::string layout(const ojson& envelope) { return envelope.dump(2) + "\n"; }
 
-// Untrusted text in a message: a JSON string literal, so control characters cannot reach a terminal.
-std::string json_quoted(const std::string& s) { return ojson(s).dump(-1, ' ', false, ojson::error_handler_t::replace); }
+std::string json_quoted(const std::string& s) { return quoted_for_message(s); }
 
 ojson envelope_json(std::string_view payload_type, std::string_view payload, const std::string& key_id,
                     const std::string& signature) {
@@ -59,6 +58,8 @@ dsse_opened dsse_open(std::string_view envelope, std::span<const report_public_k
     const bool truncated = x.byte >= envelope.size();
     throw error(errc::parse, "envelope: not valid JSON at byte " + std::to_string(x.byte) + " of " +
                                  std::to_string(envelope.size()) + (truncated ? " (the file is truncated)" : ""));
+  } catch (const ojson::exception&) {
+    throw error(errc::parse, "envelope: not valid JSON (a number out of range)");
   }
   if (!e.is_object()) throw error(errc::parse, "envelope: expected a JSON object, got " + std::string(e.type_name()));
   dsse_opened out;

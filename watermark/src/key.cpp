@@ -300,6 +300,9 @@ key key::load(const std::filesystem::path& path, key_load_info* info) {
     detail::secure_zero(text.data(), text.size());
     // The byte offset names where the JSON breaks; the text itself is not echoed (it holds the secret).
     corrupt(path, "not valid JSON (truncated or edited?) at byte " + std::to_string(e.byte));
+  } catch (const json::exception&) {
+    detail::secure_zero(text.data(), text.size());
+    corrupt(path, "not valid JSON (a number out of range)");
   }
   detail::secure_zero(text.data(), text.size());
   if (!j.is_object() || j.value("format", "") != key_file_format) {

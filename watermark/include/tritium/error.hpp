@@ -8,6 +8,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace tritium {
 
@@ -26,6 +27,15 @@ enum class errc : int {
 
 /// Short, stable name of an error code ("invalid_argument", ...).
 const char* errc_name(errc code) noexcept;
+
+/// Untrusted text for a message: a JSON string literal in which quotes, backslashes, every control
+/// character (C0, DEL, C1) and the bidirectional controls are escaped, and invalid UTF-8 is shown as
+/// U+FFFD — so that no input can drive the terminal that prints the message.
+std::string quoted_for_message(std::string_view text);
+
+/// True when `text` holds a character quoted_for_message() would escape other than a quote or a
+/// backslash (a control character, a bidirectional control, invalid UTF-8).
+bool has_control_characters(std::string_view text);
 
 /// The exception thrown by every tritium function that can fail.
 class error : public std::runtime_error {

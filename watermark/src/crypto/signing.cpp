@@ -138,6 +138,8 @@ report_public_key report_public_key::load(const std::filesystem::path& path) {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw error(errc::parse, "public key " + path.string() + ": not JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception&) {
+    throw error(errc::parse, "public key " + path.string() + ": not JSON (a number out of range)");
   }
   if (!j.is_object()) throw error(errc::parse, "public key " + path.string() + ": expected a JSON object");
   if (j.contains("seed")) {
@@ -178,6 +180,9 @@ report_signing_key report_signing_key::load(const std::filesystem::path& path) {
   } catch (const json::parse_error& e) {
     detail::secure_zero(text.data(), text.size());
     throw error(errc::parse, "signing key " + path.string() + ": not JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception&) {
+    detail::secure_zero(text.data(), text.size());
+    throw error(errc::parse, "signing key " + path.string() + ": not JSON (a number out of range)");
   }
   detail::secure_zero(text.data(), text.size());
   if (!j.is_object()) throw error(errc::parse, "signing key " + path.string() + ": expected a JSON object");
