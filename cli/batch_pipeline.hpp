@@ -62,6 +62,7 @@ void run_batches(unsigned threads, batch_limits limits, const std::function<bool
     std::vector<std::exception_ptr> errors(threads);
     std::vector<std::size_t> failed_at(threads, 0);
     auto worker = [&](unsigned w) {
+      std::size_t at = 0;  // the document in hand (kept local: the workers' entries share a cache line)
       try {
         // Each result is built in one worker-local object, reused from document to document (its
         // buffers stay allocated and hot), then copied into its slot. Slots are kept from batch to
@@ -75,13 +76,14 @@ void run_batches(unsigned threads, batch_limits limits, const std::function<bool
         for (std::size_t first = cursor.fetch_add(claim); first < current.size(); first = cursor.fetch_add(claim)) {
           const std::size_t last = std::min(current.size(), first + claim);
           for (std::size_t i = first; i < last; ++i) {
-            failed_at[w] = i;
+            at = i;
             work(current[i], local, w);
             results[i] = local;
           }
         }
       } catch (...) {
         errors[w] = std::current_exception();
+        failed_at[w] = at;
         cursor = current.size();
       }
     };
