@@ -266,7 +266,7 @@ class detect_evidence {
     if (outcome == "evidence") {
       words << "Evidence of the watermark of key " << id16 << ": if these tokens had been produced independently of "
             << "the key, a result at least this extreme would have probability 10^" << fixed(r.decisive_log10_p(), 2)
-            << (pooled ? "" : " (corrected for the number of documents)") << ", at or below the pre-registered alpha = "
+            << (pooled ? "" : " (corrected for the number of documents)") << ", at or below the decision threshold alpha = "
             << number(options_.alpha) << ". This concerns the key only; it does not say which model or person produced "
             << "the text.";
     } else if (outcome == "no evidence") {

@@ -347,7 +347,7 @@ ojson decision_of(double alpha, const std::string& correction, const std::string
                   const std::string& words) {
   ojson d;
   d["alpha"] = alpha;
-  d["alpha_pre_registered"] = "set on the command line before the test; the report records it";
+  d["alpha_source"] = "--alpha on the command line (default 0.001); fixing it before seeing the data is the operator's duty";
   d["correction"] = correction;
   d["outcome"] = outcome;
   d["log10_p"] = decisive_log10_p;

@@ -374,7 +374,7 @@ int radioactivity_commands::run_test(const std::string& mode) const {
       words << "Evidence that the suspect was trained on text watermarked with key " << id16 << ": if its outputs were "
             << "independent of the key, a green share at least this high would have probability 10^"
             << std::fixed << std::setprecision(2) << r.test.log10_p << std::defaultfloat << std::setprecision(6)
-            << ", at or below the pre-registered alpha = " << alpha << ". The " << control_p.size()
+            << ", at or below the decision threshold alpha = " << alpha << ". The " << control_p.size()
             << " control keys behave as the null predicts (KS p = " << std::setprecision(3) << ks.p_value << ").";
     } else if (outcome == "no evidence") {
       words << "No evidence at alpha = " << alpha << ": the suspect's green share is consistent with outputs independent of key "
