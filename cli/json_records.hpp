@@ -12,6 +12,17 @@
 
 namespace tritium::cli {
 
+/// One JSON Lines record; throws errc::parse naming `where` ("file:line") and the byte offset.
+inline nlohmann::json parse_json_line(const std::string& line, const std::string& where) {
+  try {
+    return nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw error(errc::parse, where + ":" + std::to_string(e.byte) + ": not valid JSON");
+  } catch (const nlohmann::json::exception&) {
+    throw error(errc::parse, where + ": not valid JSON (a number out of range)");
+  }
+}
+
 /// Calls f(record, "file:line") for each non-blank line of a JSON Lines file.
 template <class F>
 void each_record(const std::string& path, F&& f) {
@@ -23,15 +34,7 @@ void each_record(const std::string& path, F&& f) {
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path + ":" + std::to_string(number);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw error(errc::parse, where + ":" + std::to_string(e.byte) + ": not valid JSON");
-    } catch (const nlohmann::json::exception&) {
-      throw error(errc::parse, where + ": not valid JSON (a number out of range)");
-    }
-    f(j, where);
+    f(parse_json_line(line, where), where);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "json_escape.hpp"
+#include "json_records.hpp"
 #include "tritium/error.hpp"
 
 namespace tritium::cli {
@@ -29,14 +30,7 @@ bool has_jsonl_extension(const std::filesystem::path& p) {
 
 // The full parser: every record the fast path below does not take, and every error message.
 void parse_text_record_slow(const std::string& line, const std::string& where, text_document& doc) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw error(errc::parse, where + ":" + std::to_string(e.byte) + ": not valid JSON");
-  } catch (const nlohmann::json::exception&) {
-    throw error(errc::parse, where + ": not valid JSON (a number out of range)");
-  }
+  const nlohmann::json j = parse_json_line(line, where);
   if (!j.is_object()) throw error(errc::parse, where + ": expected a JSON object {\"id\": ..., \"text\": ...}");
   auto text = j.find("text");
   if (text == j.end()) text = j.find("prompt");  // prompt files for `generate`
