@@ -224,3 +224,35 @@ TEST_CASE("Untrusted text is quoted for messages with every terminal control esc
   CHECK(has_control_characters("\xe2\x81\xa6"));
   CHECK(has_control_characters("\xc3"));
 }
+
+TEST_CASE("Envelopes and signing keys follow the whole-document JSON policy", "[dsse][json]") {
+  temp_dir dir;
+  const report_signing_key k = report_signing_key::generate();
+  const std::vector<report_public_key> trusted{k.public_key()};
+  const std::string envelope = dsse_sign(in_toto_payload_type, R"({"_type":"x"})", k);
+  std::string message;
+  // A NUL and what follows it is malformed input, reported where it is (it used to pass the parser
+  // and be reported as an edit outside the signed content).
+  CHECK(open_error(envelope + std::string(1, '\0') + "{}", trusted, &message) == errc::parse);
+  CHECK(message == "envelope: not valid JSON at byte " + std::to_string(envelope.size()) + ": a NUL byte");
+  CHECK(open_error(std::string(100000, '['), trusted, &message) == errc::parse);
+  CHECK_THAT(message, Catch::Contains("nested deeper than 64 levels"));
+
+  k.save(dir.path / "s.key");
+  k.public_key().save(dir.path / "s.pub");
+  for (const char* name : {"s.key", "s.pub"}) {
+    std::ifstream in(dir.path / name, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    write(dir.path / "nul", text + std::string(1, '\0') + "garbage");
+    INFO(name);
+    CHECK_THROWS_WITH(std::string(name) == "s.key" ? (void)report_signing_key::load(dir.path / "nul")
+                                                   : (void)report_public_key::load(dir.path / "nul"),
+                      Catch::EndsWith("nul: not valid JSON at byte " + std::to_string(text.size()) + ": a NUL byte"));
+  }
+  // A field with terminal controls is quoted for the message (dump() left C1 controls raw).
+  write(dir.path / "odd.pub", "{\"type\": \"\\u009b2J\\u001b[2J\", \"version\": 1}");
+  CHECK_THROWS_WITH(report_public_key::load(dir.path / "odd.pub"),
+                    Catch::EndsWith("field \"type\": expected \"tritium-report-public-key\", got \"\\u009b2J\\u001b[2J\""));
+  write(dir.path / "float.pub", "{\"type\": \"tritium-report-public-key\", \"version\": 1.0}");
+  CHECK_THROWS_WITH(report_public_key::load(dir.path / "float.pub"), Catch::EndsWith("expected 1, got 1.0"));
+}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "json_document.hpp"
 #include "tritium/error.hpp"
 
 namespace tritium {
@@ -51,16 +52,7 @@ std::string dsse_sign(std::string_view payload_type, std::string_view payload, c
 }
 
 dsse_opened dsse_open(std::string_view envelope, std::span<const report_public_key> trusted) {
-  ojson e;
-  try {
-    e = ojson::parse(envelope);
-  } catch (const ojson::parse_error& x) {
-    const bool truncated = x.byte >= envelope.size();
-    throw error(errc::parse, "envelope: not valid JSON at byte " + std::to_string(x.byte) + " of " +
-                                 std::to_string(envelope.size()) + (truncated ? " (the file is truncated)" : ""));
-  } catch (const ojson::exception&) {
-    throw error(errc::parse, "envelope: not valid JSON (a number out of range)");
-  }
+  const ojson e = detail::parse_json_document<ojson>(envelope, "envelope");
   if (!e.is_object()) throw error(errc::parse, "envelope: expected a JSON object, got " + std::string(e.type_name()));
   dsse_opened out;
   out.payload_type = string_field(e, "payloadType", "").get<std::string>();

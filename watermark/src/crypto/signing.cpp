@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto.hpp"
+#include "../json_document.hpp"
 #include "../private_file.hpp"
 #include "tritium/error.hpp"
 
@@ -48,6 +49,14 @@ std::string read_key_file(const std::filesystem::path& path, const char* what) {
   return text;
 }
 
+// A value read from a key file, for a message: strings quoted (they may hold terminal controls or
+// invalid UTF-8, on which dump() would throw), containers by their type only.
+std::string shown(const json& v) {
+  if (v.is_string()) return quoted_for_message(v.get_ref<const std::string&>());
+  if (v.is_structured()) return v.type_name();
+  return v.dump();
+}
+
 // Parses the fields both files share and returns the public key they hold.
 std::array<std::uint8_t, 32> parse_common(const json& j, const std::filesystem::path& path, const char* type,
                                           const char* what) {
@@ -59,15 +68,15 @@ std::array<std::uint8_t, 32> parse_common(const json& j, const std::filesystem::
   const json& t = field("type");
   if (!t.is_string() || t.get<std::string>() != type) {
     throw error(errc::parse, std::string(what) + " " + path.string() + ": field \"type\": expected \"" + type +
-                                 "\", got " + t.dump());
+                                 "\", got " + shown(t));
   }
-  if (field("version") != 1) {
+  if (!field("version").is_number_integer() || field("version") != 1) {
     throw error(errc::parse, std::string(what) + " " + path.string() + ": field \"version\": expected 1, got " +
-                                 field("version").dump());
+                                 shown(field("version")));
   }
   if (field("algorithm") != "ed25519") {
     throw error(errc::parse, std::string(what) + " " + path.string() + ": field \"algorithm\": expected \"ed25519\", got " +
-                                 field("algorithm").dump());
+                                 shown(field("algorithm")));
   }
   if (!field("public_key").is_string() || !field("key_id").is_string()) {
     throw error(errc::parse, std::string(what) + " " + path.string() + ": \"public_key\" and \"key_id\" must be strings");
@@ -82,7 +91,7 @@ std::array<std::uint8_t, 32> parse_common(const json& j, const std::filesystem::
   std::memcpy(out.data(), pk.data(), 32);
   if (field("key_id").get<std::string>() != key_id_of(out)) {
     throw error(errc::key_corrupt, std::string(what) + " " + path.string() + ": field \"key_id\" " +
-                                       field("key_id").dump() + " is not the id of its public key (" +
+                                       shown(field("key_id")) + " is not the id of its public key (" +
                                        key_id_of(out) + ")");
   }
   return out;
@@ -133,14 +142,7 @@ report_public_key report_public_key::from_bytes(const std::array<std::uint8_t, 3
 
 report_public_key report_public_key::load(const std::filesystem::path& path) {
   const std::string text = read_key_file(path, "public key");
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw error(errc::parse, "public key " + path.string() + ": not JSON (byte " + std::to_string(e.byte) + ")");
-  } catch (const json::exception&) {
-    throw error(errc::parse, "public key " + path.string() + ": not JSON (a number out of range)");
-  }
+  const json j = detail::parse_json_document<json>(text, "public key " + path.string());
   if (!j.is_object()) throw error(errc::parse, "public key " + path.string() + ": expected a JSON object");
   if (j.contains("seed")) {
     throw error(errc::parse, "public key " + path.string() +
@@ -176,13 +178,10 @@ report_signing_key report_signing_key::load(const std::filesystem::path& path) {
   std::string text = read_key_file(path, "signing key");
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
+    j = detail::parse_json_document<json>(text, "signing key " + path.string());
+  } catch (...) {
     detail::secure_zero(text.data(), text.size());
-    throw error(errc::parse, "signing key " + path.string() + ": not JSON (byte " + std::to_string(e.byte) + ")");
-  } catch (const json::exception&) {
-    detail::secure_zero(text.data(), text.size());
-    throw error(errc::parse, "signing key " + path.string() + ": not JSON (a number out of range)");
+    throw;
   }
   detail::secure_zero(text.data(), text.size());
   if (!j.is_object()) throw error(errc::parse, "signing key " + path.string() + ": expected a JSON object");
