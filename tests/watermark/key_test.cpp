@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <vector>
 
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
@@ -194,4 +196,83 @@ TEST_CASE("Parameter checks name the field and the expected range", "[key]") {
   p = params_v(1000);
   p.delta = -1;
   CHECK_THROWS_WITH(p.validate(), Catch::Contains("delta"));
+}
+
+TEST_CASE("Key files are read strictly: JSON types, integer ranges, unknown and repeated fields", "[key]") {
+  const fs::path dir = scratch_dir();
+  const fs::path good = dir / "strict.key";
+  fs::remove(good);
+  key::generate(params_v(1000)).save(good);
+  const std::string text = slurp(good);
+  const fs::path bad = dir / "bad.key";
+  auto edited = [&](const std::string& from, const std::string& to) {
+    std::string t = text;
+    const auto at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    t.replace(at, from.size(), to);
+    spit(bad, t);
+    return bad;
+  };
+  auto refused = [&](const fs::path& p, errc code, const std::string& message) {
+    INFO(message);
+    CHECK(load_error(p) == code);
+    CHECK_THAT(load_message(p), Catch::Contains(message));
+  };
+
+  // Each used to escape as a json exception (exit 70), convert a float to an integer (undefined
+  // behaviour for 1e30) or load as something else.
+  refused(edited("\"format\": \"tritium-key\"", "\"format\": 5"), errc::parse,
+          "bad.key: expected format \"tritium-key\", got 5");
+  refused(edited("\"version\": 1", "\"version\": 1.7"), errc::key_corrupt, "unsupported version: expected 1, got 1.7");
+  refused(edited("\"version\": 1", "\"version\": 1e300"), errc::key_corrupt,
+          "unsupported version: expected 1, got 1e+300");
+  refused(edited("\"gamma_bits\": 2", "\"gamma_bits\": 1e30"), errc::key_corrupt,
+          "field 'params.gamma_bits': expected an integer in [0, 4294967295], got 1e+30");
+  refused(edited("\"gamma_bits\": 2", "\"gamma_bits\": 2.0"), errc::key_corrupt,
+          "field 'params.gamma_bits': expected an integer in [0, 4294967295], got 2.0");
+  refused(edited("\"gamma_bits\": 2", "\"gamma_bits\": -2"), errc::key_corrupt,
+          "field 'params.gamma_bits': expected an integer in [0, 4294967295], got -2");
+  refused(edited("\"vocab_size\": 1000", "\"vocab_size\": 4294968296"), errc::key_corrupt,
+          "field 'params.vocab_size': expected an integer in [0, 4294967295], got 4294968296");
+  refused(edited("\"vocab_size\": 1000", "\"vocab_size\": \"1000\""), errc::key_corrupt,
+          "field 'params.vocab_size': expected an integer in [0, 4294967295], got \"1000\"");
+  refused(edited("\"delta\": 2.0", "\"delta\": \"2\""), errc::key_corrupt,
+          "field 'params.delta': expected a number, got \"2\"");
+  refused(edited("\"scheme\": \"kgw\"", "\"scheme\": [\"kgw\"]"), errc::key_corrupt,
+          "field 'scheme': expected a string, got array");
+  // A field this version does not know is not covered by the MAC: refused, not ignored.
+  refused(edited("\"format\"", "\"comment\": \"x\", \"format\""), errc::key_corrupt, "unknown field \"comment\"");
+  refused(edited("\"delta\"", "\"extra\": 0, \"delta\""), errc::key_corrupt, "unknown field \"params.extra\"");
+  refused(edited("\"format\"", "\"version\": 1, \"format\""), errc::key_corrupt,
+          "the key \"version\" appears twice in the object at JSON pointer \"\"");
+  // A NUL byte and what follows it are not ignored.
+  spit(bad, text + std::string(1, '\0') + "trailing garbage");
+  refused(bad, errc::key_corrupt, "bad.key: not valid JSON at byte " + std::to_string(text.size()) + ": a NUL byte");
+  spit(bad, text + "{}");
+  refused(bad, errc::key_corrupt, "not valid JSON at byte " + std::to_string(text.size()) + ": unexpected text after");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("Strings from a key file reach messages quoted, terminal controls escaped", "[key]") {
+  const fs::path dir = scratch_dir();
+  const fs::path good = dir / "quoted.key";
+  fs::remove(good);
+  key::generate(params_v(1000)).save(good);
+  const std::string text = slurp(good);
+  const fs::path bad = dir / "bad.key";
+  for (const auto& [from, to, shown] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"\"scheme\": \"kgw\"", "\"scheme\": \"\\u001b]0;owned\\u0007\"", "got \"\\u001b]0;owned\\u0007\""},
+           {"\"prf\": \"tritium-prf-v1\"", "\"prf\": \"\\u001b[2J\"", "got \"\\u001b[2J\""},
+           {"\"seeding\": \"lefthash\"", "\"seeding\": \"\\u009b31m\"", "got \"\\u009b31m\""},
+           {"\"format\": \"tritium-key\"", "\"format\": \"\\u001b[2J\"", "got \"\\u001b[2J\""}}) {
+    std::string t = text;
+    t.replace(t.find(from), from.size(), to);
+    spit(bad, t);
+    const std::string message = load_message(bad);
+    INFO(message);
+    CHECK_THAT(message, Catch::Contains(shown));
+    CHECK(message.find('\x1b') == std::string::npos);
+    CHECK(message.find("\xC2\x9B") == std::string::npos);
+  }
+  fs::remove_all(dir);
 }

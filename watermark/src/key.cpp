@@ -8,9 +8,12 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "crypto/crypto.hpp"
+#include "json_document.hpp"
 #include "private_file.hpp"
 #include "tritium/error.hpp"
 #include "tritium/prf.hpp"
@@ -93,39 +96,83 @@ std::string params_mac(const std::array<std::uint8_t, key::secret_size>& secret,
   throw error(errc::key_corrupt, "key file " + path.string() + ": " + what);
 }
 
-template <class T>
-T field(const json& object, const char* name, const std::filesystem::path& path) {
-  auto it = object.find(name);
-  if (it == object.end()) corrupt(path, std::string("missing field '") + name + "'");
-  try {
-    return it->get<T>();
-  } catch (const json::exception&) {
-    corrupt(path, std::string("field '") + name + "' has the wrong type (" + it->type_name() + ")");
+// What a value is, for a message: numbers and strings as written (strings quoted), other types by
+// name. Never used on the secret, the key id or the MAC.
+std::string shown(const json& v) {
+  if (v.is_string()) return quoted_for_message(v.get_ref<const std::string&>());
+  if (v.is_number()) return v.dump();
+  return std::string(v.type_name());
+}
+
+// Key files are read strictly: every field has one JSON type, integers are JSON integers in the
+// range of their C++ type (1.7 is not 1, and 1e30 is refused before any conversion), and a field this
+// version does not know is refused rather than ignored, since it would not be covered by the MAC.
+void require_known_fields(const json& object, std::initializer_list<const char*> known, const std::string& where,
+                          const std::filesystem::path& path) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    bool found = false;
+    for (const char* name : known) found = found || it.key() == name;
+    if (!found) corrupt(path, "unknown field " + quoted_for_message(where + it.key()));
   }
 }
 
+const json& member(const json& object, const char* name, const std::string& where, const std::filesystem::path& path) {
+  const auto it = object.find(name);
+  if (it == object.end()) corrupt(path, "missing field '" + where + name + "'");
+  return *it;
+}
+
+std::uint32_t uint32_field(const json& object, const char* name, const std::string& where,
+                           const std::filesystem::path& path) {
+  const json& v = member(object, name, where, path);
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() <= std::numeric_limits<std::uint32_t>::max()) {
+    return static_cast<std::uint32_t>(v.get<std::uint64_t>());
+  }
+  corrupt(path, "field '" + where + name + "': expected an integer in [0, 4294967295], got " + shown(v));
+}
+
+double number_field(const json& object, const char* name, const std::string& where, const std::filesystem::path& path) {
+  const json& v = member(object, name, where, path);
+  if (!v.is_number()) corrupt(path, "field '" + where + name + "': expected a number, got " + shown(v));
+  return v.get<double>();
+}
+
+// `secret` says whether the value may be shown in a message.
+const std::string& string_field(const json& object, const char* name, const std::string& where,
+                                const std::filesystem::path& path, bool secret = false) {
+  const json& v = member(object, name, where, path);
+  if (!v.is_string()) {
+    corrupt(path, "field '" + where + name + "': expected a string, got " + (secret ? std::string(v.type_name()) : shown(v)));
+  }
+  return v.get_ref<const std::string&>();
+}
+
 kgw_params params_from_json(const json& j, const std::filesystem::path& path) {
-  if (!j.is_object()) corrupt(path, "field 'params' must be an object");
+  if (!j.is_object()) corrupt(path, "field 'params': expected an object, got " + shown(j));
+  const std::string where = "params.";
+  require_known_fields(j, {"gamma", "gamma_bits", "gamma_threshold", "delta", "context_width", "seeding", "vocab_size",
+                           "tokenizer_digest", "tokenizer_vocab_size"},
+                       where, path);
   kgw_params p;
-  p.gamma_bits = field<std::uint32_t>(j, "gamma_bits", path);
-  p.gamma_threshold = field<std::uint32_t>(j, "gamma_threshold", path);
-  p.delta = field<double>(j, "delta", path);
-  p.context_width = field<std::uint32_t>(j, "context_width", path);
-  const auto seeding_text = field<std::string>(j, "seeding", path);
+  p.gamma_bits = uint32_field(j, "gamma_bits", where, path);
+  p.gamma_threshold = uint32_field(j, "gamma_threshold", where, path);
+  p.delta = number_field(j, "delta", where, path);
+  p.context_width = uint32_field(j, "context_width", where, path);
+  const std::string& seeding_text = string_field(j, "seeding", where, path);
   const auto s = seeding_from_name(seeding_text);
-  if (!s) corrupt(path, "field 'seeding': expected lefthash or selfhash, got '" + seeding_text + "'");
+  if (!s) corrupt(path, "field 'params.seeding': expected lefthash or selfhash, got " + quoted_for_message(seeding_text));
   p.seeding_scheme = *s;
-  p.vocab_size = field<std::uint32_t>(j, "vocab_size", path);
-  auto digest = j.find("tokenizer_digest");
-  if (digest != j.end() && !digest->is_null()) p.tokenizer_digest = field<std::string>(j, "tokenizer_digest", path);
-  if (j.contains("tokenizer_vocab_size")) p.tokenizer_vocab_size = field<std::uint32_t>(j, "tokenizer_vocab_size", path);
+  p.vocab_size = uint32_field(j, "vocab_size", where, path);
+  const auto digest = j.find("tokenizer_digest");
+  if (digest != j.end() && !digest->is_null()) p.tokenizer_digest = string_field(j, "tokenizer_digest", where, path);
+  if (j.contains("tokenizer_vocab_size")) p.tokenizer_vocab_size = uint32_field(j, "tokenizer_vocab_size", where, path);
   try {
     p.validate();
   } catch (const error& e) {
     corrupt(path, e.what());
   }
-  if (field<double>(j, "gamma", path) != p.gamma()) {
-    corrupt(path, "field 'gamma' disagrees with gamma_threshold / 2^gamma_bits");
+  if (number_field(j, "gamma", where, path) != p.gamma()) {
+    corrupt(path, "field 'params.gamma' disagrees with gamma_threshold / 2^gamma_bits");
   }
   return p;
 }
@@ -295,54 +342,52 @@ key key::load(const std::filesystem::path& path, key_load_info* info) {
 
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
+    j = detail::parse_json_document<json>(text, "key file " + path.string());
+  } catch (const error& e) {
     detail::secure_zero(text.data(), text.size());
-    // The byte offset names where the JSON breaks; the text itself is not echoed (it holds the secret).
-    corrupt(path, "not valid JSON (truncated or edited?) at byte " + std::to_string(e.byte));
-  } catch (const json::exception&) {
-    detail::secure_zero(text.data(), text.size());
-    corrupt(path, "not valid JSON (a number out of range)");
+    throw error(errc::key_corrupt, e.what());
   }
   detail::secure_zero(text.data(), text.size());
-  if (!j.is_object() || j.value("format", "") != key_file_format) {
-    throw error(errc::parse, "key file " + path.string() + ": expected format \"tritium-key\"");
+  if (!j.is_object()) throw error(errc::parse, "key file " + path.string() + ": expected a JSON object, got " + shown(j));
+  const auto format = j.find("format");
+  if (format == j.end() || !format->is_string() || format->get_ref<const std::string&>() != key_file_format) {
+    throw error(errc::parse, "key file " + path.string() + ": expected format \"tritium-key\", got " +
+                                 (format == j.end() ? std::string("no field 'format'") : shown(*format)));
   }
-  const int version = field<int>(j, "version", path);
-  if (version != key_file_version) {
-    corrupt(path, "unsupported version: expected 1, got " + std::to_string(version));
+  require_known_fields(j, {"format", "version", "key_id", "scheme", "prf", "params", "secret", "mac"}, "", path);
+  const json& version = member(j, "version", "", path);
+  if (!version.is_number_integer() || version != key_file_version) {
+    corrupt(path, "unsupported version: expected 1, got " + shown(version));
   }
-  const auto scheme = field<std::string>(j, "scheme", path);
-  if (scheme != "kgw") corrupt(path, "unsupported scheme: expected kgw, got '" + scheme + "'");
-  const auto prf = field<std::string>(j, "prf", path);
+  const std::string& scheme = string_field(j, "scheme", "", path);
+  if (scheme != "kgw") corrupt(path, "unsupported scheme: expected kgw, got " + quoted_for_message(scheme));
+  const std::string& prf = string_field(j, "prf", "", path);
   if (prf != prf_v1::name) {
-    corrupt(path, std::string("unsupported PRF: expected ") + prf_v1::name + ", got '" + prf + "'");
+    corrupt(path, std::string("unsupported PRF: expected ") + prf_v1::name + ", got " + quoted_for_message(prf));
   }
-  auto params_it = j.find("params");
-  if (params_it == j.end()) corrupt(path, "missing field 'params'");
-  const kgw_params params = params_from_json(*params_it, path);
+  const json& params_json = member(j, "params", "", path);
+  const kgw_params params = params_from_json(params_json, path);
 
   std::array<std::uint8_t, secret_size> secret{};
-  const auto secret_it = j.find("secret");
-  if (secret_it == j.end() || !secret_it->is_string()) corrupt(path, "field 'secret': expected a string");
-  auto& secret_hex = secret_it->get_ref<std::string&>();
+  string_field(j, "secret", "", path, true);
+  auto& secret_hex = j["secret"].get_ref<std::string&>();
   const bool hex_ok = from_hex(secret_hex, secret);
   detail::secure_zero(secret_hex.data(), secret_hex.size());
   if (!hex_ok) corrupt(path, "field 'secret': expected 64 lowercase hex digits");
 
   key k(secret, params);
   detail::secure_zero(secret.data(), secret.size());
-  const auto stored_id = field<std::string>(j, "key_id", path);
+  const std::string& stored_id = string_field(j, "key_id", "", path, true);
   auto as_bytes = [](const std::string& s) {
     return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
   };
   if (!detail::equal_constant_time(as_bytes(stored_id), as_bytes(k.id_))) {
     corrupt(path, "the secret does not match the stored key id (the file was damaged or edited)");
   }
-  const auto stored_mac = field<std::string>(j, "mac", path);
+  const std::string& stored_mac = string_field(j, "mac", "", path, true);
   // The MAC covers the params object as stored (canonically re-serialised), so that any edit of a
   // stored field, including derived ones like "gamma", is caught (papers/prf-v1.md §2).
-  const std::string mac = params_mac(k.secret_, *params_it);
+  const std::string mac = params_mac(k.secret_, params_json);
   if (!detail::equal_constant_time(as_bytes(stored_mac), as_bytes(mac))) {
     corrupt(path, "the parameters fail their integrity check (the file was damaged or edited)");
   }
