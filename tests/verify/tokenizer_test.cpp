@@ -250,13 +250,13 @@ TEST_CASE("Unsupported tokenizer.json components are refused by name", "[tokeniz
   };
   const std::string vocab = R"("vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"])";
   CHECK(message(R"({"model": {"type": "Unigram", "vocab": []}})") ==
-        "t.json: model.type: unsupported model type 'Unigram'");
+        "t.json: model.type: unsupported model type \"Unigram\"");
   CHECK(message(R"({"normalizer": {"type": "Precompiled", "precompiled_charsmap": ""}, "model": {"type": "BPE", )" + vocab + "}}") ==
-        "t.json: normalizer: unsupported normalizer type 'Precompiled'");
+        "t.json: normalizer: unsupported normalizer type \"Precompiled\"");
   CHECK(message(R"({"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "BertPreTokenizer"}]}, "model": {"type": "BPE", )" + vocab + "}}") ==
-        "t.json: pre_tokenizer.pretokenizers[0]: unsupported pre-tokenizer type 'BertPreTokenizer'");
+        "t.json: pre_tokenizer.pretokenizers[0]: unsupported pre-tokenizer type \"BertPreTokenizer\"");
   CHECK(message(R"({"decoder": {"type": "WordPiece"}, "model": {"type": "BPE", )" + vocab + "}}") ==
-        "t.json: decoder: unsupported decoder type 'WordPiece'");
+        "t.json: decoder: unsupported decoder type \"WordPiece\"");
   CHECK(message(R"({"model": {"type": "BPE", "dropout": 0.1, )" + vocab + "}}") ==
         "t.json: model.dropout: BPE dropout makes encoding random; expected null");
 }
@@ -387,4 +387,68 @@ TEST_CASE("Lowercase uses the full mapping: dotted capital I and word-final sigm
   CHECK(tok.encode("\xC4\xB0") == std::vector<token_id>{0, 1});                 // İ → i + U+0307
   CHECK(tok.encode("\xCE\x91\xCE\xA3") == std::vector<token_id>{4, 3});         // ΑΣ → ας
   CHECK(tok.encode("\xCE\xA3\xCE\x91") == std::vector<token_id>{2, 4});         // ΣΑ → σα
+}
+
+namespace {
+
+// A byte-level-free BPE over "a", "b", "c" with the given pre-tokenizer and normalizer.
+std::string small_tokenizer_json(const std::string& normalizer, const std::string& pre_tokenizer) {
+  return R"({"normalizer": )" + normalizer + R"(, "pre_tokenizer": )" + pre_tokenizer +
+         R"(, "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3}, "merges": ["a b"]}})";
+}
+
+std::string load_error_of(const std::string& text, errc expected_code) {
+  try {
+    tokenizer::from_json(text, "t.json");
+  } catch (const error& e) {
+    CHECK(e.code() == expected_code);
+    return e.what();
+  }
+  return "loaded";
+}
+
+}  // namespace
+
+TEST_CASE("tokenizer.json: nesting is limited, Sequences within the limit still load", "[tokenizer][json]") {
+  auto nested = [](std::size_t levels) {
+    std::string n;
+    for (std::size_t i = 0; i < levels; ++i) n += R"({"type": "Sequence", "normalizers": [)";
+    n += R"({"type": "Lowercase"})";
+    for (std::size_t i = 0; i < levels; ++i) n += "]}";
+    return n;
+  };
+  // 20 Sequences inside each other: 42 levels of JSON, accepted and working.
+  const tokenizer ok = tokenizer::from_json(small_tokenizer_json(nested(20), "null"), "t.json");
+  CHECK(ok.encode("AB") == std::vector<token_id>{3});
+  // 100000 used to overflow the stack (a recursive copy, then a recursive reader).
+  const std::string deep = load_error_of(small_tokenizer_json(nested(100000), "null"), errc::parse);
+  CHECK_THAT(deep, Catch::StartsWith("t.json: not valid JSON at byte ") &&
+                       Catch::EndsWith(": arrays and objects nested deeper than 64 levels"));
+  CHECK(load_error_of(std::string(1000000, '['), errc::parse) ==
+        "t.json: not valid JSON at byte 64: arrays and objects nested deeper than 64 levels");
+}
+
+TEST_CASE("tokenizer.json: a NUL byte and the text after it are refused", "[tokenizer][json]") {
+  const std::string text = small_tokenizer_json("null", "null");
+  CHECK(tokenizer::from_json(text, "t.json").vocab_size() == 4);
+  CHECK(load_error_of(text + std::string(1, '\0') + "{\"junk\": 1}", errc::parse) ==
+        "t.json: not valid JSON at byte " + std::to_string(text.size()) + ": a NUL byte");
+  CHECK(load_error_of(text + "]", errc::parse) ==
+        "t.json: not valid JSON at byte " + std::to_string(text.size()) + ": unexpected text after the JSON value");
+}
+
+TEST_CASE("tokenizer.json: strings from the file reach messages quoted", "[tokenizer]") {
+  const std::string m = load_error_of(small_tokenizer_json(R"({"type": "\u001b]0;owned\u0007"})", "null"),
+                                      errc::invalid_argument);
+  CHECK(m == "t.json: normalizer: unsupported normalizer type \"\\u001b]0;owned\\u0007\"");
+  const std::string b = load_error_of(
+      small_tokenizer_json("null", R"({"type": "Split", "pattern": {"String": "a"}, "behavior": "\u009b2J"})"),
+      errc::parse);
+  CHECK(b == "t.json: pre_tokenizer.behavior: unknown split behavior \"\\u009b2J\"");
+  const std::string v = load_error_of(
+      R"({"model": {"type": "BPE", "vocab": {"\u001b[2J": -1}, "merges": []}})", errc::parse);
+  CHECK(v == "t.json: model.vocab[\"\\u001b[2J\"]: expected an integer id in [0, 2^24)");
+  const std::string g = load_error_of(
+      R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a \u001b[2J"]}})", errc::parse);
+  CHECK(g == "t.json: model.merges[0]: merge of tokens not in the vocabulary: \"a\" + \"\\u001b[2J\"");
 }

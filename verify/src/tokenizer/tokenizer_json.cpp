@@ -1,6 +1,7 @@
 // Loads Hugging Face tokenizer.json files (the format written by the `tokenizers` library).
 #include <nlohmann/json.hpp>
 
+#include "json_document.hpp"
 #include "model.hpp"
 #include "tritium/error.hpp"
 
@@ -62,7 +63,7 @@ split_behavior behavior_of(const context& c, const std::string& name, const std:
   if (name == "MergedWithPrevious") return split_behavior::merged_with_previous;
   if (name == "MergedWithNext") return split_behavior::merged_with_next;
   if (name == "Contiguous") return split_behavior::contiguous;
-  c.fail(where, "unknown split behavior '" + name + "'");
+  c.fail(where, "unknown split behavior " + quoted_for_message(name));
 }
 
 void read_normalizer(const context& c, const json& j, const std::string& where,
@@ -94,7 +95,7 @@ void read_normalizer(const context& c, const json& j, const std::string& where,
     read_pattern(c, j, where, s.pattern, s.re);
     s.content = member(c, j, "content", where).get<std::string>();
   } else {
-    c.unsupported(where, "unsupported normalizer type '" + type + "'");
+    c.unsupported(where, "unsupported normalizer type " + quoted_for_message(type));
   }
   out.push_back(std::move(s));
 }
@@ -131,7 +132,7 @@ void read_pre_tokenizer(const context& c, const json& j, const std::string& wher
       if (name == "always") s.prepend_scheme = pre_tokenizer_step::prepend::always;
       else if (name == "first") s.prepend_scheme = pre_tokenizer_step::prepend::first;
       else if (name == "never") s.prepend_scheme = pre_tokenizer_step::prepend::never;
-      else c.fail(where + ".prepend_scheme", "unknown value '" + name + "'");
+      else c.fail(where + ".prepend_scheme", "unknown value " + quoted_for_message(name));
     } else {
       // Files written before prepend_scheme existed say add_prefix_space instead.
       s.prepend_scheme = get_or(c, j, "add_prefix_space", true, where) ? pre_tokenizer_step::prepend::always
@@ -151,7 +152,7 @@ void read_pre_tokenizer(const context& c, const json& j, const std::string& wher
     s.type = pre_tokenizer_step::kind::punctuation;
     s.behavior = behavior_of(c, get_or<std::string>(c, j, "behavior", "Isolated", where), where + ".behavior");
   } else {
-    c.unsupported(where, "unsupported pre-tokenizer type '" + type + "'");
+    c.unsupported(where, "unsupported pre-tokenizer type " + quoted_for_message(type));
   }
   out.push_back(std::move(s));
 }
@@ -194,7 +195,7 @@ void read_decoder(const context& c, const json& j, const std::string& where, std
       s.prepend_first = get_or(c, j, "add_prefix_space", true, where);
     }
   } else {
-    c.unsupported(where, "unsupported decoder type '" + type + "'");
+    c.unsupported(where, "unsupported decoder type " + quoted_for_message(type));
   }
   out.push_back(std::move(s));
 }
@@ -218,22 +219,24 @@ namespace {
 
 tokenizer_model parse_checked(std::string_view text, const std::string& source) {
   const context c{source};
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw error(errc::parse, source + ": not valid JSON at byte " + std::to_string(e.byte));
-  }
+  // The nesting limit of parse_json_document also bounds the recursion of the component readers
+  // (a Sequence inside a Sequence).
+  const json root = parse_json_document<json>(text, source);
   if (!root.is_object()) c.fail("(top level)", "expected a JSON object");
   tokenizer_model m;
 
-  read_normalizer(c, root.value("normalizer", json()), "normalizer", m.normalizers);
-  read_pre_tokenizer(c, root.value("pre_tokenizer", json()), "pre_tokenizer", m.pre_tokenizers);
-  read_decoder(c, root.value("decoder", json()), "decoder", m.decoders);
+  static const json absent;
+  auto component = [&](const char* name) -> const json& {
+    const auto it = root.find(name);
+    return it == root.end() ? absent : *it;
+  };
+  read_normalizer(c, component("normalizer"), "normalizer", m.normalizers);
+  read_pre_tokenizer(c, component("pre_tokenizer"), "pre_tokenizer", m.pre_tokenizers);
+  read_decoder(c, component("decoder"), "decoder", m.decoders);
 
   const json& model = member(c, root, "model", "(top level)");
   const std::string model_type = model.value("type", std::string("BPE"));
-  if (model_type != "BPE") c.unsupported("model.type", "unsupported model type '" + model_type + "'");
+  if (model_type != "BPE") c.unsupported("model.type", "unsupported model type " + quoted_for_message(model_type));
   if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"].get<double>() != 0.0) {
     c.unsupported("model.dropout", "BPE dropout makes encoding random; expected null");
   }
@@ -257,7 +260,7 @@ tokenizer_model parse_checked(std::string_view text, const std::string& source) 
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<long long>() < 0 ||
         it.value().get<long long>() >= (1ll << 24)) {
-      c.fail("model.vocab[\"" + it.key() + "\"]", "expected an integer id in [0, 2^24)");
+      c.fail("model.vocab[" + quoted_for_message(it.key()) + "]", "expected an integer id in [0, 2^24)");
     }
     const token_id id = it.value().get<token_id>();
     by_spelling.emplace(it.key(), id);
@@ -281,7 +284,7 @@ tokenizer_model parse_checked(std::string_view text, const std::string& source) 
       const std::string line = merges[i].get<std::string>();
       const auto space = line.find(' ');
       if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
-        c.fail(where, "expected \"left right\", got \"" + line + "\"");
+        c.fail(where, "expected \"left right\", got " + quoted_for_message(line));
       }
       left = line.substr(0, space);
       right = line.substr(space + 1);
@@ -311,8 +314,8 @@ tokenizer_model parse_checked(std::string_view text, const std::string& source) 
       if (normalized && !m.normalizers.empty()) {
         // The tokenizers library matches such tokens in the normalized text; tritium matches added
         // tokens in the raw text only, so it refuses rather than risk different tokens.
-        c.unsupported(where, "unsupported: added token \"" + t.content +
-                                 "\" is matched after normalization (\"normalized\": true with a normalizer)");
+        c.unsupported(where, "unsupported: added token " + quoted_for_message(t.content) +
+                                 " is matched after normalization (\"normalized\": true with a normalizer)");
       }
       m.added.push_back(std::move(t));
     }

@@ -76,7 +76,8 @@ void add_merge(bpe_model& bpe, const std::unordered_map<std::string, token_id>& 
   const auto b = by_spelling.find(right);
   const auto merged = by_spelling.find(left + right);
   if (a == by_spelling.end() || b == by_spelling.end() || merged == by_spelling.end()) {
-    throw error(errc::parse, where + ": merge of tokens not in the vocabulary: \"" + left + "\" + \"" + right + "\"");
+    throw error(errc::parse, where + ": merge of tokens not in the vocabulary: " + quoted_for_message(left) + " + " +
+                                 quoted_for_message(right));
   }
   // A repeated pair takes its last rank: the tokenizers library collects merges into a map.
   bpe.merges.emplace(bpe_model::pair_key(a->second, b->second), bpe_model::merge_value{rank, merged->second});
