@@ -452,3 +452,21 @@ TEST_CASE("tokenizer.json: strings from the file reach messages quoted", "[token
       R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a \u001b[2J"]}})", errc::parse);
   CHECK(g == "t.json: model.merges[0]: merge of tokens not in the vocabulary: \"a\" + \"\\u001b[2J\"");
 }
+
+TEST_CASE("A tokenizer regex that backtracks past PCRE2's limits is the tokenizer's error", "[tokenizer][regex]") {
+  // (a+)+[bc] backtracks exponentially on a run of a's followed by neither b nor c.
+  const tokenizer tok = tokenizer::from_json(
+      small_tokenizer_json("null", R"({"type": "Split", "pattern": {"Regex": "(a+)+[bc]"}, "behavior": "Isolated"})"),
+      "t.json");
+  CHECK(tok.encode("aab") == std::vector<token_id>{0, 3});
+  try {
+    (void)tok.encode(std::string(40, 'a') + "d");
+    FAIL("no error");
+  } catch (const error& e) {
+    CHECK(e.code() == errc::invalid_argument);
+    CHECK_THAT(std::string(e.what()),
+               Catch::StartsWith("t.json: pre_tokenizer.pattern: the regex \"(a+)+[bc]\" exceeds PCRE2's limits on the "
+                                 "text from byte 0 (") &&
+                   Catch::EndsWith("): the tokenizer's pattern backtracks too much"));
+  }
+}

@@ -56,7 +56,7 @@ struct regex::compiled {
 };
 
 regex::regex(const std::string& pattern, const std::string& where)
-    : c_(std::make_unique<compiled>()), pattern_(pattern) {
+    : c_(std::make_unique<compiled>()), pattern_(pattern), where_(where) {
   int code = 0;
   PCRE2_SIZE offset = 0;
   // UTF with Unicode properties for \d, \s, \w and POSIX classes, as in the Rust engines; the input is
@@ -101,7 +101,16 @@ bool regex::match_pcre2(std::string_view text, std::size_t start, std::size_t& b
   if (rc < 0) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(rc, message, sizeof message);
-    throw error(errc::internal, "regex match failed: " + std::string(reinterpret_cast<const char*>(message)));
+    const std::string reason = reinterpret_cast<const char*>(message);
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+        rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+      // Catastrophic backtracking: a property of the tokenizer's pattern, which any text may trigger.
+      throw error(errc::invalid_argument, where_ + ": the regex " + quoted_for_message(pattern_) +
+                                              " exceeds PCRE2's limits on the text from byte " +
+                                              std::to_string(start) + " (" + reason +
+                                              "): the tokenizer's pattern backtracks too much");
+    }
+    throw error(errc::internal, where_ + ": matching the regex " + quoted_for_message(pattern_) + " failed: " + reason);
   }
   const PCRE2_SIZE* v = pcre2_get_ovector_pointer(data.get());
   begin = v[0];

@@ -39,13 +39,16 @@ class regex {
   enum class family { none, gpt2, qwen2, llama3, o200k };
   family fast_family() const noexcept { return family_; }
 
-  /// The leftmost match at or after `start` through PCRE2; false when there is none.
+  /// The leftmost match at or after `start` through PCRE2; false when there is none. A pattern that
+  /// backtracks past PCRE2's limits on `text` throws errc::invalid_argument naming the tokenizer
+  /// component (`where` of the constructor) and the pattern: the tokenizer is at fault, not the text.
   bool match_pcre2(std::string_view text, std::size_t start, std::size_t& begin, std::size_t& end) const;
 
  private:
   struct compiled;
   std::unique_ptr<compiled> c_;
   std::string pattern_;
+  std::string where_;
   family family_ = family::none;
 };
 
