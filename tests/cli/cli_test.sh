@@ -96,7 +96,7 @@ run detect-missing-key 3 -- detect --key "$work/none.key" --input "$docs"
 stderr_has detect-missing-key "key file $work/none.key: No such file or directory"
 head -c 100 "$key" > "$work/trunc.key"
 run detect-truncated-key 3 -- detect --key "$work/trunc.key" --input "$docs"
-stderr_has detect-truncated-key "not valid JSON (truncated or edited?)"
+stderr_has detect-truncated-key "not valid JSON at byte 100: the text ends early (truncated?)"
 sed 's/"delta": 2.0/"delta": 4.0/' "$key" > "$work/edited.key"
 run detect-edited-key 3 -- detect --key "$work/edited.key" --input "$docs"
 stderr_has detect-edited-key "the parameters fail their integrity check"
@@ -167,7 +167,7 @@ run tokenize-missing-text 3 -- tokenize --tokenizer "$tok" --input "$work/notext
 stderr_has tokenize-missing-text "notext.jsonl:2: missing field \"text\""
 printf '{"model": {"type": "WordPiece", "vocab": {}}}' > "$work/wordpiece.json"
 run tokenize-unsupported 3 -- tokenize --tokenizer "$work/wordpiece.json" --input "$work/texts"
-stderr_has tokenize-unsupported "model.type: unsupported model type 'WordPiece'"
+stderr_has tokenize-unsupported 'model.type: unsupported model type "WordPiece"'
 
 # Radioactivity: a corpus of our own watermarked documents is radioactive; bad input is refused.
 run rad-corpus 0 -- radioactivity corpus --key "$key" --input "$docs" --controls 10 --json
@@ -196,6 +196,42 @@ run rad-read-two-files 1 -- radioactivity read --key "$work/gpt2.key" --model "$
 grep -q '"counts":{"read":20,' "$work/out"; check "radioactivity read: both input files read" $?
 run rad-plan 0 -- radioactivity plan --scored 100000 --green 27000 --gamma 0.25 --target-log10-p -10 --json
 grep -q '"scored_needed":' "$work/out"; check "radioactivity plan prints the tuples needed" $?
+
+# ---- issue 10, library readers: key files, tokenizer.json, GGUF, tokenizer regexes -------------------
+# Bad input in any of them is exit 3 with the file and the place named, never 70 or a crash.
+sed 's/"format": "tritium-key"/"format": 5/' "$key" > "$work/i10-format.key"
+run i10-key-format-number 3 -- detect --key "$work/i10-format.key" --input "$docs"
+stderr_has i10-key-format-number 'i10-format.key: expected format "tritium-key", got 5'
+sed 's/"version": 1/"version": 1.7/' "$key" > "$work/i10-version.key"
+run i10-key-version-float 3 -- detect --key "$work/i10-version.key" --input "$docs"
+stderr_has i10-key-version-float "unsupported version: expected 1, got 1.7"
+sed 's/"gamma_bits": 2/"gamma_bits": 1e30/' "$key" > "$work/i10-bits.key"
+run i10-key-huge-number 3 -- detect --key "$work/i10-bits.key" --input "$docs"
+stderr_has i10-key-huge-number "field 'params.gamma_bits': expected an integer in [0, 4294967295], got 1e+30"
+{ cat "$key"; printf '\0garbage'; } > "$work/i10-nul.key"
+run i10-key-nul 3 -- detect --key "$work/i10-nul.key" --input "$docs"
+stderr_has i10-key-nul "i10-nul.key: not valid JSON at byte $(wc -c < "$key"): a NUL byte"
+# 100000 Sequences inside each other, a complete document: this used to overflow the stack.
+{ printf '{"normalizer": '; yes '{"type": "Sequence", "normalizers": [' | head -n 100000 | tr -d '\n'
+  printf '{"type": "Lowercase"}'; yes ']}' | head -n 100000 | tr -d '\n'
+  printf ', "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}'; } > "$work/i10-deep.json"
+run i10-tokenizer-deep 3 -- tokenize --tokenizer "$work/i10-deep.json" --input "$work/texts"
+stderr_has i10-tokenizer-deep "i10-deep.json: not valid JSON at byte 1198: arrays and objects nested deeper than 64 levels"
+head -c 1000000 /dev/zero | tr '\0' '[' > "$work/i10-brackets.json"
+run i10-tokenizer-brackets 3 -- tokenize --tokenizer "$work/i10-brackets.json" --input "$work/texts"
+stderr_has i10-tokenizer-brackets "i10-brackets.json: not valid JSON at byte 64: arrays and objects nested"
+printf '{"normalizer": {"type": "\\u001b]0;owned\\u0007"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}' \
+  > "$work/i10-escape.json"
+run i10-tokenizer-escape 3 -- tokenize --tokenizer "$work/i10-escape.json" --input "$work/texts"
+stderr_has i10-tokenizer-escape 'unsupported normalizer type "\u001b]0;owned\u0007"'
+! grep -q $'\x1b' "$work/err"; check "i10-tokenizer-escape: no raw ESC on stderr" $?
+printf '{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a+)+[bc]"}, "behavior": "Isolated"}, "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2, "d": 3}, "merges": []}}' \
+  > "$work/i10-backtrack.json"
+mkdir -p "$work/i10-texts"
+printf 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaad' > "$work/i10-texts/a.txt"
+run i10-regex-match-limit 3 -- tokenize --tokenizer "$work/i10-backtrack.json" --input "$work/i10-texts"
+stderr_has i10-regex-match-limit 'i10-backtrack.json: pre_tokenizer.pattern: the regex "(a+)+[bc]" exceeds PCRE2'"'"'s limits'
+# ---- end of issue 10, library readers ---------------------------------------------------------------
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

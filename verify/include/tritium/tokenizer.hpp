@@ -31,7 +31,10 @@ class tokenizer {
  public:
   /// Loads `tokenizer.json` or a `.gguf` file (recognised by its magic bytes). Throws tritium::error:
   /// errc::io (unreadable), errc::parse (malformed, naming the JSON field or GGUF offset), or
-  /// errc::invalid_argument (an unsupported component, naming its type).
+  /// errc::invalid_argument (an unsupported component, naming its type). A tokenizer.json must be
+  /// exactly one JSON document: a NUL byte, text after it, a repeated key or arrays and objects
+  /// nested deeper than 64 levels are refused. Of a GGUF file only the header and the metadata are
+  /// kept in memory; the tensor data streams through the digest.
   static tokenizer load(const std::filesystem::path& path);
 
   /// Builds from the text of a tokenizer.json; `source_name` is used in messages.
@@ -59,7 +62,8 @@ class tokenizer {
     ~session();
 
     /// Appends the ids of `text` to `out`. Throws errc::parse naming the byte offset of invalid UTF-8
-    /// (unless the policy is `replace`).
+    /// (unless the policy is `replace`), and errc::invalid_argument naming the tokenizer's component
+    /// and pattern when one of its regexes exceeds PCRE2's match limits on `text`.
     void encode(std::string_view text, std::vector<token_id>& out);
 
    private:

@@ -72,7 +72,9 @@ class key {
                          const kgw_params& params);
 
   /// Loads and checks a key file. Throws errc::io (missing/unreadable), errc::parse (not a key file)
-  /// or errc::key_corrupt (truncated, edited, or key id/HMAC mismatch).
+  /// or errc::key_corrupt (truncated, edited, or key id/HMAC mismatch). The file is read strictly:
+  /// exactly one JSON document, every field of its JSON type (integers as JSON integers in range),
+  /// no unknown or repeated fields; messages name the field.
   static key load(const std::filesystem::path& path, key_load_info* info = nullptr);
 
   /// Writes the key file with mode 0600 through a temporary file and a rename; refuses to replace an
