@@ -276,3 +276,25 @@ TEST_CASE("Strings from a key file reach messages quoted, terminal controls esca
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("A tokenizer digest is \"sha256:\" and 64 hex digits, so a key file cannot put other text in messages", "[key]") {
+  kgw_params p = params_v(1000);
+  p.tokenizer_digest = "sha256:" + std::string(64, 'a');
+  CHECK_NOTHROW(p.validate());
+  p.tokenizer_digest = "sha256:" + std::string(63, 'a') + "\x1b";
+  CHECK_THROWS_WITH(p.validate(), "tokenizer_digest: expected \"sha256:\" and 64 lowercase hex digits, got \"sha256:" +
+                                      std::string(63, 'a') + "\\u001b\"");
+  p.tokenizer_digest = "md5:0";
+  CHECK_THROWS_AS(p.validate(), error);
+
+  const fs::path dir = scratch_dir();
+  const fs::path good = dir / "digest.key";
+  fs::remove(good);
+  key::generate(params_v(1000)).save(good);
+  std::string text = slurp(good);
+  text.replace(text.find("\"tokenizer_digest\": null"), 24, "\"tokenizer_digest\": \"\\u001b]0;owned\\u0007\"");
+  spit(dir / "bad.key", text);
+  CHECK(load_error(dir / "bad.key") == errc::key_corrupt);
+  CHECK_THAT(load_message(dir / "bad.key"), Catch::EndsWith("got \"\\u001b]0;owned\\u0007\""));
+  fs::remove_all(dir);
+}

@@ -240,6 +240,15 @@ void kgw_params::validate() const {
     bad("tokenizer_vocab_size: expected at most vocab_size = " + std::to_string(vocab_size) + ", got " +
         std::to_string(tokenizer_vocab_size));
   }
+  // Checked here, where every key passes, so that the digest a key file holds is safe to print.
+  const bool digest_ok =
+      tokenizer_digest.empty() ||
+      (tokenizer_digest.size() == 7 + 64 && tokenizer_digest.compare(0, 7, "sha256:") == 0 &&
+       tokenizer_digest.find_first_not_of("0123456789abcdef", 7) == std::string::npos);
+  if (!digest_ok) {
+    bad("tokenizer_digest: expected \"sha256:\" and 64 lowercase hex digits, got " +
+        quoted_for_message(tokenizer_digest));
+  }
   if (vocab_size < 2 || vocab_size > prf_v1::max_vocab_size) {
     bad("vocab_size: expected 2 <= V <= " + std::to_string(prf_v1::max_vocab_size) + ", got " +
         std::to_string(vocab_size));
@@ -297,7 +306,7 @@ void key::require_tokenizer(const std::string& tokenizer_digest) const {
   if (!params_.tokenizer_digest.empty() && !tokenizer_digest.empty() &&
       params_.tokenizer_digest != tokenizer_digest) {
     throw error(errc::mismatch, "tokenizer: the key " + id_.substr(0, 16) + " is bound to " +
-                                    params_.tokenizer_digest + ", got " + tokenizer_digest);
+                                    params_.tokenizer_digest + ", got " + quoted_for_message(tokenizer_digest));
   }
 }
 

@@ -39,7 +39,7 @@ struct kgw_params {
   std::uint32_t context_width = kgw_default_context_width;  ///< h ≥ 1
   seeding seeding_scheme = seeding::lefthash;
   std::uint32_t vocab_size = 0;      ///< V ≥ 2; token ids are in [0, V)
-  std::string tokenizer_digest;      ///< optional "sha256:<hex>" of the tokenizer the key is bound to
+  std::string tokenizer_digest;      ///< "sha256:<64 hex>" of the tokenizer the key is bound to, or empty
   std::uint32_t tokenizer_vocab_size = 0;  ///< ids of that tokenizer (0: not bound); ≤ vocab_size
 
   /// γ as a real number: gamma_threshold / 2^gamma_bits.
