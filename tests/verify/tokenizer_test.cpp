@@ -554,3 +554,21 @@ TEST_CASE("GGUF: the tensor data is streamed into the digest, never held in memo
   CHECK(padded.encode("Hello world, streamed.") == plain.encode("Hello world, streamed."));
   std::filesystem::remove(path);
 }
+
+TEST_CASE("tokenizer.json: ids and counts must be JSON integers in range, never converted floats", "[tokenizer][json]") {
+  const std::string model = R"("model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []})";
+  for (const char* id : {"1.5", "1e30", "-1", "16777216"}) {
+    INFO(id);
+    CHECK(load_error_of(std::string(R"({"added_tokens": [{"id": )") + id + R"(, "content": "x", "special": true}], )" +
+                            model + "}",
+                        errc::parse) == "t.json: added_tokens[0].id: expected an integer id in [0, 2^24)");
+    CHECK(load_error_of(std::string(R"({"model": {"type": "BPE", "vocab": {"a": )") + id + R"(}, "merges": []}})",
+                        errc::parse) == "t.json: model.vocab[\"a\"]: expected an integer id in [0, 2^24)");
+  }
+  for (const char* count : {"1.5", "-1", "1e30"}) {
+    INFO(count);
+    CHECK(load_error_of(std::string(R"({"decoder": {"type": "Strip", "content": " ", "start": )") + count +
+                            R"(, "stop": 0}, )" + model + "}",
+                        errc::parse) == "t.json: decoder.start: expected a non-negative integer");
+  }
+}

@@ -1,5 +1,7 @@
 // Loads Hugging Face tokenizer.json files (the format written by the `tokenizers` library).
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "json_document.hpp"
 #include "model.hpp"
@@ -30,11 +32,24 @@ template <class T>
 T get_or(const context& c, const json& j, const char* name, T fallback, const std::string& where) {
   const auto it = j.find(name);
   if (it == j.end() || it->is_null()) return fallback;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // nlohmann would convert 1.5 to 1, -1 to a huge count and 1e30 with undefined behaviour.
+    static_assert(std::is_unsigned_v<T>, "counts only");
+    if (!it->is_number_unsigned()) c.fail(where + "." + name, "expected a non-negative integer");
+  }
   try {
     return it->get<T>();
   } catch (const json::exception&) {
     c.fail(where + "." + name, std::string("wrong type (") + it->type_name() + ")");
   }
+}
+
+// A token id: a JSON integer in [0, 2^24), never a float converted.
+token_id id_of(const context& c, const json& v, const std::string& where) {
+  if (!v.is_number_unsigned() || v.get<std::uint64_t>() >= (std::uint64_t{1} << 24)) {
+    c.fail(where, "expected an integer id in [0, 2^24)");
+  }
+  return static_cast<token_id>(v.get<std::uint64_t>());
 }
 
 std::string type_of(const context& c, const json& j, const std::string& where) {
@@ -258,11 +273,7 @@ tokenizer_model parse_checked(std::string_view text, const std::string& source) 
   by_spelling.reserve(vocab.size());
   token_id max_id = -1;
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<long long>() < 0 ||
-        it.value().get<long long>() >= (1ll << 24)) {
-      c.fail("model.vocab[" + quoted_for_message(it.key()) + "]", "expected an integer id in [0, 2^24)");
-    }
-    const token_id id = it.value().get<token_id>();
+    const token_id id = id_of(c, it.value(), "model.vocab[" + quoted_for_message(it.key()) + "]");
     by_spelling.emplace(it.key(), id);
     max_id = std::max(max_id, id);
   }
@@ -303,8 +314,7 @@ tokenizer_model parse_checked(std::string_view text, const std::string& source) 
       const std::string where = "added_tokens[" + std::to_string(i) + "]";
       const json& a = (*added)[i];
       added_token t;
-      t.id = member(c, a, "id", where).get<token_id>();
-      if (t.id < 0 || t.id >= (1 << 24)) c.fail(where + ".id", "expected an id in [0, 2^24)");
+      t.id = id_of(c, member(c, a, "id", where), where + ".id");
       t.content = member(c, a, "content", where).get<std::string>();
       t.special = get_or(c, a, "special", false, where);
       t.lstrip = get_or(c, a, "lstrip", false, where);
