@@ -197,5 +197,14 @@ grep -q '"counts":{"read":20,' "$work/out"; check "radioactivity read: both inpu
 run rad-plan 0 -- radioactivity plan --scored 100000 --green 27000 --gamma 0.25 --target-log10-p -10 --json
 grep -q '"scored_needed":' "$work/out"; check "radioactivity plan prints the tuples needed" $?
 
+# ==== issue 10, command line: --threads, outputs, inputs and the JSON Lines readers ====
+# --threads has a cap (tokenize_support.hpp: max_threads); above it is a usage error before any work.
+run threads-cap 4 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/texts" --threads 1025
+stderr_has threads-cap "--threads: Value 1025 not in range 0 to 1024"
+run threads-cap-tokenize 4 -- tokenize --tokenizer "$tok" --input "$work/texts" --threads 4294967295
+stderr_has threads-cap-tokenize "--threads: Value 4294967295 not in range 0 to 1024"
+run threads-at-cap 0 -- tokenize --tokenizer "$tok" --input "$work/texts" --threads 1024
+# ==== end of issue 10, command line ====
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
