@@ -77,7 +77,7 @@ void bench_command::setup(CLI::App& parent) {
 
 int bench_command::run_model() const {
   auto t0 = clock_type::now();
-  const ngram_lm model = ngram_lm::load(model_path);
+  const ngram_lm model = load_model(model_path);
   const double load = seconds_since(t0);
   const tritium::key k = bench_key(model.vocab_size());
   auto scheme = std::make_shared<const kgw>(k);

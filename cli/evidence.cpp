@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "atomic_output.hpp"
+#include "input_files.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/digest.hpp"
 #include "tritium/dsse.hpp"
@@ -141,12 +142,8 @@ evidence_run::evidence_run(const report_options& options) : options_(options) {
   }
   if (active_capture != nullptr) return;  // a recomputation signs and writes nothing
   if (!options.signing_key_path.empty()) {
-    try {
-      signing_key_ = std::make_unique<report_signing_key>(report_signing_key::load(options.signing_key_path));
-    } catch (const error& e) {
-      if (e.code() == errc::io) throw error(errc::invalid_argument, e.what());
-      throw;
-    }
+    signing_key_ = std::make_unique<report_signing_key>(
+        as_input([&] { return report_signing_key::load(options.signing_key_path); }));
     std::error_code ec;
     const auto perms = std::filesystem::status(options.signing_key_path, ec).permissions();
     using std::filesystem::perms;
@@ -182,7 +179,7 @@ void evidence_run::subject(const std::string& path, const std::vector<std::files
     s.size = std::filesystem::file_size(p, ec);
     s.mtime = std::filesystem::last_write_time(p, ec);
     if (ec) throw error(errc::invalid_argument, "subject " + json_quoted(name) + ": cannot read it: " + ec.message());
-    s.sha256 = sha256_file_digest(p).substr(7);
+    s.sha256 = as_input([&] { return sha256_file_digest(p); }).substr(7);
     subjects_.push_back(std::move(s));
   };
   std::error_code ec;

@@ -142,7 +142,7 @@ void lm_eval_command::setup(CLI::App& parent) {
 }
 
 int lm_eval_command::run() const {
-  const ngram_lm model = ngram_lm::load(model_path);
+  const ngram_lm model = load_model(model_path);
   const tokenizer tok = load_tokenizer(tokenizer_path);
   require_same_tokenizer(model, tok);
   tokenizer::session session(tok);
@@ -193,7 +193,7 @@ void generate_command::setup(CLI::App& parent) {
 }
 
 int generate_command::run() const {
-  const ngram_lm model = ngram_lm::load(model_path);
+  const ngram_lm model = load_model(model_path);
   const tokenizer tok = load_tokenizer(tokenizer_path);
   require_same_tokenizer(model, tok);
   if (key_path.empty() && !no_watermark) throw error(errc::invalid_argument, "generate: give --key or --no-watermark");

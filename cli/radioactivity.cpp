@@ -35,7 +35,7 @@ tape_mode tape_of(const std::string& name) {
 // A suspect we can query: the reference n-gram model (any language_model could stand here).
 struct suspect_model {
   std::unique_ptr<ngram_lm> model;
-  explicit suspect_model(const std::string& path) : model(std::make_unique<ngram_lm>(ngram_lm::load(path))) {}
+  explicit suspect_model(const std::string& path) : model(std::make_unique<ngram_lm>(load_model(path))) {}
 };
 
 }  // namespace
@@ -192,7 +192,7 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   }
   std::unique_ptr<window_filter> filter_file;
   if (!filter_path.empty()) {
-    filter_file = std::make_unique<window_filter>(window_filter::load(filter_path, k, tok ? tok->digest() : ""));
+    filter_file = std::make_unique<window_filter>(load_filter(filter_path, k, tok ? tok->digest() : ""));
   }
   radioactivity_options options;
   options.tape = tape_of(tape);

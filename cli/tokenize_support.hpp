@@ -5,20 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "input_files.hpp"
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
 namespace tritium::cli {
-
-/// Loads a tokenizer; an unreadable file is an input error (exit 3) for the command line.
-inline tokenizer load_tokenizer(const std::string& path) {
-  try {
-    return tokenizer::load(path);
-  } catch (const error& e) {
-    if (e.code() == errc::io) throw error(errc::invalid_argument, e.what());
-    throw;
-  }
-}
 
 /// The most worker threads --threads accepts. Each worker holds a thread and a tokenizer session;
 /// a batch holds at most 4096 documents (batch_pipeline.hpp), and no machine we target has more

@@ -204,6 +204,22 @@ stderr_has threads-cap "--threads: Value 1025 not in range 0 to 1024"
 run threads-cap-tokenize 4 -- tokenize --tokenizer "$tok" --input "$work/texts" --threads 4294967295
 stderr_has threads-cap-tokenize "--threads: Value 4294967295 not in range 0 to 1024"
 run threads-at-cap 0 -- tokenize --tokenizer "$tok" --input "$work/texts" --threads 1024
+# A missing input file is an input error (exit 3) naming the file, for every option that reads one.
+run missing-lm-eval-model 3 -- lm eval --model "$work/none.tlm" --tokenizer "$tok" --input "$work/texts"
+stderr_has missing-lm-eval-model "model file $work/none.tlm: No such file or directory"
+echo '{"id": 1, "prompt": "Hello"}' > "$work/prompts.jsonl"
+run missing-generate-model 3 -- generate --model "$work/none.tlm" --tokenizer "$tok" --prompts "$work/prompts.jsonl" --no-watermark
+stderr_has missing-generate-model "model file $work/none.tlm: No such file or directory"
+run missing-generate-prompts 3 -- generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/none.jsonl" --no-watermark
+stderr_has missing-generate-prompts "cannot open input $work/none.jsonl"
+run missing-rad-read-model 3 -- radioactivity read --key "$work/gpt2.key" --model "$work/none.tlm" --input "$work/read_a.jsonl"
+stderr_has missing-rad-read-model "model file $work/none.tlm: No such file or directory"
+run missing-rad-closed-model 3 -- radioactivity closed --key "$work/gpt2.key" --model "$work/none.tlm" --prompts "$work/prompts.jsonl" --tokenizer "$tok"
+stderr_has missing-rad-closed-model "model file $work/none.tlm: No such file or directory"
+run missing-rad-filter 3 -- radioactivity corpus --key "$key" --input "$docs" --filter "$work/none.filter"
+stderr_has missing-rad-filter "filter $work/none.filter: cannot open for reading"
+run missing-bench-model 3 -- bench --model "$work/none.tlm"
+stderr_has missing-bench-model "model file $work/none.tlm: No such file or directory"
 # ==== end of issue 10, command line ====
 
 echo "$passed passed, $failed failed"
