@@ -76,6 +76,7 @@ void lm_train_command::setup(CLI::App& parent) {
 
 int lm_train_command::run() const {
   const tokenizer tok = load_tokenizer(tokenizer_path);
+  atomic_output model_file(out);  // opened (as a temporary) before the work: an unwritable path fails first
   tokenizer::session session(tok);
   if (vocab_size != 0 && vocab_size < tok.vocab_size()) {
     throw error(errc::mismatch, "--vocab-size " + std::to_string(vocab_size) + " is smaller than the tokenizer's " +
@@ -121,7 +122,14 @@ int lm_train_command::run() const {
   const std::uint64_t used_marked = feed(marked, take_marked);
   const double read_s = std::chrono::duration<double>(clock_type::now() - t0).count();
   const auto t1 = clock_type::now();
-  trainer.write(out, tok.digest());
+  const std::uint64_t bytes = [&] {
+    try {
+      return trainer.write(model_file.stream(), tok.digest());
+    } catch (const error& e) {
+      throw error(e.code(), out + ": " + e.what());
+    }
+  }();
+  model_file.commit();
   const double train_s = std::chrono::duration<double>(clock_type::now() - t1).count();
   const std::uint64_t n = used_human + used_marked;
   std::cerr << "tritium: trained an order-" << order << " model on " << n << " tokens (" << used_human
@@ -129,7 +137,7 @@ int lm_train_command::run() const {
             << std::fixed << std::setprecision(3) << (n ? static_cast<double>(used_marked) / static_cast<double>(n) : 0.0)
             << ") in " << std::setprecision(2) << train_s << " s (" << std::setprecision(2)
             << static_cast<double>(n) / train_s / 1e6 << " M tokens/s; reading and tokenizing took "
-            << read_s << " s); wrote " << out << " (" << static_cast<double>(std::filesystem::file_size(out)) / 1e6 << " MB)\n";
+            << read_s << " s); wrote " << out << " (" << static_cast<double>(bytes) / 1e6 << " MB)\n";
   return exit_evidence;
 }
 
