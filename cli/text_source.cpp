@@ -8,6 +8,7 @@
 #include "json_escape.hpp"
 #include "json_records.hpp"
 #include "tritium/error.hpp"
+#include "tritium/tokenizer.hpp"
 
 namespace tritium::cli {
 namespace {
@@ -19,6 +20,17 @@ std::string read_file(const std::filesystem::path& p) {
   s << in.rdbuf();
   if (in.bad()) throw error(errc::invalid_argument, "read error in " + p.string());
   return s.str();
+}
+
+// The id of a text file is its name as a JSON string, which must be UTF-8: a name that is not is
+// refused (exit 3) rather than altered, since two altered names could give the same id.
+std::string file_id(const std::string& name) {
+  if (const std::size_t bad = find_invalid_utf8(name); bad != std::string::npos) {
+    throw error(errc::invalid_argument, "input file name " + quoted_for_message(name) +
+                                            ": expected UTF-8 (it becomes the document id), got an invalid byte at " +
+                                            std::to_string(bad) + "; rename the file");
+  }
+  return nlohmann::json(name).dump();
 }
 
 bool has_jsonl_extension(const std::filesystem::path& p) {
@@ -265,11 +277,13 @@ text_source::text_source(const std::string& path, const std::string& format) : n
     }
     if (ec) throw error(errc::invalid_argument, "cannot list folder " + path + ": " + ec.message());
     std::sort(files_.begin(), files_.end());
+    for (const auto& f : files_) file_id(std::filesystem::relative(f, root_).generic_string());  // refused before any work
     return;
   }
   if (!fs::exists(path, ec)) throw error(errc::invalid_argument, "cannot open input " + path + ": no such file");
   const bool jsonl = format == "jsonl" || (format == "auto" && has_jsonl_extension(path));
   kind_ = jsonl ? kind::jsonl : kind::single_text;
+  if (!jsonl) file_id(path);  // refused before any work
   if (jsonl) {
     file_.open(path, std::ios::binary);
     if (!file_) throw error(errc::invalid_argument, "cannot open input " + path);
@@ -305,7 +319,7 @@ bool text_source::next(text_document& doc) {
       } else {
         doc.text = read_file(name_);
       }
-      doc.id_json = nlohmann::json(name_).dump();
+      doc.id_json = file_id(name_);
       doc.where = name_;
       return true;
     case kind::folder:
@@ -313,7 +327,7 @@ bool text_source::next(text_document& doc) {
       {
         const auto& p = files_[next_file_++];
         doc.text = read_file(p);
-        doc.id_json = nlohmann::json(std::filesystem::relative(p, root_).generic_string()).dump();
+        doc.id_json = file_id(std::filesystem::relative(p, root_).generic_string());
         doc.where = p.string();
       }
       return true;

@@ -250,6 +250,17 @@ check "a dead run's temporary is removed; a live run's and another target's are 
 rm -f "$work"/.*.tritium-tmp.*
 run help-temporaries 0 -- --help
 grep -q "a killed run may leave that" "$work/out"; check "--help says what a killed run leaves" $?
+# A text file's name becomes its document id, a JSON string: a name that is not UTF-8 is refused
+# (exit 3), named with its byte offset, before any work.
+printf 'Some text.\n' > "$work/bad"$'\xff'"name.txt"
+run text-name-not-utf8 3 -- tokenize --tokenizer "$tok" --input "$work/bad"$'\xff'"name.txt" --json
+stderr_has text-name-not-utf8 "bad\ufffdname.txt\": expected UTF-8 (it becomes the document id), got an invalid byte at"
+mkdir -p "$work/badnames/sub"
+mv "$work/bad"$'\xff'"name.txt" "$work/badnames/sub/"
+printf 'More text.\n' > "$work/badnames/a.txt"
+run folder-name-not-utf8 3 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/badnames" --output "$work/names.out"
+stderr_has folder-name-not-utf8 "input file name \"sub/bad\ufffdname.txt\": expected UTF-8 (it becomes the document id), got an invalid byte at 7; rename the file"
+[ ! -e "$work/names.out" ]; check "folder-name-not-utf8: no output" $?
 # ==== end of issue 10, command line ====
 
 echo "$passed passed, $failed failed"
