@@ -299,10 +299,28 @@ ojson curve_of(const std::vector<curve_point>& curve) {
   return c;
 }
 
+ojson report_id(const std::string& id_json) {
+  ojson id;
+  try {
+    id = ojson::parse(id_json);
+  } catch (const nlohmann::json::exception&) {
+    id = nullptr;
+  }
+  if (id.is_null() && id_json != "null") {
+    throw error(errc::parse, "id " + quoted_for_message(id_json) + ": a report holds ids as JSON values, and this "
+                             "one cannot be read as one; write the id as a string");
+  }
+  if (id.is_number() && id.dump() != id_json) {
+    throw error(errc::parse, "id " + id_json + ": a report holds ids as JSON values, and this number reads back as " +
+                                 id.dump() + "; write the id as a string");
+  }
+  return id;
+}
+
 ojson excerpt_of(const std::string& id_json, std::span<const std::int32_t> tokens, std::span<const token_mark> marks,
                  const tritium::tokenizer* tok, std::size_t limit) {
   ojson e;
-  e["document"] = ojson::parse(id_json);
+  e["document"] = report_id(id_json);
   const std::size_t n = std::min(limit, tokens.size());
   e["shown"] = n;
   e["of"] = tokens.size();

@@ -232,14 +232,14 @@ int generate_command::run() const {
         sampler.generate(prompt_ids, max_new_tokens, seed * 1000003ULL + index);
     generated += completion.size();
     ojson j;
-    j["id"] = nlohmann::json::parse(doc.id_json);
     j["prompt"] = doc.text;
     j["completion"] = tok.decode(completion);
     j["tokens"] = completion;
     j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
                      {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};
     if (key) j["settings"]["key_id"] = key->id();
-    out.stream() << j.dump() << "\n";
+    // The id as written in the prompts file (a parsed and printed id can differ), then the rest.
+    out.stream() << "{\"id\":" << doc.id_json << "," << j.dump().substr(1) << "\n";
     ++index;
   }
   out.commit();

@@ -38,6 +38,61 @@ bool has_jsonl_extension(const std::filesystem::path& p) {
   return e == ".jsonl" || e == ".json" || e == ".ndjson";
 }
 
+// The text of the value of the last member called `name` (compared decoded, as a JSON parser
+// compares them) of the object in `line`, which a JSON parser has just accepted; empty when there is
+// none. Ids are copied as written: a parsed value printed again can differ (a number above 2^64
+// becomes a rounded double, so two ids could collide).
+std::string_view raw_member(std::string_view s, std::string_view name) {
+  std::size_t i = s.find('{') + 1;
+  auto space = [&] {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
+  };
+  auto skip_string = [&] {
+    for (++i; s[i] != '"'; ++i) {
+      if (s[i] == '\\') ++i;
+    }
+    ++i;
+  };
+  auto skip_value = [&] {
+    if (s[i] == '"') return skip_string();
+    if (s[i] == '{' || s[i] == '[') {
+      int depth = 0;
+      do {
+        if (s[i] == '"') {
+          skip_string();
+          continue;
+        }
+        if (s[i] == '{' || s[i] == '[') ++depth;
+        if (s[i] == '}' || s[i] == ']') --depth;
+        ++i;
+      } while (depth > 0);
+      return;
+    }
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') ++i;
+  };
+  std::string_view found;
+  space();
+  if (s[i] == '}') return found;
+  while (true) {
+    space();
+    const std::size_t key_start = i;
+    skip_string();
+    const std::string_view key = s.substr(key_start, i - key_start);
+    space();
+    ++i;  // ':'
+    space();
+    const std::size_t value_start = i;
+    skip_value();
+    const bool match = key.find('\\') == std::string_view::npos
+                           ? key.substr(1, key.size() - 2) == name
+                           : nlohmann::json::parse(key).get<std::string>() == name;
+    if (match) found = s.substr(value_start, i - value_start);
+    space();
+    if (s[i] != ',') return found;
+    ++i;
+  }
+}
+
 }  // namespace
 
 // The full parser: every record the fast path below does not take, and every error message.
@@ -58,7 +113,7 @@ void parse_text_record_slow(const std::string& line, const std::string& where, t
   if (id == j.end()) {
     doc.id_json = "null";
   } else if (id->is_string() || id->is_number()) {
-    doc.id_json = id->dump();
+    doc.id_json = raw_member(line, "id");
   } else {
     throw error(errc::parse, where + ": field \"id\": expected a string or a number");
   }
@@ -96,12 +151,11 @@ class fast_record {
         const std::size_t from = i_;
         if (peek() == '"') {
           std::string value;
-          // Without escapes the text is what dump() prints back; with them, the full parser decides.
-          if (!string(value) || had_escape_) return false;
+          if (!string(value)) return false;
         } else if (!integer()) {
           return false;
         }
-        id_json.assign(s_.substr(from, i_ - from));
+        id_json.assign(s_.substr(from, i_ - from));  // as written, like the full parser
       } else if (!skip_value()) {
         return false;
       }
@@ -207,15 +261,14 @@ class fast_record {
       }
     }
   }
-  // -?(0|[1-9][0-9]*), at most 18 digits: written exactly as the full parser would print it.
+  // -?(0|[1-9][0-9]*), at most 18 digits; fractions, exponents and longer numbers (which can be
+  // out of range) are left to the full parser.
   bool integer() {
-    const std::size_t from = i_;
     eat('-');
     const std::size_t digits = i_;
     while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
     const std::size_t n = i_ - digits;
     if (n == 0 || n > 18 || (n > 1 && s_[digits] == '0')) return false;
-    if (s_[from] == '-' && n == 1 && s_[digits] == '0') return false;  // "-0" prints as "0"
     const char c = peek();
     return c != '.' && c != 'e' && c != 'E';
   }

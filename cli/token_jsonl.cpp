@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "json_escape.hpp"
@@ -43,6 +45,13 @@ class line_parser {
             string_value();
           } else if (peek() == '-' || (peek() >= '0' && peek() <= '9')) {
             number();
+            // Kept as written, but like every reader (the full JSON parser refuses it too), a number
+            // beyond the range of a double is refused: no JSON reader downstream could hold it.
+            const std::string text = s_.substr(start, i_ - start);
+            if (std::isinf(std::strtod(text.c_str(), nullptr))) {
+              i_ = start;
+              fail("field \"id\": a number out of range");
+            }
           } else {
             fail("field \"id\": expected a string or a number");
           }

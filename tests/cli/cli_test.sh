@@ -261,6 +261,24 @@ printf 'More text.\n' > "$work/badnames/a.txt"
 run folder-name-not-utf8 3 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/badnames" --output "$work/names.out"
 stderr_has folder-name-not-utf8 "input file name \"sub/bad\ufffdname.txt\": expected UTF-8 (it becomes the document id), got an invalid byte at 7; rename the file"
 [ ! -e "$work/names.out" ]; check "folder-name-not-utf8: no output" $?
+# Ids are copied as written everywhere: text JSON Lines ids above 2^64 stay distinct, generate keeps
+# them, and a number no JSON reader can hold is refused (exit 3), not an internal error in a report.
+printf '%s\n' '{"id": 123456789012345678901234, "text": "a"}' '{"id": 123456789012345678901235, "text": "a"}' \
+  '{"id": -0, "text": "a"}' > "$work/text_ids.jsonl"
+run text-big-ids 0 -- tokenize --tokenizer "$tok" --input "$work/text_ids.jsonl" --json
+printf '%s\n' '{"id":123456789012345678901234,"tokens":[64]}' '{"id":123456789012345678901235,"tokens":[64]}' \
+  '{"id":-0,"tokens":[64]}' > "$work/expected_ids.jsonl"
+diff -q "$work/expected_ids.jsonl" "$work/out" >/dev/null; check "text JSON Lines ids are kept as written" $?
+echo '{"id": 123456789012345678901234, "prompt": "Hello"}' > "$work/big_prompt.jsonl"
+run generate-big-id 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/big_prompt.jsonl" --no-watermark --max-new-tokens 3
+grep -q '^{"id":123456789012345678901234,"prompt":"Hello",' "$work/out"; check "generate keeps the id as written" $?
+echo '{"id": 1e999, "tokens": [1, 2, 3]}' > "$work/huge_id.jsonl"
+run id-out-of-range 3 -- detect --key "$key" --input "$work/huge_id.jsonl" --html "$work/huge.html"
+stderr_has id-out-of-range "huge_id.jsonl:1:8: field \"id\": a number out of range"
+echo '{"id": 1e2, "tokens": [1, 2, 3]}' > "$work/exp_id.jsonl"
+run id-rewritten-in-report 3 -- detect --key "$key" --input "$work/exp_id.jsonl" --html "$work/exp.html"
+stderr_has id-rewritten-in-report "exp_id.jsonl:1: id 1e2: a report holds ids as JSON values, and this number reads back as 100.0; write the id as a string"
+[ ! -e "$work/exp.html" ] && [ ! -e "$work/huge.html" ]; check "no report for an id it cannot hold" $?
 # ==== end of issue 10, command line ====
 
 echo "$passed passed, $failed failed"

@@ -122,3 +122,37 @@ TEST_CASE("Text records: the fast reader and the full JSON parser agree on every
   }
   CHECK(fast_taken > 5000);  // plenty of lines parse (and agree), not only errors
 }
+
+// ---- issue 10: ids are copied as written ------------------------------------------------------
+
+TEST_CASE("Text records: ids are kept as written by both parsers, whatever the parser would print", "[jsonl]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"id": 12345678901234567890123, "text": "x"})", "12345678901234567890123"},  // above 2^64
+      {R"({"id": 12345678901234567890124, "text": "x"})", "12345678901234567890124"},
+      {R"({"id": 9007199254740993, "text": "x"})", "9007199254740993"},  // 2^53 + 1
+      {R"({"id": -0, "text": "x"})", "-0"},
+      {R"({"id": 1.50, "text": "x"})", "1.50"},
+      {R"({"id": 1E2 , "text": "x"})", "1E2"},
+      {R"({"id": "caf\u00e9", "text": "x"})", R"("caf\u00e9")"},
+      {R"({"text": "x", "id": [1], "i\u0064": "last"})", R"("last")"},  // the last "id", as parsers keep it
+      {R"({"meta": {"id": 5, "s": "\"}"}, "id": 7, "text": "x"})", "7"},
+  };
+  for (const auto& [line, id] : cases) {
+    INFO("line: " << line);
+    text_document fast, slow;
+    parse_text_record(line, "f.jsonl:1", fast);
+    parse_text_record_slow(line, "f.jsonl:1", slow);
+    CHECK(fast.id_json == id);
+    CHECK(slow.id_json == id);
+  }
+}
+
+TEST_CASE("Token records: a numeric id beyond a double is refused like the full parser refuses it", "[jsonl]") {
+  CHECK(parse_error(R"({"id": 1e999, "tokens": [1]})") == "f.jsonl:7:8: field \"id\": a number out of range");
+  CHECK(parse_error(R"({"id": -1E+400, "tokens": [1]})") == "f.jsonl:7:8: field \"id\": a number out of range");
+  token_document d;
+  token_jsonl_reader::parse_line(R"({"id": 1e-999, "tokens": [1]})", d, "f.jsonl:1");  // underflow: a number
+  CHECK(d.id_json == "1e-999");
+  token_jsonl_reader::parse_line(R"({"id": 123456789012345678901234567890, "tokens": [1]})", d, "f.jsonl:1");
+  CHECK(d.id_json == "123456789012345678901234567890");
+}
