@@ -504,6 +504,7 @@ int detect_command::run_text() const {
 
   text_source source(input, format);
   source.defer_parsing(true);
+  source.set_invalid_utf8(parse_invalid_utf8(invalid_utf8));
   ev.subject(input, source.files());
   atomic_output out(output);
   reporter report_rows(out.stream(), json, k, options, dedup);

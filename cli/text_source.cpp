@@ -295,6 +295,15 @@ class fast_record {
 
 }  // namespace
 
+void parse_text_record(const std::string& line, const std::string& where, text_document& doc,
+                       invalid_utf8 policy) {
+  if (policy == invalid_utf8::replace && find_invalid_utf8(line) != std::string::npos) {
+    parse_text_record(replace_invalid_utf8(line), where, doc);
+    return;
+  }
+  parse_text_record(line, where, doc);
+}
+
 void parse_text_record(const std::string& line, const std::string& where, text_document& doc) {
   fast_record fast(line);
   if (fast.parse(doc)) {
@@ -308,7 +317,7 @@ void resolve(text_document& doc) {
   if (!doc.unparsed) return;
   const std::string line = std::move(doc.text);
   const std::string where = doc.where;
-  parse_text_record(line, where, doc);
+  parse_text_record(line, where, doc, doc.policy);
   doc.unparsed = false;
 }
 
@@ -354,9 +363,10 @@ bool text_source::next(text_document& doc) {
           doc.text.swap(line_);
           doc.where = name_ + ":" + std::to_string(line_number_);
           doc.unparsed = true;
+          doc.policy = policy_;
           return true;
         }
-        parse_text_record(line_, name_ + ":" + std::to_string(line_number_), doc);
+        parse_text_record(line_, name_ + ":" + std::to_string(line_number_), doc, policy_);
         doc.unparsed = false;
         return true;
       }

@@ -65,6 +65,7 @@ int tokenize_command::run() const {
   const tokenizer tok = load_tokenizer(tokenizer_path);
   text_source source(input, format);
   source.defer_parsing(true);
+  source.set_invalid_utf8(parse_invalid_utf8(invalid_utf8));
   atomic_output out(output);
   std::ostream& os = out.stream();
   const unsigned workers = default_threads(threads);

@@ -279,6 +279,17 @@ echo '{"id": 1e2, "tokens": [1, 2, 3]}' > "$work/exp_id.jsonl"
 run id-rewritten-in-report 3 -- detect --key "$key" --input "$work/exp_id.jsonl" --html "$work/exp.html"
 stderr_has id-rewritten-in-report "exp_id.jsonl:1: id 1e2: a report holds ids as JSON values, and this number reads back as 100.0; write the id as a string"
 [ ! -e "$work/exp.html" ] && [ ! -e "$work/huge.html" ]; check "no report for an id it cannot hold" $?
+# Invalid UTF-8 in a JSON Lines text record: an error naming line and byte, or U+FFFD with
+# --invalid-utf8 replace, exactly as for a text file.
+printf '{"id": "r", "text": "ok \xff bad\\n"}\n' > "$work/bad_utf8_text.jsonl"
+run jsonl-bad-utf8 3 -- tokenize --tokenizer "$tok" --input "$work/bad_utf8_text.jsonl" --json
+stderr_has jsonl-bad-utf8 "bad_utf8_text.jsonl:1:25: invalid UTF-8"
+run jsonl-replace 0 -- tokenize --tokenizer "$tok" --input "$work/bad_utf8_text.jsonl" --json --invalid-utf8 replace
+cut -d, -f2- "$work/out" > "$work/jsonl_replaced"
+run txt-replace 0 -- tokenize --tokenizer "$tok" --input "$work/bad.txt" --json --invalid-utf8 replace
+cut -d, -f2- "$work/out" > "$work/txt_replaced"
+diff -q "$work/jsonl_replaced" "$work/txt_replaced" >/dev/null; check "--invalid-utf8 replace: a JSON Lines record as its text file" $?
+run detect-jsonl-replace 2 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/bad_utf8_text.jsonl" --invalid-utf8 replace
 # ==== end of issue 10, command line ====
 
 echo "$passed passed, $failed failed"

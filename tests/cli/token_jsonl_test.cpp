@@ -156,3 +156,14 @@ TEST_CASE("Token records: a numeric id beyond a double is refused like the full 
   token_jsonl_reader::parse_line(R"({"id": 123456789012345678901234567890, "tokens": [1]})", d, "f.jsonl:1");
   CHECK(d.id_json == "123456789012345678901234567890");
 }
+
+TEST_CASE("Text records: invalid UTF-8 is named with its byte, or read as U+FFFD on request", "[jsonl]") {
+  const std::string line = "{\"id\": 1, \"text\": \"a\xff" "b\"}";
+  CHECK(outcome_of(parse_text_record, line) == "error: f.jsonl:3:21: invalid UTF-8");
+  CHECK(outcome_of(parse_text_record_slow, line) == "error: f.jsonl:3:21: invalid UTF-8");
+  text_document d;
+  parse_text_record(line, "f.jsonl:3", d, invalid_utf8::replace);
+  CHECK(d.text == "a\xEF\xBF\xBD" "b");
+  CHECK(d.id_json == "1");
+  CHECK_THROWS_WITH(parse_text_record(line, "f.jsonl:3", d, invalid_utf8::error), "f.jsonl:3:21: invalid UTF-8");
+}
