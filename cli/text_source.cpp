@@ -358,6 +358,7 @@ bool text_source::next(text_document& doc) {
     case kind::jsonl:
       while (std::getline(*in_, line_)) {
         ++line_number_;
+        blank_byte_order_mark(line_, line_number_);
         if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;
         if (defer_) {
           doc.text.swap(line_);

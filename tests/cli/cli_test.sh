@@ -290,6 +290,24 @@ run txt-replace 0 -- tokenize --tokenizer "$tok" --input "$work/bad.txt" --json 
 cut -d, -f2- "$work/out" > "$work/txt_replaced"
 diff -q "$work/jsonl_replaced" "$work/txt_replaced" >/dev/null; check "--invalid-utf8 replace: a JSON Lines record as its text file" $?
 run detect-jsonl-replace 2 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/bad_utf8_text.jsonl" --invalid-utf8 replace
+# What the readers accept (README): a BOM at the start of the file only, -0 as token 0, no NUL byte.
+printf '\xef\xbb\xbf{"id": "bom", "tokens": [-0, 1, 2, 3, 4, 5]}\n' > "$work/bom.jsonl"
+run jsonl-bom-minus-zero 1 -- detect --key "$key" --input "$work/bom.jsonl" --json
+grep -q '^{"id":"bom","tokens":6,' "$work/out"; check "jsonl-bom-minus-zero: read as 6 tokens" $?
+printf '{"tokens": [1]}\n\xef\xbb\xbf{"tokens": [2]}\n' > "$work/late_bom.jsonl"
+run jsonl-late-bom 3 -- detect --key "$key" --input "$work/late_bom.jsonl"
+stderr_has jsonl-late-bom "late_bom.jsonl:2:1: a byte order mark, which is accepted only at the start of the file"
+printf '{"tokens": [1, 2, 3]}\0{"tokens": [4]}\n' > "$work/nul.jsonl"
+run jsonl-nul-tokens 3 -- detect --key "$key" --input "$work/nul.jsonl"
+stderr_has jsonl-nul-tokens "nul.jsonl:1:22: a NUL byte (JSON text cannot hold one)"
+run jsonl-nul-corpus 3 -- radioactivity corpus --key "$key" --input "$work/nul.jsonl"
+stderr_has jsonl-nul-corpus "nul.jsonl:1:22: a NUL byte (JSON text cannot hold one)"
+printf '{"id": 1, "text": "a"}\0{"text": "b"}\n' > "$work/nul_text.jsonl"
+run jsonl-nul-text 3 -- tokenize --tokenizer "$tok" --input "$work/nul_text.jsonl"
+stderr_has jsonl-nul-text "nul_text.jsonl:1:23: a NUL byte (JSON text cannot hold one)"
+echo '{"tokens": [1, 2.5, 3]}' > "$work/fraction.jsonl"
+run corpus-fraction-token 3 -- radioactivity corpus --key "$key" --input "$work/fraction.jsonl"
+stderr_has corpus-fraction-token "fraction.jsonl:1: field \"tokens\"[1]: expected an integer token id in [0, 2^31), got 2.5"
 # ==== end of issue 10, command line ====
 
 echo "$passed passed, $failed failed"

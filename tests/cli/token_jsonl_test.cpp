@@ -167,3 +167,47 @@ TEST_CASE("Text records: invalid UTF-8 is named with its byte, or read as U+FFFD
   CHECK(d.id_json == "1");
   CHECK_THROWS_WITH(parse_text_record(line, "f.jsonl:3", d, invalid_utf8::error), "f.jsonl:3:21: invalid UTF-8");
 }
+
+// ---- issue 10: what the JSON Lines readers accept (README "What the readers accept") ----------
+
+#include "json_records.hpp"
+
+TEST_CASE("JSON Lines: a byte order mark only at the start of the file, -0 as token 0", "[jsonl]") {
+  std::istringstream in("\xEF\xBB\xBF{\"id\": 1, \"tokens\": [-0, 5]}\n{\"tokens\": [-0]}\n");
+  token_jsonl_reader r(in, "in.jsonl");
+  token_document d;
+  REQUIRE(r.next(d));
+  CHECK(d.tokens == std::vector<token_id>{0, 5});
+  REQUIRE(r.next(d));
+  CHECK(d.tokens == std::vector<token_id>{0});
+  std::istringstream late("{\"tokens\": [1]}\n\xEF\xBB\xBF{\"tokens\": [2]}\n");
+  token_jsonl_reader r2(late, "in.jsonl");
+  REQUIRE(r2.next(d));
+  CHECK_THROWS_WITH(r2.next(d), "in.jsonl:2:1: a byte order mark, which is accepted only at the start of the file");
+  CHECK(parse_error("{\"tokens\": [-00]}") == "f.jsonl:7:13: field \"tokens\"[0]: expected a token id >= 0, got a negative number");
+  CHECK(parse_error("{\"tokens\": [-1]}") == "f.jsonl:7:13: field \"tokens\"[0]: expected a token id >= 0, got a negative number");
+}
+
+TEST_CASE("JSON Lines: a NUL byte is an error naming line and byte in every parser", "[jsonl]") {
+  const std::string nul_after = std::string("{\"id\": 1, \"tokens\": [1]}") + '\0' + "garbage";
+  CHECK(parse_error(nul_after) == "f.jsonl:7:25: a NUL byte (JSON text cannot hold one)");
+  CHECK(parse_error(std::string("{\"id\": \"a") + '\0' + "\", \"tokens\": [1]}") ==
+        "f.jsonl:7:10: a NUL byte (JSON text cannot hold one)");
+  const std::string text_nul = std::string("{\"id\": 1, \"text\": \"x\"}") + '\0' + "{\"text\": \"y\"}";
+  CHECK(outcome_of(parse_text_record, text_nul) == "error: f.jsonl:3:23: a NUL byte (JSON text cannot hold one)");
+  CHECK(outcome_of(parse_text_record_slow, text_nul) == "error: f.jsonl:3:23: a NUL byte (JSON text cannot hold one)");
+  CHECK_THROWS_WITH(parse_json_line(text_nul, "g.jsonl:4"), "g.jsonl:4:23: a NUL byte (JSON text cannot hold one)");
+}
+
+TEST_CASE("JSON Lines records with token ids: each id an integer in [0, 2^31), never converted", "[jsonl]") {
+  std::vector<token_id> ids;
+  CHECK(ids_of(nlohmann::json::parse(R"({"tokens": [-0, 1, 2147483647]})"), "tokens", "text", nullptr, ids, "f:1"));
+  CHECK(ids == std::vector<token_id>{0, 1, 2147483647});
+  for (const char* bad : {"[1, 2.5]", "[1, 4294967296]", "[1, 2147483648]", "[-1]", "[1.0]", "[\"1\"]", "{}"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(ids_of(nlohmann::json::parse(std::string("{\"tokens\": ") + bad + "}"), "tokens", "text", nullptr, ids, "f:1"),
+                    error);
+  }
+  CHECK_THROWS_WITH(ids_of(nlohmann::json::parse(R"({"tokens": [1, 2.5]})"), "tokens", "text", nullptr, ids, "f:1"),
+                    "f:1: field \"tokens\"[1]: expected an integer token id in [0, 2^31), got 2.5");
+}
