@@ -7,10 +7,10 @@
 
 #include <cctype>
 #include <cerrno>
-#include <limits>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <limits>
 
 #include "tritium/error.hpp"
 
