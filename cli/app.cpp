@@ -3,6 +3,7 @@
 // a recorded command through this same function.
 #include <iostream>
 
+#include "atomic_output.hpp"
 #include "commands.hpp"
 #include "evidence.hpp"
 #include "exit_codes.hpp"
@@ -17,7 +18,7 @@ int run_tritium(const std::vector<std::string>& args) {
   CLI::App app{"tritium — watermark language-model outputs and verify, with exact statistics, "
                "where text came from"};
   app.name("tritium");
-  app.footer(exit_code_help);
+  app.footer(std::string(exit_code_help) + "\n" + atomic_output_help);
   app.require_subcommand(1);
   app.set_version_flag("--version", "tritium 0.1.0");
 
@@ -61,7 +62,7 @@ int run_tritium(const std::vector<std::string>& args) {
     return exit_usage;
   }
 
-  try {
+  auto run_parsed = [&]() -> int {
     if (keygen.app->parsed()) return keygen.run();
     if (key_show.app->parsed()) return key_show.run();
     if (detect.app->parsed()) return detect.run();
@@ -73,6 +74,18 @@ int run_tritium(const std::vector<std::string>& args) {
     if (const int code = report.run(); code >= 0) return code;
     if (bench.app->parsed()) return bench.run();
     if (demo.app->parsed()) return demo.run();
+    return exit_usage;
+  };
+  try {
+    const int code = run_parsed();
+    // Whatever a command printed on standard output must have reached it (a full disk, a closed
+    // pipe): a lost result is an output error, never a success.
+    std::cout.flush();
+    if (!std::cout) {
+      std::cerr << "tritium: error: cannot write to standard output\n";
+      return exit_io_error;
+    }
+    return code;
   } catch (const tritium::error& e) {
     std::cerr << "tritium: error: " << e.what() << "\n";
     return exit_code_for(e.code());
@@ -80,7 +93,6 @@ int run_tritium(const std::vector<std::string>& args) {
     std::cerr << "tritium: internal error: " << e.what() << "\n";
     return exit_internal;
   }
-  return exit_usage;
 }
 
 }  // namespace tritium::cli

@@ -1,13 +1,16 @@
 #include "atomic_output.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <limits>
 
 #include "tritium/error.hpp"
 
@@ -25,6 +28,51 @@ class null_buffer : public std::streambuf {
 }  // namespace
 
 void atomic_output::set_discard(bool discard) noexcept { discard_all = discard; }
+
+long atomic_output::temporary_owner(std::string_view name, std::string_view target_name) noexcept {
+  constexpr std::string_view marker = ".tritium-tmp.";
+  if (name.size() < 1 + target_name.size() + marker.size() || name[0] != '.' ||
+      name.substr(1, target_name.size()) != target_name ||
+      name.substr(1 + target_name.size(), marker.size()) != marker) {
+    return 0;
+  }
+  std::string_view rest = name.substr(1 + target_name.size() + marker.size());
+  const std::size_t dot = rest.find('.');
+  if (dot == 0 || dot == std::string_view::npos || dot > 9 || rest.size() != dot + 7) return 0;
+  long pid = 0;
+  for (std::size_t i = 0; i < dot; ++i) {
+    if (rest[i] < '0' || rest[i] > '9') return 0;
+    pid = pid * 10 + (rest[i] - '0');
+  }
+  for (const char c : rest.substr(dot + 1)) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) return 0;
+  }
+  return pid;
+}
+
+namespace {
+
+// Temporaries of `target` left by processes that no longer run (killed before they could remove
+// them). Only names temporary_owner() recognises for this very target, only regular files, and only
+// when the owner is certainly gone (ESRCH): a temporary of a live run, of another user's run or of
+// another target is never touched.
+void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& target_name) {
+  std::error_code ec;
+  const long self = static_cast<long>(::getpid());
+  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    const long owner = atomic_output::temporary_owner(it->path().filename().string(), target_name);
+    if (owner <= 0 || owner == self || owner > std::numeric_limits<pid_t>::max()) continue;
+    if (::kill(static_cast<pid_t>(owner), 0) == 0 || errno != ESRCH) continue;
+    std::error_code status_ec;
+    if (!it->is_symlink(status_ec) && it->is_regular_file(status_ec)) {
+      std::error_code remove_ec;
+      std::filesystem::remove(it->path(), remove_ec);
+    }
+  }
+}
+
+}  // namespace
 
 atomic_output::atomic_output(const std::string& path) {
   if (discard_all) {
@@ -49,7 +97,9 @@ atomic_output::atomic_output(const std::string& path) {
     return;
   }
   const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
-  std::string tmpl = (dir / ("." + target_.filename().string() + ".tmpXXXXXX")).string();
+  const std::string name = target_.filename().string();
+  remove_stale_temporaries(dir, name);
+  std::string tmpl = (dir / ("." + name + ".tritium-tmp." + std::to_string(::getpid()) + ".XXXXXX")).string();
   fd_ = ::mkstemp(tmpl.data());
   if (fd_ < 0) {
     throw error(errc::io, "cannot create a temporary file next to " + path + ": " + std::strerror(errno));

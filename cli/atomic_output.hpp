@@ -2,7 +2,11 @@
 // target, flushed to disk, and renamed over it on commit. Without commit (an error midway) the
 // temporary is removed. The file gets the usual mode for new files (0666 minus the umask). A target
 // that exists but is not a regular file (/dev/null, /dev/stdout, a pipe) is written directly: it is
-// never replaced.
+// never replaced, and a failed write to it is still an error.
+//
+// A process killed outright (kill -9, power loss) cannot remove its temporary: it stays beside the
+// target as ".NAME.tritium-tmp.PID.XXXXXX" (never a partial NAME). The next atomic_output for the
+// same target removes every such temporary whose process no longer runs.
 #pragma once
 
 #include <ext/stdio_filebuf.h>
@@ -11,12 +15,20 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 namespace tritium::cli {
 
+/// For --help and the README: where an output is written until it is complete.
+inline constexpr const char* atomic_output_help =
+    "Output files are written to a hidden temporary beside the target (.NAME.tritium-tmp.PID.XXXXXX)\n"
+    "and renamed into place when complete: an error leaves no file, a killed run may leave that\n"
+    "temporary (never a partial NAME), and the next run writing NAME removes it.";
+
 class atomic_output {
  public:
-  /// An empty path or "-" writes to standard output directly.
+  /// An empty path or "-" writes to standard output directly. Throws tritium::error (errc::io) when
+  /// the target is a directory or its temporary cannot be created.
   explicit atomic_output(const std::string& path);
   ~atomic_output();
   atomic_output(const atomic_output&) = delete;
@@ -29,6 +41,11 @@ class atomic_output {
   /// While set, every atomic_output (including standard output) discards what is written and commits
   /// nothing: a recomputation re-runs a command without touching any file.
   static void set_discard(bool discard) noexcept;
+
+  /// The process id in `name` when it is exactly a temporary of `target_name` (a file name without
+  /// directory): "." + target_name + ".tritium-tmp." + decimal pid + "." + 6 letters or digits.
+  /// 0 for any other name.
+  static long temporary_owner(std::string_view name, std::string_view target_name) noexcept;
 
  private:
   std::filesystem::path target_;

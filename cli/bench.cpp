@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "batch_pipeline.hpp"
+#include "atomic_output.hpp"
 #include "commands.hpp"
 #include "next_token.hpp"
 #include "tritium/ngram_lm.hpp"
@@ -77,7 +78,7 @@ void bench_command::setup(CLI::App& parent) {
 
 int bench_command::run_model() const {
   auto t0 = clock_type::now();
-  const ngram_lm model = ngram_lm::load(model_path);
+  const ngram_lm model = load_model(model_path);
   const double load = seconds_since(t0);
   const tritium::key k = bench_key(model.vocab_size());
   auto scheme = std::make_shared<const kgw>(k);
@@ -408,7 +409,8 @@ int bench_command::run() const {
     const auto input = dir / "tokens.jsonl";
     k.save(key_path, true);
     {
-      std::ofstream f(input);
+      atomic_output file(input.string());
+      std::ostream& f = file.stream();
       sampling_rng rng(5);
       for (std::size_t d = 0; d < total / doc_len; ++d) {
         f << "{\"id\":\"doc-" << d << "\",\"tokens\":[";
@@ -417,6 +419,7 @@ int bench_command::run() const {
         }
         f << "]}\n";
       }
+      file.commit();
     }
     const auto bytes = std::filesystem::file_size(input);
     detect_command cmd;

@@ -74,7 +74,7 @@ int demo_command::run() const {
     throw error(errc::invalid_argument, "no reference model at " + model_file +
                                             ": build it with cmake --build (target reference_model) or pass --model");
   }
-  const ngram_lm model = ngram_lm::load(model_file);
+  const ngram_lm model = load_model(model_file);
   const tokenizer tok = load_tokenizer(default_path(tokenizer_path, TRITIUM_REFERENCE_TOKENIZER));
   const tritium::key k = demo_key(model.vocab_size(), tok.digest(), tok.vocab_size());
   auto scheme = std::make_shared<const kgw>(k);

@@ -209,7 +209,7 @@ class detect_evidence {
     row r{documents_, id_json, d.tokens, d.scored, d.green, d.log10_p, valid_ && d.detected, d.insufficient};
     // The digest covers what a recomputation reproduces exactly; log10_p is a function of these
     // (and of gamma), compared within a tolerance in the listed rows.
-    rows_digest_.update(ojson::array({ojson::parse(r.id_json), r.tokens, r.scored, r.green, r.detected, r.insufficient}).dump() +
+    rows_digest_.update(ojson::array({report_id(r.id_json), r.tokens, r.scored, r.green, r.detected, r.insufficient}).dump() +
                         "\n");
     rows_.push_back(std::move(r));
     std::push_heap(rows_.begin(), rows_.end(), less_significant);
@@ -324,7 +324,7 @@ class detect_evidence {
       decisive["label"] = "the document with the smallest p-value of " + std::to_string(documents_) +
                           ", chosen after the fact: its own figures overstate the evidence, so the threshold is "
                           "Bonferroni's alpha / " + std::to_string(documents_);
-      decisive["document"] = ojson::parse(best_id_);
+      decisive["document"] = report_id(best_id_);
       decisive["scored"] = d.scored;
       decisive["green"] = d.green;
       decisive["log10_p"] = d.log10_p;
@@ -366,7 +366,7 @@ class detect_evidence {
     return a.log10_p != b.log10_p ? a.log10_p < b.log10_p : a.index < b.index;
   }
   static ojson row_json(const row& r) {
-    return ojson::array({ojson::parse(r.id_json), r.tokens, r.scored, r.green, r.log10_p, r.detected, r.insufficient});
+    return ojson::array({report_id(r.id_json), r.tokens, r.scored, r.green, r.log10_p, r.detected, r.insufficient});
   }
 
   bool active_;
@@ -504,6 +504,7 @@ int detect_command::run_text() const {
 
   text_source source(input, format);
   source.defer_parsing(true);
+  source.set_invalid_utf8(parse_invalid_utf8(invalid_utf8));
   ev.subject(input, source.files());
   atomic_output out(output);
   reporter report_rows(out.stream(), json, k, options, dedup);
@@ -533,12 +534,16 @@ int detect_command::run_text() const {
       },
       [&](text_document& d, result& r) {
         ++documents;
-        if (pool) {
-          evidence.remember_first(d.id_json, r.tokens);
-          evidence.document(d.id_json, r.tokens, pooled.add(r.tokens));
-        } else {
-          evidence.document(d.id_json, r.tokens, r.d);
-          report_rows.row(d.id_json, std::move(r.d));
+        try {
+          if (pool) {
+            evidence.remember_first(d.id_json, r.tokens);
+            evidence.document(d.id_json, r.tokens, pooled.add(r.tokens));
+          } else {
+            evidence.document(d.id_json, r.tokens, r.d);
+            report_rows.row(d.id_json, std::move(r.d));
+          }
+        } catch (const error& e) {
+          throw error(e.code(), d.where + ": " + e.what());
         }
       });
   const detection pooled_result = pooled.result();

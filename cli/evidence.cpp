@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "atomic_output.hpp"
+#include "input_files.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/digest.hpp"
 #include "tritium/dsse.hpp"
@@ -141,12 +142,8 @@ evidence_run::evidence_run(const report_options& options) : options_(options) {
   }
   if (active_capture != nullptr) return;  // a recomputation signs and writes nothing
   if (!options.signing_key_path.empty()) {
-    try {
-      signing_key_ = std::make_unique<report_signing_key>(report_signing_key::load(options.signing_key_path));
-    } catch (const error& e) {
-      if (e.code() == errc::io) throw error(errc::invalid_argument, e.what());
-      throw;
-    }
+    signing_key_ = std::make_unique<report_signing_key>(
+        as_input([&] { return report_signing_key::load(options.signing_key_path); }));
     std::error_code ec;
     const auto perms = std::filesystem::status(options.signing_key_path, ec).permissions();
     using std::filesystem::perms;
@@ -182,7 +179,7 @@ void evidence_run::subject(const std::string& path, const std::vector<std::files
     s.size = std::filesystem::file_size(p, ec);
     s.mtime = std::filesystem::last_write_time(p, ec);
     if (ec) throw error(errc::invalid_argument, "subject " + json_quoted(name) + ": cannot read it: " + ec.message());
-    s.sha256 = sha256_file_digest(p).substr(7);
+    s.sha256 = as_input([&] { return sha256_file_digest(p); }).substr(7);
     subjects_.push_back(std::move(s));
   };
   std::error_code ec;
@@ -302,10 +299,28 @@ ojson curve_of(const std::vector<curve_point>& curve) {
   return c;
 }
 
+ojson report_id(const std::string& id_json) {
+  ojson id;
+  try {
+    id = ojson::parse(id_json);
+  } catch (const nlohmann::json::exception&) {
+    id = nullptr;
+  }
+  if (id.is_null() && id_json != "null") {
+    throw error(errc::parse, "id " + quoted_for_message(id_json) + ": a report holds ids as JSON values, and this "
+                             "one cannot be read as one; write the id as a string");
+  }
+  if (id.is_number() && id.dump() != id_json) {
+    throw error(errc::parse, "id " + id_json + ": a report holds ids as JSON values, and this number reads back as " +
+                                 id.dump() + "; write the id as a string");
+  }
+  return id;
+}
+
 ojson excerpt_of(const std::string& id_json, std::span<const std::int32_t> tokens, std::span<const token_mark> marks,
                  const tritium::tokenizer* tok, std::size_t limit) {
   ojson e;
-  e["document"] = ojson::parse(id_json);
+  e["document"] = report_id(id_json);
   const std::size_t n = std::min(limit, tokens.size());
   e["shown"] = n;
   e["of"] = tokens.size();

@@ -140,6 +140,12 @@ ojson curve_of(const std::vector<curve_point>& curve);
 
 /// The first `limit` tokens of a document with their marks (g green, r red, d repeated tuple, c no
 /// context): text pieces when a tokenizer is given (complete UTF-8 characters), "#id" otherwise.
+/// A document id (JSON text, as the readers keep it) as a value of a report. A report is JSON read
+/// back by JSON parsers, so a numeric id must be written as they print it again (12, not 1.2e1,
+/// -0 or 123456789012345678901234, which read back as another number): otherwise errc::parse,
+/// naming the id.
+ojson report_id(const std::string& id_json);
+
 ojson excerpt_of(const std::string& id_json, std::span<const std::int32_t> tokens,
                  std::span<const token_mark> marks, const tritium::tokenizer* tok, std::size_t limit = 400);
 

@@ -2,11 +2,14 @@
 // commands that read generations, corpora and suspect outputs (lm, radioactivity).
 #pragma once
 
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "json_lines.hpp"
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
@@ -14,6 +17,7 @@ namespace tritium::cli {
 
 /// One JSON Lines record; throws errc::parse naming `where` ("file:line") and the byte offset.
 inline nlohmann::json parse_json_line(const std::string& line, const std::string& where) {
+  check_json_line_bytes(line, where);
   try {
     return nlohmann::json::parse(line);
   } catch (const nlohmann::json::parse_error& e) {
@@ -32,6 +36,7 @@ void each_record(const std::string& path, F&& f) {
   std::uint64_t number = 0;
   while (std::getline(in, line)) {
     ++number;
+    blank_byte_order_mark(line, number);
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path + ":" + std::to_string(number);
     f(parse_json_line(line, where), where);
@@ -44,10 +49,22 @@ inline bool ids_of(const nlohmann::json& j, const char* ids_field, const char* t
                    tokenizer::session* session, std::vector<token_id>& out, const std::string& where) {
   out.clear();
   if (j.contains(ids_field)) {
-    try {
-      out = j[ids_field].get<std::vector<token_id>>();
-    } catch (const nlohmann::json::exception&) {
+    const auto& ids = j[ids_field];
+    if (!ids.is_array()) {
       throw error(errc::parse, where + ": field \"" + std::string(ids_field) + "\": expected an array of token ids");
+    }
+    // Checked one by one: a conversion would turn 1.5 into 1 and 2^32 into 0 without a word.
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const auto& v = ids[i];
+      constexpr std::int64_t largest = std::numeric_limits<token_id>::max();
+      const bool id = v.is_number_unsigned() ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(largest)
+                      : v.is_number_integer() ? v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= largest  // -0
+                                              : false;
+      if (!id) {
+        throw error(errc::parse, where + ": field \"" + std::string(ids_field) + "\"[" + std::to_string(i) +
+                                     "]: expected an integer token id in [0, 2^31), got " + v.dump());
+      }
+      out.push_back(static_cast<token_id>(v.get<std::int64_t>()));
     }
     return true;
   }

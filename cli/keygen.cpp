@@ -12,14 +12,7 @@ namespace tritium::cli {
 tritium::key load_key_warn(const std::string& path) {
   key_load_info info;
   // For the command line a key that cannot be read is an input error (exit 3), not an output one.
-  tritium::key k = [&] {
-    try {
-      return tritium::key::load(path, &info);
-    } catch (const error& e) {
-      if (e.code() == errc::io) throw error(errc::invalid_argument, e.what());
-      throw;
-    }
-  }();
+  tritium::key k = as_input([&] { return tritium::key::load(path, &info); });
   if (info.permissions_too_open) {
     std::cerr << "tritium: warning: key file " << path
               << " is readable by group or others; run: chmod 600 " << path << "\n";

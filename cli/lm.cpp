@@ -76,6 +76,7 @@ void lm_train_command::setup(CLI::App& parent) {
 
 int lm_train_command::run() const {
   const tokenizer tok = load_tokenizer(tokenizer_path);
+  atomic_output model_file(out);  // opened (as a temporary) before the work: an unwritable path fails first
   tokenizer::session session(tok);
   if (vocab_size != 0 && vocab_size < tok.vocab_size()) {
     throw error(errc::mismatch, "--vocab-size " + std::to_string(vocab_size) + " is smaller than the tokenizer's " +
@@ -121,7 +122,14 @@ int lm_train_command::run() const {
   const std::uint64_t used_marked = feed(marked, take_marked);
   const double read_s = std::chrono::duration<double>(clock_type::now() - t0).count();
   const auto t1 = clock_type::now();
-  trainer.write(out, tok.digest());
+  const std::uint64_t bytes = [&] {
+    try {
+      return trainer.write(model_file.stream(), tok.digest());
+    } catch (const error& e) {
+      throw error(e.code(), out + ": " + e.what());
+    }
+  }();
+  model_file.commit();
   const double train_s = std::chrono::duration<double>(clock_type::now() - t1).count();
   const std::uint64_t n = used_human + used_marked;
   std::cerr << "tritium: trained an order-" << order << " model on " << n << " tokens (" << used_human
@@ -129,7 +137,7 @@ int lm_train_command::run() const {
             << std::fixed << std::setprecision(3) << (n ? static_cast<double>(used_marked) / static_cast<double>(n) : 0.0)
             << ") in " << std::setprecision(2) << train_s << " s (" << std::setprecision(2)
             << static_cast<double>(n) / train_s / 1e6 << " M tokens/s; reading and tokenizing took "
-            << read_s << " s); wrote " << out << " (" << static_cast<double>(std::filesystem::file_size(out)) / 1e6 << " MB)\n";
+            << read_s << " s); wrote " << out << " (" << static_cast<double>(bytes) / 1e6 << " MB)\n";
   return exit_evidence;
 }
 
@@ -142,7 +150,7 @@ void lm_eval_command::setup(CLI::App& parent) {
 }
 
 int lm_eval_command::run() const {
-  const ngram_lm model = ngram_lm::load(model_path);
+  const ngram_lm model = load_model(model_path);
   const tokenizer tok = load_tokenizer(tokenizer_path);
   require_same_tokenizer(model, tok);
   tokenizer::session session(tok);
@@ -193,7 +201,7 @@ void generate_command::setup(CLI::App& parent) {
 }
 
 int generate_command::run() const {
-  const ngram_lm model = ngram_lm::load(model_path);
+  const ngram_lm model = load_model(model_path);
   const tokenizer tok = load_tokenizer(tokenizer_path);
   require_same_tokenizer(model, tok);
   if (key_path.empty() && !no_watermark) throw error(errc::invalid_argument, "generate: give --key or --no-watermark");
@@ -224,14 +232,14 @@ int generate_command::run() const {
         sampler.generate(prompt_ids, max_new_tokens, seed * 1000003ULL + index);
     generated += completion.size();
     ojson j;
-    j["id"] = nlohmann::json::parse(doc.id_json);
     j["prompt"] = doc.text;
     j["completion"] = tok.decode(completion);
     j["tokens"] = completion;
     j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
                      {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};
     if (key) j["settings"]["key_id"] = key->id();
-    out.stream() << j.dump() << "\n";
+    // The id as written in the prompts file (a parsed and printed id can differ), then the rest.
+    out.stream() << "{\"id\":" << doc.id_json << "," << j.dump().substr(1) << "\n";
     ++index;
   }
   out.commit();

@@ -35,7 +35,7 @@ tape_mode tape_of(const std::string& name) {
 // A suspect we can query: the reference n-gram model (any language_model could stand here).
 struct suspect_model {
   std::unique_ptr<ngram_lm> model;
-  explicit suspect_model(const std::string& path) : model(std::make_unique<ngram_lm>(ngram_lm::load(path))) {}
+  explicit suspect_model(const std::string& path) : model(std::make_unique<ngram_lm>(load_model(path))) {}
 };
 
 }  // namespace
@@ -101,6 +101,7 @@ int radioactivity_commands::run() const {
 
 int radioactivity_commands::run_filter() const {
   const tritium::key k = load_key_warn(key_path);
+  atomic_output o(out);  // opened (as a temporary) before the work: an unwritable path fails first
   std::unique_ptr<tokenizer> tok;
   std::unique_ptr<tokenizer::session> session;
   if (!tokenizer_path.empty()) {
@@ -124,7 +125,12 @@ int radioactivity_commands::run_filter() const {
   std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
   if (top != 0 && ranked.size() > top) ranked.resize(top);
   for (const auto& [fp, count] : ranked) f.windows.add(fp);
-  f.save(out);
+  try {
+    f.save(o.stream());
+  } catch (const error& e) {
+    throw error(e.code(), out + ": " + e.what());
+  }
+  o.commit();
   std::cerr << "tritium: wrote filter " << out << " with " << f.windows.size() << " windows ("
             << (top ? "the " + std::to_string(top) + " most frequent" : std::string("all")) << " of " << frequency.size() << ")\n";
   return exit_evidence;
@@ -192,7 +198,7 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   }
   std::unique_ptr<window_filter> filter_file;
   if (!filter_path.empty()) {
-    filter_file = std::make_unique<window_filter>(window_filter::load(filter_path, k, tok ? tok->digest() : ""));
+    filter_file = std::make_unique<window_filter>(load_filter(filter_path, k, tok ? tok->digest() : ""));
   }
   radioactivity_options options;
   options.tape = tape_of(tape);

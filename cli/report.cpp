@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "atomic_output.hpp"
+#include "input_files.hpp"
 #include "commands.hpp"
 #include "evidence.hpp"
 #include "exit_codes.hpp"
@@ -196,13 +197,7 @@ struct opened_report {
 opened_report open_report(const std::string& path, const std::vector<std::string>& public_key_paths) {
   std::vector<report_public_key> trusted;
   for (const auto& p : public_key_paths) {
-    try {
-      trusted.push_back(report_public_key::load(p));
-    } catch (const error& e) {
-      // A key that cannot be read is an input error (exit 3), not an output one.
-      if (e.code() == errc::io) throw error(errc::invalid_argument, e.what());
-      throw;
-    }
+    trusted.push_back(as_input([&] { return report_public_key::load(p); }));
   }
   const std::string bytes = read_envelope(path);
   dsse_opened opened;

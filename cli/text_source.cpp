@@ -8,6 +8,7 @@
 #include "json_escape.hpp"
 #include "json_records.hpp"
 #include "tritium/error.hpp"
+#include "tritium/tokenizer.hpp"
 
 namespace tritium::cli {
 namespace {
@@ -21,9 +22,75 @@ std::string read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
+// The id of a text file is its name as a JSON string, which must be UTF-8: a name that is not is
+// refused (exit 3) rather than altered, since two altered names could give the same id.
+std::string file_id(const std::string& name) {
+  if (const std::size_t bad = find_invalid_utf8(name); bad != std::string::npos) {
+    throw error(errc::invalid_argument, "input file name " + quoted_for_message(name) +
+                                            ": expected UTF-8 (it becomes the document id), got an invalid byte at " +
+                                            std::to_string(bad) + "; rename the file");
+  }
+  return nlohmann::json(name).dump();
+}
+
 bool has_jsonl_extension(const std::filesystem::path& p) {
   const auto e = p.extension().string();
   return e == ".jsonl" || e == ".json" || e == ".ndjson";
+}
+
+// The text of the value of the last member called `name` (compared decoded, as a JSON parser
+// compares them) of the object in `line`, which a JSON parser has just accepted; empty when there is
+// none. Ids are copied as written: a parsed value printed again can differ (a number above 2^64
+// becomes a rounded double, so two ids could collide).
+std::string_view raw_member(std::string_view s, std::string_view name) {
+  std::size_t i = s.find('{') + 1;
+  auto space = [&] {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
+  };
+  auto skip_string = [&] {
+    for (++i; s[i] != '"'; ++i) {
+      if (s[i] == '\\') ++i;
+    }
+    ++i;
+  };
+  auto skip_value = [&] {
+    if (s[i] == '"') return skip_string();
+    if (s[i] == '{' || s[i] == '[') {
+      int depth = 0;
+      do {
+        if (s[i] == '"') {
+          skip_string();
+          continue;
+        }
+        if (s[i] == '{' || s[i] == '[') ++depth;
+        if (s[i] == '}' || s[i] == ']') --depth;
+        ++i;
+      } while (depth > 0);
+      return;
+    }
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') ++i;
+  };
+  std::string_view found;
+  space();
+  if (s[i] == '}') return found;
+  while (true) {
+    space();
+    const std::size_t key_start = i;
+    skip_string();
+    const std::string_view key = s.substr(key_start, i - key_start);
+    space();
+    ++i;  // ':'
+    space();
+    const std::size_t value_start = i;
+    skip_value();
+    const bool match = key.find('\\') == std::string_view::npos
+                           ? key.substr(1, key.size() - 2) == name
+                           : nlohmann::json::parse(key).get<std::string>() == name;
+    if (match) found = s.substr(value_start, i - value_start);
+    space();
+    if (s[i] != ',') return found;
+    ++i;
+  }
 }
 
 }  // namespace
@@ -46,7 +113,7 @@ void parse_text_record_slow(const std::string& line, const std::string& where, t
   if (id == j.end()) {
     doc.id_json = "null";
   } else if (id->is_string() || id->is_number()) {
-    doc.id_json = id->dump();
+    doc.id_json = raw_member(line, "id");
   } else {
     throw error(errc::parse, where + ": field \"id\": expected a string or a number");
   }
@@ -84,12 +151,11 @@ class fast_record {
         const std::size_t from = i_;
         if (peek() == '"') {
           std::string value;
-          // Without escapes the text is what dump() prints back; with them, the full parser decides.
-          if (!string(value) || had_escape_) return false;
+          if (!string(value)) return false;
         } else if (!integer()) {
           return false;
         }
-        id_json.assign(s_.substr(from, i_ - from));
+        id_json.assign(s_.substr(from, i_ - from));  // as written, like the full parser
       } else if (!skip_value()) {
         return false;
       }
@@ -195,15 +261,14 @@ class fast_record {
       }
     }
   }
-  // -?(0|[1-9][0-9]*), at most 18 digits: written exactly as the full parser would print it.
+  // -?(0|[1-9][0-9]*), at most 18 digits; fractions, exponents and longer numbers (which can be
+  // out of range) are left to the full parser.
   bool integer() {
-    const std::size_t from = i_;
     eat('-');
     const std::size_t digits = i_;
     while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
     const std::size_t n = i_ - digits;
     if (n == 0 || n > 18 || (n > 1 && s_[digits] == '0')) return false;
-    if (s_[from] == '-' && n == 1 && s_[digits] == '0') return false;  // "-0" prints as "0"
     const char c = peek();
     return c != '.' && c != 'e' && c != 'E';
   }
@@ -230,6 +295,15 @@ class fast_record {
 
 }  // namespace
 
+void parse_text_record(const std::string& line, const std::string& where, text_document& doc,
+                       invalid_utf8 policy) {
+  if (policy == invalid_utf8::replace && find_invalid_utf8(line) != std::string::npos) {
+    parse_text_record(replace_invalid_utf8(line), where, doc);
+    return;
+  }
+  parse_text_record(line, where, doc);
+}
+
 void parse_text_record(const std::string& line, const std::string& where, text_document& doc) {
   fast_record fast(line);
   if (fast.parse(doc)) {
@@ -243,7 +317,7 @@ void resolve(text_document& doc) {
   if (!doc.unparsed) return;
   const std::string line = std::move(doc.text);
   const std::string where = doc.where;
-  parse_text_record(line, where, doc);
+  parse_text_record(line, where, doc, doc.policy);
   doc.unparsed = false;
 }
 
@@ -265,11 +339,13 @@ text_source::text_source(const std::string& path, const std::string& format) : n
     }
     if (ec) throw error(errc::invalid_argument, "cannot list folder " + path + ": " + ec.message());
     std::sort(files_.begin(), files_.end());
+    for (const auto& f : files_) file_id(std::filesystem::relative(f, root_).generic_string());  // refused before any work
     return;
   }
   if (!fs::exists(path, ec)) throw error(errc::invalid_argument, "cannot open input " + path + ": no such file");
   const bool jsonl = format == "jsonl" || (format == "auto" && has_jsonl_extension(path));
   kind_ = jsonl ? kind::jsonl : kind::single_text;
+  if (!jsonl) file_id(path);  // refused before any work
   if (jsonl) {
     file_.open(path, std::ios::binary);
     if (!file_) throw error(errc::invalid_argument, "cannot open input " + path);
@@ -282,14 +358,16 @@ bool text_source::next(text_document& doc) {
     case kind::jsonl:
       while (std::getline(*in_, line_)) {
         ++line_number_;
+        blank_byte_order_mark(line_, line_number_);
         if (line_.find_first_not_of(" \t\r") == std::string::npos) continue;
         if (defer_) {
           doc.text.swap(line_);
           doc.where = name_ + ":" + std::to_string(line_number_);
           doc.unparsed = true;
+          doc.policy = policy_;
           return true;
         }
-        parse_text_record(line_, name_ + ":" + std::to_string(line_number_), doc);
+        parse_text_record(line_, name_ + ":" + std::to_string(line_number_), doc, policy_);
         doc.unparsed = false;
         return true;
       }
@@ -305,7 +383,7 @@ bool text_source::next(text_document& doc) {
       } else {
         doc.text = read_file(name_);
       }
-      doc.id_json = nlohmann::json(name_).dump();
+      doc.id_json = file_id(name_);
       doc.where = name_;
       return true;
     case kind::folder:
@@ -313,7 +391,7 @@ bool text_source::next(text_document& doc) {
       {
         const auto& p = files_[next_file_++];
         doc.text = read_file(p);
-        doc.id_json = nlohmann::json(std::filesystem::relative(p, root_).generic_string()).dump();
+        doc.id_json = file_id(std::filesystem::relative(p, root_).generic_string());
         doc.where = p.string();
       }
       return true;

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tritium/tokenizer.hpp"
+
 namespace tritium::cli {
 
 struct text_document {
@@ -19,6 +21,7 @@ struct text_document {
   std::string text;
   std::string where;    ///< "file:line" or the file path, for messages
   bool unparsed = false;  ///< `text` still holds the JSON Lines record: call resolve() first
+  invalid_utf8 policy = invalid_utf8::error;  ///< how resolve() treats invalid UTF-8 in the record
 };
 
 /// Parses a record left unparsed by a text_source with deferred parsing (a no-op otherwise). Throws
@@ -35,6 +38,10 @@ class text_source {
   /// JSON Lines records are handed out unparsed (`text_document::unparsed`), so that several workers
   /// can parse them: the reader then only splits lines.
   void defer_parsing(bool defer) noexcept { defer_ = defer; }
+  /// Invalid UTF-8 in a JSON Lines record: an error naming line and byte (the default), or read as
+  /// U+FFFD per maximal subpart anywhere in the record, its id included. Text files are decoded by
+  /// the tokenizer session, which has its own policy.
+  void set_invalid_utf8(invalid_utf8 policy) noexcept { policy_ = policy; }
   /// In folder mode, every .txt file it will read (sorted); empty otherwise.
   const std::vector<std::filesystem::path>& files() const noexcept { return files_; }
 
@@ -50,10 +57,15 @@ class text_source {
   std::size_t next_file_ = 0;
   bool single_done_ = false;
   bool defer_ = false;
+  invalid_utf8 policy_ = invalid_utf8::error;
 };
 
-/// Parses one JSON Lines record {"id": ..., "text": "..."}; throws errc::parse naming `where`.
+/// Parses one JSON Lines record {"id": ..., "text": "..."}; throws errc::parse naming `where` (and
+/// the byte of invalid UTF-8).
 void parse_text_record(const std::string& line, const std::string& where, text_document& doc);
+/// The same, with invalid_utf8::replace reading invalid UTF-8 anywhere in the line as U+FFFD first.
+void parse_text_record(const std::string& line, const std::string& where, text_document& doc,
+                       invalid_utf8 policy);
 
 /// The same with the general JSON parser only: the reference the fast path is tested against.
 void parse_text_record_slow(const std::string& line, const std::string& where, text_document& doc);

@@ -2,9 +2,12 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "json_escape.hpp"
+#include "json_lines.hpp"
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
@@ -43,6 +46,13 @@ class line_parser {
             string_value();
           } else if (peek() == '-' || (peek() >= '0' && peek() <= '9')) {
             number();
+            // Kept as written, but like every reader (the full JSON parser refuses it too), a number
+            // beyond the range of a double is refused: no JSON reader downstream could hold it.
+            const std::string text = s_.substr(start, i_ - start);
+            if (std::isinf(std::strtod(text.c_str(), nullptr))) {
+              i_ = start;
+              fail("field \"id\": a number out of range");
+            }
           } else {
             fail("field \"id\": expected a string or a number");
           }
@@ -211,6 +221,16 @@ class line_parser {
     while (true) {
       ws();
       const std::size_t start = i_;
+      // -0 is valid JSON for zero (RFC 8259 §6), and zero is a token id.
+      if (peek() == '-' && i_ + 1 < s_.size() && s_[i_ + 1] == '0' &&
+          (i_ + 2 >= s_.size() || std::string_view(",] \t\r\n").find(s_[i_ + 2]) != std::string_view::npos)) {
+        i_ += 2;
+        out.push_back(0);
+        ws();
+        if (peek() == ',') { ++i_; continue; }
+        expect(']', "',' or ']' in the tokens array");
+        return;
+      }
       if (peek() == '-') {
         fail("field \"tokens\"[" + std::to_string(out.size()) +
              "]: expected a token id >= 0, got a negative number");
@@ -254,16 +274,14 @@ token_jsonl_reader::token_jsonl_reader(std::istream& in, std::string name)
 
 void token_jsonl_reader::parse_line(const std::string& line, token_document& doc,
                                     const std::string& where) {
-  const std::size_t bad = find_invalid_utf8(line);
-  if (bad != std::string::npos) {
-    throw error(errc::parse, where + ":" + std::to_string(bad + 1) + ": invalid UTF-8");
-  }
+  check_json_line_bytes(line, where);
   line_parser(line, where).document(doc);
 }
 
 bool token_jsonl_reader::next(token_document& doc) {
   while (std::getline(in_, line_)) {
     ++line_number_;
+    blank_byte_order_mark(line_, line_number_);
     const auto first = line_.find_first_not_of(" \t\r");
     if (first == std::string::npos) continue;
     doc.line = line_number_;

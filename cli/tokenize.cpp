@@ -1,4 +1,5 @@
 // `tritium tokenize`: raw text → JSON Lines of token ids, with a real tokenizer.
+#include <algorithm>
 #include <charconv>
 #include <iostream>
 #include <thread>
@@ -28,7 +29,7 @@ void append_token_array(std::string& out, const std::vector<token_id>& ids) {
 unsigned default_threads(unsigned requested) {
   if (requested != 0) return requested;
   const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : n;
+  return n == 0 ? 1 : std::min(n, max_threads);
 }
 
 invalid_utf8 parse_invalid_utf8(const std::string& name) {
@@ -45,7 +46,9 @@ void add_text_input_options(CLI::App& app, std::string& format, std::string& inv
                  "Invalid UTF-8: error (name the byte offset) or replace (U+FFFD per maximal subpart)")
       ->check(CLI::IsMember({"error", "replace"}))
       ->capture_default_str();
-  app.add_option("--threads", threads, "Worker threads (default: all cores)");
+  app.add_option("--threads", threads,
+                 "Worker threads, at most " + std::to_string(max_threads) + " (default: all cores)")
+      ->check(CLI::Range(0u, max_threads));
 }
 
 void tokenize_command::setup(CLI::App& parent) {
@@ -62,6 +65,7 @@ int tokenize_command::run() const {
   const tokenizer tok = load_tokenizer(tokenizer_path);
   text_source source(input, format);
   source.defer_parsing(true);
+  source.set_invalid_utf8(parse_invalid_utf8(invalid_utf8));
   atomic_output out(output);
   std::ostream& os = out.stream();
   const unsigned workers = default_threads(threads);

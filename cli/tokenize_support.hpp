@@ -5,22 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "input_files.hpp"
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
 namespace tritium::cli {
 
-/// Loads a tokenizer; an unreadable file is an input error (exit 3) for the command line.
-inline tokenizer load_tokenizer(const std::string& path) {
-  try {
-    return tokenizer::load(path);
-  } catch (const error& e) {
-    if (e.code() == errc::io) throw error(errc::invalid_argument, e.what());
-    throw;
-  }
-}
+/// The most worker threads --threads accepts. Each worker holds a thread and a tokenizer session;
+/// a batch holds at most 4096 documents (batch_pipeline.hpp), and no machine we target has more
+/// cores than this, so a larger request is a mistake (4294967295 allocated sessions until the OOM
+/// killer fired), refused as a usage error.
+inline constexpr unsigned max_threads = 1024;
 
 void append_token_array(std::string& out, const std::vector<token_id>& ids);
+/// `requested`, or every core (at most max_threads) when 0.
 unsigned default_threads(unsigned requested);
 invalid_utf8 parse_invalid_utf8(const std::string& name);
 void add_text_input_options(CLI::App& app, std::string& format, std::string& invalid, unsigned& threads);

@@ -233,5 +233,118 @@ run i10-regex-match-limit 3 -- tokenize --tokenizer "$work/i10-backtrack.json" -
 stderr_has i10-regex-match-limit 'i10-backtrack.json: pre_tokenizer.pattern: the regex "(a+)+[bc]" exceeds PCRE2'"'"'s limits'
 # ---- end of issue 10, library readers ---------------------------------------------------------------
 
+# ==== issue 10, command line: --threads, outputs, inputs and the JSON Lines readers ====
+# --threads has a cap (tokenize_support.hpp: max_threads); above it is a usage error before any work.
+run threads-cap 4 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/texts" --threads 1025
+stderr_has threads-cap "--threads: Value 1025 not in range 0 to 1024"
+run threads-cap-tokenize 4 -- tokenize --tokenizer "$tok" --input "$work/texts" --threads 4294967295
+stderr_has threads-cap-tokenize "--threads: Value 4294967295 not in range 0 to 1024"
+run threads-at-cap 0 -- tokenize --tokenizer "$tok" --input "$work/texts" --threads 1024
+# A missing input file is an input error (exit 3) naming the file, for every option that reads one.
+run missing-lm-eval-model 3 -- lm eval --model "$work/none.tlm" --tokenizer "$tok" --input "$work/texts"
+stderr_has missing-lm-eval-model "model file $work/none.tlm: No such file or directory"
+echo '{"id": 1, "prompt": "Hello"}' > "$work/prompts.jsonl"
+run missing-generate-model 3 -- generate --model "$work/none.tlm" --tokenizer "$tok" --prompts "$work/prompts.jsonl" --no-watermark
+stderr_has missing-generate-model "model file $work/none.tlm: No such file or directory"
+run missing-generate-prompts 3 -- generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/none.jsonl" --no-watermark
+stderr_has missing-generate-prompts "cannot open input $work/none.jsonl"
+run missing-rad-read-model 3 -- radioactivity read --key "$work/gpt2.key" --model "$work/none.tlm" --input "$work/read_a.jsonl"
+stderr_has missing-rad-read-model "model file $work/none.tlm: No such file or directory"
+run missing-rad-closed-model 3 -- radioactivity closed --key "$work/gpt2.key" --model "$work/none.tlm" --prompts "$work/prompts.jsonl" --tokenizer "$tok"
+stderr_has missing-rad-closed-model "model file $work/none.tlm: No such file or directory"
+run missing-rad-filter 3 -- radioactivity corpus --key "$key" --input "$docs" --filter "$work/none.filter"
+stderr_has missing-rad-filter "filter $work/none.filter: cannot open for reading"
+run missing-bench-model 3 -- bench --model "$work/none.tlm"
+stderr_has missing-bench-model "model file $work/none.tlm: No such file or directory"
+# Every output goes through the atomic output: a full device or a directory is exit 5, with no
+# success line and nothing left behind. /dev/full is named through a link (never replaced by a file).
+ln -s /dev/full "$work/full"
+run filter-full 5 -- radioactivity filter --key "$key" --input "$docs" --out "$work/full"
+stderr_has filter-full "tritium: error: $work/full: cannot write the filter: No space left on device"
+! grep -q "wrote filter" "$work/err" && [ -L "$work/full" ]; check "filter-full: no success line, the link is kept" $?
+mkdir -p "$work/outdir"
+run filter-directory 5 -- radioactivity filter --key "$key" --input "$docs" --out "$work/outdir"
+stderr_has filter-directory "cannot write $work/outdir: it is a directory"
+[ -z "$(ls -A "$work" | grep -e tmp -e '^\.')" ]; check "filter-directory: no temporary left" $?
+run lm-train-full 5 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --out "$work/full"
+stderr_has lm-train-full "$work/full: cannot write the model: No space left on device"
+run lm-train-directory 5 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --out "$work/outdir"
+stderr_has lm-train-directory "cannot write $work/outdir: it is a directory"
+[ -z "$(ls -A "$work" | grep -e tmp -e '^\.')" ]; check "lm-train-directory: no temporary left" $?
+"$tritium" radioactivity plan --scored 1000 --green 300 >/dev/full 2>"$work/err"
+[ $? -eq 5 ]; check "plan to a full standard output: exit 5" $?
+stderr_has plan-full-stdout "tritium: error: cannot write to standard output"
+# A killed run leaves a hidden temporary named after its target and pid; the next run to that target
+# removes those of dead processes, and only those.
+( exit 0 ) & dead=$!; wait $dead
+touch "$work/.ours.filter.tritium-tmp.$dead.Xy12ab" "$work/.ours.filter.tritium-tmp.$$.Xy12ab" \
+      "$work/.other.filter.tritium-tmp.$dead.Xy12ab"
+run filter-stale-temporary 0 -- radioactivity filter --key "$key" --input "$docs" --out "$work/ours.filter"
+[ ! -e "$work/.ours.filter.tritium-tmp.$dead.Xy12ab" ] && [ -e "$work/.ours.filter.tritium-tmp.$$.Xy12ab" ] \
+  && [ -e "$work/.other.filter.tritium-tmp.$dead.Xy12ab" ]
+check "a dead run's temporary is removed; a live run's and another target's are kept" $?
+rm -f "$work"/.*.tritium-tmp.*
+run help-temporaries 0 -- --help
+grep -q "a killed run may leave that" "$work/out"; check "--help says what a killed run leaves" $?
+# A text file's name becomes its document id, a JSON string: a name that is not UTF-8 is refused
+# (exit 3), named with its byte offset, before any work.
+printf 'Some text.\n' > "$work/bad"$'\xff'"name.txt"
+run text-name-not-utf8 3 -- tokenize --tokenizer "$tok" --input "$work/bad"$'\xff'"name.txt" --json
+stderr_has text-name-not-utf8 "bad\ufffdname.txt\": expected UTF-8 (it becomes the document id), got an invalid byte at"
+mkdir -p "$work/badnames/sub"
+mv "$work/bad"$'\xff'"name.txt" "$work/badnames/sub/"
+printf 'More text.\n' > "$work/badnames/a.txt"
+run folder-name-not-utf8 3 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/badnames" --output "$work/names.out"
+stderr_has folder-name-not-utf8 "input file name \"sub/bad\ufffdname.txt\": expected UTF-8 (it becomes the document id), got an invalid byte at 7; rename the file"
+[ ! -e "$work/names.out" ]; check "folder-name-not-utf8: no output" $?
+# Ids are copied as written everywhere: text JSON Lines ids above 2^64 stay distinct, generate keeps
+# them, and a number no JSON reader can hold is refused (exit 3), not an internal error in a report.
+printf '%s\n' '{"id": 123456789012345678901234, "text": "a"}' '{"id": 123456789012345678901235, "text": "a"}' \
+  '{"id": -0, "text": "a"}' > "$work/text_ids.jsonl"
+run text-big-ids 0 -- tokenize --tokenizer "$tok" --input "$work/text_ids.jsonl" --json
+printf '%s\n' '{"id":123456789012345678901234,"tokens":[64]}' '{"id":123456789012345678901235,"tokens":[64]}' \
+  '{"id":-0,"tokens":[64]}' > "$work/expected_ids.jsonl"
+diff -q "$work/expected_ids.jsonl" "$work/out" >/dev/null; check "text JSON Lines ids are kept as written" $?
+echo '{"id": 123456789012345678901234, "prompt": "Hello"}' > "$work/big_prompt.jsonl"
+run generate-big-id 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/big_prompt.jsonl" --no-watermark --max-new-tokens 3
+grep -q '^{"id":123456789012345678901234,"prompt":"Hello",' "$work/out"; check "generate keeps the id as written" $?
+echo '{"id": 1e999, "tokens": [1, 2, 3]}' > "$work/huge_id.jsonl"
+run id-out-of-range 3 -- detect --key "$key" --input "$work/huge_id.jsonl" --html "$work/huge.html"
+stderr_has id-out-of-range "huge_id.jsonl:1:8: field \"id\": a number out of range"
+echo '{"id": 1e2, "tokens": [1, 2, 3]}' > "$work/exp_id.jsonl"
+run id-rewritten-in-report 3 -- detect --key "$key" --input "$work/exp_id.jsonl" --html "$work/exp.html"
+stderr_has id-rewritten-in-report "exp_id.jsonl:1: id 1e2: a report holds ids as JSON values, and this number reads back as 100.0; write the id as a string"
+[ ! -e "$work/exp.html" ] && [ ! -e "$work/huge.html" ]; check "no report for an id it cannot hold" $?
+# Invalid UTF-8 in a JSON Lines text record: an error naming line and byte, or U+FFFD with
+# --invalid-utf8 replace, exactly as for a text file.
+printf '{"id": "r", "text": "ok \xff bad\\n"}\n' > "$work/bad_utf8_text.jsonl"
+run jsonl-bad-utf8 3 -- tokenize --tokenizer "$tok" --input "$work/bad_utf8_text.jsonl" --json
+stderr_has jsonl-bad-utf8 "bad_utf8_text.jsonl:1:25: invalid UTF-8"
+run jsonl-replace 0 -- tokenize --tokenizer "$tok" --input "$work/bad_utf8_text.jsonl" --json --invalid-utf8 replace
+cut -d, -f2- "$work/out" > "$work/jsonl_replaced"
+run txt-replace 0 -- tokenize --tokenizer "$tok" --input "$work/bad.txt" --json --invalid-utf8 replace
+cut -d, -f2- "$work/out" > "$work/txt_replaced"
+diff -q "$work/jsonl_replaced" "$work/txt_replaced" >/dev/null; check "--invalid-utf8 replace: a JSON Lines record as its text file" $?
+run detect-jsonl-replace 2 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/bad_utf8_text.jsonl" --invalid-utf8 replace
+# What the readers accept (README): a BOM at the start of the file only, -0 as token 0, no NUL byte.
+printf '\xef\xbb\xbf{"id": "bom", "tokens": [-0, 1, 2, 3, 4, 5]}\n' > "$work/bom.jsonl"
+run jsonl-bom-minus-zero 1 -- detect --key "$key" --input "$work/bom.jsonl" --json
+grep -q '^{"id":"bom","tokens":6,' "$work/out"; check "jsonl-bom-minus-zero: read as 6 tokens" $?
+printf '{"tokens": [1]}\n\xef\xbb\xbf{"tokens": [2]}\n' > "$work/late_bom.jsonl"
+run jsonl-late-bom 3 -- detect --key "$key" --input "$work/late_bom.jsonl"
+stderr_has jsonl-late-bom "late_bom.jsonl:2:1: a byte order mark, which is accepted only at the start of the file"
+printf '{"tokens": [1, 2, 3]}\0{"tokens": [4]}\n' > "$work/nul.jsonl"
+run jsonl-nul-tokens 3 -- detect --key "$key" --input "$work/nul.jsonl"
+stderr_has jsonl-nul-tokens "nul.jsonl:1:22: a NUL byte (JSON text cannot hold one)"
+run jsonl-nul-corpus 3 -- radioactivity corpus --key "$key" --input "$work/nul.jsonl"
+stderr_has jsonl-nul-corpus "nul.jsonl:1:22: a NUL byte (JSON text cannot hold one)"
+printf '{"id": 1, "text": "a"}\0{"text": "b"}\n' > "$work/nul_text.jsonl"
+run jsonl-nul-text 3 -- tokenize --tokenizer "$tok" --input "$work/nul_text.jsonl"
+stderr_has jsonl-nul-text "nul_text.jsonl:1:23: a NUL byte (JSON text cannot hold one)"
+echo '{"tokens": [1, 2.5, 3]}' > "$work/fraction.jsonl"
+run corpus-fraction-token 3 -- radioactivity corpus --key "$key" --input "$work/fraction.jsonl"
+stderr_has corpus-fraction-token "fraction.jsonl:1: field \"tokens\"[1]: expected an integer token id in [0, 2^31), got 2.5"
+# ==== end of issue 10, command line ====
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

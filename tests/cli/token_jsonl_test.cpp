@@ -122,3 +122,92 @@ TEST_CASE("Text records: the fast reader and the full JSON parser agree on every
   }
   CHECK(fast_taken > 5000);  // plenty of lines parse (and agree), not only errors
 }
+
+// ---- issue 10: ids are copied as written ------------------------------------------------------
+
+TEST_CASE("Text records: ids are kept as written by both parsers, whatever the parser would print", "[jsonl]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"id": 12345678901234567890123, "text": "x"})", "12345678901234567890123"},  // above 2^64
+      {R"({"id": 12345678901234567890124, "text": "x"})", "12345678901234567890124"},
+      {R"({"id": 9007199254740993, "text": "x"})", "9007199254740993"},  // 2^53 + 1
+      {R"({"id": -0, "text": "x"})", "-0"},
+      {R"({"id": 1.50, "text": "x"})", "1.50"},
+      {R"({"id": 1E2 , "text": "x"})", "1E2"},
+      {R"({"id": "caf\u00e9", "text": "x"})", R"("caf\u00e9")"},
+      {R"({"text": "x", "id": [1], "i\u0064": "last"})", R"("last")"},  // the last "id", as parsers keep it
+      {R"({"meta": {"id": 5, "s": "\"}"}, "id": 7, "text": "x"})", "7"},
+  };
+  for (const auto& [line, id] : cases) {
+    INFO("line: " << line);
+    text_document fast, slow;
+    parse_text_record(line, "f.jsonl:1", fast);
+    parse_text_record_slow(line, "f.jsonl:1", slow);
+    CHECK(fast.id_json == id);
+    CHECK(slow.id_json == id);
+  }
+}
+
+TEST_CASE("Token records: a numeric id beyond a double is refused like the full parser refuses it", "[jsonl]") {
+  CHECK(parse_error(R"({"id": 1e999, "tokens": [1]})") == "f.jsonl:7:8: field \"id\": a number out of range");
+  CHECK(parse_error(R"({"id": -1E+400, "tokens": [1]})") == "f.jsonl:7:8: field \"id\": a number out of range");
+  token_document d;
+  token_jsonl_reader::parse_line(R"({"id": 1e-999, "tokens": [1]})", d, "f.jsonl:1");  // underflow: a number
+  CHECK(d.id_json == "1e-999");
+  token_jsonl_reader::parse_line(R"({"id": 123456789012345678901234567890, "tokens": [1]})", d, "f.jsonl:1");
+  CHECK(d.id_json == "123456789012345678901234567890");
+}
+
+TEST_CASE("Text records: invalid UTF-8 is named with its byte, or read as U+FFFD on request", "[jsonl]") {
+  const std::string line = "{\"id\": 1, \"text\": \"a\xff" "b\"}";
+  CHECK(outcome_of(parse_text_record, line) == "error: f.jsonl:3:21: invalid UTF-8");
+  CHECK(outcome_of(parse_text_record_slow, line) == "error: f.jsonl:3:21: invalid UTF-8");
+  text_document d;
+  parse_text_record(line, "f.jsonl:3", d, invalid_utf8::replace);
+  CHECK(d.text == "a\xEF\xBF\xBD" "b");
+  CHECK(d.id_json == "1");
+  CHECK_THROWS_WITH(parse_text_record(line, "f.jsonl:3", d, invalid_utf8::error), "f.jsonl:3:21: invalid UTF-8");
+}
+
+// ---- issue 10: what the JSON Lines readers accept (README "What the readers accept") ----------
+
+#include "json_records.hpp"
+
+TEST_CASE("JSON Lines: a byte order mark only at the start of the file, -0 as token 0", "[jsonl]") {
+  std::istringstream in("\xEF\xBB\xBF{\"id\": 1, \"tokens\": [-0, 5]}\n{\"tokens\": [-0]}\n");
+  token_jsonl_reader r(in, "in.jsonl");
+  token_document d;
+  REQUIRE(r.next(d));
+  CHECK(d.tokens == std::vector<token_id>{0, 5});
+  REQUIRE(r.next(d));
+  CHECK(d.tokens == std::vector<token_id>{0});
+  std::istringstream late("{\"tokens\": [1]}\n\xEF\xBB\xBF{\"tokens\": [2]}\n");
+  token_jsonl_reader r2(late, "in.jsonl");
+  REQUIRE(r2.next(d));
+  CHECK_THROWS_WITH(r2.next(d), "in.jsonl:2:1: a byte order mark, which is accepted only at the start of the file");
+  CHECK(parse_error("{\"tokens\": [-00]}") == "f.jsonl:7:13: field \"tokens\"[0]: expected a token id >= 0, got a negative number");
+  CHECK(parse_error("{\"tokens\": [-1]}") == "f.jsonl:7:13: field \"tokens\"[0]: expected a token id >= 0, got a negative number");
+}
+
+TEST_CASE("JSON Lines: a NUL byte is an error naming line and byte in every parser", "[jsonl]") {
+  const std::string nul_after = std::string("{\"id\": 1, \"tokens\": [1]}") + '\0' + "garbage";
+  CHECK(parse_error(nul_after) == "f.jsonl:7:25: a NUL byte (JSON text cannot hold one)");
+  CHECK(parse_error(std::string("{\"id\": \"a") + '\0' + "\", \"tokens\": [1]}") ==
+        "f.jsonl:7:10: a NUL byte (JSON text cannot hold one)");
+  const std::string text_nul = std::string("{\"id\": 1, \"text\": \"x\"}") + '\0' + "{\"text\": \"y\"}";
+  CHECK(outcome_of(parse_text_record, text_nul) == "error: f.jsonl:3:23: a NUL byte (JSON text cannot hold one)");
+  CHECK(outcome_of(parse_text_record_slow, text_nul) == "error: f.jsonl:3:23: a NUL byte (JSON text cannot hold one)");
+  CHECK_THROWS_WITH(parse_json_line(text_nul, "g.jsonl:4"), "g.jsonl:4:23: a NUL byte (JSON text cannot hold one)");
+}
+
+TEST_CASE("JSON Lines records with token ids: each id an integer in [0, 2^31), never converted", "[jsonl]") {
+  std::vector<token_id> ids;
+  CHECK(ids_of(nlohmann::json::parse(R"({"tokens": [-0, 1, 2147483647]})"), "tokens", "text", nullptr, ids, "f:1"));
+  CHECK(ids == std::vector<token_id>{0, 1, 2147483647});
+  for (const char* bad : {"[1, 2.5]", "[1, 4294967296]", "[1, 2147483648]", "[-1]", "[1.0]", "[\"1\"]", "{}"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(ids_of(nlohmann::json::parse(std::string("{\"tokens\": ") + bad + "}"), "tokens", "text", nullptr, ids, "f:1"),
+                    error);
+  }
+  CHECK_THROWS_WITH(ids_of(nlohmann::json::parse(R"({"tokens": [1, 2.5]})"), "tokens", "text", nullptr, ids, "f:1"),
+                    "f:1: field \"tokens\"[1]: expected an integer token id in [0, 2^31), got 2.5");
+}

@@ -61,7 +61,10 @@ ngram_lm train_and_load(std::uint32_t order, std::uint32_t vocab, const document
   ngram_trainer trainer(order, vocab);
   for (const auto& d : docs) trainer.add(d);
   const fs::path path = temp_path("model.tlm");
-  trainer.write(path, digest);
+  {
+    std::ofstream file(path, std::ios::binary);
+    trainer.write(file, digest);
+  }
   ngram_lm lm = ngram_lm::load(path);
   fs::remove(path);
   return lm;
@@ -626,7 +629,8 @@ TEST_CASE("ngram_lm: damaged, foreign and missing model files are refused with t
   {
     ngram_trainer trainer(3, kn_vocab);
     for (const auto& d : kn_documents) trainer.add(d);
-    trainer.write(good, "sha256:test");
+    std::ofstream file(good, std::ios::binary);
+    trainer.write(file, "sha256:test");
   }
   const std::string bytes = slurp(good);
   constexpr std::size_t header = 1024;  // the format's fixed header size (ngram_lm.cpp)

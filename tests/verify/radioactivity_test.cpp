@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <vector>
@@ -164,7 +165,10 @@ TEST_CASE("Reading mode: a student distilled from watermarked text predicts gree
     ngram_trainer t(3, vocab);
     for (int d = 0; d < 150; ++d) t.add(generate(lm, watermark, static_cast<token_id>(d), 300, 9000 + static_cast<std::uint64_t>(d)));
     const auto path = dir / (name + std::to_string(::getpid()) + ".tlm");
-    t.write(path, "");
+    {
+      std::ofstream file(path, std::ios::binary);
+      t.write(file, "");
+    }
     auto m = std::make_unique<ngram_lm>(ngram_lm::load(path));
     std::filesystem::remove(path);
     return m;

@@ -182,7 +182,7 @@ gram_table unique_counts(std::vector<std::uint32_t>& flat, std::uint32_t k) {
 
 }  // namespace
 
-void ngram_trainer::write(const std::filesystem::path& path, const std::string& tokenizer_digest) const {
+std::uint64_t ngram_trainer::write(std::ostream& out, const std::string& tokenizer_digest) const {
   const std::uint32_t n = impl_->order;
   if (impl_->tokens == 0) throw error(errc::invalid_argument, "n-gram training: no tokens");
   std::vector<gram_table> tables(n + 1);
@@ -258,23 +258,10 @@ void ngram_trainer::write(const std::filesystem::path& path, const std::string& 
   std::string header(header_size, '\0');
   std::memcpy(header.data(), &h, sizeof h);
 
-  const auto tmp = path.string() + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(tmp);
-      throw error(errc::io, "cannot write " + tmp);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    throw error(errc::io, "cannot rename the model into " + path.string() + ": " + ec.message());
-  }
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
+  if (!out) throw error(errc::io, std::string("cannot write the model: ") + std::strerror(errno));
+  return header.size() + payload.size();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,9 +4,8 @@
 #include <numbers>
 #include <string>
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -38,7 +37,7 @@ void put(std::string& out, T v) {
 
 }  // namespace
 
-void window_filter::save(const std::filesystem::path& path) const {
+void window_filter::save(std::ostream& file) const {
   std::vector<std::uint64_t> sorted(windows.fingerprints().begin(), windows.fingerprints().end());
   std::sort(sorted.begin(), sorted.end());
   std::string out(filter_magic, sizeof filter_magic);
@@ -54,13 +53,8 @@ void window_filter::save(const std::filesystem::path& path) const {
   for (auto f : sorted) put(out, f);
   const std::string sum = sha256_digest(out);
   out += sum;
-  const auto tmp = path.string() + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(out.data(), static_cast<std::streamsize>(out.size()));
-    if (!f) throw error(errc::io, "cannot write " + tmp);
-  }
-  std::filesystem::rename(tmp, path);
+  file.write(out.data(), static_cast<std::streamsize>(out.size()));
+  if (!file) throw error(errc::io, std::string("cannot write the filter: ") + std::strerror(errno));
 }
 
 window_filter window_filter::load(const std::filesystem::path& path, const key& k,

@@ -13,6 +13,7 @@
 #include <array>
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,9 +36,10 @@ class ngram_trainer {
 
   std::uint64_t tokens() const noexcept;
 
-  /// Counts, estimates the discounts and writes the model to `path` (through a temporary file and a
-  /// rename). `tokenizer_digest` is recorded in the file.
-  void write(const std::filesystem::path& path, const std::string& tokenizer_digest) const;
+  /// Counts, estimates the discounts and writes the model file to `out`; returns its size in bytes.
+  /// `tokenizer_digest` is recorded in the file. Throws errc::io when `out` fails. Making the file
+  /// appear atomically is the caller's part (the CLI writes through its atomic output).
+  std::uint64_t write(std::ostream& out, const std::string& tokenizer_digest) const;
 
  private:
   struct impl;

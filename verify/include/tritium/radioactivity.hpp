@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <string>
 #include <memory>
+#include <ostream>
 #include <span>
 #include <unordered_set>
 #include <vector>
@@ -73,7 +74,9 @@ struct window_filter {
   std::string description;  ///< e.g. "supervised: all windows of 3 files" (not stored)
   window_set windows;
 
-  void save(const std::filesystem::path& path) const;
+  /// Writes the filter file to `out`. Throws errc::io when `out` fails. Making the file appear
+  /// atomically is the caller's part (the CLI writes through its atomic output).
+  void save(std::ostream& out) const;
   /// Throws errc::parse (damaged, truncated) or errc::mismatch (another key, tokenizer or h).
   static window_filter load(const std::filesystem::path& path, const key& k, const std::string& tokenizer_digest);
 };
