@@ -65,7 +65,7 @@ double randomised(const detection& d, double u) {
 }  // namespace
 
 TEST_CASE("Closed mode: a suspect that copies our watermarked prompts is not radioactive once prompt "
-          "windows are excluded; without exclusion the p-values collapse",
+          "windows are excluded (without exclusion the p-values collapse)",
           "[radioactivity][statistics]") {
   // 100 independent experiments, each with its own key: we send 10 watermarked prompts of 60 tokens;
   // the suspect, trained on nothing of ours, echoes each prompt and continues with its own text.
@@ -99,7 +99,7 @@ TEST_CASE("Closed mode: a suspect that copies our watermarked prompts is not rad
   CHECK(collapsed >= 90);
 }
 
-TEST_CASE("Control keys give uniform p-values on a radioactive corpus; the real key does not",
+TEST_CASE("Control keys give uniform p-values on a radioactive corpus and the real key does not",
           "[radioactivity][statistics]") {
   const synthetic_lm lm(vocab, 5, 1.2);
   const key k = seeded_key(7);
