@@ -288,7 +288,8 @@ TEST_CASE("A small SentencePiece-style BPE: Metaspace, byte fallback, merges and
   CHECK(tok.encode("ab") == std::vector<token_id>{5});
 }
 
-TEST_CASE("Detection from text equals detection from the ids that produced it", "[tokenizer][detect]") {
+TEST_CASE("Detection from text equals detection from ids an independent tokenizer produced",
+          "[tokenizer][detect]") {
   const tokenizer tok = tokenizer::load(dir + "/qwen3/tokenizer.json");
   std::array<std::uint8_t, key::secret_size> secret{};
   secret[0] = 42;
@@ -299,18 +300,27 @@ TEST_CASE("Detection from text equals detection from the ids that produced it", 
   p.tokenizer_vocab_size = tok.vocab_size();
   const key k = key::from_secret(secret, p);
   const kgw_detector detector(k);
-  // Ids chosen to be the canonical tokenization of their own text (a model's output usually is):
-  // take a text, tokenize it, and check that detecting on decode(ids) reproduces every figure.
+  // The ids come from @lenml/tokenizers (fixtures/tokenizers/reference), not from tritium: the text
+  // path (text -> tritium's tokenizer -> detector) must give every figure the ids give.
+  const auto ids_by_text = reference("qwen3.lenml");
+  const auto skip = skipped("qwen3_unverified");
+  std::size_t compared = 0, scored = 0;
   for (const auto& [id, text] : texts()) {
-    const std::vector<token_id> ids = tok.encode(text);
-    const std::vector<token_id> again = tok.encode(tok.decode(ids));
-    REQUIRE(again == ids);
-    const detection a = detector.detect(ids);
-    const detection b = detector.detect(again);
-    CHECK(a.scored == b.scored);
-    CHECK(a.green == b.green);
-    CHECK(a.log10_p == b.log10_p);
+    const auto it = ids_by_text.find(id);
+    if (it == ids_by_text.end() || skip.count(id)) continue;
+    INFO("text " << id);
+    const detection from_ids = detector.detect(it->second);
+    const detection from_text = detector.detect(tok.encode(text));
+    CHECK(from_text.scored == from_ids.scored);
+    CHECK(from_text.green == from_ids.green);
+    CHECK(from_text.log10_p == from_ids.log10_p);
+    ++compared;
+    scored += from_ids.scored;
   }
+  // Every text with reference ids but the few listed as unverified was compared, and enough tokens
+  // were scored for a green-count difference to have had a chance to show.
+  CHECK(compared + skip.size() >= ids_by_text.size());
+  CHECK(scored > 10000);
 }
 
 #include <random>
