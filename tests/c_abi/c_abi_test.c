@@ -69,7 +69,9 @@ int main(int argc, char** argv) {
     EXPECT(d == 0.0f || fabsf(d - (float)info.delta) < 1e-5f);
     greens += d != 0.0f;
   }
-  EXPECT(greens > 150 && greens < 350);
+  /* Green entries are Binomial(1000, 0.25): mean 250, sd 13.7; the 99.99% interval |z| < 3.9 is
+   * [197, 303], so a correct list fails this for 1 key in 10,000 (the fixture key is fixed). */
+  EXPECT(greens >= 197 && greens <= 303);
   EXPECT(tritium_stream_bias_sparse(stream, ids, sparse, 3) == TRITIUM_OK);
   for (i = 0; i < 3; ++i) EXPECT((sparse[i] != 0.0f) == (biased[ids[i]] != logits[ids[i]]));
   EXPECT(tritium_stream_bias_dense(stream, biased, 10) == TRITIUM_ERR_MISMATCH);

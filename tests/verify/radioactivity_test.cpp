@@ -2,7 +2,9 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <numbers>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "tritium/binomial_tail.hpp"
@@ -175,8 +177,15 @@ TEST_CASE("Reading mode: a student distilled from watermarked text predicts gree
   };
   const auto distilled = train(&k, "tritium-distilled-");
   const auto clean = train(nullptr, "tritium-clean-");
-  auto read = [&](const ngram_lm& student) {
+  // Beside the scorer, the same test written out plainly: each distinct (window, prediction) tuple
+  // once, green by kgw::is_green, the exact binomial tail.
+  const kgw scheme(k);
+  struct plain_test {
+    std::uint64_t scored = 0, green = 0;
+  };
+  auto read = [&](const ngram_lm& student, plain_test& plain) {
     radioactivity_scorer s(k);
+    std::set<std::vector<token_id>> tape;
     std::vector<double> probs(vocab);
     for (int d = 0; d < 30; ++d) {
       const auto input = generate(lm, &k, static_cast<token_id>(3000 + d), 200, 70000 + static_cast<std::uint64_t>(d));
@@ -184,43 +193,97 @@ TEST_CASE("Reading mode: a student distilled from watermarked text predicts gree
       for (std::size_t i = 0; i < input.size(); ++i) {
         student.distribution(std::span<const token_id>(input).first(i + 1), probs);
         predictions[i] = static_cast<token_id>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+        const std::size_t h = k.params().context_width;
+        if (i + 1 < h) continue;
+        std::vector<token_id> tuple(input.begin() + static_cast<std::ptrdiff_t>(i + 1 - h),
+                                    input.begin() + static_cast<std::ptrdiff_t>(i + 1));
+        const bool green = scheme.is_green(tuple, predictions[i]);
+        tuple.push_back(predictions[i]);
+        if (tape.insert(tuple).second) {
+          ++plain.scored;
+          plain.green += green;
+        }
       }
       s.score_predictions(input, predictions);
     }
     return s.result();
   };
-  const auto hot = read(*distilled);
-  const auto cold = read(*clean);
+  plain_test hot_plain, cold_plain;
+  const auto hot = read(*distilled, hot_plain);
+  const auto cold = read(*clean, cold_plain);
   INFO("distilled: " << hot.test.green << "/" << hot.test.scored << " log10 p " << hot.test.log10_p
                      << "; clean: " << cold.test.green << "/" << cold.test.scored << " log10 p " << cold.test.log10_p);
-  CHECK(hot.test.log10_p < -5);
-  CHECK(cold.test.log10_p > -3);
+  // Every figure equals the plain recomputation, so no weaker effect can hide behind a loose bound.
+  CHECK(hot.test.scored == hot_plain.scored);
+  CHECK(hot.test.green == hot_plain.green);
+  CHECK(hot.test.ln_p == Approx(binomial_upper_tail_ln(hot_plain.scored, hot_plain.green, 0.25)).epsilon(1e-12));
+  CHECK(cold.test.scored == cold_plain.scored);
+  CHECK(cold.test.green == cold_plain.green);
+  // The distilled student is detected at the default decision threshold; the clean one, for which
+  // H0 holds, passes it except with probability 1e-3.
+  CHECK(hot.test.detected);
+  CHECK(hot.test.log10_p <= std::log10(default_alpha));
+  CHECK(cold.test.log10_p > std::log10(default_alpha));
   CHECK(hot.counts.duplicates > 0);  // the tape acts: many windows repeat across the inputs
 }
 
-TEST_CASE("The power planner predicts the scored tuples needed within a factor of 2", "[radioactivity][statistics]") {
-  // Tuples are green with probability 0.27 against γ = 0.25 (the size of the effect in Sander et al.'s
-  // 5% run). Pilot on 100,000 tuples (the lift is then known to ±7%, so the plan to about ±15%), plan
-  // for log10 p ≤ −8, then find where a fresh run first gets there.
+TEST_CASE("The power planner plans for the median outcome and carries the pilot's uncertainty",
+          "[radioactivity][statistics]") {
+  // Tuples are green with probability 0.27 against γ = 0.25 (the size of the effect in Sander et
+  // al.'s 5% run); the target is log10 p <= -8.
+  const double gamma = 0.25, share = 0.27, target = -8.0;
+  // 1. With the share known exactly, the plan n is where the expected green count reaches the
+  // target, so a fresh run of n tuples reaches it with probability pi(n) = P(Bin(n, share) >= k(n)),
+  // k(n) the smallest count with P(Bin(n, γ) >= k) <= 1e-8. By construction k(n) <= floor(share n),
+  // a binomial's median is floor or ceil of its mean, so pi(n) >= 1/2; one tuple fewer is short of
+  // it, so pi(n - 1) <= 1/2 + the largest point mass, 1 / sqrt(2 pi n share (1 - share)).
+  const std::uint64_t n = plan_scored_tuples(1000000, 270000, gamma, target);
+  REQUIRE(n > 0);
+  auto reach_probability = [&](std::uint64_t m) {
+    std::uint64_t k = 0;
+    while (binomial_upper_tail_ln(m, k, gamma) / std::log(10.0) > target) ++k;
+    return std::exp(binomial_upper_tail_ln(m, k, share));
+  };
+  const double pi_n = reach_probability(n);
+  const double mass = 1.0 / std::sqrt(2 * std::numbers::pi * static_cast<double>(n) * share * (1 - share));
+  INFO("planned " << n << ": P(reach) " << pi_n << ", one fewer " << reach_probability(n - 1));
+  CHECK(pi_n >= 0.5);
+  CHECK(reach_probability(n - 1) <= 0.5 + mass);
+
+  // 2. Simulated fresh runs of n tuples reach the target as often as pi(n) says: the count lies in
+  // the 99.9% interval of Bin(runs, pi(n)).
   std::mt19937_64 rng(2024);
-  std::bernoulli_distribution green(0.27);
+  std::bernoulli_distribution green(share);
+  const std::uint64_t runs = 1000;
+  std::uint64_t reached = 0;
+  for (std::uint64_t r = 0; r < runs; ++r) {
+    std::uint64_t s = 0;
+    for (std::uint64_t i = 0; i < n; ++i) s += green(rng);
+    reached += binomial_upper_tail_ln(n, s, gamma) / std::log(10.0) <= target;
+  }
+  std::uint64_t lo = 0, hi = 0;
+  while (std::exp(binomial_upper_tail_ln(runs, lo + 1, pi_n)) > 1 - 0.0005) ++lo;
+  hi = lo;
+  while (std::exp(binomial_upper_tail_ln(runs, hi + 1, pi_n)) > 0.0005) ++hi;
+  INFO("reached in " << reached << " of " << runs << " runs, 99.9% interval [" << lo << ", " << hi << "]");
+  CHECK(reached >= lo);
+  CHECK(reached <= hi);
+
+  // 3. From a pilot of 100,000 tuples the plan is only as good as the pilot's share: the plan lies
+  // between the plans at the ends of the pilot count's 99.9% interval (the plan falls as the share
+  // rises), which span about -35% to +60% of n.
   std::uint64_t pilot = 0;
   for (int i = 0; i < 100000; ++i) pilot += green(rng);
-  const std::uint64_t planned = plan_scored_tuples(100000, pilot, 0.25, -8.0);
-  REQUIRE(planned > 0);
-  std::uint64_t s = 0, reached = 0;
-  for (std::uint64_t n = 1; n <= 4 * planned; ++n) {
-    s += green(rng);
-    if (n % 1000 == 0 && binomial_upper_tail_ln(n, s, 0.25) / std::log(10.0) <= -8.0) {
-      reached = n;
-      break;
-    }
-  }
-  INFO("planned " << planned << ", reached at " << reached);
-  REQUIRE(reached > 0);
-  CHECK(static_cast<double>(reached) <= 2.0 * static_cast<double>(planned));
-  CHECK(static_cast<double>(reached) >= 0.5 * static_cast<double>(planned));
-  CHECK(plan_scored_tuples(20000, 5000, 0.25, -8.0) == 0);  // no lift, no plan
+  const double sd = std::sqrt(100000 * share * (1 - share));
+  const auto low_count = static_cast<std::uint64_t>(100000 * share - 3.3 * sd);
+  const auto high_count = static_cast<std::uint64_t>(100000 * share + 3.3 * sd);
+  const std::uint64_t planned = plan_scored_tuples(100000, pilot, gamma, target);
+  INFO("pilot " << pilot << ": planned " << planned << " in ["
+                << plan_scored_tuples(100000, high_count, gamma, target) << ", "
+                << plan_scored_tuples(100000, low_count, gamma, target) << "]");
+  CHECK(planned >= plan_scored_tuples(100000, high_count, gamma, target));
+  CHECK(planned <= plan_scored_tuples(100000, low_count, gamma, target));
+  CHECK(plan_scored_tuples(20000, 5000, gamma, target) == 0);  // no lift, no plan
 }
 
 TEST_CASE("Radioactivity input errors name what is wrong", "[radioactivity]") {
