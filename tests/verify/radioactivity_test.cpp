@@ -94,7 +94,8 @@ TEST_CASE("Closed mode: a suspect that copies our watermarked prompts is not rad
   }
   const ks_result ks = ks_uniform(with_exclusion);
   INFO("KS with exclusion: D = " << ks.statistic << ", p = " << ks.p_value);
-  CHECK(ks.p_value > 0.01);
+  // Under H0 the KS p-value is itself uniform: a correct scorer fails this for 0.1% of seeds.
+  CHECK(ks.p_value > 0.001);
   std::size_t collapsed = 0;
   for (double p : without_exclusion) collapsed += p < 1e-6;
   INFO("without exclusion: " << collapsed << " of 100 below 1e-6");
@@ -123,7 +124,8 @@ TEST_CASE("Control keys give uniform p-values on a radioactive corpus and the re
   }
   const ks_result ks = ks_uniform(ps);
   INFO("control keys KS D = " << ks.statistic << ", p = " << ks.p_value);
-  CHECK(ks.p_value > 0.01);
+  // Under H0 the KS p-value is itself uniform: a correct scorer fails this for 0.1% of seeds.
+  CHECK(ks.p_value > 0.001);
   radioactivity_scorer real(k);
   for (const auto& d : corpus) real.score_text(d);
   CHECK(real.result().test.log10_p < -50);
