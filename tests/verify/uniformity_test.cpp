@@ -8,7 +8,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -24,6 +26,13 @@ std::vector<double> seeded_uniforms(std::size_t n, std::uint64_t seed) {
     sample = std::ldexp(static_cast<double>(engine() >> 11), -53);
   }
   return samples;
+}
+
+// Reference values computed by fixtures/stats/make_uniformity_reference.py.
+nlohmann::json reference_values() {
+  std::ifstream in(TRITIUM_FIXTURES_DIR "/stats/uniformity_reference.json");
+  REQUIRE(in);
+  return nlohmann::json::parse(in);
 }
 
 double relative_error(double value, double reference) {
@@ -53,21 +62,21 @@ TEST_CASE("ks_uniform computes the statistic of a small sample by hand", "[unifo
 
 TEST_CASE("ks_uniform_p_value matches exact rational values of Durbin's formula",
           "[uniformity][ks]") {
-  // 1 - P(D_n < d) evaluated in exact rational arithmetic (Python fractions,
-  // Durbin's matrix power with d the given double). The first agrees with
-  // K(10, 0.274) = 0.6284796154565043 quoted by Marsaglia, Tsang & Wang.
+  // 1 - P(D_n < d) in exact rational arithmetic (Durbin's matrix power with d the given double),
+  // from fixtures/stats/make_uniformity_reference.py. The first agrees with K(10, 0.274) =
+  // 0.6284796154565043 quoted by Marsaglia, Tsang & Wang.
   struct exact_case {
     std::size_t n;
     double d;
     double p_value;
   };
-  const exact_case cases[] = {
-      {10, 0.274, 0.37152038454349563266},
-      {20, 0.2, 0.35272017362341598261},
-      {50, 0.15, 0.19026366518248137424},
-      {100, 0.1, 0.25269275700639006974},
-      {100, 0.05, 0.95321597106357248148},
-  };
+  std::vector<exact_case> cases;
+  const nlohmann::json values = reference_values();
+  for (const auto& c : values["ks_exact"]) {
+    cases.push_back({c["n"].get<std::size_t>(), c["d"].get<double>(),
+                     std::stod(c["p_value"].get<std::string>())});
+  }
+  REQUIRE(cases.size() == 5);
   for (const exact_case& c : cases) {
     INFO("n = " << c.n << ", d = " << c.d);
     CHECK(relative_error(tritium::ks_uniform_p_value(c.n, c.d), c.p_value) <= 1e-12);
@@ -194,31 +203,20 @@ TEST_CASE("ks_uniform rejects invalid samples", "[uniformity][ks]") {
 }
 
 TEST_CASE("chi_square_upper_tail matches mpmath", "[uniformity][chi_square]") {
-  // References from mpmath 1.3 at 30 digits:
-  //   mpmath.gammainc(mpf(dof) / 2, mpf(statistic) / 2, regularized=True)
-  // with statistic and dof the exact doubles below.
+  // mpmath's regularized upper incomplete gamma Q(dof/2, statistic/2) at 40 digits, statistic and
+  // dof the exact doubles given (fixtures/stats/make_uniformity_reference.py).
   struct reference {
     double statistic;
     double dof;
     double upper_tail;
   };
-  const reference cases[] = {
-      {3.84, 1.0, 0.050043521248705103189},
-      {10.0, 4.0, 0.04042768199451280258},
-      {0.5, 10.0, 0.99999338828943896575},
-      {100.0, 50.0, 0.000034549313829848639421},
-      {50.0, 3.5, 1.7396602227079690166e-10},
-      {1000.0, 1000.0, 0.49405285382923964195},
-      {1100.0, 1000.0, 0.014614408126295194045},
-      {2000.0, 1000.0, 4.1436785914549917407e-69},
-      {600.0, 10.0, 1.7609176946831841998e-122},
-      {0.001, 0.5, 0.83504024923158716309},
-      {0.2, 0.02, 0.018135316050987343951},
-      {100300.0, 100000.0, 0.25090610814341875028},
-      {99000.0, 100000.0, 0.98752168436191720123},
-      {1e-06, 3.0, 0.99999999973403855952},
-      {7.5, 7.5, 0.43128944046089528663},
-  };
+  std::vector<reference> cases;
+  const nlohmann::json values = reference_values();
+  for (const auto& c : values["chi_square"]) {
+    cases.push_back({c["statistic"].get<double>(), c["dof"].get<double>(),
+                     std::stod(c["upper_tail"].get<std::string>())});
+  }
+  REQUIRE(cases.size() == 15);
   for (const reference& c : cases) {
     INFO("statistic = " << c.statistic << ", dof = " << c.dof);
     const double ours = tritium::chi_square_upper_tail(c.statistic, c.dof);
