@@ -74,6 +74,10 @@ run detect-pool 0 -- detect --key "$key" --input "$docs" --json --pool
 golden detect-pool detect_pool.jsonl
 run detect-stdin 0 -- detect --key "$key" --input - --json < "$docs"
 golden detect-stdin detect.jsonl
+# The golden files' figures, recomputed without tritium (key id, exact binomial tails, z, Bonferroni).
+python3 "$(dirname "$0")/recompute_golden.py" "$fixtures" >"$work/recomputed" 2>&1
+rc=$?
+check "golden figures recomputed independently: $(grep -v '^ok' "$work/recomputed" | head -c 600)" $rc
 run detect-outfile 0 -- detect --key "$key" --input "$docs" --json --output "$work/result.jsonl"
 diff -q "$fixtures/detect.jsonl" "$work/result.jsonl" >/dev/null; check "detect --output writes the same JSONL" $?
 
