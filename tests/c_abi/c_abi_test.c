@@ -1,5 +1,6 @@
 /* A C99 program against tritium.h: the ABI compiles as C, never throws, and reports errors through
- * status codes and tritium_last_error(). Usage: c_abi_test KEYFILE (a key with V = 1000). */
+ * status codes and tritium_last_error(). Usage: c_abi_test KEYFILE SCRATCH_DIR (a key with V = 1000;
+ * a writable folder for a damaged copy of it). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,8 +33,8 @@ int main(int argc, char** argv) {
   size_t i;
   int greens = 0;
 
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s KEYFILE\n", argv[0]);
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s KEYFILE SCRATCH_DIR\n", argv[0]);
     return 2;
   }
   /* Errors: a missing file, NULL arguments. */
@@ -89,6 +90,121 @@ int main(int argc, char** argv) {
 
   tritium_stream_free(copy);
   tritium_stream_free(stream);
+  copy = stream = NULL;
+
+  /* Rows with NaN, and candidate ids outside [0, V), are refused with a status and a message. */
+  {
+    tritium_key* k = NULL;
+    float row[1000];
+    int32_t bad_ids[2] = {5, 1000};
+    int32_t negative_ids[1] = {-1};
+    float two[2] = {0.0f, 0.0f};
+    EXPECT(tritium_key_load(argv[1], &k) == TRITIUM_OK);
+    EXPECT(tritium_stream_create(k, 1000, NULL, &stream) == TRITIUM_OK);
+    EXPECT(tritium_stream_begin(stream, prompt, 2) == TRITIUM_OK);
+    for (i = 0; i < 1000; ++i) row[i] = 0.0f;
+    row[17] = NAN;
+    EXPECT(tritium_stream_sample(stream, row, 1000, &token) == TRITIUM_ERR_INVALID_ARGUMENT);
+    EXPECT(strstr(tritium_last_error(), "NaN") != NULL);
+    EXPECT(tritium_stream_bias_sparse(stream, bad_ids, two, 2) == TRITIUM_ERR_OUT_OF_RANGE);
+    EXPECT(strstr(tritium_last_error(), "candidate 1") != NULL && strstr(tritium_last_error(), "1000") != NULL);
+    EXPECT(tritium_stream_bias_sparse(stream, negative_ids, two, 1) == TRITIUM_ERR_OUT_OF_RANGE);
+    EXPECT(two[0] == 0.0f && two[1] == 0.0f); /* nothing written on refusal */
+    tritium_stream_free(stream);
+    stream = NULL;
+
+    /* Options: the same seed gives the same draws; tritium_stream_set_seed makes two streams with
+     * different seeds draw alike; masking leaves a context already used in the sequence unbiased. */
+    {
+      tritium_stream_options o;
+      tritium_stream* a = NULL;
+      tritium_stream* b = NULL;
+      int same = 0, differ = 0;
+      int32_t ta, tb;
+      for (i = 0; i < 1000; ++i) row[i] = (float)(-0.003 * (double)i);
+      o.mask_repeated_contexts = 0;
+      o.seed = 42;
+      EXPECT(tritium_stream_create(k, 1000, &o, &a) == TRITIUM_OK);
+      EXPECT(tritium_stream_create(k, 1000, &o, &b) == TRITIUM_OK);
+      EXPECT(tritium_stream_begin(a, prompt, 2) == TRITIUM_OK);
+      EXPECT(tritium_stream_begin(b, prompt, 2) == TRITIUM_OK);
+      for (i = 0; i < 50; ++i) {
+        EXPECT(tritium_stream_sample(a, row, 1000, &ta) == TRITIUM_OK);
+        EXPECT(tritium_stream_sample(b, row, 1000, &tb) == TRITIUM_OK);
+        same += ta == tb;
+      }
+      EXPECT(same == 50);
+      EXPECT(tritium_stream_set_seed(b, 43) == TRITIUM_OK);
+      for (i = 0; i < 50; ++i) {
+        EXPECT(tritium_stream_sample(a, row, 1000, &ta) == TRITIUM_OK);
+        EXPECT(tritium_stream_sample(b, row, 1000, &tb) == TRITIUM_OK);
+        differ += ta != tb;
+      }
+      /* Two independent draws from a distribution this flat agree with probability about 1/500
+       * each: 50 draws all equal would mean the reseed did nothing. */
+      EXPECT(differ > 0);
+      EXPECT(tritium_stream_set_seed(a, 7) == TRITIUM_OK);
+      EXPECT(tritium_stream_set_seed(b, 7) == TRITIUM_OK);
+      same = 0;
+      for (i = 0; i < 50; ++i) {
+        EXPECT(tritium_stream_sample(a, row, 1000, &ta) == TRITIUM_OK);
+        EXPECT(tritium_stream_sample(b, row, 1000, &tb) == TRITIUM_OK);
+        same += ta == tb;
+      }
+      EXPECT(same == 50);
+      tritium_stream_free(a);
+      tritium_stream_free(b);
+
+      o.mask_repeated_contexts = 1;
+      EXPECT(tritium_stream_create(k, 1000, &o, &a) == TRITIUM_OK);
+      EXPECT(tritium_stream_begin(a, prompt, 2) == TRITIUM_OK); /* context: 12 (h = 1) */
+      EXPECT(tritium_stream_active(a) == 1);
+      EXPECT(tritium_stream_accept(a, 12) == TRITIUM_OK); /* context 12 again: already used */
+      EXPECT(tritium_stream_active(a) == 0);
+      for (i = 0; i < 1000; ++i) biased[i] = row[i];
+      EXPECT(tritium_stream_bias_dense(a, biased, 1000) == TRITIUM_OK);
+      EXPECT(memcmp(biased, row, sizeof row) == 0); /* masked: the row is left as it was */
+      EXPECT(tritium_stream_accept(a, 13) == TRITIUM_OK); /* a fresh context */
+      EXPECT(tritium_stream_active(a) == 1);
+      tritium_stream_free(a);
+    }
+    tritium_key_free(k);
+  }
+
+  /* A key file whose secret was changed fails its integrity check: TRITIUM_ERR_KEY_CORRUPT. */
+  {
+    char path[4096];
+    char text[8192];
+    char* secret;
+    size_t n;
+    FILE* in = fopen(argv[1], "rb");
+    FILE* out;
+    tritium_key* k = NULL;
+    EXPECT(in != NULL);
+    if (in != NULL) {
+      n = fread(text, 1, sizeof text - 1, in);
+      fclose(in);
+      text[n] = '\0';
+      secret = strstr(text, "\"secret\": \"");
+      EXPECT(secret != NULL);
+      if (secret != NULL) {
+        secret += strlen("\"secret\": \"");
+        *secret = *secret == '0' ? '1' : '0';
+        snprintf(path, sizeof path, "%s/c_abi_corrupt.key", argv[2]);
+        out = fopen(path, "wb");
+        EXPECT(out != NULL);
+        if (out != NULL) {
+          fwrite(text, 1, n, out);
+          fclose(out);
+          EXPECT(tritium_key_load(path, &k) == TRITIUM_ERR_KEY_CORRUPT);
+          EXPECT(k == NULL);
+          EXPECT(strstr(tritium_last_error(), "c_abi_corrupt.key") != NULL);
+          remove(path);
+        }
+      }
+    }
+  }
+
   tritium_stream_free(NULL);
   tritium_key_free(NULL);
   printf("%s: tritium %s C ABI: %d failures\n", argv[0], tritium_version(), failures);
