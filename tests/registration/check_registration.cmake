@@ -16,7 +16,8 @@ if(NOT rc MATCHES "^[0-9]+$")
   message(FATAL_ERROR "${TEST_BINARY} --list-test-names-only failed: ${rc}")
 endif()
 # ctest's JSON listing names each entry exactly as registered (no column formatting to parse).
-execute_process(COMMAND ${CTEST} --test-dir ${BUILD_DIR} --show-only=json-v1 -L "^${LABEL}$"
+# -FA: the fixture set-up steps ctest would add to the selection are not test cases.
+execute_process(COMMAND ${CTEST} --test-dir ${BUILD_DIR} --show-only=json-v1 -L "^${LABEL}$" -FA ".*"
                 OUTPUT_VARIABLE json RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "ctest --show-only=json-v1 exited ${rc}")

@@ -7,7 +7,6 @@
 // Every statistical test uses fixed seeds; its threshold comes from the distribution it tests (the
 // comments give the arithmetic), so a pass is not luck and a real defect makes it fail.
 #include <catch2/catch.hpp>
-#include <cstdlib>
 
 #include <algorithm>
 #include <array>
@@ -15,9 +14,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -135,7 +137,56 @@ std::uint64_t token_count(const documents& docs) {
   return n;
 }
 
-// The corpora, tokenized once with the Qwen3 tokenizer and shared by the tests below.
+// Shared test artefacts (tests/CMakeLists.txt): ctest runs each test case in a process of its own,
+// so the tokenized corpora and the trained models are built once by the hidden "[.lm-artefacts]"
+// case into $TRITIUM_TEST_ARTEFACTS and loaded from there. Without that variable (a test run by
+// hand) every process builds them itself; the figures are the same either way.
+const char* artefacts_dir() {
+  const char* dir = std::getenv("TRITIUM_TEST_ARTEFACTS");
+  return dir != nullptr && *dir != '\0' ? dir : nullptr;
+}
+
+// Documents as u64 count, then per document u64 length and its ids (int32, native order).
+void write_documents(const fs::path& path, const documents& docs) {
+  std::string bytes;
+  auto put = [&](std::uint64_t v) { bytes.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(docs.size());
+  for (const auto& d : docs) {
+    put(d.size());
+    bytes.append(reinterpret_cast<const char*>(d.data()), d.size() * sizeof(token_id));
+  }
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    REQUIRE(out);
+  }
+  fs::rename(tmp, path);
+}
+
+documents read_documents(const fs::path& path) {
+  const std::string bytes = slurp(path);
+  std::size_t at = 0;
+  auto get = [&] {
+    REQUIRE(at + 8 <= bytes.size());
+    std::uint64_t v = 0;
+    std::memcpy(&v, bytes.data() + at, 8);
+    at += 8;
+    return v;
+  };
+  documents docs(get());
+  for (auto& d : docs) {
+    d.resize(get());
+    REQUIRE(at + d.size() * sizeof(token_id) <= bytes.size());
+    std::memcpy(d.data(), bytes.data() + at, d.size() * sizeof(token_id));
+    at += d.size() * sizeof(token_id);
+  }
+  REQUIRE(at == bytes.size());
+  return docs;
+}
+
+// The corpora, tokenized with the Qwen3 tokenizer and shared by the tests below.
 struct corpora {
   tokenizer tok;
   documents moby;        // Moby-Dick, one document per chapter
@@ -146,12 +197,20 @@ struct corpora {
 };
 
 constexpr std::size_t sotu_speeches = 40;
+constexpr std::array<const char*, 4> corpus_names = {"moby", "sotu_part", "heldout", "prompts"};
 
 const corpora& data() {
   static const corpora c = [] {
     const auto t0 = clock_type::now();
     corpora x{tokenizer::load(fs::path(TRITIUM_FIXTURES_DIR) / "tokenizers" / "qwen3" / "tokenizer.json"), {}, {},
               {}, {}, 0.0};
+    documents* parts[] = {&x.moby, &x.sotu_part, &x.heldout, &x.prompts};
+    if (const char* dir = artefacts_dir(); dir != nullptr && fs::exists(fs::path(dir) / "prompts.tokens")) {
+      for (std::size_t i = 0; i < corpus_names.size(); ++i) {
+        *parts[i] = read_documents(fs::path(dir) / (std::string(corpus_names[i]) + ".tokens"));
+      }
+      return x;
+    }
     x.moby = encode_all(x.tok, read_field("moby_dick.jsonl", "text"));
     auto sotu = read_field("sotu_train.jsonl", "text");
     sotu.erase(sotu.begin(), sotu.end() - static_cast<std::ptrdiff_t>(std::min(sotu_speeches, sotu.size())));
@@ -164,20 +223,30 @@ const corpora& data() {
   return c;
 }
 
+// A model trained once: loaded from the artefacts folder when it is there.
+ngram_lm shared_model(const char* name, std::uint32_t order, const std::function<documents()>& docs) {
+  if (const char* dir = artefacts_dir(); dir != nullptr && fs::exists(fs::path(dir) / name)) {
+    return ngram_lm::load(fs::path(dir) / name);
+  }
+  return train_and_load(order, data().tok.vocab_size(), docs(), data().tok.digest());
+}
+
 // Order 4 on Moby-Dick alone.
+documents moby_documents() { return data().moby; }
 const ngram_lm& moby_model() {
-  static const ngram_lm lm = train_and_load(4, data().tok.vocab_size(), data().moby, data().tok.digest());
+  static const ngram_lm lm = shared_model("moby-4gram.tlm", 4, moby_documents);
   return lm;
 }
 
 // The "real" model of the watermark tests: order 4 on Moby-Dick and recent State of the Union
 // speeches, like the demo's reference model (which is trained on all of sotu_train).
+documents teacher_documents() {
+  documents docs = data().moby;
+  docs.insert(docs.end(), data().sotu_part.begin(), data().sotu_part.end());
+  return docs;
+}
 const ngram_lm& teacher_model() {
-  static const ngram_lm lm = [] {
-    documents docs = data().moby;
-    docs.insert(docs.end(), data().sotu_part.begin(), data().sotu_part.end());
-    return train_and_load(4, data().tok.vocab_size(), docs, data().tok.digest());
-  }();
+  static const ngram_lm lm = shared_model("teacher-4gram.tlm", 4, teacher_documents);
   return lm;
 }
 
@@ -340,6 +409,26 @@ void check_against_reference(const ngram_lm& lm, const std::vector<std::array<do
 }
 
 }  // namespace
+
+// Not a test: the setup step of the shared artefacts (tests/CMakeLists.txt, fixture lm_artefacts).
+TEST_CASE("ngram_lm: build the shared test artefacts", "[.lm-artefacts]") {
+  const char* dir = artefacts_dir();
+  REQUIRE(dir != nullptr);
+  fs::remove_all(dir);  // built afresh from this build's code, never reused from an earlier one
+  fs::create_directories(dir);
+  const corpora& c = data();
+  const documents* parts[] = {&c.moby, &c.sotu_part, &c.heldout, &c.prompts};
+  for (std::size_t i = 0; i < corpus_names.size(); ++i) {
+    write_documents(fs::path(dir) / (std::string(corpus_names[i]) + ".tokens"), *parts[i]);
+  }
+  for (const auto& [name, docs] : {std::pair{"moby-4gram.tlm", moby_documents()}, std::pair{"teacher-4gram.tlm", teacher_documents()}}) {
+    ngram_trainer trainer(4, c.tok.vocab_size());
+    for (const auto& d : docs) trainer.add(d);
+    const fs::path tmp = fs::path(dir) / (std::string(name) + ".tmp");
+    trainer.write(tmp, c.tok.digest());
+    fs::rename(tmp, fs::path(dir) / name);
+  }
+}
 
 TEST_CASE("ngram_lm: interpolated modified Kneser-Ney matches an independent implementation", "[lm]") {
   SECTION("order 2") {
