@@ -114,7 +114,12 @@ TEST_CASE("Filter files written from the format's description load, and tritium 
     for (const auto& window : distinct) again.windows.add_windows_of(window, h);
     const auto out = std::filesystem::temp_directory_path() /
                      ("tritium-filter-kat-" + std::to_string(::getpid()) + "-" + std::to_string(h));
-    again.save(out);
+    {
+      std::ofstream written(out, std::ios::binary);
+      again.save(written);
+      written.close();
+      REQUIRE(written);
+    }
     auto slurp = [](const std::filesystem::path& path) {
       std::ifstream s(path, std::ios::binary);
       std::ostringstream b;

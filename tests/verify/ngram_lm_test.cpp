@@ -425,7 +425,10 @@ TEST_CASE("ngram_lm: build the shared test artefacts", "[.lm-artefacts]") {
     ngram_trainer trainer(4, c.tok.vocab_size());
     for (const auto& d : docs) trainer.add(d);
     const fs::path tmp = fs::path(dir) / (std::string(name) + ".tmp");
-    trainer.write(tmp, c.tok.digest());
+    std::ofstream file(tmp, std::ios::binary);
+    trainer.write(file, c.tok.digest());
+    file.close();
+    REQUIRE(file);
     fs::rename(tmp, fs::path(dir) / name);
   }
 }
@@ -481,7 +484,10 @@ TEST_CASE("ngram_lm: write the model-file fixtures", "[.write-lm-fixtures]") {
   for (const std::uint32_t order : {2u, 3u}) {
     ngram_trainer trainer(order, kn_vocab);
     for (const auto& d : kn_documents) trainer.add(d);
-    trainer.write(fs::path(dir) / ("kn-order" + std::to_string(order) + ".tlm"), order == 2 ? "sha256:test" : "");
+    std::ofstream file(fs::path(dir) / ("kn-order" + std::to_string(order) + ".tlm"), std::ios::binary);
+    trainer.write(file, order == 2 ? "sha256:test" : "");
+    file.close();
+    REQUIRE(file);
   }
 }
 
