@@ -199,7 +199,7 @@ TEST_CASE("JSON Lines: a NUL byte is an error naming line and byte in every pars
   CHECK_THROWS_WITH(parse_json_line(text_nul, "g.jsonl:4"), "g.jsonl:4:23: a NUL byte (JSON text cannot hold one)");
 }
 
-TEST_CASE("JSON Lines records with token ids: each id an integer in [0, 2^31), never converted", "[jsonl]") {
+TEST_CASE("JSON Lines records with token ids: each id an integer from 0 to 2^31 - 1, never converted", "[jsonl]") {
   std::vector<token_id> ids;
   CHECK(ids_of(nlohmann::json::parse(R"({"tokens": [-0, 1, 2147483647]})"), "tokens", "text", nullptr, ids, "f:1"));
   CHECK(ids == std::vector<token_id>{0, 1, 2147483647});

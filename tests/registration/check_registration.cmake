@@ -1,6 +1,7 @@
 # Fails unless ctest runs every Catch test case exactly once: the test cases a Catch binary lists
 # must be exactly the ctest entries carrying LABEL. A name that catch_discover_tests cannot register
-# (a ';' splits it into entries that match nothing) shows up as a difference in both directions.
+# (a ';' splits it into entries that match nothing; an unmatched '[' swallows the names after it
+# into one entry) shows up as a difference in both directions.
 #
 #   cmake -DTEST_BINARY=… -DLABEL=… -DBUILD_DIR=… -DCTEST=… -P check_registration.cmake
 foreach(var TEST_BINARY LABEL BUILD_DIR CTEST)
@@ -61,6 +62,6 @@ if(missing OR unmatched OR NOT n_cases EQUAL n_entries)
   endforeach()
   message(FATAL_ERROR "${TEST_BINARY} lists ${n_cases} test cases, ctest has ${n_entries} entries "
                       "labelled ${LABEL}:${report}\n"
-                      "(catch_discover_tests cannot register a name containing ';')")
+                      "(catch_discover_tests cannot register a name containing ';' or an unmatched '[')")
 endif()
 message(STATUS "${n_cases} test cases, each registered once with ctest")
