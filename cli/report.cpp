@@ -7,8 +7,9 @@
 #include <sstream>
 
 #include "atomic_output.hpp"
-#include "input_files.hpp"
 #include "commands.hpp"
+#include "input_files.hpp"
+#include "json_document.hpp"
 #include "evidence.hpp"
 #include "exit_codes.hpp"
 #include "tritium/digest.hpp"
@@ -208,13 +209,8 @@ opened_report open_report(const std::string& path, const std::vector<std::string
   }
   opened_report r;
   r.signer = opened.key_id;
-  try {
-    r.statement = ojson::parse(opened.payload);
-  } catch (const ojson::parse_error& e) {
-    throw error(errc::parse, path + ": statement: not valid JSON at byte " + std::to_string(e.byte));
-  } catch (const ojson::exception&) {
-    throw error(errc::parse, path + ": statement: not valid JSON (a number out of range)");
-  }
+  // The statement is a whole JSON document like any other: the one policy (json_document.hpp).
+  r.statement = detail::parse_json_document<ojson>(opened.payload, path + ": statement");
   const ojson& s = r.statement;
   auto require = [&](bool ok, const std::string& what) {
     if (!ok) throw error(errc::parse, path + ": statement: " + what);

@@ -298,6 +298,14 @@ TEST_CASE("report verify: malformed envelopes get clear errors", "[report]") {
   // A number out of range is malformed input, not an internal error, signed or not.
   spit("big.json", "{\"payloadType\":1e400}");
   CHECK(w.verify("big.json").code == exit_input_error);
+  // A signed statement follows the one policy for whole JSON documents: a key given twice (the
+  // reader would otherwise keep the last) is refused, naming it.
+  std::string twice = statement_of(envelope).dump();
+  twice.insert(1, "\"_type\":\"https://example.org/other\",");
+  spit("twice.json", dsse_sign(in_toto_payload_type, twice, signer));
+  r = w.verify("twice.json");
+  CHECK(r.code == exit_input_error);
+  CHECK_THAT(r.err, Catch::Contains("twice.json: statement") && Catch::Contains("_type"));
 }
 
 TEST_CASE("report: what the page and the statement say is what the run can support", "[report]") {
