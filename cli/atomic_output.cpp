@@ -74,6 +74,15 @@ void remove_stale_temporaries(const std::filesystem::path& dir, const std::strin
 
 }  // namespace
 
+void atomic_output::remove_stale_temporaries(const std::filesystem::path& target) noexcept {
+  const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  try {
+    cli::remove_stale_temporaries(dir, target.filename().string());
+  } catch (...) {
+    // Best effort: a temporary left in place is only clutter, never a wrong output.
+  }
+}
+
 atomic_output::atomic_output(const std::string& path) {
   if (discard_all) {
     discard_ = true;
@@ -98,7 +107,7 @@ atomic_output::atomic_output(const std::string& path) {
   }
   const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
   const std::string name = target_.filename().string();
-  remove_stale_temporaries(dir, name);
+  cli::remove_stale_temporaries(dir, name);
   std::string tmpl = (dir / ("." + name + ".tritium-tmp." + std::to_string(::getpid()) + ".XXXXXX")).string();
   fd_ = ::mkstemp(tmpl.data());
   if (fd_ < 0) {

@@ -47,6 +47,11 @@ class atomic_output {
   /// 0 for any other name.
   static long temporary_owner(std::string_view name, std::string_view target_name) noexcept;
 
+  /// Removes the temporaries of `target` left by processes that no longer run, as every
+  /// atomic_output does when it opens; for outputs written another way (key files, whose writer
+  /// names its temporaries the same way).
+  static void remove_stale_temporaries(const std::filesystem::path& target) noexcept;
+
  private:
   std::filesystem::path target_;
   std::filesystem::path temporary_;

@@ -1,6 +1,7 @@
 // `tritium keygen` and `tritium key show`.
 #include <iostream>
 
+#include "atomic_output.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "tritium/error.hpp"
@@ -60,6 +61,7 @@ int keygen_command::run() const {
   }
   if (p.vocab_size == 0) throw error(errc::invalid_argument, "keygen: give --vocab-size or --tokenizer");
   const tritium::key k = tritium::key::generate(p);
+  atomic_output::remove_stale_temporaries(out);
   k.save(out, force);
   std::cerr << "tritium: wrote key " << k.id().substr(0, 16) << " to " << out << " (mode 0600)\n";
   if (p.gamma() != gamma) {

@@ -360,6 +360,8 @@ int report_commands::run() const {
 
 int report_commands::run_keygen() const {
   const report_signing_key k = report_signing_key::generate();
+  atomic_output::remove_stale_temporaries(out + ".pub");
+  atomic_output::remove_stale_temporaries(out);
   k.public_key().save(out + ".pub", force);
   try {
     k.save(out, force);

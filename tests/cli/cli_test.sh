@@ -288,6 +288,13 @@ run filter-stale-temporary 0 -- radioactivity filter --key "$key" --input "$docs
   && [ -e "$work/.other.filter.tritium-tmp.$dead.Xy12ab" ]
 check "a dead run's temporary is removed; a live run's and another target's are kept" $?
 rm -f "$work"/.*.tritium-tmp.*
+# Key files too: their temporaries (which hold the secret) are named the same way and removed by the
+# next keygen to the same target.
+touch "$work/.stale.key.tritium-tmp.$dead.Xy12ab" "$work/.stale.key.tritium-tmp.$$.Xy12ab"
+run keygen-stale-temporary 0 -- keygen --out "$work/stale.key" --vocab-size 1000
+[ ! -e "$work/.stale.key.tritium-tmp.$dead.Xy12ab" ] && [ -e "$work/.stale.key.tritium-tmp.$$.Xy12ab" ]
+check "keygen removes a dead run's temporary of its key file and keeps a live run's" $?
+rm -f "$work"/.*.tritium-tmp.*
 run help-temporaries 0 -- --help
 grep -q "a killed run may leave that" "$work/out"; check "--help says what a killed run leaves" $?
 # A text file's name becomes its document id, a JSON string: a name that is not UTF-8 is refused

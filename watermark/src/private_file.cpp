@@ -16,7 +16,11 @@ void write_private_file(const std::filesystem::path& path, std::string_view text
                         const char* what) {
   const std::filesystem::path dir =
       path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmpXXXXXX")).string();
+  // The temporary is named as every tritium output's is (".NAME.tritium-tmp.PID.XXXXXX", see
+  // cli/atomic_output.hpp), so that one killed before the rename is easy to find and a later run to
+  // the same target removes it.
+  std::string tmpl = (dir / ("." + path.filename().string() + ".tritium-tmp." + std::to_string(::getpid()) +
+                             ".XXXXXX")).string();
   // mkstemp creates the file with mode 0600 before any byte of the secret is written.
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) {
