@@ -197,5 +197,22 @@ grep -q '"counts":{"read":20,' "$work/out"; check "radioactivity read: both inpu
 run rad-plan 0 -- radioactivity plan --scored 100000 --green 27000 --gamma 0.25 --target-log10-p -10 --json
 grep -q '"scored_needed":' "$work/out"; check "radioactivity plan prints the tuples needed" $?
 
+# ---- Issue 10, toolchain and sanitizers: the document pipeline with several workers --------------
+# 9000 small documents make three batches (4096 documents each at most), so the batch reader runs
+# alongside four workers; .ci/sanitizers runs this file under ThreadSanitizer too. The output must be
+# the single worker's, in input order.
+seq 1 9000 | awk '{printf "{\"id\": \"d%d\", \"text\": \"Document %d: the quick brown fox, %d times.\"}\n", $1, $1, $1 * 7}' \
+  > "$work/many.jsonl"
+run tokenize-threads-1 0 -- tokenize --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 1
+cp "$work/out" "$work/many.tokens.1"
+run tokenize-threads-4 0 -- tokenize --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 4
+cmp -s "$work/many.tokens.1" "$work/out"; check "tokenize: four workers give the single worker's output" $?
+[ "$(wc -l < "$work/out")" -eq 9000 ] && [ "$(tail -n 1 "$work/out" | cut -c1-13)" = '{"id":"d9000"' ]
+check "tokenize: every document of three batches, in input order" $?
+run detect-threads-1 1 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 1
+cp "$work/out" "$work/many.detect.1"
+run detect-threads-4 1 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 4
+cmp -s "$work/many.detect.1" "$work/out"; check "detect: four workers give the single worker's output" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
