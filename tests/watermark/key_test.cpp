@@ -195,3 +195,40 @@ TEST_CASE("Parameter checks name the field and the expected range", "[key]") {
   p.delta = -1;
   CHECK_THROWS_WITH(p.validate(), Catch::Contains("delta"));
 }
+
+// ---- Issue 10: found by fuzzing the key file reader (tests/fuzz/key_file_fuzz.cpp) -----------------
+
+TEST_CASE("Key files: a format that is not a string, fractions and huge numbers are refused", "[key]") {
+  const fs::path dir = scratch_dir();
+  const fs::path good = dir / "fuzz-good.key";
+  key::generate(params_v(1000)).save(good, true);
+  const std::string text = slurp(good);
+  int n = 0;
+  // The key file with the first `from` replaced by `to`.
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string t = text;
+    const auto at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    t.replace(at, from.size(), to);
+    const fs::path p = dir / ("fuzz-" + std::to_string(n++) + ".key");
+    spit(p, t);
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write);
+    return p;
+  };
+  // Before: an internal error (a JSON type error escaped the loader).
+  const fs::path format = with("\"tritium-key\"", "5");
+  CHECK(load_error(format) == errc::parse);
+  CHECK_THAT(load_message(format), Catch::Contains("expected format \"tritium-key\""));
+  // Before: undefined behaviour (a float cast to int), then "unsupported version" with whatever came out.
+  const fs::path huge = with("\"version\": 1", "\"version\": 1e300");
+  CHECK(load_error(huge) == errc::key_corrupt);
+  CHECK_THAT(load_message(huge), Catch::EndsWith("field 'version': expected an integer in [-2147483648, 2147483647], got 1e+300"));
+  // Before: read as version 1, and the key loaded.
+  CHECK_THAT(load_message(with("\"version\": 1", "\"version\": 1.7")), Catch::EndsWith("got 1.7"));
+  CHECK_THAT(load_message(with("\"gamma_bits\": 2", "\"gamma_bits\": 1e30")),
+             Catch::EndsWith("field 'gamma_bits': expected an integer in [0, 4294967295], got 1e+30"));
+  CHECK_THAT(load_message(with("\"vocab_size\": 1000", "\"vocab_size\": -1")), Catch::EndsWith("got -1"));
+  CHECK_THAT(load_message(with("\"vocab_size\": 1000", "\"vocab_size\": \"1000\"")),
+             Catch::EndsWith("field 'vocab_size': expected an integer in [0, 4294967295], got string"));
+  fs::remove_all(dir);
+}

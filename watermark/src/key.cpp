@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "crypto/crypto.hpp"
@@ -97,6 +99,20 @@ template <class T>
 T field(const json& object, const char* name, const std::filesystem::path& path) {
   auto it = object.find(name);
   if (it == object.end()) corrupt(path, std::string("missing field '") + name + "'");
+  if constexpr (std::is_integral_v<T>) {
+    // nlohmann converts a JSON float to an integer with a plain cast: 1.7 would read as 1, and 1e300
+    // is undefined behaviour. Only an integer within T's range is read.
+    const bool in_range =
+        it->is_number_unsigned()  ? it->template get<std::uint64_t>() <= std::uint64_t{std::numeric_limits<T>::max()}
+        : it->is_number_integer() ? it->template get<std::int64_t>() >= std::int64_t{std::numeric_limits<T>::min()} &&
+                                        it->template get<std::int64_t>() <= std::int64_t{std::numeric_limits<T>::max()}
+                                  : false;
+    if (!in_range) {
+      corrupt(path, std::string("field '") + name + "': expected an integer in [" +
+                        std::to_string(std::numeric_limits<T>::min()) + ", " + std::to_string(std::numeric_limits<T>::max()) +
+                        "], got " + (it->is_number() ? it->dump() : std::string(it->type_name())));
+    }
+  }
   try {
     return it->get<T>();
   } catch (const json::exception&) {
@@ -305,7 +321,9 @@ key key::load(const std::filesystem::path& path, key_load_info* info) {
     corrupt(path, "not valid JSON (a number out of range)");
   }
   detail::secure_zero(text.data(), text.size());
-  if (!j.is_object() || j.value("format", "") != key_file_format) {
+  // find, not value(): value() throws a type error (exit 70) when "format" is not a string.
+  const auto format = j.is_object() ? j.find("format") : j.end();
+  if (format == j.end() || *format != key_file_format) {
     throw error(errc::parse, "key file " + path.string() + ": expected format \"tritium-key\"");
   }
   const int version = field<int>(j, "version", path);
