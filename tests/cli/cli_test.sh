@@ -357,5 +357,22 @@ run corpus-fraction-token 3 -- radioactivity corpus --key "$key" --input "$work/
 stderr_has corpus-fraction-token "fraction.jsonl:1: field \"tokens\"[1]: expected an integer token id in [0, 2^31), got 2.5"
 # ==== end of issue 10, command line ====
 
+# ---- Issue 10, toolchain and sanitizers: the document pipeline with several workers --------------
+# 9000 small documents make three batches (4096 documents each at most), so the batch reader runs
+# alongside four workers; .ci/sanitizers runs this file under ThreadSanitizer too. The output must be
+# the single worker's, in input order.
+seq 1 9000 | awk '{printf "{\"id\": \"d%d\", \"text\": \"Document %d: the quick brown fox, %d times.\"}\n", $1, $1, $1 * 7}' \
+  > "$work/many.jsonl"
+run tokenize-threads-1 0 -- tokenize --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 1
+cp "$work/out" "$work/many.tokens.1"
+run tokenize-threads-4 0 -- tokenize --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 4
+cmp -s "$work/many.tokens.1" "$work/out"; check "tokenize: four workers give the single worker's output" $?
+[ "$(wc -l < "$work/out")" -eq 9000 ] && [ "$(tail -n 1 "$work/out" | cut -c1-13)" = '{"id":"d9000"' ]
+check "tokenize: every document of three batches, in input order" $?
+run detect-threads-1 1 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 1
+cp "$work/out" "$work/many.detect.1"
+run detect-threads-4 1 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 4
+cmp -s "$work/many.detect.1" "$work/out"; check "detect: four workers give the single worker's output" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "ngram_lm_file.hpp"
 #include "tritium/error.hpp"
 
 namespace tritium {
@@ -513,3 +514,17 @@ double ngram_lm::probability_up_to(std::span<const token_id> context, token_id t
 }
 
 }  // namespace tritium
+
+namespace tritium::detail {
+
+void ngram_file_reseal(std::span<unsigned char> image) noexcept {
+  if (image.size() < header_size) return;
+  file_header h;
+  std::memcpy(&h, image.data(), sizeof h);
+  h.file_size = image.size();
+  h.payload_checksum = checksum64(image.data() + header_size, image.size() - header_size);
+  h.header_checksum = checksum64(reinterpret_cast<const unsigned char*>(&h), offsetof(file_header, header_checksum));
+  std::memcpy(image.data(), &h, sizeof h);
+}
+
+}  // namespace tritium::detail

@@ -49,7 +49,9 @@ void bias_lanes_tail(float* logits, const std::uint8_t* keystream, std::size_t f
 // GCC 12's avx512fintrin.h builds masked intrinsics on _mm512_undefined_epi32(), which its own
 // -Wmaybe-uninitialized then reports inside the header; the values are fully defined.
 #pragma GCC diagnostic push
+#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and does not warn here)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 __attribute__((target("avx512f"))) void bias_lanes_avx512(float* logits, const std::uint8_t* keystream,
                                                           std::size_t n, std::uint32_t bits,
                                                           std::uint32_t threshold, float delta) {

@@ -10,6 +10,7 @@
 #include "tritium/error.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define TRITIUM_HAVE_AESNI_PATH 1
 #endif
@@ -115,7 +116,9 @@ __attribute__((target("aes,sse4.1"))) void counter_aesni(const std::uint8_t* rou
 // VAES: four blocks per 512-bit instruction, 32 blocks in flight. Same output as counter_aesni.
 // GCC 12's avx512fintrin.h seeds broadcasts with _mm512_undefined_epi32() and then warns about it.
 #pragma GCC diagnostic push
+#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized (and does not warn here)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 __attribute__((target("vaes,avx512f,aes,sse4.1"))) void counter_vaes512(
     const std::uint8_t* round_keys, const std::uint8_t prefix[12], std::uint32_t word3, std::size_t n,
@@ -151,8 +154,15 @@ __attribute__((target("vaes,avx512f,aes,sse4.1"))) void counter_vaes512(
 }
 #pragma GCC diagnostic pop
 
+// VAES is read from CPUID leaf 7 (ECX bit 9) because clang 14's __builtin_cpu_supports does not
+// know "vaes". The builtin's "avx512f" also checks (XGETBV) that the OS saves the 512-bit state,
+// which the 512-bit VAES instructions need as well.
 bool has_vaes512() noexcept {
-  static const bool has = __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx512f");
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    const bool vaes = __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_VAES) != 0;
+    return vaes && __builtin_cpu_supports("avx512f");
+  }();
   return has;
 }
 
