@@ -3,7 +3,7 @@
 // a recorded command through this same function.
 #include <iostream>
 
-#include "atomic_output.hpp"
+#include "tritium/atomic_output.hpp"
 #include "commands.hpp"
 #include "evidence.hpp"
 #include "exit_codes.hpp"

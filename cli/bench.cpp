@@ -16,10 +16,10 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "batch_pipeline.hpp"
-#include "atomic_output.hpp"
+#include "tritium/batch_pipeline.hpp"
+#include "tritium/atomic_output.hpp"
 #include "commands.hpp"
-#include "next_token.hpp"
+#include "tritium/sampler.hpp"
 #include "tritium/ngram_lm.hpp"
 #include "tritium/radioactivity.hpp"
 #include "tokenize_support.hpp"

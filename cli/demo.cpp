@@ -12,8 +12,8 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "next_token.hpp"
-#include "text_source.hpp"
+#include "tritium/sampler.hpp"
+#include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/error.hpp"

@@ -9,13 +9,13 @@
 #include <numbers>
 #include <sstream>
 
-#include "atomic_output.hpp"
+#include "tritium/atomic_output.hpp"
 #include "evidence.hpp"
-#include "batch_pipeline.hpp"
+#include "tritium/batch_pipeline.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "text_source.hpp"
-#include "token_jsonl.hpp"
+#include "tritium/text_source.hpp"
+#include "tritium/token_jsonl.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/binomial_tail.hpp"
 #include "tritium/detect.hpp"

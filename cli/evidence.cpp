@@ -5,8 +5,8 @@
 #include <ctime>
 #include <iostream>
 
-#include "atomic_output.hpp"
-#include "input_files.hpp"
+#include "tritium/atomic_output.hpp"
+#include "tritium/inputs.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/digest.hpp"
 #include "tritium/dsse.hpp"

@@ -22,11 +22,12 @@
 namespace tritium {
 class report_signing_key;
 class report_public_key;
+class atomic_output;
 }  // namespace tritium
 
 namespace tritium::cli {
 
-class atomic_output;
+
 using ojson = nlohmann::ordered_json;
 
 /// The in-toto Statement type and tritium's predicate type; the version is the URI's last segment.

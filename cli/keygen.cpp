@@ -1,7 +1,7 @@
 // `tritium keygen` and `tritium key show`.
 #include <iostream>
 
-#include "atomic_output.hpp"
+#include "tritium/atomic_output.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "tritium/error.hpp"

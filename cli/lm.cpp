@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
-#include "atomic_output.hpp"
+#include "tritium/atomic_output.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "json_records.hpp"
-#include "next_token.hpp"
-#include "text_source.hpp"
+#include "tritium/json_records.hpp"
+#include "tritium/sampler.hpp"
+#include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/error.hpp"
 #include "tritium/kgw_stream.hpp"

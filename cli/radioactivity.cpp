@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <numbers>
 
-#include "atomic_output.hpp"
+#include "tritium/atomic_output.hpp"
 #include "evidence.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "json_records.hpp"
-#include "next_token.hpp"
+#include "tritium/json_records.hpp"
+#include "tritium/sampler.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/binomial_tail.hpp"
 #include "tritium/error.hpp"

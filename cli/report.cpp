@@ -6,10 +6,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "atomic_output.hpp"
+#include "tritium/atomic_output.hpp"
 #include "commands.hpp"
-#include "input_files.hpp"
-#include "json_document.hpp"
+#include "tritium/inputs.hpp"
+#include "tritium/json_document.hpp"
 #include "evidence.hpp"
 #include "exit_codes.hpp"
 #include "tritium/digest.hpp"

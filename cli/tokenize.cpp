@@ -4,37 +4,16 @@
 #include <iostream>
 #include <thread>
 
-#include "atomic_output.hpp"
-#include "batch_pipeline.hpp"
+#include "tritium/atomic_output.hpp"
+#include "tritium/batch_pipeline.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "text_source.hpp"
+#include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
 namespace tritium::cli {
-
-void append_token_array(std::string& out, const std::vector<token_id>& ids) {
-  out += '[';
-  char digits[16];
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) out += ',';
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, ids[i]);
-    out.append(digits, end);
-  }
-  out += ']';
-}
-
-unsigned default_threads(unsigned requested) {
-  if (requested != 0) return requested;
-  const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : std::min(n, max_threads);
-}
-
-invalid_utf8 parse_invalid_utf8(const std::string& name) {
-  return name == "replace" ? invalid_utf8::replace : invalid_utf8::error;
-}
 
 void add_text_input_options(CLI::App& app, std::string& format, std::string& invalid, unsigned& threads) {
   app.add_option("--format", format,

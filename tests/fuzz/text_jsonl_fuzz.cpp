@@ -4,11 +4,11 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "text_source.hpp"
+#include "tritium/text_source.hpp"
 
 namespace {
 
-using tritium::cli::text_document;
+using tritium::text_document;
 
 std::string outcome_of(void (*parse)(const std::string&, const std::string&, text_document&), const std::string& line) {
   text_document d;
@@ -34,16 +34,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view bytes = tritium::fuzz::bytes_of(data, size);
   tritium::fuzz::expect_clean([&] {
     const std::string line(bytes.substr(0, bytes.find('\n')));
-    const std::string fast = outcome_of(tritium::cli::parse_text_record, line);
-    const std::string slow = outcome_of(tritium::cli::parse_text_record_slow, line);
+    const std::string fast = outcome_of(tritium::parse_text_record, line);
+    const std::string slow = outcome_of(tritium::parse_text_record_slow, line);
     if (fast != slow) tritium::fuzz::finding("the fast and the full text record parsers disagree", fast + "\n---\n" + slow);
   });
   tritium::fuzz::expect_clean([&] {
     file().assign(bytes);
-    tritium::cli::text_source source(file().path(), "jsonl");
+    tritium::text_source source(file().path(), "jsonl");
     source.defer_parsing(true);
     text_document doc;
-    while (source.next(doc)) tritium::cli::resolve(doc);
+    while (source.next(doc)) tritium::resolve(doc);
   });
   return 0;
 }

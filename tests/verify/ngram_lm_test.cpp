@@ -30,7 +30,7 @@
 #include <utility>
 #include <vector>
 
-#include "next_token.hpp"
+#include "tritium/sampler.hpp"
 #include "tritium/binomial_tail.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/error.hpp"
@@ -276,7 +276,7 @@ documents generate_many(const language_model& lm, const std::shared_ptr<const kg
                         const documents& prompts, std::size_t count, std::uint32_t length, std::uint64_t seed0) {
   documents out(count);
   on_threads([&](unsigned t, unsigned w) {
-    cli::next_token_sampler sampler(lm, scheme, scheme == nullptr, 1.0, 1.0);
+    next_token_sampler sampler(lm, scheme, scheme == nullptr, 1.0, 1.0);
     for (std::size_t i = t; i < count; i += w) {
       out[i] = sampler.generate(prompts[i % prompts.size()], length, seed0 + i);
     }
@@ -595,10 +595,10 @@ TEST_CASE("ngram_lm: generation is reproducible from its seed", "[lm]") {
   const std::vector<token_id>& prompt = data().prompts.at(0);
   for (const bool watermark : {true, false}) {
     INFO("watermark " << watermark);
-    cli::next_token_sampler sampler(lm, scheme, !watermark, 1.0, 1.0);
+    next_token_sampler sampler(lm, scheme, !watermark, 1.0, 1.0);
     const auto a = sampler.generate(prompt, 60, 1234);
     const auto b = sampler.generate(prompt, 60, 1234);  // the same sampler, used again
-    cli::next_token_sampler fresh(lm, scheme, !watermark, 1.0, 1.0);
+    next_token_sampler fresh(lm, scheme, !watermark, 1.0, 1.0);
     const auto c = fresh.generate(prompt, 60, 1234);
     const auto d = fresh.generate(prompt, 60, 1235);
     REQUIRE(a.size() == 60);

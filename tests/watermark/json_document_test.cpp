@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "json_document.hpp"
+#include "tritium/json_document.hpp"
 #include "tritium/error.hpp"
 
 using namespace tritium;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "json_document.hpp"
+#include "tritium/json_document.hpp"
 #include "tritium/error.hpp"
 
 namespace tritium {

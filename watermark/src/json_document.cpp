@@ -1,4 +1,4 @@
-#include "json_document.hpp"
+#include "tritium/json_document.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/crypto.hpp"
-#include "json_document.hpp"
+#include "tritium/json_document.hpp"
 #include "private_file.hpp"
 #include "tritium/error.hpp"
 #include "tritium/prf.hpp"

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
-#include "json_document.hpp"
+#include "tritium/json_document.hpp"
 #include "model.hpp"
 #include "tritium/error.hpp"
 

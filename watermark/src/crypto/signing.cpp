@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto.hpp"
-#include "../json_document.hpp"
+#include "tritium/json_document.hpp"
 #include "../private_file.hpp"
 #include "tritium/error.hpp"
 

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-namespace tritium::cli {
+namespace tritium {
 
 /// For --help and the README: where an output is written until it is complete.
 inline constexpr const char* atomic_output_help =
@@ -65,4 +65,4 @@ class atomic_output {
   bool committed_ = false;
 };
 
-}  // namespace tritium::cli
+}  // namespace tritium

@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "next_token.hpp"
+#include "tritium/sampler.hpp"
 #include "tritium/kgw.hpp"
 #include "tritium/kgw_stream.hpp"
 #include "tritium/language_model.hpp"
@@ -160,7 +160,7 @@ TEST_CASE("Generation with temperature and top-p draws from the shaped distribut
     }
     for (double& s : nucleus) s /= total;
 
-    cli::next_token_sampler sampler(model, scheme, !watermark, temperature, top_p);
+    next_token_sampler sampler(model, scheme, !watermark, temperature, top_p);
     const int draws = 100000;
     std::vector<double> counts(vocab, 0);
     for (int i = 0; i < draws; ++i) {

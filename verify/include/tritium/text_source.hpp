@@ -14,7 +14,7 @@
 
 #include "tritium/tokenizer.hpp"
 
-namespace tritium::cli {
+namespace tritium {
 
 struct text_document {
   std::string id_json;  ///< the id as JSON (a string or number)
@@ -70,4 +70,4 @@ void parse_text_record(const std::string& line, const std::string& where, text_d
 /// The same with the general JSON parser only: the reference the fast path is tested against.
 void parse_text_record_slow(const std::string& line, const std::string& where, text_document& doc);
 
-}  // namespace tritium::cli
+}  // namespace tritium

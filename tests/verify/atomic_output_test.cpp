@@ -7,11 +7,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "atomic_output.hpp"
+#include "tritium/atomic_output.hpp"
 #include "tritium/error.hpp"
 
 using namespace tritium;
-using namespace tritium::cli;
 namespace fs = std::filesystem;
 
 namespace {

@@ -10,7 +10,7 @@
 
 #include "tritium/prf.hpp"
 
-namespace tritium::cli {
+namespace tritium {
 
 struct token_document {
   std::string id_json;  ///< the id exactly as written (a JSON string or number); "null" if absent
@@ -37,4 +37,4 @@ class token_jsonl_reader {
   std::uint64_t line_number_ = 0;
 };
 
-}  // namespace tritium::cli
+}  // namespace tritium

@@ -1,11 +1,11 @@
-#include "next_token.hpp"
+#include "tritium/sampler.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include "tritium/error.hpp"
 
-namespace tritium::cli {
+namespace tritium {
 
 next_token_sampler::next_token_sampler(const language_model& lm, std::shared_ptr<const kgw> scheme,
                                        bool no_watermark, double temperature, double top_p,
@@ -89,4 +89,4 @@ std::vector<token_id> next_token_sampler::generate(std::span<const token_id> pro
   return out;
 }
 
-}  // namespace tritium::cli
+}  // namespace tritium

@@ -2,7 +2,7 @@
 // readers.
 #pragma once
 
-namespace tritium::cli {
+namespace tritium {
 
 /// The character `\e` stands for, or -1 when `e` is not a single-character escape (`u` included).
 inline int json_simple_escape(char e) noexcept {
@@ -19,4 +19,4 @@ inline int json_simple_escape(char e) noexcept {
   }
 }
 
-}  // namespace tritium::cli
+}  // namespace tritium

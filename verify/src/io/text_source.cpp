@@ -1,4 +1,4 @@
-#include "text_source.hpp"
+#include "tritium/text_source.hpp"
 
 #include <algorithm>
 #include <iostream>
@@ -6,11 +6,11 @@
 #include <sstream>
 
 #include "json_escape.hpp"
-#include "json_records.hpp"
+#include "tritium/json_records.hpp"
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
-namespace tritium::cli {
+namespace tritium {
 namespace {
 
 std::string read_file(const std::filesystem::path& p) {
@@ -399,4 +399,4 @@ bool text_source::next(text_document& doc) {
   return false;
 }
 
-}  // namespace tritium::cli
+}  // namespace tritium

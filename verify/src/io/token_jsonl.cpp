@@ -1,4 +1,4 @@
-#include "token_jsonl.hpp"
+#include "tritium/token_jsonl.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -7,11 +7,11 @@
 #include <limits>
 
 #include "json_escape.hpp"
-#include "json_lines.hpp"
+#include "tritium/json_lines.hpp"
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
-namespace tritium::cli {
+namespace tritium {
 namespace {
 
 constexpr int max_depth = 64;
@@ -295,4 +295,4 @@ bool token_jsonl_reader::next(token_document& doc) {
   return false;
 }
 
-}  // namespace tritium::cli
+}  // namespace tritium

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-namespace tritium::cli {
+namespace tritium {
 
 struct batch_limits {
   std::size_t max_documents = 4096;
@@ -109,4 +109,4 @@ void run_batches(unsigned threads, batch_limits limits, const std::function<bool
   }
 }
 
-}  // namespace tritium::cli
+}  // namespace tritium

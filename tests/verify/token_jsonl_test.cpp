@@ -1,11 +1,10 @@
 #include <catch2/catch.hpp>
 #include <sstream>
 
-#include "token_jsonl.hpp"
+#include "tritium/token_jsonl.hpp"
 #include "tritium/error.hpp"
 
 using namespace tritium;
-using namespace tritium::cli;
 
 namespace {
 
@@ -64,7 +63,7 @@ TEST_CASE("Malformed JSONL names the file, line and byte", "[jsonl]") {
 
 #include <random>
 
-#include "text_source.hpp"
+#include "tritium/text_source.hpp"
 
 namespace {
 
@@ -170,7 +169,7 @@ TEST_CASE("Text records: invalid UTF-8 is named with its byte, or read as U+FFFD
 
 // ---- issue 10: what the JSON Lines readers accept (README "What the readers accept") ----------
 
-#include "json_records.hpp"
+#include "tritium/json_records.hpp"
 
 TEST_CASE("JSON Lines: a byte order mark only at the start of the file, -0 as token 0", "[jsonl]") {
   std::istringstream in("\xEF\xBB\xBF{\"id\": 1, \"tokens\": [-0, 5]}\n{\"tokens\": [-0]}\n");

@@ -9,7 +9,7 @@
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
-namespace tritium::cli {
+namespace tritium {
 
 /// A UTF-8 byte order mark opening the first line is read as three spaces: accepted there only, and
 /// byte offsets stay those of the file.
@@ -33,4 +33,4 @@ inline void check_json_line_bytes(const std::string& line, const std::string& wh
   }
 }
 
-}  // namespace tritium::cli
+}  // namespace tritium

@@ -10,7 +10,7 @@
 #include "tritium/kgw_stream.hpp"
 #include "tritium/language_model.hpp"
 
-namespace tritium::cli {
+namespace tritium {
 
 class next_token_sampler {
  public:
@@ -35,4 +35,4 @@ class next_token_sampler {
   sampling_scratch scratch_;
 };
 
-}  // namespace tritium::cli
+}  // namespace tritium

@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "batch_pipeline.hpp"
+#include "tritium/batch_pipeline.hpp"
 #include "tritium/error.hpp"
 
 namespace {
 
-using tritium::cli::batch_limits;
-using tritium::cli::run_batches;
+using tritium::batch_limits;
+using tritium::run_batches;
 
 struct doc {
   std::uint64_t n = 0;

@@ -1,4 +1,4 @@
-#include "atomic_output.hpp"
+#include "tritium/atomic_output.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 
 #include "tritium/error.hpp"
 
-namespace tritium::cli {
+namespace tritium {
 namespace {
 
 bool discard_all = false;
@@ -77,7 +77,7 @@ void remove_stale_temporaries(const std::filesystem::path& dir, const std::strin
 void atomic_output::remove_stale_temporaries(const std::filesystem::path& target) noexcept {
   const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
   try {
-    cli::remove_stale_temporaries(dir, target.filename().string());
+    tritium::remove_stale_temporaries(dir, target.filename().string());
   } catch (...) {
     // Best effort: a temporary left in place is only clutter, never a wrong output.
   }
@@ -107,7 +107,7 @@ atomic_output::atomic_output(const std::string& path) {
   }
   const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
   const std::string name = target_.filename().string();
-  cli::remove_stale_temporaries(dir, name);
+  tritium::remove_stale_temporaries(dir, name);
   std::string tmpl = (dir / ("." + name + ".tritium-tmp." + std::to_string(::getpid()) + ".XXXXXX")).string();
   fd_ = ::mkstemp(tmpl.data());
   if (fd_ < 0) {
@@ -166,4 +166,4 @@ void atomic_output::commit() {
   committed_ = true;
 }
 
-}  // namespace tritium::cli
+}  // namespace tritium

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "json_lines.hpp"
+#include "tritium/json_lines.hpp"
 #include "tritium/error.hpp"
 #include "tritium/tokenizer.hpp"
 
-namespace tritium::cli {
+namespace tritium {
 
 /// One JSON Lines record; throws errc::parse naming `where` ("file:line") and the byte offset.
 inline nlohmann::json parse_json_line(const std::string& line, const std::string& where) {
@@ -78,4 +78,4 @@ inline bool ids_of(const nlohmann::json& j, const char* ids_field, const char* t
   return false;
 }
 
-}  // namespace tritium::cli
+}  // namespace tritium
