@@ -104,9 +104,6 @@ struct detect_command {
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
-
- private:
-  int run_text() const;
 };
 
 struct bench_command {

@@ -19,24 +19,13 @@
 #include "tritium/error.hpp"
 #include "tritium/ngram_lm.hpp"
 #include "tritium/radioactivity.hpp"
+#include "tritium/radioactivity_scan.hpp"
 #include "tritium/uniformity.hpp"
 
 namespace tritium::cli {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-tape_mode tape_of(const std::string& name) {
-  if (name == "none") return tape_mode::none;
-  if (name == "window") return tape_mode::window;
-  return tape_mode::window_token;
-}
-
-// A suspect we can query: the reference n-gram model (any language_model could stand here).
-struct suspect_model {
-  std::unique_ptr<ngram_lm> model;
-  explicit suspect_model(const std::string& path) : model(std::make_unique<ngram_lm>(load_model(path))) {}
-};
 
 }  // namespace
 
@@ -183,236 +172,83 @@ int radioactivity_commands::run_plan() const {
 
 int radioactivity_commands::run_test(const std::string& mode) const {
   const tritium::key k = load_key_warn(key_path);
-  evidence_run ev(report);
-  // Every file the result depends on is a subject, hashed before it is read.
-  for (const auto& path : inputs) ev.subject(path);
-  for (const std::string* path : {&tokenizer_path, &model_path, &prompts_path, &predictions_path, &filter_path}) {
-    if (!path->empty()) ev.subject(*path);
-  }
-  std::unique_ptr<tokenizer> tok;
-  std::unique_ptr<tokenizer::session> session;
-  if (!tokenizer_path.empty()) {
-    tok = std::make_unique<tokenizer>(load_tokenizer(tokenizer_path));
-    k.require_tokenizer(tok->digest());
-    session = std::make_unique<tokenizer::session>(*tok);
-  }
-  std::unique_ptr<window_filter> filter_file;
-  if (!filter_path.empty()) {
-    filter_file = std::make_unique<window_filter>(load_filter(filter_path, k, tok ? tok->digest() : ""));
-  }
-  radioactivity_options options;
-  options.tape = tape_of(tape);
-  options.alpha = alpha;
-  options.curve_points = curve_points;
+  const std::unique_ptr<report_writer> writer = report.open();  // a bad signing key or output path fails first
+  radioactivity_spec spec;
+  spec.mode = *radioactivity_mode_from_name(mode);
+  for (const auto& path : inputs) spec.inputs.push_back(report.name(path));
+  spec.tokenizer = report.name(tokenizer_path);
+  spec.tape = *tape_mode_from_name(tape);
+  spec.filter = report.name(filter_path);
+  spec.controls = controls;
+  spec.alpha = alpha;
+  spec.curve_points = curve_points;
+  spec.model = report.name(model_path);
+  spec.prompts = report.name(prompts_path);
+  spec.predictions = report.name(predictions_path);
+  spec.max_new_tokens = max_new_tokens;
+  spec.seed = seed;
+  spec.prompt_exclusion = !no_prompt_exclusion;
+  scan_environment env;
+  env.base = report.requested() ? report.context().base : std::filesystem::path();
+  radioactivity_scan scan(spec, k, env);
   atomic_output o(output);  // opened (as a temporary) before the work: an unwritable path fails first
-  // The control keys score exactly the real key's tuples, through its tape.
-  radioactivity_scorer scorer(k, options);
-  if (filter_file) scorer.set_filter(&filter_file->windows);
-  scorer.add_control_keys(control_keys(k, controls));
-  const bool exclude = !no_prompt_exclusion;
-  auto score_answer = [&](const std::vector<token_id>& prompt, const std::vector<token_id>& answer) {
-    if (exclude) scorer.exclude_windows(prompt);
-    scorer.score_text(answer);
-  };
-  std::vector<token_id> a, b;
-  if (mode == "corpus") {
-    for (const auto& path : inputs) {
-      each_record(path, [&](const nlohmann::json& j, const std::string& where) {
-        if (!ids_of(j, "tokens", "text", session.get(), a, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
-        scorer.score_text(a);
-      });
-    }
-  } else if (mode == "closed") {
-    if (!model_path.empty()) {
-      const suspect_model suspect(model_path);
-      next_token_sampler sampler(*suspect.model, nullptr, true, 1.0, 1.0, tok ? tok->vocab_size() : 0);
-      std::uint64_t index = 0;
-      each_record(prompts_path, [&](const nlohmann::json& j, const std::string& where) {
-        if (!ids_of(j, "prompt_tokens", "prompt", session.get(), a, where)) throw error(errc::parse, where + ": expected \"prompt_tokens\" or \"prompt\"");
-        score_answer(a, sampler.generate(a, max_new_tokens, seed * 1000003ULL + index++));
-      });
-    } else {
-      for (const auto& path : inputs) {
-        each_record(path, [&](const nlohmann::json& j, const std::string& where) {
-          if (!ids_of(j, "prompt_tokens", "prompt", session.get(), a, where)) throw error(errc::parse, where + ": expected \"prompt_tokens\" or \"prompt\"");
-          if (!ids_of(j, "tokens", "text", session.get(), b, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
-          score_answer(a, b);
-        });
-      }
-    }
-  } else {  // read
-    std::unique_ptr<suspect_model> suspect;
-    if (!model_path.empty()) suspect = std::make_unique<suspect_model>(model_path);
-    // With --model, every --input file in order (one tape across all); else the predictions file.
-    const std::vector<std::string> paths = suspect ? inputs : std::vector<std::string>{predictions_path};
-    if (paths.empty() || paths.front().empty()) {
-      throw error(errc::invalid_argument, "read: give --input with --model, or --predictions");
-    }
-    std::vector<double> probs(suspect ? suspect->model->vocab_size() : 0);
-    std::vector<token_id> predictions;
-    for (const auto& path : paths) each_record(path, [&](const nlohmann::json& j, const std::string& where) {
-      if (!ids_of(j, "tokens", "text", session.get(), a, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
-      if (suspect) {
-        predictions.assign(a.size(), 0);
-        const std::size_t context = suspect->model->context_length();
-        for (std::size_t i = 0; i < a.size(); ++i) {
-          const std::size_t from = i + 1 > context ? i + 1 - context : 0;
-          suspect->model->distribution(std::span<const token_id>(a).subspan(from, i + 1 - from), probs);
-          predictions[i] = static_cast<token_id>(std::max_element(probs.begin(), probs.end()) - probs.begin());
-        }
-        scorer.score_predictions(a, predictions);
-        return;
-      }
-      const auto it = j.find("predictions");
-      if (it == j.end() || !it->is_array() || it->size() != a.size()) {
-        throw error(errc::parse, where + ": field \"predictions\": expected one entry per token of \"tokens\"");
-      }
-      // Top-k lists: the k-th predictions of every position form the k-th sequence scored; all
-      // positions must give the same number of predictions.
-      const std::size_t depth = (*it)[0].is_array() ? (*it)[0].size() : 1;
-      for (std::size_t level = 0; level < depth; ++level) {
-        predictions.assign(a.size(), -1);
-        for (std::size_t i = 0; i < a.size(); ++i) {
-          const auto& p = (*it)[i];
-          const bool ok = depth == 1 && p.is_number_integer()
-                              ? true
-                              : p.is_array() && p.size() == depth && p[level].is_number_integer();
-          if (!ok) {
-            throw error(errc::parse, where + ": \"predictions\"[" + std::to_string(i) + "]: expected " +
-                                         (depth == 1 ? std::string("a token id") : std::to_string(depth) + " token ids"));
-          }
-          predictions[i] = (p.is_array() ? p[level] : p).get<token_id>();
-        }
-        scorer.score_predictions(a, predictions);
-      }
-    });
+  radioactivity_outcome r;
+  ojson statement;
+  if (writer) {
+    radioactivity_report run = run_radioactivity_test(scan, report.context());
+    r = std::move(run.outcome);
+    statement = std::move(run.statement);
+  } else {
+    r = scan.run();
   }
-
-  const radioactivity_result r = scorer.result();
-  std::vector<double> control_log10;
-  std::vector<double> control_p;
-  for (const detection& c : scorer.control_results()) {
-    control_log10.push_back(c.log10_p);
-    control_p.push_back(std::min(1.0, std::max(0.0, c.p_value)));
-  }
-  const bool valid = options.tape != tape_mode::none && exclude;
-  const ks_result ks = control_p.size() >= 2 ? ks_uniform(control_p) : ks_result{0.0, 1.0, control_p.size()};
-  // Binomial p-values are discrete, so uniformity of the controls is judged loosely (KS at 0.01).
-  const bool controls_ok = control_p.size() < 2 || ks.p_value >= 0.01;
+  const detection& t = r.result.test;
+  const bool exclude = mode != "closed" || !no_prompt_exclusion;
   ojson j;
   j["mode"] = mode;
   j["key_id"] = k.id();
   j["tape"] = tape;
   j["prompt_exclusion"] = mode == "closed" ? exclude : false;
-  j["filter"] = filter_file ? ojson{{"path", filter_path}, {"windows", filter_file->windows.size()}} : ojson(nullptr);
-  j["counts"] = {{"read", r.counts.read}, {"prompt_excluded", r.counts.prompt_excluded},
-                 {"filtered_out", r.counts.filtered_out}, {"duplicates", r.counts.duplicates}};
-  j["scored"] = r.test.scored;
-  j["green"] = r.test.green;
-  j["gamma"] = r.test.gamma;
-  j["log10_p"] = r.test.log10_p;
-  j["p_value"] = r.test.p_value;
-  j["z"] = r.test.z;
+  j["filter"] = !filter_path.empty() ? ojson{{"path", filter_path}, {"windows", r.filter_windows}} : ojson(nullptr);
+  j["counts"] = {{"read", r.result.counts.read}, {"prompt_excluded", r.result.counts.prompt_excluded},
+                 {"filtered_out", r.result.counts.filtered_out}, {"duplicates", r.result.counts.duplicates}};
+  j["scored"] = t.scored;
+  j["green"] = t.green;
+  j["gamma"] = t.gamma;
+  j["log10_p"] = t.log10_p;
+  j["p_value"] = t.p_value;
+  j["z"] = t.z;
   j["alpha"] = alpha;
-  j["detected"] = valid && controls_ok && r.test.detected;
-  j["insufficient"] = r.test.insufficient;
-  j["p_value_valid"] = valid;
+  j["detected"] = r.outcome == "evidence";
+  j["insufficient"] = t.insufficient;
+  j["p_value_valid"] = r.valid;
   ojson curve = ojson::array();
-  for (const auto& p : r.test.curve) curve.push_back({p.scored, p.minus_log10_p});
+  for (const auto& p : t.curve) curve.push_back({p.scored, p.minus_log10_p});
   j["curve"] = curve;
-  j["controls"] = {{"count", control_p.size()}, {"log10_p", control_log10}, {"ks_statistic", ks.statistic},
-                   {"ks_p_value", ks.p_value}, {"uniform", controls_ok}};
+  j["controls"] = {{"count", r.control_p.size()}, {"log10_p", r.control_log10_p}, {"ks_statistic", r.ks.statistic},
+                   {"ks_p_value", r.ks.p_value}, {"uniform", r.controls_uniform}};
   if (json) {
     o.stream() << j.dump() << "\n";
   } else {
     o.stream() << "Radioactivity test (" << mode << " mode), key " << k.id().substr(0, 16) << "\n"
                << "  H0: the suspect's outputs are independent of the key\n"
-               << "  tuples read " << r.counts.read << ", prompt-excluded " << r.counts.prompt_excluded << ", filtered out "
-               << r.counts.filtered_out << ", duplicates " << r.counts.duplicates << "\n"
-               << "  scored " << r.test.scored << ", green " << r.test.green << " (" << std::fixed << std::setprecision(4)
-               << (r.test.scored ? static_cast<double>(r.test.green) / static_cast<double>(r.test.scored) : 0.0)
-               << " against gamma " << r.test.gamma << "), log10 p " << std::setprecision(2) << r.test.log10_p << "\n"
-               << "  control keys: " << control_p.size() << ", KS p = " << std::setprecision(3) << ks.p_value
-               << (controls_ok ? " (consistent with the null)" : " (NOT uniform: the null does not hold on this suspect)") << "\n"
+               << "  tuples read " << r.result.counts.read << ", prompt-excluded " << r.result.counts.prompt_excluded
+               << ", filtered out " << r.result.counts.filtered_out << ", duplicates " << r.result.counts.duplicates << "\n"
+               << "  scored " << t.scored << ", green " << t.green << " (" << std::fixed << std::setprecision(4)
+               << (t.scored ? static_cast<double>(t.green) / static_cast<double>(t.scored) : 0.0)
+               << " against gamma " << t.gamma << "), log10 p " << std::setprecision(2) << t.log10_p << "\n"
+               << "  control keys: " << r.control_p.size() << ", KS p = " << std::setprecision(3) << r.ks.p_value
+               << (r.controls_uniform ? " (consistent with the null)" : " (NOT uniform: the null does not hold on this suspect)") << "\n"
                << "  verdict: "
-               << (!valid ? "none (deduplication or prompt exclusion is off)"
-                          : !controls_ok ? "none (the control keys are not uniform)"
-                          : r.test.detected ? "RADIOACTIVE at alpha = " + std::to_string(alpha)
-                          : r.test.insufficient ? "insufficient tuples" : "no evidence")
+               << (!r.valid ? "none (deduplication or prompt exclusion is off)"
+                   : !r.controls_uniform ? "none (the control keys are not uniform)"
+                   : t.detected ? "RADIOACTIVE at alpha = " + std::to_string(alpha)
+                   : t.insufficient ? "insufficient tuples" : "no evidence")
                << "\n";
   }
   o.commit();
-  if (ev.active()) {
-    ojson p;
-    p["test"] = "radioactivity " + mode;
-    p["hypothesis"] = {
-        {"null", "H0: " + std::string(mode == "corpus" ? "the suspect corpus is" : mode == "closed" ? "the suspect's answers are" : "the suspect's predictions are") +
-                     " independent of key " + k.id() +
-                     ", as they are when the suspect was never trained on text watermarked with it (the key is never "
-                     "disclosed; its id is a commitment to it)"},
-        {"alternative", "the suspect was trained on text watermarked with this key, and favours its green tuples"},
-        {"not_claimed", "how much of the suspect's training data carried the watermark, or who trained the suspect"}};
-    p["method"] = method_of(k, "global tape: " + tape + (mode == "closed" ? (exclude ? "; prompt windows excluded" : "; prompt windows NOT excluded") : ""),
-                            "one test over all scored tuples of the run");
-    p["key"] = key_identity_of(k);
-    p["input"] = input_of(tok.get(), tokenizer_path, "error");
-    ojson settings;
-    settings["mode"] = mode;
-    settings["tape"] = tape;
-    settings["prompt_exclusion"] = mode == "closed" ? exclude : false;
-    settings["filter"] = filter_file ? ojson{{"file", filter_path}, {"windows", filter_file->windows.size()}} : ojson(nullptr);
-    settings["suspect"] = !model_path.empty() ? "reference-model file " + model_path
-                          : !predictions_path.empty() ? "predictions file " + predictions_path : std::string("files given");
-    if (mode == "closed" && !model_path.empty()) {
-      settings["max_new_tokens"] = max_new_tokens;
-      settings["seed"] = seed;
-    }
-    p["settings"] = settings;
-    p["totals"] = {{"read", r.counts.read}, {"prompt_excluded", r.counts.prompt_excluded},
-                   {"filtered_out", r.counts.filtered_out}, {"duplicates", r.counts.duplicates},
-                   {"scored", r.test.scored}, {"green", r.test.green}};
-    const std::string outcome = !valid ? "no verdict" : !controls_ok ? "no verdict"
-                                : r.test.detected ? "evidence" : r.test.insufficient ? "insufficient evidence" : "no evidence";
-    std::ostringstream words;
-    words << std::setprecision(6);
-    const std::string id16 = k.id().substr(0, 16);
-    if (outcome == "evidence") {
-      words << "Evidence that the suspect was trained on text watermarked with key " << id16 << ": if its outputs were "
-            << "independent of the key, a green share at least this high would have probability 10^"
-            << std::fixed << std::setprecision(2) << r.test.log10_p << std::defaultfloat << std::setprecision(6)
-            << ", at or below the decision threshold alpha = " << alpha << ". The " << control_p.size()
-            << " control keys behave as the null predicts (KS p = " << std::setprecision(3) << ks.p_value << ").";
-    } else if (outcome == "no evidence") {
-      words << "No evidence at alpha = " << alpha << ": the suspect's green share is consistent with outputs independent of key "
-            << id16 << " (log10 p = " << std::fixed << std::setprecision(2) << r.test.log10_p << std::defaultfloat
-            << "). A weak contamination may need more scored tuples (tritium radioactivity plan).";
-    } else if (outcome == "insufficient evidence") {
-      words << "Insufficient evidence: with " << r.test.scored << " scored tuples, not even an all-green result could reach alpha = "
-            << alpha << "; no conclusion either way.";
-    } else if (!valid) {
-      words << "No verdict: " << (options.tape == tape_mode::none ? "the tape was off, so repeated tuples were scored again"
-                                                                  : "prompt windows were not excluded")
-            << "; the independence the p-value assumes does not hold. The figures are for demonstration only.";
-    } else {
-      words << "No verdict: the control keys are not uniform (KS p = " << std::setprecision(3) << ks.p_value
-            << "), so the null does not hold on this suspect and its p-value cannot be trusted.";
-    }
-    p["decision"] = decision_of(alpha, "none (one pooled test); control keys checked for uniformity", outcome, r.test.log10_p,
-                                words.str());
-    if (outcome == "no verdict") p["decision"]["log10_p"] = nullptr;  // no valid p-value to decide on
-    p["decisive_test"] = {{"label", "all scored tuples, in reading order"}, {"scored", r.test.scored},
-                          {"green", r.test.green}, {"log10_p", r.test.log10_p}, {"gamma", r.test.gamma},
-                          {"threshold_log10_p", std::log10(alpha)}, {"curve", curve_of(r.test.curve)}};
-    p["controls"] = {{"count", control_p.size()}, {"log10_p", control_log10}, {"ks_statistic", ks.statistic},
-                     {"ks_p_value", ks.p_value}, {"uniform", controls_ok}};
-    p["limits"] = ojson::array(
-        {"The p-value holds under H0 for tuples scored once (the tape) and, in closed mode, with prompt windows excluded.",
-         "Radioactivity shows training on text watermarked with this key; it does not say how that text was obtained.",
-         "No evidence is not proof of absence: a small watermarked share needs many scored tuples."});
-    ev.finish(std::move(p));
-  }
-  if (!valid || !controls_ok) return exit_no_evidence;
-  return r.test.detected ? exit_evidence : r.test.insufficient ? exit_insufficient : exit_no_evidence;
+  if (writer) writer->write(statement);
+  if (!r.valid || !r.controls_uniform) return exit_no_evidence;
+  return t.detected ? exit_evidence : t.insufficient ? exit_insufficient : exit_no_evidence;
 }
 
 }  // namespace tritium::cli

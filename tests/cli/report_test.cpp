@@ -13,8 +13,8 @@
 
 #include "evidence.hpp"
 #include "exit_codes.hpp"
-#include "tritium/dsse.hpp"
-#include "tritium/signing.hpp"
+#include "tritium/evidence/dsse.hpp"
+#include "tritium/evidence/signing.hpp"
 
 using namespace tritium;
 using namespace tritium::cli;
@@ -104,8 +104,37 @@ TEST_CASE("report: same inputs and SOURCE_DATE_EPOCH give byte-identical reports
   const ojson s = statement_of(first);
   CHECK(s["predicate"]["invocation"]["time"] == "2026-01-01T00:00:00Z");
   CHECK(s["subject"][0]["name"] == "docs.jsonl");
-  CHECK(s["predicateType"] == "https://tritium.dev/evidence/watermark-test/v1");
+  CHECK(s["predicateType"] == "https://tritium.dev/evidence/watermark-test/v2");
   CHECK(s["predicate"]["decision"]["outcome"] == "evidence");
+  CHECK(s["predicate"]["specification"]["input"]["path"] == "docs.jsonl");
+  // The same test from another working directory, its files named relative to --base (or given
+  // there): the same bytes, and no path of this machine in the report.
+  fs::create_directories("elsewhere/inner");
+  fs::copy_file("docs.jsonl", "elsewhere/inner/docs.jsonl");
+  fs::copy_file("wm.key", "elsewhere/wm.key");
+  fs::copy_file("signer.key", "elsewhere/signer.key");
+  fs::permissions("elsewhere/signer.key", fs::perms::owner_read | fs::perms::owner_write);
+  fs::current_path("elsewhere/inner");
+  REQUIRE(tritium_run({"detect", "-k", "../wm.key", "-i", "docs.jsonl", "--report", "../moved.json", "--signing-key",
+                       "../signer.key", "--html", "../moved.html"}).code == exit_evidence);
+  fs::current_path("..");
+  REQUIRE(tritium_run({"detect", "-k", (fs::current_path() / "wm.key").string(), "-i",
+                       (fs::current_path() / "inner/docs.jsonl").string(), "--base", "inner", "--report", "based.json",
+                       "--signing-key", "signer.key"}).code == exit_evidence);
+  const ojson moved = statement_of(slurp("moved.json"));
+  const ojson based = statement_of(slurp("based.json"));
+  fs::current_path("..");
+  CHECK(moved["subject"] == s["subject"]);
+  CHECK(based["subject"] == s["subject"]);
+  CHECK(moved["predicate"]["specification"] == s["predicate"]["specification"]);
+  CHECK(based["predicate"]["specification"] == s["predicate"]["specification"]);
+  CHECK(slurp("elsewhere/based.json").find(fs::current_path().string()) == std::string::npos);
+  CHECK(based["predicate"]["invocation"]["arguments"][2] == "../wm.key");
+  // The reports differ only in their recorded arguments (information only) and what follows from them.
+  ojson a = s, b = moved;
+  a["predicate"].erase("invocation");
+  b["predicate"].erase("invocation");
+  CHECK(a == b);
   // The key is named by its id only; no secret material appears anywhere in the report.
   const std::string key_file = slurp("wm.key");
   const std::string secret = ojson::parse(key_file)["secret"].get<std::string>();
@@ -122,6 +151,29 @@ TEST_CASE("report: same inputs and SOURCE_DATE_EPOCH give byte-identical reports
   CHECK(bad.code == exit_input_error);
   CHECK_THAT(bad.err, Catch::Contains("SOURCE_DATE_EPOCH"));
   CHECK_FALSE(fs::exists("x.json"));
+}
+
+TEST_CASE("report verify: a version 1 report keeps verifying its signature and subjects", "[report]") {
+  // fixtures/reports/v1: made by the last build that wrote version 1, over fixtures/cli/docs.jsonl.
+  const fs::path root = fs::path(TRITIUM_FIXTURES_DIR).parent_path();
+  const std::string envelope = (fixtures / "reports/v1/detect.dsse.json").string();
+  const std::string pub = (fixtures / "reports/v1/signer.pub").string();
+  auto r = tritium_run({"report", "verify", envelope, "-P", pub, "--base", root.string(), "--json"});
+  CHECK(r.code == exit_evidence);
+  CHECK_THAT(r.out, Catch::Contains("\"predicate_version\":1") && Catch::Contains("\"outcome\":\"evidence\""));
+  // It records only a command line, which is never re-run.
+  const fs::path scratch = fs::temp_directory_path() / ("tritium-v1-" + std::to_string(::getpid()));
+  fs::create_directories(scratch);
+  fs::copy_file(fixtures / "cli/test.key", scratch / "wm.key", fs::copy_options::overwrite_existing);
+  fs::permissions(scratch / "wm.key", fs::perms::owner_read | fs::perms::owner_write);
+  r = tritium_run({"report", "verify", envelope, "-P", pub, "--base", root.string(), "--recompute", "-k",
+                   (scratch / "wm.key").string()});
+  fs::remove_all(scratch);
+  CHECK(r.code == exit_input_error);
+  CHECK_THAT(r.err, Catch::Contains("version 1 report") && Catch::Contains("without --recompute"));
+  // Its subjects are still checked.
+  r = tritium_run({"report", "verify", envelope, "-P", pub, "--base", fixtures.string()});
+  CHECK(r.code == exit_verification_failed);
 }
 
 TEST_CASE("report verify: signature, subjects and recomputation", "[report]") {
@@ -162,13 +214,14 @@ TEST_CASE("report verify: signature, subjects and recomputation", "[report]") {
     fs::remove("results.txt");
     CHECK(w.verify("o.json", {"--recompute", "-k", "wm.key"}).code == exit_evidence);
     CHECK_FALSE(fs::exists("results.txt"));
-    // ...and a signed statement that records one is never re-run.
+    // ...and a signed statement that records one is recomputed from its specification, the
+    // arguments untouched.
     const auto signer = report_signing_key::load("signer.key");
     for (const std::vector<std::string>& extra : {std::vector<std::string>{"--output", "x.txt"}, {"-ox.txt"}, {"--html=x.txt"}}) {
       ojson s = statement_of(slurp("report.json"));
       for (const auto& a : extra) s["predicate"]["invocation"]["arguments"].push_back(a);
       spit("out.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
-      CHECK(w.verify("out.json", {"--recompute", "-k", "wm.key"}).code == exit_input_error);
+      CHECK(w.verify("out.json", {"--recompute", "-k", "wm.key"}).code == exit_evidence);
       CHECK_FALSE(fs::exists("x.txt"));
     }
   }
@@ -237,12 +290,12 @@ TEST_CASE("report verify: malformed envelopes get clear errors", "[report]") {
 
   // A correctly signed statement of a predicate version this build does not know.
   ojson s = statement_of(envelope);
-  s["predicateType"] = "https://tritium.dev/evidence/watermark-test/v2";
+  s["predicateType"] = "https://tritium.dev/evidence/watermark-test/v3";
   const auto signer = report_signing_key::load("signer.key");
-  spit("v2.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
-  r = w.verify("v2.json");
+  spit("v3.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("v3.json");
   CHECK(r.code == exit_input_error);
-  CHECK_THAT(r.err, Catch::Contains("unknown predicate version \"2\"") && Catch::Contains("reads version 1"));
+  CHECK_THAT(r.err, Catch::Contains("unknown predicate version \"3\"") && Catch::Contains("reads versions 1 to 2"));
 
   s["predicateType"] = "https://example.org/provenance/v1";
   spit("other.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
@@ -250,13 +303,33 @@ TEST_CASE("report verify: malformed envelopes get clear errors", "[report]") {
   CHECK(r.code == exit_input_error);
   CHECK_THAT(r.err, Catch::Contains("is not a tritium evidence report"));
 
-  // A signed statement whose recorded command is not a verification command is never run.
+  // A recorded command line is information only: a recomputation re-runs the specification and
+  // never the arguments, whatever they say.
   s = statement_of(envelope);
   s["predicate"]["invocation"]["arguments"] = ojson::array({"report", "keygen", "--out", "pwned.key"});
   spit("cmd.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
   r = w.verify("cmd.json", {"--recompute", "--key", "wm.key"});
-  CHECK(r.code == exit_input_error);
+  CHECK(r.code == exit_evidence);
   CHECK_FALSE(fs::exists("pwned.key"));
+  // The specification is input too: an unknown field, a mistyped one or an unreadable path is
+  // refused by its JSON pointer before anything runs.
+  s = statement_of(envelope);
+  s["predicate"]["specification"]["threads"] = 4;
+  spit("spec.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("spec.json", {"--recompute", "--key", "wm.key"});
+  CHECK(r.code == exit_input_error);
+  CHECK_THAT(r.err, Catch::Contains("/predicate/specification/threads: unknown field"));
+  s = statement_of(envelope);
+  s["predicate"]["specification"]["alpha"] = "0.001";
+  spit("spec.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  CHECK_THAT(w.verify("spec.json", {"--recompute", "--key", "wm.key"}).err,
+             Catch::Contains("/predicate/specification/alpha: expected a number, got string"));
+  s = statement_of(envelope);
+  s["predicate"]["specification"]["input"]["path"] = "missing.jsonl";
+  spit("spec.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("spec.json", {"--recompute", "--key", "wm.key"});
+  CHECK(r.code == exit_verification_failed);
+  CHECK_THAT(r.err, Catch::Contains("subject") && Catch::Contains("missing.jsonl"));
 
   CHECK(w.verify("missing.json").code == exit_input_error);
   CHECK(tritium_run({"detect", "-k", "wm.key", "-i", "-", "--report", "r.json", "--signing-key", "signer.key"}).code ==
@@ -289,11 +362,11 @@ TEST_CASE("report verify: malformed envelopes get clear errors", "[report]") {
   CHECK(r.code == exit_input_error);
   CHECK(r.err.find('\x1b') == std::string::npos);
   s = statement_of(envelope);
-  s["predicate"]["invocation"]["arguments"][4] = "docs\x1b[31m.jsonl";
+  s["predicate"]["specification"]["input"]["path"] = "docs\x1b[31m.jsonl";
   spit("bad.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
   r = w.verify("bad.json", {"--recompute", "-k", "wm.key"});
   CHECK(r.code == exit_input_error);
-  CHECK_THAT(r.err, Catch::Contains("control characters"));
+  CHECK_THAT(r.err, Catch::Contains("/predicate/specification/input/path: expected a file name"));
   CHECK(r.err.find('\x1b') == std::string::npos);
   // A number out of range is malformed input, not an internal error, signed or not.
   spit("big.json", "{\"payloadType\":1e400}");

@@ -3,8 +3,8 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "tritium/dsse.hpp"
-#include "tritium/signing.hpp"
+#include "tritium/evidence/dsse.hpp"
+#include "tritium/evidence/signing.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::vector<tritium::report_public_key> trusted = {

@@ -15,8 +15,8 @@
 #include "evidence.hpp"
 #include "exit_codes.hpp"
 #include "fuzz_support.hpp"
-#include "tritium/dsse.hpp"
-#include "tritium/signing.hpp"
+#include "tritium/evidence/dsse.hpp"
+#include "tritium/evidence/signing.hpp"
 
 namespace tritium::fuzz {
 

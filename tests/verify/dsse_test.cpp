@@ -8,9 +8,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "tritium/dsse.hpp"
+#include "tritium/evidence/dsse.hpp"
 #include "tritium/error.hpp"
-#include "tritium/signing.hpp"
+#include "tritium/evidence/signing.hpp"
 
 using namespace tritium;
 namespace fs = std::filesystem;

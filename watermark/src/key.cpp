@@ -14,7 +14,7 @@
 
 #include "crypto/crypto.hpp"
 #include "tritium/json_document.hpp"
-#include "private_file.hpp"
+#include "tritium/private_file.hpp"
 #include "tritium/error.hpp"
 #include "tritium/prf.hpp"
 

@@ -1,4 +1,4 @@
-#include "private_file.hpp"
+#include "tritium/private_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -7,6 +7,8 @@
 #include <span>
 #include <string_view>
 
+#include "tritium/private_file.hpp"
+
 namespace tritium::detail {
 
 /// AES-128 round keys (FIPS-197), expanded once per scheme and shared read-only across threads.
@@ -51,11 +53,5 @@ void random_bytes(std::span<std::uint8_t> out);
 
 /// A 64-bit seed from libsodium's CSPRNG.
 std::uint64_t random_seed();
-
-/// Constant-time comparison of two equal-length buffers.
-bool equal_constant_time(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept;
-
-/// Zeroes memory in a way the compiler may not elide.
-void secure_zero(void* p, std::size_t n) noexcept;
 
 }  // namespace tritium::detail

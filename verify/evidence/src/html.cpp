@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <sstream>
 
-#include "evidence.hpp"
+#include "predicate.hpp"
 #include "tritium/digest.hpp"
 
-namespace tritium::cli {
+namespace tritium {
 namespace {
 
 // Colours used by the charts only (a screenshot test looks for them).
@@ -345,4 +345,4 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   return h.str();
 }
 
-}  // namespace tritium::cli
+}  // namespace tritium

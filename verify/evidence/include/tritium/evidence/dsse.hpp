@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "tritium/signing.hpp"
+#include "tritium/evidence/signing.hpp"
 
 namespace tritium {
 

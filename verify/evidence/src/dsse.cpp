@@ -1,4 +1,4 @@
-#include "tritium/dsse.hpp"
+#include "tritium/evidence/dsse.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>

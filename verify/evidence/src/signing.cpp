@@ -1,4 +1,4 @@
-#include "tritium/signing.hpp"
+#include "tritium/evidence/signing.hpp"
 
 #include <sodium.h>
 #include <sys/stat.h>
@@ -6,9 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "crypto.hpp"
 #include "tritium/json_document.hpp"
-#include "../private_file.hpp"
+#include "tritium/private_file.hpp"
 #include "tritium/error.hpp"
 
 namespace tritium {

@@ -1,0 +1,76 @@
+// Internal: pieces of a predicate shared by the tests' statements, the specification and the HTML
+// rendering (papers/evidence-v2.md).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tritium/detect.hpp"
+#include "tritium/evidence/report.hpp"
+#include "tritium/key.hpp"
+#include "tritium/tokenizer.hpp"
+
+namespace tritium::evidence_detail {
+
+bool valid_utf8(std::string_view s);
+
+/// Scheme, PRF and parameters of the key, plus the statistic and test applied.
+ojson method_of(const key& k, const std::string& deduplication, const std::string& aggregation);
+
+/// The key's public identity: its id (a commitment, never the key), vocabulary and tokenizer binding.
+ojson key_identity_of(const key& k);
+
+/// How the input was read: token ids, or text through a tokenizer (its file, digest and size).
+ojson input_of(const tokenizer* tok, const std::string& tokenizer_path, invalid_utf8 policy);
+
+/// [[scored, -log10 p], ...]
+ojson curve_of(const std::vector<curve_point>& curve);
+
+/// A document id (JSON text, as the readers keep it) as a value of a report. A report is JSON read
+/// back by JSON parsers, so a numeric id must be written as they print it again (12, not 1.2e1,
+/// -0 or 123456789012345678901234, which read back as another number): otherwise errc::parse,
+/// naming the id.
+ojson report_id(const std::string& id_json);
+
+/// The first `limit` tokens of a document with their marks (g green, r red, d repeated tuple, c no
+/// context): text pieces when a tokenizer is given (complete UTF-8 characters), "#id" otherwise.
+ojson excerpt_of(const std::string& id_json, std::span<const std::int32_t> tokens, std::span<const token_mark> marks,
+                 const tokenizer* tok, std::size_t limit = 400);
+
+/// The decision block: alpha, outcome, the decisive log10 p and the decision in plain words.
+ojson decision_of(double alpha, const std::string& correction, const std::string& outcome, double decisive_log10_p,
+                  const std::string& words);
+
+/// The typed test specifications (papers/evidence-v2.md, "specification") and back. The reader
+/// checks every field's presence and type; errc::parse naming the JSON pointer.
+ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* tok);
+ojson specification_of(const radioactivity_spec& spec, const key& k, const tokenizer* tok, std::size_t filter_windows);
+detect_spec detect_spec_from(const ojson& specification);
+radioactivity_spec radioactivity_spec_from(const ojson& specification);
+
+/// Hashes the files before a test reads them and checks after it that none changed.
+class subject_list {
+ public:
+  /// `name` as the report records it; `path` where it is read.
+  void add(const std::string& name, const std::filesystem::path& path);
+  /// errc::invalid_argument when a subject's size or modification time changed.
+  void check_unchanged() const;
+  ojson to_json() const;
+
+ private:
+  struct record {
+    std::string name;
+    std::filesystem::path path;
+    std::string sha256;  ///< hex
+    std::uintmax_t size = 0;
+    std::filesystem::file_time_type mtime;
+  };
+  std::vector<record> subjects_;
+};
+
+/// The statement around a predicate: subjects, type, and the invocation record.
+ojson statement_of(const subject_list& subjects, ojson predicate, const report_context& context);
+
+}  // namespace tritium::evidence_detail

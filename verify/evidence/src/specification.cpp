@@ -1,0 +1,239 @@
+// The test specification of a version 2 predicate (papers/evidence-v2.md, "specification"): every
+// setting a test's figures depend on, typed, so that a report can be re-run from it alone.
+#include <algorithm>
+
+#include "predicate.hpp"
+#include "tritium/error.hpp"
+
+namespace tritium::evidence_detail {
+namespace {
+
+ojson scheme_of(const key& k) {
+  const auto& p = k.params();
+  return {{"name", "kgw"},
+          {"prf", "tritium-prf-v1"},
+          {"gamma_threshold", p.gamma_threshold},
+          {"gamma_bits", p.gamma_bits},
+          {"delta", p.delta},
+          {"context_width", p.context_width},
+          {"seeding", seeding_name(p.seeding_scheme)},
+          {"vocab_size", p.vocab_size}};
+}
+
+ojson tokenizer_of(const std::string& path, const tokenizer* tok) {
+  if (tok == nullptr) return nullptr;
+  return {{"path", path}, {"digest", tok->digest()}, {"ids", tok->vocab_size()}};
+}
+
+// Reads the fields of one object of the specification, refusing anything missing, mistyped or
+// unknown: a recomputation must run exactly the recorded test or none.
+class reader {
+ public:
+  reader(const ojson& object, std::string pointer) : object_(object), pointer_(std::move(pointer)) {
+    if (!object_.is_object()) fail("", "expected an object");
+  }
+  ~reader() = default;
+
+  const ojson& get(const char* name, bool (ojson::*is)() const noexcept, const char* kind) {
+    const auto it = object_.find(name);
+    if (it == object_.end()) fail(std::string("/") + name, "missing");
+    if (!((*it).*is)()) fail(std::string("/") + name, std::string("expected ") + kind + ", got " + it->type_name());
+    seen_.push_back(name);
+    return *it;
+  }
+  std::string string(const char* name) { return get(name, &ojson::is_string, "a string").get<std::string>(); }
+  double number(const char* name) { return get(name, &ojson::is_number, "a number").get<double>(); }
+  bool boolean(const char* name) { return get(name, &ojson::is_boolean, "true or false").get<bool>(); }
+  template <class T>
+  T unsigned_integer(const char* name) {
+    return get(name, &ojson::is_number_unsigned, "a non-negative integer").get<T>();
+  }
+  const ojson& object_or_null(const char* name) {
+    const auto it = object_.find(name);
+    if (it == object_.end()) fail(std::string("/") + name, "missing");
+    if (!it->is_object() && !it->is_null()) {
+      fail(std::string("/") + name, std::string("expected an object or null, got ") + it->type_name());
+    }
+    seen_.push_back(name);
+    return *it;
+  }
+  /// A file name: a recomputation opens it and may name it in a message, so it is a non-empty
+  /// string without control characters.
+  std::string path(const char* name) {
+    const std::string p = string(name);
+    if (p.empty() || p == "-" || has_control_characters(p)) {
+      fail(std::string("/") + name, "expected a file name, got " + json_quoted(p));
+    }
+    return p;
+  }
+  /// Fields that the reader does not need, but which must be there (they are compared by the
+  /// recomputation as part of the predicate).
+  void skip(const char* name) {
+    if (!object_.contains(name)) fail(std::string("/") + name, "missing");
+    seen_.push_back(name);
+  }
+  void done() const {
+    for (auto it = object_.begin(); it != object_.end(); ++it) {
+      if (std::find(seen_.begin(), seen_.end(), it.key()) == seen_.end()) {
+        fail("/" + it.key(), "unknown field (this tritium reads specification version 1)");
+      }
+    }
+  }
+  [[noreturn]] void fail(const std::string& field, const std::string& what) const {
+    throw error(errc::parse, "statement: " + pointer_ + field + ": " + what);
+  }
+
+ private:
+  const ojson& object_;
+  std::string pointer_;
+  std::vector<std::string> seen_;
+};
+
+constexpr const char* spec_pointer = "/predicate/specification";
+
+invalid_utf8 utf8_policy(reader& r, const char* name) {
+  const std::string v = r.string(name);
+  if (v != "error" && v != "replace") r.fail(std::string("/") + name, "expected \"error\" or \"replace\"");
+  return v == "replace" ? invalid_utf8::replace : invalid_utf8::error;
+}
+
+void read_common(reader& r, const char* expected_test, std::string& tokenizer_path) {
+  if (r.get("version", &ojson::is_number_unsigned, "1") != 1) r.fail("/version", "unknown specification version");
+  if (r.string("test") != expected_test) r.fail("/test", std::string("expected ") + json_quoted(expected_test));
+  r.skip("key_id");
+  r.skip("scheme");
+  if (const ojson& tok = r.object_or_null("tokenizer"); !tok.is_null()) {
+    reader t(tok, std::string(spec_pointer) + "/tokenizer");
+    tokenizer_path = t.path("path");
+    t.skip("digest");
+    t.skip("ids");
+    t.done();
+  }
+}
+
+}  // namespace
+
+ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* tok) {
+  ojson s;
+  s["version"] = 1;
+  s["test"] = "detect";
+  s["key_id"] = k.id();
+  s["scheme"] = scheme_of(k);
+  s["tokenizer"] = tokenizer_of(spec.tokenizer, tok);
+  s["input"] = {{"path", spec.input},
+                {"read_as", tok == nullptr ? "token ids" : "text"},
+                {"format", tok == nullptr ? "jsonl" : spec.format},
+                {"invalid_utf8", spec.utf8 == invalid_utf8::replace ? "replace" : "error"}};
+  s["deduplication"] = dedup_mode_name(spec.dedup);
+  s["aggregation"] = spec.pooled ? "pooled" : "bonferroni";
+  s["alpha"] = spec.alpha;
+  return s;
+}
+
+ojson specification_of(const radioactivity_spec& spec, const key& k, const tokenizer* tok, std::size_t filter_windows) {
+  ojson s;
+  s["version"] = 1;
+  s["test"] = std::string("radioactivity ") + radioactivity_mode_name(spec.mode);
+  s["key_id"] = k.id();
+  s["scheme"] = scheme_of(k);
+  s["tokenizer"] = tokenizer_of(spec.tokenizer, tok);
+  s["inputs"] = spec.inputs;
+  ojson suspect = nullptr;
+  if (!spec.model.empty()) {
+    suspect = {{"model", spec.model}};
+    if (spec.mode == radioactivity_mode::closed) {
+      suspect["prompts"] = spec.prompts;
+      suspect["max_new_tokens"] = spec.max_new_tokens;
+      suspect["seed"] = spec.seed;
+    }
+  } else if (!spec.predictions.empty()) {
+    suspect = {{"predictions", spec.predictions}};
+  }
+  s["suspect"] = suspect;
+  s["tape"] = tape_mode_name(spec.tape);
+  s["prompt_exclusion"] = spec.mode == radioactivity_mode::closed ? spec.prompt_exclusion : false;
+  s["filter"] = spec.filter.empty() ? ojson(nullptr) : ojson{{"path", spec.filter}, {"windows", filter_windows}};
+  s["controls"] = spec.controls;
+  s["curve_points"] = spec.curve_points;
+  s["aggregation"] = "pooled";
+  s["alpha"] = spec.alpha;
+  return s;
+}
+
+detect_spec detect_spec_from(const ojson& specification) {
+  reader r(specification, spec_pointer);
+  detect_spec spec;
+  read_common(r, "detect", spec.tokenizer);
+  reader in(r.get("input", &ojson::is_object, "an object"), std::string(spec_pointer) + "/input");
+  spec.input = in.path("path");
+  const std::string read_as = in.string("read_as");
+  if (read_as != (spec.tokenizer.empty() ? "token ids" : "text")) in.fail("/read_as", "does not match the tokenizer");
+  spec.format = in.string("format");
+  if (spec.format != "auto" && spec.format != "jsonl" && spec.format != "text") in.fail("/format", "unknown format");
+  spec.utf8 = utf8_policy(in, "invalid_utf8");
+  in.done();
+  const auto dedup = dedup_mode_from_name(r.string("deduplication"));
+  if (!dedup) r.fail("/deduplication", "expected context+token, context or none");
+  spec.dedup = *dedup;
+  const std::string aggregation = r.string("aggregation");
+  if (aggregation != "pooled" && aggregation != "bonferroni") r.fail("/aggregation", "expected pooled or bonferroni");
+  spec.pooled = aggregation == "pooled";
+  spec.alpha = r.number("alpha");
+  if (!(spec.alpha > 0.0 && spec.alpha < 1.0)) r.fail("/alpha", "expected a number in (0, 1)");
+  r.done();
+  return spec;
+}
+
+radioactivity_spec radioactivity_spec_from(const ojson& specification) {
+  reader r(specification, spec_pointer);
+  radioactivity_spec spec;
+  const ojson& test = specification.contains("test") ? specification["test"] : ojson();
+  const std::string name = test.is_string() ? test.get<std::string>() : "";
+  const auto mode = radioactivity_mode_from_name(name.starts_with("radioactivity ") ? name.substr(14) : "");
+  if (!mode) r.fail("/test", "expected radioactivity corpus, closed or read");
+  spec.mode = *mode;
+  read_common(r, name.c_str(), spec.tokenizer);
+  const ojson& inputs = r.get("inputs", &ojson::is_array, "an array");
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string p = inputs[i].is_string() ? inputs[i].get<std::string>() : "";
+    if (p.empty() || p == "-" || has_control_characters(p)) {
+      r.fail("/inputs/" + std::to_string(i), "expected a file name, got " + json_quoted(inputs[i].dump()));
+    }
+    spec.inputs.push_back(p);
+  }
+  const ojson& suspect = r.object_or_null("suspect");
+  if (!suspect.is_null()) {
+    reader s(suspect, std::string(spec_pointer) + "/suspect");
+    if (suspect.contains("model")) {
+      spec.model = s.path("model");
+      if (spec.mode == radioactivity_mode::closed) {
+        spec.prompts = s.path("prompts");
+        spec.max_new_tokens = s.unsigned_integer<std::uint32_t>("max_new_tokens");
+        spec.seed = s.unsigned_integer<std::uint64_t>("seed");
+      }
+    } else {
+      spec.predictions = s.path("predictions");
+    }
+    s.done();
+  }
+  const auto tape = tape_mode_from_name(r.string("tape"));
+  if (!tape) r.fail("/tape", "expected window+token, window or none");
+  spec.tape = *tape;
+  spec.prompt_exclusion = r.boolean("prompt_exclusion") || spec.mode != radioactivity_mode::closed;
+  if (const ojson& filter = r.object_or_null("filter"); !filter.is_null()) {
+    reader f(filter, std::string(spec_pointer) + "/filter");
+    spec.filter = f.path("path");
+    f.skip("windows");
+    f.done();
+  }
+  spec.controls = r.unsigned_integer<std::uint32_t>("controls");
+  if (spec.controls > 10000) r.fail("/controls", "at most 10000");
+  spec.curve_points = r.unsigned_integer<std::size_t>("curve_points");
+  if (r.string("aggregation") != "pooled") r.fail("/aggregation", "expected pooled");
+  spec.alpha = r.number("alpha");
+  if (!(spec.alpha > 0.0 && spec.alpha < 1.0)) r.fail("/alpha", "expected a number in (0, 1)");
+  r.done();
+  return spec;
+}
+
+}  // namespace tritium::evidence_detail

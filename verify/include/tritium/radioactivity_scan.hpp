@@ -1,0 +1,84 @@
+// tritium/radioactivity_scan.hpp — a radioactivity test over its inputs, as every front end runs it.
+//
+// A `radioactivity_spec` names everything the result depends on (the mode, the suspect's outputs or
+// the suspect model, the tokenizer, the tape, the filter, the control keys, α): the test
+// specification an evidence report records (papers/evidence-v2.md). The statistics are those of
+// tritium/radioactivity.hpp; this adds the reading of inputs and the decision, with its safeguards.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tritium/radioactivity.hpp"
+#include "tritium/scan.hpp"
+#include "tritium/uniformity.hpp"
+
+namespace tritium {
+
+enum class radioactivity_mode : std::uint8_t { corpus, closed, read };
+const char* radioactivity_mode_name(radioactivity_mode m) noexcept;
+std::optional<radioactivity_mode> radioactivity_mode_from_name(const std::string& name) noexcept;
+/// "none", "window" or "window+token".
+const char* tape_mode_name(tape_mode t) noexcept;
+std::optional<tape_mode> tape_mode_from_name(const std::string& name) noexcept;
+
+struct radioactivity_spec {
+  radioactivity_mode mode = radioactivity_mode::corpus;
+  /// corpus: the suspect corpus; closed: {prompt, answer} records; read: our watermarked texts.
+  std::vector<std::string> inputs;
+  std::string tokenizer;  ///< for text fields (and the key's binding check); empty: token ids only
+  tape_mode tape = tape_mode::window_token;
+  std::string filter;     ///< score only the windows of this filter file; empty: all
+  std::uint32_t controls = 20;
+  double alpha = default_alpha;
+  std::size_t curve_points = 64;
+  std::string model;        ///< closed, read: the suspect as a reference-model file
+  std::string prompts;      ///< closed with a model: the prompts sent
+  std::string predictions;  ///< read: the suspect's predictions instead of a model
+  std::uint32_t max_new_tokens = 200;  ///< closed with a model
+  std::uint64_t seed = 0;              ///< closed with a model
+  bool prompt_exclusion = true;        ///< closed: prompt windows are never scored
+};
+
+struct radioactivity_outcome {
+  radioactivity_result result;
+  std::vector<double> control_log10_p;
+  std::vector<double> control_p;
+  ks_result ks{0.0, 1.0, 0};
+  bool controls_uniform = true;  ///< KS at 0.01 (binomial p-values are discrete: judged loosely)
+  bool valid = true;             ///< the tape and (closed) prompt exclusion were on
+  /// "evidence", "no evidence", "insufficient evidence" or "no verdict".
+  std::string outcome;
+  std::size_t filter_windows = 0;
+};
+
+class radioactivity_scan {
+ public:
+  /// Loads the tokenizer (checked against the key's binding) and the filter.
+  radioactivity_scan(radioactivity_spec spec, const key& k, scan_environment env);
+  ~radioactivity_scan();
+  radioactivity_scan(const radioactivity_scan&) = delete;
+  radioactivity_scan& operator=(const radioactivity_scan&) = delete;
+
+  /// Every file the result depends on, as the spec names them: the inputs, then the tokenizer,
+  /// model, prompts, predictions and filter given.
+  std::vector<std::string> files() const;
+
+  radioactivity_outcome run();
+
+  const radioactivity_spec& spec() const noexcept { return spec_; }
+  const key& the_key() const noexcept { return key_; }
+  const tritium::tokenizer* text_tokenizer() const noexcept { return tokenizer_.get(); }
+
+ private:
+  radioactivity_spec spec_;
+  const key& key_;
+  scan_environment env_;
+  std::unique_ptr<tritium::tokenizer> tokenizer_;
+  std::unique_ptr<window_filter> filter_;
+};
+
+}  // namespace tritium

@@ -1,0 +1,186 @@
+#include "tritium/radioactivity_scan.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "tritium/error.hpp"
+#include "tritium/inputs.hpp"
+#include "tritium/json_records.hpp"
+#include "tritium/ngram_lm.hpp"
+#include "tritium/sampler.hpp"
+
+namespace tritium {
+
+const char* radioactivity_mode_name(radioactivity_mode m) noexcept {
+  switch (m) {
+    case radioactivity_mode::corpus: return "corpus";
+    case radioactivity_mode::closed: return "closed";
+    case radioactivity_mode::read: return "read";
+  }
+  return "corpus";
+}
+
+std::optional<radioactivity_mode> radioactivity_mode_from_name(const std::string& name) noexcept {
+  for (auto m : {radioactivity_mode::corpus, radioactivity_mode::closed, radioactivity_mode::read}) {
+    if (name == radioactivity_mode_name(m)) return m;
+  }
+  return std::nullopt;
+}
+
+const char* tape_mode_name(tape_mode t) noexcept {
+  switch (t) {
+    case tape_mode::none: return "none";
+    case tape_mode::window: return "window";
+    case tape_mode::window_token: return "window+token";
+  }
+  return "window+token";
+}
+
+std::optional<tape_mode> tape_mode_from_name(const std::string& name) noexcept {
+  for (auto t : {tape_mode::none, tape_mode::window, tape_mode::window_token}) {
+    if (name == tape_mode_name(t)) return t;
+  }
+  return std::nullopt;
+}
+
+radioactivity_scan::radioactivity_scan(radioactivity_spec spec, const key& k, scan_environment env)
+    : spec_(std::move(spec)), key_(k), env_(std::move(env)) {
+  if (!spec_.tokenizer.empty()) {
+    tokenizer_ = std::make_unique<tritium::tokenizer>(load_tokenizer(env_.resolve(spec_.tokenizer).string()));
+    k.require_tokenizer(tokenizer_->digest());
+  }
+  if (!spec_.filter.empty()) {
+    filter_ = std::make_unique<window_filter>(
+        load_filter(env_.resolve(spec_.filter).string(), k, tokenizer_ ? tokenizer_->digest() : ""));
+  }
+}
+
+radioactivity_scan::~radioactivity_scan() = default;
+
+std::vector<std::string> radioactivity_scan::files() const {
+  std::vector<std::string> out(spec_.inputs);
+  for (const std::string* path : {&spec_.tokenizer, &spec_.model, &spec_.prompts, &spec_.predictions, &spec_.filter}) {
+    if (!path->empty()) out.push_back(*path);
+  }
+  return out;
+}
+
+radioactivity_outcome radioactivity_scan::run() {
+  const key& k = key_;
+  std::unique_ptr<tokenizer::session> session;
+  if (tokenizer_) session = std::make_unique<tokenizer::session>(*tokenizer_);
+  radioactivity_options options;
+  options.tape = spec_.tape;
+  options.alpha = spec_.alpha;
+  options.curve_points = spec_.curve_points;
+  // The control keys score exactly the real key's tuples, through its tape.
+  radioactivity_scorer scorer(k, options);
+  if (filter_) scorer.set_filter(&filter_->windows);
+  scorer.add_control_keys(control_keys(k, spec_.controls));
+  const bool exclude = spec_.mode != radioactivity_mode::closed || spec_.prompt_exclusion;
+  auto score_answer = [&](const std::vector<token_id>& prompt, const std::vector<token_id>& answer) {
+    if (exclude) scorer.exclude_windows(prompt);
+    scorer.score_text(answer);
+  };
+  // Records are read from the resolved path and named as the spec names them.
+  auto each = [&](const std::string& path, auto&& f) {
+    each_record(env_.resolve(path).string(), [&](const nlohmann::json& j, const std::string& where) {
+      const std::string line = where.substr(where.rfind(':'));
+      f(j, path + line);
+    });
+  };
+  std::vector<token_id> a, b;
+  if (spec_.mode == radioactivity_mode::corpus) {
+    for (const auto& path : spec_.inputs) {
+      each(path, [&](const nlohmann::json& j, const std::string& where) {
+        if (!ids_of(j, "tokens", "text", session.get(), a, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
+        scorer.score_text(a);
+      });
+    }
+  } else if (spec_.mode == radioactivity_mode::closed) {
+    if (!spec_.model.empty()) {
+      const ngram_lm suspect = load_model(env_.resolve(spec_.model).string());
+      next_token_sampler sampler(suspect, nullptr, true, 1.0, 1.0, tokenizer_ ? tokenizer_->vocab_size() : 0);
+      std::uint64_t index = 0;
+      each(spec_.prompts, [&](const nlohmann::json& j, const std::string& where) {
+        if (!ids_of(j, "prompt_tokens", "prompt", session.get(), a, where)) throw error(errc::parse, where + ": expected \"prompt_tokens\" or \"prompt\"");
+        score_answer(a, sampler.generate(a, spec_.max_new_tokens, spec_.seed * 1000003ULL + index++));
+      });
+    } else {
+      for (const auto& path : spec_.inputs) {
+        each(path, [&](const nlohmann::json& j, const std::string& where) {
+          if (!ids_of(j, "prompt_tokens", "prompt", session.get(), a, where)) throw error(errc::parse, where + ": expected \"prompt_tokens\" or \"prompt\"");
+          if (!ids_of(j, "tokens", "text", session.get(), b, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
+          score_answer(a, b);
+        });
+      }
+    }
+  } else {  // read
+    std::unique_ptr<ngram_lm> suspect;
+    if (!spec_.model.empty()) suspect = std::make_unique<ngram_lm>(load_model(env_.resolve(spec_.model).string()));
+    // With a model, every input in order (one tape across all); else the predictions file.
+    const std::vector<std::string> paths = suspect ? spec_.inputs : std::vector<std::string>{spec_.predictions};
+    if (paths.empty() || paths.front().empty()) {
+      throw error(errc::invalid_argument, "read: give --input with --model, or --predictions");
+    }
+    std::vector<double> probs(suspect ? suspect->vocab_size() : 0);
+    std::vector<token_id> predictions;
+    for (const auto& path : paths) each(path, [&](const nlohmann::json& j, const std::string& where) {
+      if (!ids_of(j, "tokens", "text", session.get(), a, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
+      if (suspect) {
+        predictions.assign(a.size(), 0);
+        const std::size_t context = suspect->context_length();
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          const std::size_t from = i + 1 > context ? i + 1 - context : 0;
+          suspect->distribution(std::span<const token_id>(a).subspan(from, i + 1 - from), probs);
+          predictions[i] = static_cast<token_id>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+        }
+        scorer.score_predictions(a, predictions);
+        return;
+      }
+      const auto it = j.find("predictions");
+      if (it == j.end() || !it->is_array() || it->size() != a.size()) {
+        throw error(errc::parse, where + ": field \"predictions\": expected one entry per token of \"tokens\"");
+      }
+      // Top-k lists: the k-th predictions of every position form the k-th sequence scored; all
+      // positions must give the same number of predictions.
+      const std::size_t depth = (*it)[0].is_array() ? (*it)[0].size() : 1;
+      for (std::size_t level = 0; level < depth; ++level) {
+        predictions.assign(a.size(), -1);
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          const auto& p = (*it)[i];
+          const bool ok = depth == 1 && p.is_number_integer()
+                              ? true
+                              : p.is_array() && p.size() == depth && p[level].is_number_integer();
+          if (!ok) {
+            throw error(errc::parse, where + ": \"predictions\"[" + std::to_string(i) + "]: expected " +
+                                         (depth == 1 ? std::string("a token id") : std::to_string(depth) + " token ids"));
+          }
+          predictions[i] = (p.is_array() ? p[level] : p).get<token_id>();
+        }
+        scorer.score_predictions(a, predictions);
+      }
+    });
+  }
+
+  radioactivity_outcome o;
+  o.result = scorer.result();
+  for (const detection& c : scorer.control_results()) {
+    o.control_log10_p.push_back(c.log10_p);
+    o.control_p.push_back(std::min(1.0, std::max(0.0, c.p_value)));
+  }
+  o.valid = spec_.tape != tape_mode::none && exclude;
+  if (o.control_p.size() >= 2) o.ks = ks_uniform(o.control_p);
+  o.ks.n = o.control_p.size();
+  // Binomial p-values are discrete, so uniformity of the controls is judged loosely (KS at 0.01).
+  o.controls_uniform = o.control_p.size() < 2 || o.ks.p_value >= 0.01;
+  o.filter_windows = filter_ ? filter_->windows.size() : 0;
+  const detection& t = o.result.test;
+  o.outcome = !o.valid || !o.controls_uniform ? "no verdict"
+              : t.detected                    ? "evidence"
+              : t.insufficient                ? "insufficient evidence"
+                                              : "no evidence";
+  return o;
+}
+
+}  // namespace tritium
