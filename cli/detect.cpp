@@ -407,7 +407,7 @@ void detect_command::setup(CLI::App& parent) {
   app->add_option("--alpha", alpha, "Pre-registered significance level of the decision")
       ->check(CLI::Range(1e-300, 0.5))
       ->capture_default_str();
-  app->add_option("--vocab-size", vocab_size, "Refuse unless the key was made for this vocabulary size");
+  app->add_option("--vocab-size", vocab_size, "Refuse unless the key's V (the logits width it watermarks) is this");
   app->add_option("--tokenizer-digest", tokenizer_digest,
                   "Refuse unless the key is bound to this tokenizer (or to none)");
   app->add_option("--tokenizer,-t", tokenizer_path,
@@ -492,11 +492,7 @@ int detect_command::run_text() const {
     }
     std::cerr << "tritium: warning: " << message << "; proceeding as asked\n";
   }
-  if (tok.vocab_size() > p.vocab_size) {
-    throw error(errc::mismatch, "tokenizer " + tokenizer_path + " has " + std::to_string(tok.vocab_size()) +
-                                    " ids, but the key " + k.id().substr(0, 16) + " covers V = " +
-                                    std::to_string(p.vocab_size));
-  }
+  k.require_tokenizer_ids(tok.vocab_size(), tokenizer_path);
   const kgw_detector detector(k);
   detect_options options;
   options.dedup = *dedup_mode_from_name(dedup);
