@@ -434,6 +434,22 @@ stderr_has i13-detect-tokenizer-wider "vocabulary size: the tokenizer \"$tok\" h
 stderr_has i13-detect-tokenizer-wider "'s V = 1000 (the width of the logits it watermarks); make the key with \`tritium keygen --model\` on this tokenizer's model"
 run i13-detect-vocab-size 3 -- detect --key "$key" --input "$docs" --vocab-size 151936
 stderr_has i13-detect-vocab-size "was made for V = 1000, got V = 151936 (V is the width of the logits a key watermarks); make a key with \`tritium keygen --vocab-size 151936\` or --model"
+# Digest spellings (papers/key-file-v1.md §6): all_rows_sha256 is "sha256:" + the SHA-256 of the rows
+# [id, tokens, scored, green, detected, insufficient] as compact JSON Lines; subjects are bare hex.
+run i13-report-signer 0 -- report keygen --out "$work/i13-signer.key"
+run i13-report 0 -- detect --key "$key" --input "$docs" --report "$work/i13-report.json" --signing-key "$work/i13-signer.key"
+python3 - "$work/i13-report.json" <<'PY'
+import base64, hashlib, json, sys
+statement = json.loads(base64.b64decode(json.load(open(sys.argv[1]))['payload']))
+docs = statement['predicate']['documents']
+assert docs['listed'] == docs['total'] == len(docs['rows']), docs['listed']
+lines = ''.join(json.dumps([r[0], r[1], r[2], r[3], r[5], r[6]], separators=(',', ':')) + '\n' for r in docs['rows'])
+assert docs['all_rows_sha256'] == 'sha256:' + hashlib.sha256(lines.encode()).hexdigest(), docs['all_rows_sha256']
+for subject in statement['subject']:
+    digest = subject['digest']['sha256']
+    assert len(digest) == 64 and all(c in '0123456789abcdef' for c in digest), digest
+PY
+check "i13: all_rows_sha256 is sha256: + the digest of the documented rows; subjects are bare hex" $?
 # ==== end of issue 13: vocabulary size ====
 
 echo "$passed passed, $failed failed"
