@@ -383,7 +383,7 @@ run i13-generate-help 0 -- generate --help
 grep -q "its V must equal the model's logits width" "$work/out"; check "i13: generate --help states the rule" $?
 run i13-tokenize-ids 0 -- tokenize --tokenizer "$qwen" --input "$work/texts"
 grep -q "tokenizer 151669 ids: 151643 in the vocabulary + 26 added (" "$work/out"
-check "i13: tokenize states one id total and its parts: $(tail -n 1 "$work/out" | head -c 200)" $?
+rc=$?; check "i13: tokenize states one id total and its parts: $(tail -n 1 "$work/out" | head -c 200)" $rc
 run i13-lm-train-default 0 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --out "$work/i13-narrow.tlm"
 stderr_has i13-lm-train-default "the model's logits width is V = 50257, from the tokenizer's id count"
 run i13-lm-train-wide 0 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --vocab-size 50300 --out "$work/i13-wide.tlm"
@@ -398,7 +398,7 @@ gpt2_digest=sha256:$(sha256sum "$tok" | cut -d' ' -f1)
 wide_digest=sha256:$(sha256sum "$work/i13-wide.tlm" | cut -d' ' -f1)
 run i13-lm-show-json 0 -- lm show --json "$work/i13-wide.tlm"
 grep -q "^{\"format\":\"tritium-ngram\",\"order\":2,\"vocab_size\":50300,\"tokenizer_digest\":\"$gpt2_digest\",\"training_tokens\":[0-9]*,\"ngram_counts\":\[[0-9]*,[0-9]*\],\"file_digest\":\"$wide_digest\"}$" "$work/out"
-check "i13: lm show --json: width, tokenizer and file digests ($(head -c 300 "$work/out"))" $?
+rc=$?; check "i13: lm show --json: width, tokenizer and file digests ($(head -c 300 "$work/out"))" $rc
 run i13-lm-show-missing 3 -- lm show "$work/none.tlm"
 run i13-keygen-model 0 -- keygen --out "$work/i13-model.key" --model "$work/i13-wide.tlm"
 grep -q '"vocab_size": 50300' "$work/i13-model.key" && grep -q "\"tokenizer_digest\": \"$gpt2_digest\"" "$work/i13-model.key"
