@@ -28,6 +28,7 @@ int run_tritium(const std::vector<std::string>& args) {
   tokenize_command tokenize;
   lm_train_command lm_train;
   lm_eval_command lm_eval;
+  lm_show_command lm_show;
   generate_command generate;
   radioactivity_commands radioactivity;
   report_commands report;
@@ -43,6 +44,7 @@ int run_tritium(const std::vector<std::string>& args) {
   lm_app->require_subcommand(1);
   lm_train.setup(*lm_app);
   lm_eval.setup(*lm_app);
+  lm_show.setup(*lm_app);
   generate.setup(app);
   radioactivity.setup(app);
   report.setup(app);
@@ -69,6 +71,7 @@ int run_tritium(const std::vector<std::string>& args) {
     if (tokenize.app->parsed()) return tokenize.run();
     if (lm_train.app->parsed()) return lm_train.run();
     if (lm_eval.app->parsed()) return lm_eval.run();
+    if (lm_show.app->parsed()) return lm_show.run();
     if (generate.app->parsed()) return generate.run();
     if (const int code = radioactivity.run(); code >= 0) return code;
     if (const int code = report.run(); code >= 0) return code;

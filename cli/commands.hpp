@@ -19,6 +19,7 @@ struct keygen_command {
   std::uint32_t vocab_size = 0;
   std::string tokenizer_digest;
   std::string tokenizer_path;
+  std::string model_path;
   bool force = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
@@ -55,6 +56,14 @@ struct lm_eval_command {
   std::string model_path;
   std::string tokenizer_path;
   std::vector<std::string> input;
+  bool json = false;
+  CLI::App* app = nullptr;
+  void setup(CLI::App& parent);
+  int run() const;
+};
+
+struct lm_show_command {
+  std::string model_path;
   bool json = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);

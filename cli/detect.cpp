@@ -186,7 +186,7 @@ void detect_command::setup(CLI::App& parent) {
   app->add_option("--alpha", alpha, "Pre-registered significance level of the decision")
       ->check(CLI::Range(1e-300, 0.5))
       ->capture_default_str();
-  app->add_option("--vocab-size", vocab_size, "Refuse unless the key was made for this vocabulary size");
+  app->add_option("--vocab-size", vocab_size, "Refuse unless the key's V (the logits width it watermarks) is this");
   app->add_option("--tokenizer-digest", tokenizer_digest,
                   "Refuse unless the key is bound to this tokenizer (or to none)");
   app->add_option("--tokenizer,-t", tokenizer_path,

@@ -7,6 +7,7 @@
 #include "tritium/error.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/key.hpp"
+#include "tritium/ngram_lm.hpp"
 
 namespace tritium::cli {
 
@@ -25,7 +26,10 @@ void keygen_command::setup(CLI::App& parent) {
   app = parent.add_subcommand("keygen", "Create a new watermark key (256 bits from libsodium's CSPRNG)");
   app->add_option("--out,-o", out, "Key file to create (mode 0600)")->required();
   app->add_option("--vocab-size,-V", vocab_size,
-                  "Vocabulary size V: the logits width (default with --tokenizer: its number of ids)");
+                  "V: the width of the logits the key watermarks, i.e. the model's vocabulary rows, which "
+                  "may exceed the tokenizer's ids (Qwen3: 151936 logits, 151669 ids)");
+  app->add_option("--model,-m", model_path,
+                  "Take V from this reference model (.tlm) and bind the tokenizer it records");
   app->add_option("--gamma", gamma, "Green fraction γ in (0, 1)")->capture_default_str();
   app->add_option("--delta", delta, "Logit bias δ added to green tokens")->capture_default_str();
   app->add_option("--context-width,-H", context_width, "Context width h (previous tokens)")
@@ -47,23 +51,50 @@ int keygen_command::run() const {
   p.delta = delta;
   p.context_width = context_width;
   p.seeding_scheme = *seeding_from_name(seeding);
-  p.vocab_size = vocab_size;
   p.tokenizer_digest = tokenizer_digest;
+  key_vocab_sources sources;
+  sources.requested = vocab_size;
+  if (!model_path.empty()) {
+    const ngram_lm model = load_model(model_path);
+    sources.model_width = model.vocab_size();
+    const std::string& recorded = model.tokenizer_digest();
+    if (!recorded.empty() && !p.tokenizer_digest.empty() && recorded != p.tokenizer_digest) {
+      throw error(errc::mismatch, "tokenizer: the model " + model_path + " was trained with " + recorded +
+                                      ", not --tokenizer-digest " + quoted_for_message(p.tokenizer_digest));
+    }
+    if (!recorded.empty()) p.tokenizer_digest = recorded;
+  }
   if (!tokenizer_path.empty()) {
     const tokenizer tok = load_tokenizer(tokenizer_path);
+    if (!p.tokenizer_digest.empty() && p.tokenizer_digest != tok.digest()) {
+      throw error(errc::mismatch, "tokenizer: the model " + model_path + " was trained with " + p.tokenizer_digest +
+                                      ", but " + tokenizer_path + " is " + tok.digest());
+    }
     p.tokenizer_digest = tok.digest();
     p.tokenizer_vocab_size = tok.vocab_size();
-    if (p.vocab_size == 0) p.vocab_size = tok.vocab_size();
-    if (p.vocab_size < tok.vocab_size()) {
-      throw error(errc::mismatch, "vocab size: the tokenizer has " + std::to_string(tok.vocab_size()) +
-                                      " ids, more than V = " + std::to_string(p.vocab_size));
-    }
+    sources.tokenizer_ids = tok.vocab_size();
   }
-  if (p.vocab_size == 0) throw error(errc::invalid_argument, "keygen: give --vocab-size or --tokenizer");
+  key_vocab_choice choice;
+  try {
+    choice = choose_key_vocab_size(sources);
+  } catch (const error& e) {
+    if (e.code() != errc::invalid_argument) throw;
+    std::cerr << "tritium: error: " << e.what() << "\n";  // two options disagree: a usage error
+    return exit_usage;
+  }
+  p.vocab_size = choice.vocab_size;
   const tritium::key k = tritium::key::generate(p);
   atomic_output::remove_stale_temporaries(out);
   k.save(out, force);
   std::cerr << "tritium: wrote key " << k.id().substr(0, 16) << " to " << out << " (mode 0600)\n";
+  const char* origin = choice.from == key_vocab_choice::origin::model       ? "the model's logits width"
+                       : choice.from == key_vocab_choice::origin::requested ? "--vocab-size"
+                                                                             : "the tokenizer's id count";
+  std::cerr << "tritium: V = " << p.vocab_size << " (the logits width the key watermarks), from " << origin << "\n";
+  if (choice.from == key_vocab_choice::origin::tokenizer) {
+    std::cerr << "tritium: note: a model whose logits are wider than its tokenizer's " << p.vocab_size
+              << " ids (Qwen3: 151936 logits, 151669 ids) needs a key made with --model or --vocab-size\n";
+  }
   if (p.gamma() != gamma) {
     std::cerr << "tritium: note: gamma " << gamma << " is stored as " << p.gamma_threshold << "/2^"
               << p.gamma_bits << " = " << p.gamma() << "\n";
@@ -92,9 +123,10 @@ int key_show_command::run() const {
             << "delta            " << p.delta << "\n"
             << "context width    " << p.context_width << "\n"
             << "seeding          " << seeding_name(p.seeding_scheme) << "\n"
-            << "vocabulary size  " << p.vocab_size << "\n"
-            << "tokenizer        " << (p.tokenizer_digest.empty() ? "(not bound)" : p.tokenizer_digest)
-            << (p.tokenizer_vocab_size ? " (" + std::to_string(p.tokenizer_vocab_size) + " ids)" : "")
+            << "V                " << p.vocab_size << " (logits width: the model's vocabulary rows)\n"
+            << "tokenizer        " << (p.tokenizer_digest.empty() ? "(not bound)" : p.tokenizer_digest) << "\n"
+            << "tokenizer ids    "
+            << (p.tokenizer_vocab_size ? std::to_string(p.tokenizer_vocab_size) : std::string("(not recorded)"))
             << "\n";
   return exit_evidence;
 }

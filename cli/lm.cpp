@@ -17,6 +17,7 @@
 #include "tritium/sampler.hpp"
 #include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
+#include "tritium/digest.hpp"
 #include "tritium/error.hpp"
 #include "tritium/kgw_stream.hpp"
 #include "tritium/ngram_lm.hpp"
@@ -79,10 +80,13 @@ int lm_train_command::run() const {
   atomic_output model_file(out);  // opened (as a temporary) before the work: an unwritable path fails first
   tokenizer::session session(tok);
   if (vocab_size != 0 && vocab_size < tok.vocab_size()) {
-    throw error(errc::mismatch, "--vocab-size " + std::to_string(vocab_size) + " is smaller than the tokenizer's " +
-                                    std::to_string(tok.vocab_size()) + " ids");
+    throw error(errc::mismatch, "vocabulary size: --vocab-size " + std::to_string(vocab_size) +
+                                    " is smaller than the tokenizer's " + std::to_string(tok.vocab_size()) +
+                                    " ids (every id needs a logit); give --vocab-size " +
+                                    std::to_string(tok.vocab_size()) + " or more, or leave it out");
   }
-  ngram_trainer trainer(order, vocab_size != 0 ? vocab_size : tok.vocab_size());
+  const std::uint32_t width = vocab_size != 0 ? vocab_size : tok.vocab_size();
+  ngram_trainer trainer(order, width);
   const auto t0 = clock_type::now();
   std::vector<std::vector<token_id>> human, marked;
   for (const auto& path : corpus) read_corpus(path, session, [&](auto& ids) { human.push_back(ids); });
@@ -138,6 +142,9 @@ int lm_train_command::run() const {
             << ") in " << std::setprecision(2) << train_s << " s (" << std::setprecision(2)
             << static_cast<double>(n) / train_s / 1e6 << " M tokens/s; reading and tokenizing took "
             << read_s << " s); wrote " << out << " (" << static_cast<double>(bytes) / 1e6 << " MB)\n";
+  std::cerr << "tritium: the model's logits width is V = " << width << ", from "
+            << (vocab_size != 0 ? "--vocab-size" : "the tokenizer's id count")
+            << "; make its key with `tritium keygen --model " << out << "`\n";
   return exit_evidence;
 }
 
@@ -185,11 +192,47 @@ int lm_eval_command::run() const {
   return exit_evidence;
 }
 
+void lm_show_command::setup(CLI::App& parent) {
+  app = parent.add_subcommand("show", "Describe a model file: order, logits width V, tokenizer, n-gram counts");
+  app->add_option("model,--model,-m", model_path, "Model file")->required();
+  app->add_flag("--json", json, "Print JSON");
+}
+
+int lm_show_command::run() const {
+  const ngram_lm model = load_model(model_path);
+  const std::string file_digest = as_input([&] { return sha256_file_digest(model_path); });
+  if (json) {
+    ojson j;
+    j["format"] = "tritium-ngram";
+    j["order"] = model.order();
+    j["vocab_size"] = model.vocab_size();
+    j["tokenizer_digest"] = model.tokenizer_digest().empty() ? ojson(nullptr) : ojson(model.tokenizer_digest());
+    j["training_tokens"] = model.training_tokens();
+    ojson counts = ojson::array();
+    for (std::uint32_t k = 1; k <= model.order(); ++k) counts.push_back(model.ngram_count(k));
+    j["ngram_counts"] = counts;
+    j["file_digest"] = file_digest;
+    std::cout << j.dump() << "\n";
+    return exit_evidence;
+  }
+  std::cout << "model            " << model_path << "\n"
+            << "file digest      " << file_digest << "\n"
+            << "order            " << model.order() << "\n"
+            << "V                " << model.vocab_size() << " (logits width: a key for this model needs this V)\n"
+            << "tokenizer        " << (model.tokenizer_digest().empty() ? "(not recorded)" : model.tokenizer_digest())
+            << "\n"
+            << "training tokens  " << model.training_tokens() << "\n";
+  for (std::uint32_t k = 1; k <= model.order(); ++k) {
+    std::cout << "distinct " << k << "-grams " << std::string(k < 10 ? 1 : 0, ' ') << "  " << model.ngram_count(k) << "\n";
+  }
+  return exit_evidence;
+}
+
 void generate_command::setup(CLI::App& parent) {
   app = parent.add_subcommand("generate", "Generate completions with the reference model, watermarked by a key");
   app->add_option("--model,-m", model_path, "Model file")->required();
   app->add_option("--tokenizer,-t", tokenizer_path, "The model's tokenizer")->required();
-  app->add_option("--key,-k", key_path, "Watermark key (its V must cover the tokenizer)");
+  app->add_option("--key,-k", key_path, "Watermark key; its V must equal the model's logits width (`tritium lm show`)");
   app->add_option("--prompts,-p", prompts, "JSON Lines {\"id\": ..., \"prompt\": ...}")->required();
   app->add_option("--output,-o", output, "Write JSON Lines here (atomically) instead of stdout");
   app->add_option("--max-new-tokens", max_new_tokens, "Tokens per completion")->capture_default_str();
@@ -210,11 +253,7 @@ int generate_command::run() const {
   if (!key_path.empty()) {
     key = std::make_unique<tritium::key>(load_key_warn(key_path));
     // The key's V is the logits width it watermarks; it must be the model's distribution width.
-    if (key->params().vocab_size != model.vocab_size()) {
-      throw error(errc::mismatch, "the key was made for V = " + std::to_string(key->params().vocab_size) +
-                                      ", the model's distributions have " + std::to_string(model.vocab_size()) +
-                                      " entries");
-    }
+    key->require_logits_width(model.vocab_size(), model_path);
     scheme = std::make_shared<const kgw>(*key);
   }
   text_source source(prompts, "jsonl");

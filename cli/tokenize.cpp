@@ -87,7 +87,7 @@ int tokenize_command::run() const {
       });
   if (!json) {
     os << "\n" << documents << " documents, " << bytes << " bytes, " << tokens << " tokens; tokenizer "
-       << tok.description() << " (" << tok.digest() << ")\n";
+       << tok.id_summary() << " (" << tok.description() << "; " << tok.digest() << ")\n";
   }
   out.commit();
   return exit_evidence;

@@ -374,5 +374,83 @@ cp "$work/out" "$work/many.detect.1"
 run detect-threads-4 1 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 4
 cmp -s "$work/many.detect.1" "$work/out"; check "detect: four workers give the single worker's output" $?
 
+# ---- issue 13: vocabulary size ------------------------------------------------------------------
+# One rule: a key's V is the width of the logits it watermarks (the model's rows), which may exceed
+# the tokenizer's ids. Set at keygen from --model, --vocab-size or --tokenizer; every mismatch names
+# both numbers and the fix.
+qwen=$fixtures/../tokenizers/qwen3/tokenizer.json
+run i13-generate-help 0 -- generate --help
+grep -q "its V must equal the model's logits width" "$work/out"; check "i13: generate --help states the rule" $?
+run i13-tokenize-ids 0 -- tokenize --tokenizer "$qwen" --input "$work/texts"
+grep -q "tokenizer 151669 ids: 151643 in the vocabulary + 26 added (" "$work/out"
+rc=$?; check "i13: tokenize states one id total and its parts: $(tail -n 1 "$work/out" | head -c 200)" $rc
+run i13-lm-train-default 0 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --out "$work/i13-narrow.tlm"
+stderr_has i13-lm-train-default "the model's logits width is V = 50257, from the tokenizer's id count"
+run i13-lm-train-wide 0 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --vocab-size 50300 --out "$work/i13-wide.tlm"
+stderr_has i13-lm-train-wide "the model's logits width is V = 50300, from --vocab-size"
+run i13-lm-train-narrow 3 -- lm train --tokenizer "$tok" --corpus "$work/texts" --vocab-size 1000 --out "$work/i13-x.tlm"
+stderr_has i13-lm-train-narrow "--vocab-size 1000 is smaller than the tokenizer's 50257 ids (every id needs a logit); give --vocab-size 50257 or more"
+[ ! -e "$work/i13-x.tlm" ]; check "i13: no model file after a refused lm train" $?
+run i13-lm-show 0 -- lm show "$work/i13-wide.tlm"
+grep -q "^V                50300 (logits width" "$work/out" && grep -q "^order            2$" "$work/out"
+check "i13: lm show prints the order and the logits width" $?
+gpt2_digest=sha256:$(sha256sum "$tok" | cut -d' ' -f1)
+wide_digest=sha256:$(sha256sum "$work/i13-wide.tlm" | cut -d' ' -f1)
+run i13-lm-show-json 0 -- lm show --json "$work/i13-wide.tlm"
+grep -q "^{\"format\":\"tritium-ngram\",\"order\":2,\"vocab_size\":50300,\"tokenizer_digest\":\"$gpt2_digest\",\"training_tokens\":[0-9]*,\"ngram_counts\":\[[0-9]*,[0-9]*\],\"file_digest\":\"$wide_digest\"}$" "$work/out"
+rc=$?; check "i13: lm show --json: width, tokenizer and file digests ($(head -c 300 "$work/out"))" $rc
+run i13-lm-show-missing 3 -- lm show "$work/none.tlm"
+run i13-keygen-model 0 -- keygen --out "$work/i13-model.key" --model "$work/i13-wide.tlm"
+grep -q '"vocab_size": 50300' "$work/i13-model.key" && grep -q "\"tokenizer_digest\": \"$gpt2_digest\"" "$work/i13-model.key"
+check "i13: keygen --model takes V from the model and binds its tokenizer" $?
+stderr_has i13-keygen-model "V = 50300 (the logits width the key watermarks), from the model's logits width"
+run i13-keygen-conflict 4 -- keygen --out "$work/i13-c.key" --model "$work/i13-wide.tlm" --vocab-size 50257
+stderr_has i13-keygen-conflict "--vocab-size 50257 disagrees with the model's logits width 50300"
+stderr_has i13-keygen-conflict "give only --model, or --vocab-size 50300"
+[ ! -e "$work/i13-c.key" ]; check "i13: no key file after a conflicting keygen" $?
+run i13-keygen-agree 0 -- keygen --out "$work/i13-a.key" --model "$work/i13-wide.tlm" --vocab-size 50300 --tokenizer "$tok"
+grep -q '"tokenizer_vocab_size": 50257' "$work/i13-a.key"; check "i13: keygen --model --tokenizer records the id count" $?
+run i13-keygen-model-other-tokenizer 3 -- keygen --out "$work/i13-o.key" --model "$work/i13-wide.tlm" --tokenizer "$other"
+stderr_has i13-keygen-model-other-tokenizer "tokenizer: the model $work/i13-wide.tlm was trained with $gpt2_digest, but $other is sha256:"
+run i13-keygen-tokenizer-note 0 -- keygen --out "$work/i13-t.key" --tokenizer "$tok"
+stderr_has i13-keygen-tokenizer-note "V = 50257 (the logits width the key watermarks), from the tokenizer's id count"
+stderr_has i13-keygen-tokenizer-note "note: a model whose logits are wider than its tokenizer's 50257 ids"
+stderr_has i13-keygen-tokenizer-note "needs a key made with --model or --vocab-size"
+run i13-keygen-narrow 3 -- keygen --out "$work/i13-n.key" --tokenizer "$tok" --vocab-size 1000
+stderr_has i13-keygen-narrow "the tokenizer has 50257 ids, more than --vocab-size 1000 (every id needs a logit); give --model, or --vocab-size 50257 or more"
+run i13-keygen-none 4 -- keygen --out "$work/i13-none.key"
+stderr_has i13-keygen-none "vocabulary size: give --model, --vocab-size or --tokenizer"
+run i13-key-show-model 0 -- key show "$work/i13-model.key"
+grep -q "^V                50300 (logits width" "$work/out" && grep -q "^tokenizer ids    (not recorded)$" "$work/out"
+check "i13: key show: V as the logits width, the tokenizer's ids apart" $?
+run i13-key-show-tokenizer 0 -- key show "$work/i13-t.key"
+grep -q "^tokenizer ids    50257$" "$work/out"; check "i13: key show prints the tokenizer's id count" $?
+echo '{"id": 1, "prompt": "The quick brown"}' > "$work/i13-prompts.jsonl"
+run i13-generate-narrow-key 3 -- generate --model "$work/i13-wide.tlm" --tokenizer "$tok" --key "$work/i13-t.key" --prompts "$work/i13-prompts.jsonl" --max-new-tokens 4
+stderr_has i13-generate-narrow-key "was made for V = 50257, but the model \"$work/i13-wide.tlm\" has logits of width 50300; make the key with \`tritium keygen --model\` on this model (or --vocab-size 50300)"
+run i13-generate-model-key 0 -- generate --model "$work/i13-wide.tlm" --tokenizer "$tok" --key "$work/i13-model.key" --prompts "$work/i13-prompts.jsonl" --max-new-tokens 4
+run i13-detect-tokenizer-wider 3 -- detect --key "$key" --tokenizer "$tok" --input "$work/texts"
+stderr_has i13-detect-tokenizer-wider "vocabulary size: the tokenizer \"$tok\" has 50257 ids, more than the key"
+stderr_has i13-detect-tokenizer-wider "'s V = 1000 (the width of the logits it watermarks); make the key with \`tritium keygen --model\` on this tokenizer's model"
+run i13-detect-vocab-size 3 -- detect --key "$key" --input "$docs" --vocab-size 151936
+stderr_has i13-detect-vocab-size "was made for V = 1000, got V = 151936 (V is the width of the logits a key watermarks); make a key with \`tritium keygen --vocab-size 151936\` or --model"
+# Digest spellings (papers/key-file-v1.md §6): all_rows_sha256 is "sha256:" + the SHA-256 of the rows
+# [id, tokens, scored, green, detected, insufficient] as compact JSON Lines; subjects are bare hex.
+run i13-report-signer 0 -- report keygen --out "$work/i13-signer.key"
+run i13-report 0 -- detect --key "$key" --input "$docs" --report "$work/i13-report.json" --signing-key "$work/i13-signer.key"
+python3 - "$work/i13-report.json" <<'PY'
+import base64, hashlib, json, sys
+statement = json.loads(base64.b64decode(json.load(open(sys.argv[1]))['payload']))
+docs = statement['predicate']['documents']
+assert docs['listed'] == docs['total'] == len(docs['rows']), docs['listed']
+lines = ''.join(json.dumps([r[0], r[1], r[2], r[3], r[5], r[6]], separators=(',', ':')) + '\n' for r in docs['rows'])
+assert docs['all_rows_sha256'] == 'sha256:' + hashlib.sha256(lines.encode()).hexdigest(), docs['all_rows_sha256']
+for subject in statement['subject']:
+    digest = subject['digest']['sha256']
+    assert len(digest) == 64 and all(c in '0123456789abcdef' for c in digest), digest
+PY
+check "i13: all_rows_sha256 is sha256: + the digest of the documented rows; subjects are bare hex" $?
+# ==== end of issue 13: vocabulary size ====
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

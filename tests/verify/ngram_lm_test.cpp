@@ -752,6 +752,18 @@ void expect_load_error(const fs::path& path, errc code, const std::string& needl
 
 }  // namespace
 
+TEST_CASE("ngram_lm: a model records its width V and counts its distinct n-grams (issue 13)", "[ngram_lm]") {
+  // Documents are padded on the left with order-1 begin ids, so the bigrams of {0 1 2} and {0 1} are
+  // (B 0) (0 1) (1 2) and (B 0) (0 1): three distinct; the unigram level holds the three ids seen.
+  const ngram_lm lm = train_and_load(2, 7, {{0, 1, 2}, {0, 1}}, "sha256:" + std::string(64, 'a'));
+  CHECK(lm.vocab_size() == 7);
+  CHECK(lm.tokenizer_digest() == "sha256:" + std::string(64, 'a'));
+  CHECK(lm.ngram_count(1) == 3);
+  CHECK(lm.ngram_count(2) == 3);
+  CHECK_THROWS_WITH(lm.ngram_count(3), "n-gram order: expected 1 to 2, got 3");
+  CHECK_THROWS_WITH(lm.ngram_count(0), "n-gram order: expected 1 to 2, got 0");
+}
+
 TEST_CASE("ngram_lm: damaged, foreign and missing model files are refused with their reason", "[lm]") {
   const fs::path good = temp_path("good.tlm");
   const fs::path bad = temp_path("bad.tlm");

@@ -582,3 +582,16 @@ TEST_CASE("tokenizer.json: ids and counts must be JSON integers in range, never 
                         errc::parse) == "t.json: decoder.start: expected a non-negative integer");
   }
 }
+
+TEST_CASE("The id count is stated as one total and its parts (issue 13)", "[tokenizer]") {
+  // Qwen3: 151,643 vocabulary entries and 26 added tokens, ids 0 … 151,668 (its tokenizer.json).
+  CHECK(tokenizer::load(dir + "/qwen3/tokenizer.json").id_summary() ==
+        "151669 ids: 151643 in the vocabulary + 26 added");
+  // GPT-2's <|endoftext|> (50256) is both a vocabulary entry and an added token: it counts once, as added.
+  CHECK(tokenizer::load(dir + "/gpt2/tokenizer.json").id_summary() == "50257 ids: 50256 in the vocabulary + 1 added");
+  // Ids below the total that are neither are counted apart, so the parts always sum to the total.
+  const tokenizer gap = tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []},
+    "added_tokens": [{"id": 5, "content": "<s>", "special": true, "normalized": false}]})");
+  CHECK(gap.vocab_size() == 6);
+  CHECK(gap.id_summary() == "6 ids: 2 in the vocabulary + 1 added + 3 unused");
+}

@@ -298,3 +298,72 @@ TEST_CASE("A tokenizer digest is \"sha256:\" and 64 hex digits, so a key file ca
   CHECK_THAT(load_message(dir / "bad.key"), Catch::EndsWith("got \"\\u001b]0;owned\\u0007\""));
   fs::remove_all(dir);
 }
+
+TEST_CASE("A new key's V is the model's width or else --vocab-size or else the tokenizer's ids (issue 13)", "[key]") {
+  using origin = key_vocab_choice::origin;
+  auto choose = [](std::uint32_t requested, std::uint32_t model, std::uint32_t ids) {
+    return choose_key_vocab_size({requested, model, ids});
+  };
+  // Qwen3: a model's 151,936 logits are wider than its tokenizer's 151,669 ids; V is the logits width.
+  CHECK(choose(0, 151936, 151669).vocab_size == 151936);
+  CHECK(choose(0, 151936, 151669).from == origin::model);
+  CHECK(choose(151936, 151936, 0).from == origin::model);
+  CHECK(choose(151936, 0, 151669).vocab_size == 151936);
+  CHECK(choose(151936, 0, 151669).from == origin::requested);
+  CHECK(choose(0, 0, 151669).vocab_size == 151669);
+  CHECK(choose(0, 0, 151669).from == origin::tokenizer);
+  auto failure = [&](std::uint32_t requested, std::uint32_t model, std::uint32_t ids) {
+    try {
+      (void)choose(requested, model, ids);
+    } catch (const error& e) {
+      return std::make_pair(e.code(), std::string(e.what()));
+    }
+    return std::make_pair(errc::internal, std::string("accepted"));
+  };
+  CHECK(failure(151669, 151936, 0) ==
+        std::make_pair(errc::invalid_argument,
+                       std::string("vocabulary size: --vocab-size 151669 disagrees with the model's logits width 151936 "
+                                   "(a key's V is the width of the logits it watermarks); give only --model, or "
+                                   "--vocab-size 151936")));
+  CHECK(failure(0, 0, 0) ==
+        std::make_pair(errc::invalid_argument, std::string("vocabulary size: give --model, --vocab-size or --tokenizer")));
+  CHECK(failure(1000, 0, 151669) ==
+        std::make_pair(errc::mismatch, std::string("vocabulary size: the tokenizer has 151669 ids, more than --vocab-size "
+                                                   "1000 (every id needs a logit); give --model, or --vocab-size 151669 "
+                                                   "or more")));
+  CHECK(failure(0, 50000, 50257).first == errc::mismatch);
+  CHECK_THAT(failure(0, 50000, 50257).second, Catch::Contains("more than the model's logits width 50000"));
+}
+
+TEST_CASE("Width mismatches name both numbers and the fix (issue 13)", "[key]") {
+  const key k = key::generate(params_v(151669));
+  const std::string id = k.id().substr(0, 16);
+  CHECK_NOTHROW(k.require_logits_width(151669, "m.tlm"));
+  CHECK_NOTHROW(k.require_tokenizer_ids(151669, "t.json"));
+  CHECK_NOTHROW(k.require_tokenizer_ids(100, "t.json"));
+  CHECK_NOTHROW(k.require_vocab_size(151669));
+  auto failure = [](auto&& f) {
+    try {
+      f();
+    } catch (const error& e) {
+      return std::make_pair(e.code(), std::string(e.what()));
+    }
+    return std::make_pair(errc::internal, std::string("accepted"));
+  };
+  CHECK(failure([&] { k.require_logits_width(151936, "qwen.tlm"); }) ==
+        std::make_pair(errc::mismatch,
+                       "vocabulary size: the key " + id + " was made for V = 151669, but the model \"qwen.tlm\" has "
+                       "logits of width 151936; make the key with `tritium keygen --model` on this model (or "
+                       "--vocab-size 151936)"));
+  const key narrow = key::generate(params_v(1000));
+  CHECK(failure([&] { narrow.require_tokenizer_ids(151669, "t.json"); }) ==
+        std::make_pair(errc::mismatch,
+                       "vocabulary size: the tokenizer \"t.json\" has 151669 ids, more than the key " +
+                           narrow.id().substr(0, 16) +
+                           "'s V = 1000 (the width of the logits it watermarks); make the key with `tritium keygen "
+                           "--model` on this tokenizer's model, or `--tokenizer` on this tokenizer"));
+  CHECK(failure([&] { k.require_vocab_size(151936); }) ==
+        std::make_pair(errc::mismatch,
+                       "vocabulary size: the key " + id + " was made for V = 151669, got V = 151936 (V is the width "
+                       "of the logits a key watermarks); make a key with `tritium keygen --vocab-size 151936` or --model"));
+}

@@ -455,6 +455,14 @@ std::uint32_t ngram_lm::order() const noexcept { return impl_->h->order; }
 std::uint64_t ngram_lm::training_tokens() const noexcept { return impl_->h->training_tokens; }
 const std::string& ngram_lm::tokenizer_digest() const noexcept { return impl_->digest; }
 
+std::uint64_t ngram_lm::ngram_count(std::uint32_t k) const {
+  if (k < 1 || k > order()) {
+    throw error(errc::invalid_argument, "n-gram order: expected 1 to " + std::to_string(order()) + ", got " +
+                                            std::to_string(k));
+  }
+  return impl_->h->orders[k - 1].successors;
+}
+
 std::array<double, 3> ngram_lm::discounts(std::uint32_t k) const {
   if (k < 1 || k > order()) throw error(errc::invalid_argument, "order out of range");
   const auto& l = impl_->levels[k - 1];

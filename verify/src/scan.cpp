@@ -37,11 +37,7 @@ detect_scan::detect_scan(detect_spec spec, const key& k, scan_environment env)
     }
     env_.warning(message + "; proceeding as asked");
   }
-  if (tokenizer_->vocab_size() > p.vocab_size) {
-    throw error(errc::mismatch, "tokenizer " + spec_.tokenizer + " has " + std::to_string(tokenizer_->vocab_size()) +
-                                    " ids, but the key " + k.id().substr(0, 16) + " covers V = " +
-                                    std::to_string(p.vocab_size));
-  }
+  k.require_tokenizer_ids(tokenizer_->vocab_size(), spec_.tokenizer);
   if (spec_.input != "-") {
     // The folder's files are listed now, so that a report can hash them before any is read.
     text_source listing(env_.resolve(spec_.input).string(), spec_.format);

@@ -294,11 +294,61 @@ std::string key::public_json() const {
   return j.dump(2);
 }
 
+key_vocab_choice choose_key_vocab_size(const key_vocab_sources& s) {
+  using origin = key_vocab_choice::origin;
+  if (s.requested != 0 && s.model_width != 0 && s.requested != s.model_width) {
+    throw error(errc::invalid_argument,
+                "vocabulary size: --vocab-size " + std::to_string(s.requested) +
+                    " disagrees with the model's logits width " + std::to_string(s.model_width) +
+                    " (a key's V is the width of the logits it watermarks); give only --model, or --vocab-size " +
+                    std::to_string(s.model_width));
+  }
+  key_vocab_choice c;
+  if (s.model_width != 0) {
+    c = {s.model_width, origin::model};
+  } else if (s.requested != 0) {
+    c = {s.requested, origin::requested};
+  } else if (s.tokenizer_ids != 0) {
+    c = {s.tokenizer_ids, origin::tokenizer};
+  } else {
+    throw error(errc::invalid_argument, "vocabulary size: give --model, --vocab-size or --tokenizer");
+  }
+  if (s.tokenizer_ids > c.vocab_size) {
+    const std::string what = c.from == origin::model ? "the model's logits width " : "--vocab-size ";
+    throw error(errc::mismatch, "vocabulary size: the tokenizer has " + std::to_string(s.tokenizer_ids) +
+                                    " ids, more than " + what + std::to_string(c.vocab_size) +
+                                    " (every id needs a logit); give --model, or --vocab-size " +
+                                    std::to_string(s.tokenizer_ids) + " or more");
+  }
+  return c;
+}
+
 void key::require_vocab_size(std::uint32_t vocab_size) const {
   if (vocab_size != params_.vocab_size) {
-    throw error(errc::mismatch, "vocabulary size: the key " + id_.substr(0, 16) +
-                                    " was made for V = " + std::to_string(params_.vocab_size) +
-                                    ", got V = " + std::to_string(vocab_size));
+    throw error(errc::mismatch, "vocabulary size: the key " + id_.substr(0, 16) + " was made for V = " +
+                                    std::to_string(params_.vocab_size) + ", got V = " + std::to_string(vocab_size) +
+                                    " (V is the width of the logits a key watermarks); make a key with "
+                                    "`tritium keygen --vocab-size " + std::to_string(vocab_size) + "` or --model");
+  }
+}
+
+void key::require_logits_width(std::uint32_t width, const std::string& model_name) const {
+  if (width != params_.vocab_size) {
+    throw error(errc::mismatch, "vocabulary size: the key " + id_.substr(0, 16) + " was made for V = " +
+                                    std::to_string(params_.vocab_size) + ", but the model " +
+                                    quoted_for_message(model_name) + " has logits of width " +
+                                    std::to_string(width) + "; make the key with `tritium keygen --model` on "
+                                    "this model (or --vocab-size " + std::to_string(width) + ")");
+  }
+}
+
+void key::require_tokenizer_ids(std::uint32_t tokenizer_ids, const std::string& tokenizer_name) const {
+  if (tokenizer_ids > params_.vocab_size) {
+    throw error(errc::mismatch, "vocabulary size: the tokenizer " + quoted_for_message(tokenizer_name) + " has " +
+                                    std::to_string(tokenizer_ids) + " ids, more than the key " + id_.substr(0, 16) +
+                                    "'s V = " + std::to_string(params_.vocab_size) +
+                                    " (the width of the logits it watermarks); make the key with `tritium keygen --model` on "
+                                    "this tokenizer's model, or `--tokenizer` on this tokenizer");
   }
 }
 

@@ -61,7 +61,10 @@ class ngram_lm final : public language_model {
   std::uint32_t context_length() const noexcept override;
   std::uint32_t order() const noexcept;
   std::uint64_t training_tokens() const noexcept;
+  /// "sha256:<64 hex>" of the tokenizer the model was trained with, or empty when none was recorded.
   const std::string& tokenizer_digest() const noexcept;
+  /// Distinct n-grams of order k (1-based, at most order()) seen in training, the file's successor count.
+  std::uint64_t ngram_count(std::uint32_t k) const;
   /// The discounts D1, D2, D3+ of order k (1-based).
   std::array<double, 3> discounts(std::uint32_t k) const;
 

@@ -50,7 +50,11 @@ class tokenizer {
   /// "sha256:<hex>" of the file (or text) the tokenizer was loaded from: what a key binds to.
   const std::string& digest() const noexcept;
 
-  /// A short description, e.g. "tokenizer.json BPE byte-level, 151643 + 22 added".
+  /// The id count as one total and its parts, e.g. "151669 ids: 151643 in the vocabulary + 26 added"
+  /// (", + N unused" when some ids below the total are neither). The total is vocab_size().
+  std::string id_summary() const;
+
+  /// A short description, e.g. "tokenizer.json byte-level BPE, 151643 tokens, 151387 merges, 26 added tokens".
   const std::string& description() const noexcept;
 
   /// Per-thread encoding state (a cache of already encoded pre-tokens). Cheap to create; not

@@ -624,6 +624,21 @@ std::uint32_t tokenizer::vocab_size() const noexcept { return impl_->model.vocab
 const std::string& tokenizer::digest() const noexcept { return impl_->model.digest; }
 const std::string& tokenizer::description() const noexcept { return impl_->model.description; }
 
+std::string tokenizer::id_summary() const {
+  const tokenizer_model& m = impl_->model;
+  // 1: an id of the vocabulary proper, 2: an added token (which wins when a vocabulary entry has its id).
+  std::vector<std::uint8_t> kind(m.vocab_size, 0);
+  for (const auto& [text, id] : m.bpe.vocab) kind[static_cast<std::size_t>(id)] = 1;
+  for (const auto& a : m.added) kind[static_cast<std::size_t>(a.id)] = 2;
+  const auto in_vocabulary = static_cast<std::uint32_t>(std::count(kind.begin(), kind.end(), std::uint8_t{1}));
+  const auto added = static_cast<std::uint32_t>(std::count(kind.begin(), kind.end(), std::uint8_t{2}));
+  const std::uint32_t unused = m.vocab_size - in_vocabulary - added;
+  std::string out = std::to_string(m.vocab_size) + " ids: " + std::to_string(in_vocabulary) + " in the vocabulary + " +
+                    std::to_string(added) + " added";
+  if (unused != 0) out += " + " + std::to_string(unused) + " unused";
+  return out;
+}
+
 std::vector<token_id> tokenizer::encode(std::string_view text, invalid_utf8 policy) const {
   session s(*this, policy);
   std::vector<token_id> out;

@@ -38,7 +38,9 @@ struct kgw_params {
   double delta = kgw_default_delta;   ///< logit bias added to green tokens, ≥ 0
   std::uint32_t context_width = kgw_default_context_width;  ///< h ≥ 1
   seeding seeding_scheme = seeding::lefthash;
-  std::uint32_t vocab_size = 0;      ///< V ≥ 2; token ids are in [0, V)
+  /// V ≥ 2: the width of the logits the key watermarks (the model's output rows), which may exceed
+  /// its tokenizer's id count (Qwen3: 151,936 logits, 151,669 ids); token ids are in [0, V).
+  std::uint32_t vocab_size = 0;
   std::string tokenizer_digest;      ///< "sha256:<64 hex>" of the tokenizer the key is bound to, or empty
   std::uint32_t tokenizer_vocab_size = 0;  ///< ids of that tokenizer (0: not bound); ≤ vocab_size
 
@@ -52,6 +54,26 @@ struct kgw_params {
   /// Throws errc::invalid_argument naming the first field outside its documented range.
   void validate() const;
 };
+
+/// Where a new key's V comes from (papers/key-file-v1.md §3): 0 means "not given".
+struct key_vocab_sources {
+  std::uint32_t requested = 0;      ///< an explicit V (`keygen --vocab-size`)
+  std::uint32_t model_width = 0;    ///< the logits width of the model the key is for (`keygen --model`)
+  std::uint32_t tokenizer_ids = 0;  ///< the id count of the tokenizer the key is bound to
+};
+
+/// The V chosen for a new key and what gave it.
+struct key_vocab_choice {
+  std::uint32_t vocab_size = 0;
+  enum class origin : std::uint8_t { requested, model, tokenizer } from = origin::requested;
+};
+
+/// The one vocabulary-size rule: a key's V is the width of the logits it watermarks, set once at
+/// keygen from an explicit V, a model's width or (failing both) the tokenizer's id count. Throws
+/// errc::invalid_argument when nothing gives V or an explicit V disagrees with the model's width
+/// (a usage error: two options name different numbers), errc::mismatch when the tokenizer has more
+/// ids than V. Messages name both numbers and the fix.
+key_vocab_choice choose_key_vocab_size(const key_vocab_sources& sources);
 
 /// Result flags of loading a key file.
 struct key_load_info {
@@ -99,8 +121,16 @@ class key {
   /// The public part as JSON text (scheme, PRF version, parameters, key id); never the secret.
   std::string public_json() const;
 
-  /// Throws errc::mismatch unless the key was made for `vocab_size`.
+  /// Throws errc::mismatch unless the key was made for `vocab_size`, naming both and the fix.
   void require_vocab_size(std::uint32_t vocab_size) const;
+
+  /// Throws errc::mismatch unless V equals the logits width of the model `model_name` (a file name,
+  /// for the message), naming both numbers and the fix (`keygen --model`).
+  void require_logits_width(std::uint32_t width, const std::string& model_name) const;
+
+  /// Throws errc::mismatch when the tokenizer `tokenizer_name` has more ids than V: some of its
+  /// tokens would have no logit to watermark. The message names both numbers and the fix.
+  void require_tokenizer_ids(std::uint32_t tokenizer_ids, const std::string& tokenizer_name) const;
 
   /// Throws errc::mismatch when both digests are known and differ.
   void require_tokenizer(const std::string& tokenizer_digest) const;
