@@ -5,7 +5,7 @@
 
 #include "tritium/atomic_output.hpp"
 #include "commands.hpp"
-#include "evidence.hpp"
+#include "report_options.hpp"
 #include "exit_codes.hpp"
 #include "radioactivity.hpp"
 #include "report.hpp"

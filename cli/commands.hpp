@@ -6,7 +6,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "evidence.hpp"
+#include "report_options.hpp"
 
 namespace tritium::cli {
 

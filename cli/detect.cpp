@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "tritium/atomic_output.hpp"
-#include "evidence.hpp"
+#include "report_options.hpp"
 #include "tritium/batch_pipeline.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"

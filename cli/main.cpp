@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "evidence.hpp"
+#include "report_options.hpp"
 
 int main(int argc, char** argv) {
   return tritium::cli::run_tritium(std::vector<std::string>(argv + 1, argv + argc));

@@ -9,7 +9,7 @@
 #include <numbers>
 
 #include "tritium/atomic_output.hpp"
-#include "evidence.hpp"
+#include "report_options.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "tritium/json_records.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "evidence.hpp"
+#include "report_options.hpp"
 
 namespace tritium::cli {
 

@@ -10,7 +10,7 @@
 #include "commands.hpp"
 #include "tritium/inputs.hpp"
 #include "tritium/json_document.hpp"
-#include "evidence.hpp"
+#include "report_options.hpp"
 #include "exit_codes.hpp"
 #include "tritium/digest.hpp"
 #include "tritium/evidence/dsse.hpp"

@@ -11,7 +11,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "evidence.hpp"
+#include "report_options.hpp"
 #include "exit_codes.hpp"
 #include "tritium/evidence/dsse.hpp"
 #include "tritium/evidence/signing.hpp"

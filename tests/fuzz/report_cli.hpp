@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "evidence.hpp"
+#include "report_options.hpp"
 #include "exit_codes.hpp"
 #include "fuzz_support.hpp"
 #include "tritium/evidence/dsse.hpp"

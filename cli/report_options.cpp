@@ -1,4 +1,4 @@
-#include "evidence.hpp"
+#include "report_options.hpp"
 
 #include <iostream>
 
