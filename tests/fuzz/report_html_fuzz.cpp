@@ -1,4 +1,4 @@
-// HTML rendering of a statement (cli/report_html.cpp): `tritium report html` on a signed envelope
+// HTML rendering of a statement (verify/evidence/src/html.cpp): `tritium report html` on a signed envelope
 // holding the input; the page goes to the scratch directory. Whatever the statement holds, the page
 // must stay script-free (the report promises no scripts): text from the statement is escaped.
 #include <algorithm>

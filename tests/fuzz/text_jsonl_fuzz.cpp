@@ -1,4 +1,4 @@
-// Text JSON Lines (cli/text_source.hpp): the first line through the fast record parser and the full
+// Text JSON Lines (tritium/text_source.hpp): the first line through the fast record parser and the full
 // one, which must agree on every line (the same document, or the same error); then the whole input
 // through a text_source with deferred parsing, as `tokenize` and `detect --tokenizer` read it.
 #include <string>

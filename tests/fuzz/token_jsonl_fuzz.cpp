@@ -1,4 +1,4 @@
-// Token JSON Lines (cli/token_jsonl.hpp): every line of the input through the reader.
+// Token JSON Lines (tritium/token_jsonl.hpp): every line of the input through the reader.
 #include <sstream>
 
 #include "fuzz_support.hpp"

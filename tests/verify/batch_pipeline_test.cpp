@@ -1,4 +1,4 @@
-// The multi-threaded document pipeline (cli/batch_pipeline.hpp) with several workers and many small
+// The multi-threaded document pipeline (tritium/batch_pipeline.hpp) with several workers and many small
 // batches, so that the reader thread, the workers and the emitting thread overlap on every batch. The
 // sanitizer job runs these under ThreadSanitizer (.ci/sanitizers).
 #include <catch2/catch.hpp>

@@ -17,7 +17,7 @@ void write_private_file(const std::filesystem::path& path, std::string_view text
   const std::filesystem::path dir =
       path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   // The temporary is named as every tritium output's is (".NAME.tritium-tmp.PID.XXXXXX", see
-  // cli/atomic_output.hpp), so that one killed before the rename is easy to find and a later run to
+  // tritium/atomic_output.hpp), so that one killed before the rename is easy to find and a later run to
   // the same target removes it.
   std::string tmpl = (dir / ("." + path.filename().string() + ".tritium-tmp." + std::to_string(::getpid()) +
                              ".XXXXXX")).string();

@@ -125,7 +125,7 @@ namespace {
 // A one-pass reader for the common record: an object whose values are strings, integers, true,
 // false or null. It gives up (returns false) on anything else — nesting, fractions, \u surrogates,
 // non-ASCII, any error — and the full parser then decides, so both accept and refuse exactly the
-// same lines and produce the same document (tests/cli/token_jsonl_test.cpp compares them).
+// same lines and produce the same document (tests/verify/token_jsonl_test.cpp compares them).
 class fast_record {
  public:
   explicit fast_record(std::string_view s) : s_(s) {}
