@@ -1,6 +1,6 @@
-// Internal: the one way tritium reads a whole JSON document from untrusted bytes (key files,
+// tritium/json_document.hpp — the one way tritium reads a whole JSON document from untrusted bytes (key files,
 // report-signing keys, DSSE envelopes, tokenizer.json). JSON Lines readers have their own per-line
-// parser in cli/.
+// parser in verify/ (tritium/json_lines.hpp).
 #pragma once
 
 #include <cstddef>
