@@ -215,6 +215,7 @@ int detect_command::run() const {
   spec.dedup = *dedup_mode_from_name(dedup);
   spec.pooled = pool;
   spec.alpha = alpha;
+  spec.alpha_source = alpha_source_of(*app, "--alpha");
   scan_environment env;
   env.base = report.requested() ? report.context().base : std::filesystem::path();
   env.threads = threads;

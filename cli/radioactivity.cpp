@@ -181,6 +181,7 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   spec.filter = report.name(filter_path);
   spec.controls = controls;
   spec.alpha = alpha;
+  spec.alpha_source = alpha_source_of(*(mode == "corpus" ? corpus : mode == "closed" ? closed : read), "--alpha");
   spec.curve_points = curve_points;
   spec.model = report.name(model_path);
   spec.prompts = report.name(prompts_path);

@@ -29,6 +29,9 @@ struct report_options {
   std::string name(const std::string& path) const;
 };
 
+/// How alpha was chosen, for a report: given on the command line, or the default.
+std::string alpha_source_of(const CLI::App& app, const std::string& option);
+
 /// Adds --report, --signing-key, --html, --base and --absolute-paths to a verification command.
 void add_report_options(CLI::App& app, report_options& options);
 

@@ -40,7 +40,7 @@ ojson excerpt_of(const std::string& id_json, std::span<const std::int32_t> token
                  const tokenizer* tok, std::size_t limit = 400);
 
 /// The decision block: alpha, outcome, the decisive log10 p and the decision in plain words.
-ojson decision_of(double alpha, const std::string& correction, const std::string& outcome, double decisive_log10_p,
+ojson decision_of(double alpha, const std::string& alpha_source, const std::string& correction, const std::string& outcome, double decisive_log10_p,
                   const std::string& words);
 
 /// The typed test specifications (papers/evidence-v2.md, "specification") and back. The reader

@@ -127,6 +127,7 @@ ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* t
   s["deduplication"] = dedup_mode_name(spec.dedup);
   s["aggregation"] = spec.pooled ? "pooled" : "bonferroni";
   s["alpha"] = spec.alpha;
+  s["alpha_source"] = spec.alpha_source;
   return s;
 }
 
@@ -157,6 +158,7 @@ ojson specification_of(const radioactivity_spec& spec, const key& k, const token
   s["curve_points"] = spec.curve_points;
   s["aggregation"] = "pooled";
   s["alpha"] = spec.alpha;
+  s["alpha_source"] = spec.alpha_source;
   return s;
 }
 
@@ -180,6 +182,7 @@ detect_spec detect_spec_from(const ojson& specification) {
   spec.pooled = aggregation == "pooled";
   spec.alpha = r.number("alpha");
   if (!(spec.alpha > 0.0 && spec.alpha < 1.0)) r.fail("/alpha", "expected a number in (0, 1)");
+  spec.alpha_source = r.string("alpha_source");
   r.done();
   return spec;
 }
@@ -232,6 +235,7 @@ radioactivity_spec radioactivity_spec_from(const ojson& specification) {
   if (r.string("aggregation") != "pooled") r.fail("/aggregation", "expected pooled");
   spec.alpha = r.number("alpha");
   if (!(spec.alpha > 0.0 && spec.alpha < 1.0)) r.fail("/alpha", "expected a number in (0, 1)");
+  spec.alpha_source = r.string("alpha_source");
   r.done();
   return spec;
 }

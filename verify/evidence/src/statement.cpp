@@ -158,15 +158,12 @@ ojson excerpt_of(const std::string& id_json, std::span<const std::int32_t> token
   return e;
 }
 
-// Where alpha came from, in every report: the library cannot know when it was chosen.
-const char* const alpha_source =
-    "chosen by whoever ran the test (the command line's --alpha, default 0.001); fixing it before seeing the data is their duty";
-
-ojson decision_of(double alpha, const std::string& correction, const std::string& outcome, double decisive_log10_p,
+ojson decision_of(double alpha, const std::string& alpha_source, const std::string& correction, const std::string& outcome, double decisive_log10_p,
                   const std::string& words) {
   ojson d;
   d["alpha"] = alpha;
   d["alpha_source"] = alpha_source;
+  d["alpha_duty"] = "fixing alpha before seeing the data is the duty of whoever ran the test";
 
   d["correction"] = correction;
   d["outcome"] = outcome;

@@ -125,7 +125,7 @@ class detect_evidence {
       words << "No verdict: deduplication was off (--dedup none), so the independence the p-values assume does not "
             << "hold; the figures are shown for demonstration only.";
     }
-    p["decision"] = decision_of(options_.alpha, correction, outcome, r.decisive_log10_p, words.str());
+    p["decision"] = decision_of(options_.alpha, spec.alpha_source, correction, outcome, r.decisive_log10_p, words.str());
     if (outcome == "no verdict") p["decision"]["log10_p"] = nullptr;  // no valid p-value to decide on
     std::sort(rows_.begin(), rows_.end(), [](const row& a, const row& b) { return a.index < b.index; });
     ojson listed = ojson::array();
@@ -295,7 +295,7 @@ ojson radioactivity_predicate(const radioactivity_spec& spec, const radioactivit
     words << "No verdict: the control keys are not uniform (KS p = " << std::setprecision(3) << o.ks.p_value
           << "), so the null does not hold on this suspect and its p-value cannot be trusted.";
   }
-  p["decision"] = decision_of(spec.alpha, "none (one pooled test); control keys checked for uniformity", outcome, t.log10_p,
+  p["decision"] = decision_of(spec.alpha, spec.alpha_source, "none (one pooled test); control keys checked for uniformity", outcome, t.log10_p,
                               words.str());
   if (outcome == "no verdict") p["decision"]["log10_p"] = nullptr;  // no valid p-value to decide on
   p["decisive_test"] = {{"label", "all scored tuples, in reading order"}, {"scored", t.scored},

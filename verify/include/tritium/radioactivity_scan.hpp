@@ -41,6 +41,8 @@ struct radioactivity_spec {
   std::uint32_t max_new_tokens = 200;  ///< closed with a model
   std::uint64_t seed = 0;              ///< closed with a model
   bool prompt_exclusion = true;        ///< closed: prompt windows are never scored
+  /// Who chose alpha, and how (recorded in reports): a front end says whether it was given.
+  std::string alpha_source = "the library's default (0.001)";
 };
 
 struct radioactivity_outcome {

@@ -32,6 +32,8 @@ struct detect_spec {
   dedup_mode dedup = dedup_mode::context_token;
   bool pooled = false;  ///< one test over all documents with one global deduplication
   double alpha = default_alpha;
+  /// Who chose alpha, and how (recorded in reports): a front end says whether it was given.
+  std::string alpha_source = "the library's default (0.001)";
 };
 
 /// How a scan runs; never what it computes.
