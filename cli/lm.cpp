@@ -161,21 +161,14 @@ int lm_eval_command::run() const {
   const tokenizer tok = load_tokenizer(tokenizer_path);
   require_same_tokenizer(model, tok);
   tokenizer::session session(tok);
-  double nll = 0.0, nll_unigram = 0.0;
-  std::uint64_t tokens = 0;
+  perplexity_evaluator evaluator(model);
   for (const auto& path : input) {
-    read_corpus(path, session, [&](std::vector<token_id>& ids) {
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        const std::span<const token_id> context(ids.data(), i);
-        nll -= std::log(model.probability(context, ids[i]));
-        nll_unigram -= std::log(model.probability_up_to(context, ids[i], 1));
-      }
-      tokens += ids.size();
-    });
+    read_corpus(path, session, [&](std::vector<token_id>& ids) { evaluator.add(ids); });
   }
-  if (tokens == 0) throw error(errc::invalid_argument, "lm eval: the input holds no tokens");
-  const double ppl = std::exp(nll / static_cast<double>(tokens));
-  const double ppl_unigram = std::exp(nll_unigram / static_cast<double>(tokens));
+  if (evaluator.tokens() == 0) throw error(errc::invalid_argument, "lm eval: the input holds no tokens");
+  const perplexity_result r = evaluator.result();
+  const std::uint64_t tokens = r.tokens;
+  const double ppl = r.perplexity, ppl_unigram = r.unigram_perplexity;
   if (json) {
     ojson j;
     j["tokens"] = tokens;

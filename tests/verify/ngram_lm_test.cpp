@@ -567,19 +567,13 @@ TEST_CASE("ngram_lm: distributions over the Qwen3 vocabulary are proper and agre
 TEST_CASE("ngram_lm: held-out perplexity is well below the unigram level's", "[lm][statistics]") {
   const ngram_lm& lm = teacher_model();
   const auto t0 = clock_type::now();
-  double nll = 0.0, nll_unigram = 0.0;
-  std::uint64_t tokens = 0;
-  for (const auto& doc : data().heldout) {
-    for (std::size_t i = 0; i < doc.size(); ++i) {
-      const std::span<const token_id> context(doc.data(), i);
-      nll -= std::log(lm.probability(context, doc[i]));
-      nll_unigram -= std::log(lm.probability_up_to(context, doc[i], 1));
-    }
-    tokens += doc.size();
-  }
+  perplexity_evaluator evaluator(lm);
+  for (const auto& doc : data().heldout) evaluator.add(doc);
+  const perplexity_result r = evaluator.result();
+  const std::uint64_t tokens = r.tokens;
   REQUIRE(tokens > 50000);
-  const double ppl = std::exp(nll / static_cast<double>(tokens));
-  const double ppl_unigram = std::exp(nll_unigram / static_cast<double>(tokens));
+  const double ppl = r.perplexity;
+  const double ppl_unigram = r.unigram_perplexity;
   INFO("trained on " << lm.training_tokens() << " tokens (Moby-Dick " << token_count(data().moby)
                      << ", SOTU " << token_count(data().sotu_part) << "); held out " << tokens
                      << " tokens; perplexity " << ppl << ", unigram perplexity " << ppl_unigram << " ("
@@ -762,6 +756,43 @@ TEST_CASE("ngram_lm: a model records its width V and counts its distinct n-grams
   CHECK(lm.ngram_count(2) == 3);
   CHECK_THROWS_WITH(lm.ngram_count(3), "n-gram order: expected 1 to 2, got 3");
   CHECK_THROWS_WITH(lm.ngram_count(0), "n-gram order: expected 1 to 2, got 0");
+}
+
+TEST_CASE("ngram_lm: held-out perplexity of a tiny model matches its closed form (issue 13)", "[ngram_lm]") {
+  // Trained on one document holding each of the V = 8 ids once: padded on the left, its bigrams
+  // (B 0) (0 1) ... (6 7) give every id exactly one left extension, so the unigram level (continuation
+  // counts interpolated with the uniform distribution) gives every id the same probability whatever
+  // the discounts: 1/8, and the unigram perplexity of any text is exactly 8.
+  const ngram_lm lm = train_and_load(2, 8, {{0, 1, 2, 3, 4, 5, 6, 7}});
+  const documents held_out = {{3, 4, 5}, {}, {6, 0}};
+  perplexity_evaluator evaluator(lm);
+  for (const auto& d : held_out) evaluator.add(d);
+  const perplexity_result r = evaluator.result();
+  CHECK(r.tokens == 5);
+  CHECK(r.unigram_perplexity == Approx(8.0).epsilon(1e-12));
+  // The perplexity is the geometric mean of 1/P over the five tokens, each predicted from its own
+  // document's prefix (the 6 of {6 0} from the begin padding, not from the 5 before it): computed
+  // here as a product of probabilities, not as a sum of logarithms.
+  double product = 1.0;
+  for (const auto& d : held_out) {
+    for (std::size_t i = 0; i < d.size(); ++i) product *= lm.probability(std::span<const token_id>(d).first(i), d[i]);
+  }
+  CHECK(r.perplexity == Approx(std::pow(product, -1.0 / 5.0)).epsilon(1e-12));
+  // Pooling the documents into one would predict 6 after 5, a bigram seen in training: another figure.
+  perplexity_evaluator pooled(lm);
+  pooled.add(std::vector<token_id>{3, 4, 5, 6, 0});
+  CHECK(pooled.result().perplexity != Approx(r.perplexity).epsilon(1e-9));
+  // The training text itself is predicted better than uniformly; the unigram level stays at 8.
+  perplexity_evaluator seen(lm);
+  seen.add(std::vector<token_id>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(seen.result().perplexity < 8.0);
+  CHECK(seen.result().unigram_perplexity == Approx(8.0).epsilon(1e-12));
+  // No token, no perplexity; an id outside V is refused.
+  perplexity_evaluator empty(lm);
+  empty.add(std::vector<token_id>{});
+  CHECK(empty.tokens() == 0);
+  CHECK_THROWS_WITH(empty.result(), "perplexity: expected at least one token, got none");
+  CHECK_THROWS_AS(empty.add(std::vector<token_id>{8}), tritium::error);
 }
 
 TEST_CASE("ngram_lm: damaged, foreign and missing model files are refused with their reason", "[lm]") {
