@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -36,6 +37,7 @@
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
 #include "tritium/kgw.hpp"
+#include "tritium/lm_corpus.hpp"
 #include "tritium/ngram_lm.hpp"
 #include "tritium/tokenizer.hpp"
 
@@ -793,6 +795,77 @@ TEST_CASE("ngram_lm: held-out perplexity of a tiny model matches its closed form
   CHECK(empty.tokens() == 0);
   CHECK_THROWS_WITH(empty.result(), "perplexity: expected at least one token, got none");
   CHECK_THROWS_AS(empty.add(std::vector<token_id>{8}), tritium::error);
+}
+
+TEST_CASE("lm_corpus: a training mixture takes the watermarked share asked for (issue 13)", "[ngram_lm]") {
+  // H = 10 human tokens in two documents, W = 4 watermarked in two; every id distinct, so the model's
+  // distinct unigrams count the tokens taken and show which.
+  const documents human = {{1, 2, 3, 4}, {5, 6, 7, 8, 9, 10}};
+  const documents marked = {{11, 12}, {13, 14}};
+  struct mixed {
+    training_mixture used;
+    std::uint64_t trained;
+    ngram_lm lm;
+  };
+  auto mix = [&](std::optional<double> fraction) {
+    ngram_trainer trainer(1, 16);
+    const training_mixture used = add_training_mixture(trainer, human, marked, fraction);
+    const fs::path path = temp_path("mix.tlm");
+    {
+      std::ofstream file(path, std::ios::binary);
+      trainer.write(file, "");
+    }
+    ngram_lm lm = ngram_lm::load(path);
+    fs::remove(path);
+    return mixed{used, trainer.tokens(), std::move(lm)};
+  };
+  // f = 1/2: T = min(W / f, H / (1 - f)) = min(8, 20) = 8, so 4 of each: the first human document
+  // whole and the second not at all.
+  const mixed half = mix(0.5);
+  CHECK(half.used.human == 4);
+  CHECK(half.used.watermarked == 4);
+  CHECK(half.trained == 8);
+  CHECK(half.lm.ngram_count(1) == 8);
+  // f = 1/4: T = min(16, 40/3) = 40/3: floor(10/3) = 3 watermarked tokens (the first document and
+  // the first token of the second) and floor(10) = 10 human ones.
+  const mixed quarter = mix(0.25);
+  CHECK(quarter.used.human == 10);
+  CHECK(quarter.used.watermarked == 3);
+  CHECK(quarter.lm.ngram_count(1) == 13);
+  CHECK(quarter.lm.probability({}, 13) > quarter.lm.probability({}, 14));  // 14 was left out
+  // The ends and no fraction at all.
+  CHECK(mix(1.0).used.human == 0);
+  CHECK(mix(1.0).used.watermarked == 4);
+  CHECK(mix(0.0).used.human == 10);
+  CHECK(mix(0.0).used.watermarked == 0);
+  CHECK(mix(std::nullopt).used.human == 10);
+  CHECK(mix(std::nullopt).used.watermarked == 4);
+  ngram_trainer trainer(1, 16);
+  CHECK_THROWS_WITH(add_training_mixture(trainer, human, marked, 1.5),
+                    "watermarked fraction: expected a share in [0, 1], got 1.500000");
+  CHECK_THROWS_AS(add_training_mixture(trainer, human, marked, std::nan("")), tritium::error);
+  CHECK(trainer.tokens() == 0);
+}
+
+TEST_CASE("lm_corpus: corpus documents come from token ids or text and a bad record names its line",
+          "[ngram_lm]") {
+  const tokenizer tok = tokenizer::load(fs::path(TRITIUM_FIXTURES_DIR) / "tokenizers" / "gpt2" / "tokenizer.json");
+  tokenizer::session session(tok);
+  std::vector<token_id> hello;
+  session.encode("Hello, world", hello);
+  REQUIRE(!hello.empty());
+  const fs::path jsonl = temp_path("corpus.jsonl"), txt = temp_path("corpus.txt"), bad = temp_path("bad.jsonl");
+  std::ofstream(jsonl) << "{\"tokens\": [7, 8, 9]}\n\n{\"text\": \"Hello, world\"}\n";
+  std::ofstream(txt) << "Hello, world";
+  std::ofstream(bad) << "{\"tokens\": [1]}\n{\"ids\": [1]}\n";
+  documents read;
+  auto collect = [&](std::vector<token_id>& ids) { read.push_back(ids); };
+  each_corpus_document(jsonl.string(), session, collect);
+  each_corpus_document(txt.string(), session, collect);
+  CHECK(read == documents{{7, 8, 9}, hello, hello});
+  CHECK_THROWS_WITH(each_corpus_document(bad.string(), session, collect),
+                    bad.string() + ":2: expected a field \"tokens\" or \"text\"");
+  for (const auto& p : {jsonl, txt, bad}) fs::remove(p);
 }
 
 TEST_CASE("ngram_lm: damaged, foreign and missing model files are refused with their reason", "[lm]") {
