@@ -1,25 +1,22 @@
 // `tritium lm train`, `tritium lm eval` and `tritium generate`: the reference n-gram model.
-#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <fstream>
-#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <numeric>
+#include <optional>
 
 #include "tritium/atomic_output.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
-#include "tritium/json_records.hpp"
 #include "tritium/sampler.hpp"
 #include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/digest.hpp"
 #include "tritium/error.hpp"
 #include "tritium/kgw_stream.hpp"
+#include "tritium/lm_corpus.hpp"
 #include "tritium/ngram_lm.hpp"
 
 namespace tritium::cli {
@@ -27,30 +24,6 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 using clock_type = std::chrono::steady_clock;
-
-// Documents of token ids from a corpus path: text (a .txt file, a folder, JSON Lines with "text"),
-// or JSON Lines whose lines carry "tokens" (e.g. `tritium generate` output).
-void read_corpus(const std::string& path, tokenizer::session& session,
-                 const std::function<void(std::vector<token_id>&)>& each) {
-  const bool jsonl = path.size() > 6 && (path.ends_with(".jsonl") || path.ends_with(".json"));
-  std::vector<token_id> ids;
-  if (!jsonl) {
-    text_source source(path, "auto");
-    text_document doc;
-    while (source.next(doc)) {
-      ids.clear();
-      session.encode(doc.text, ids);
-      each(ids);
-    }
-    return;
-  }
-  each_record(path, [&](const nlohmann::json& j, const std::string& where) {
-    if (!ids_of(j, "tokens", "text", &session, ids, where)) {
-      throw error(errc::parse, where + ": expected a field \"tokens\" or \"text\"");
-    }
-    each(ids);
-  });
-}
 
 void require_same_tokenizer(const ngram_lm& model, const tokenizer& tok) {
   if (!model.tokenizer_digest().empty() && model.tokenizer_digest() != tok.digest()) {
@@ -89,41 +62,13 @@ int lm_train_command::run() const {
   ngram_trainer trainer(order, width);
   const auto t0 = clock_type::now();
   std::vector<std::vector<token_id>> human, marked;
-  for (const auto& path : corpus) read_corpus(path, session, [&](auto& ids) { human.push_back(ids); });
-  if (!watermarked.empty()) read_corpus(watermarked, session, [&](auto& ids) { marked.push_back(ids); });
-  auto count = [](const auto& docs) {
-    std::uint64_t n = 0;
-    for (const auto& d : docs) n += d.size();
-    return n;
-  };
-  const std::uint64_t h = count(human), w = count(marked);
-  // The mixture: all of the scarcer side and as much of the other as the fraction asks.
-  std::uint64_t take_human = h, take_marked = w;
-  if (!watermarked.empty()) {
-    if (fraction < 0) throw error(errc::invalid_argument, "--watermarked needs --fraction");
-    if (fraction >= 1.0) {
-      take_human = 0;
-    } else if (fraction <= 0.0) {
-      take_marked = 0;
-    } else {
-      const double total = std::min(static_cast<double>(w) / fraction, static_cast<double>(h) / (1.0 - fraction));
-      take_marked = static_cast<std::uint64_t>(fraction * total);
-      take_human = static_cast<std::uint64_t>((1.0 - fraction) * total);
-    }
-  }
-  // Whole documents while they fit, then the first part of the next one, so the mixture is exact.
-  auto feed = [&](const std::vector<std::vector<token_id>>& docs, std::uint64_t budget) {
-    std::uint64_t used = 0;
-    for (const auto& d : docs) {
-      if (used >= budget) break;
-      const std::uint64_t take = std::min<std::uint64_t>(d.size(), budget - used);
-      trainer.add(std::span<const token_id>(d).first(static_cast<std::size_t>(take)));
-      used += take;
-    }
-    return used;
-  };
-  const std::uint64_t used_human = feed(human, take_human);
-  const std::uint64_t used_marked = feed(marked, take_marked);
+  for (const auto& path : corpus) each_corpus_document(path, session, [&](auto& ids) { human.push_back(ids); });
+  if (!watermarked.empty()) each_corpus_document(watermarked, session, [&](auto& ids) { marked.push_back(ids); });
+  if (!watermarked.empty() && fraction < 0) throw error(errc::invalid_argument, "--watermarked needs --fraction");
+  const training_mixture used = add_training_mixture(
+      trainer, human, marked, watermarked.empty() ? std::nullopt : std::optional<double>(fraction));
+  const std::uint64_t used_human = used.human;
+  const std::uint64_t used_marked = used.watermarked;
   const double read_s = std::chrono::duration<double>(clock_type::now() - t0).count();
   const auto t1 = clock_type::now();
   const std::uint64_t bytes = [&] {
@@ -161,21 +106,14 @@ int lm_eval_command::run() const {
   const tokenizer tok = load_tokenizer(tokenizer_path);
   require_same_tokenizer(model, tok);
   tokenizer::session session(tok);
-  double nll = 0.0, nll_unigram = 0.0;
-  std::uint64_t tokens = 0;
+  perplexity_evaluator evaluator(model);
   for (const auto& path : input) {
-    read_corpus(path, session, [&](std::vector<token_id>& ids) {
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        const std::span<const token_id> context(ids.data(), i);
-        nll -= std::log(model.probability(context, ids[i]));
-        nll_unigram -= std::log(model.probability_up_to(context, ids[i], 1));
-      }
-      tokens += ids.size();
-    });
+    each_corpus_document(path, session, [&](std::vector<token_id>& ids) { evaluator.add(ids); });
   }
-  if (tokens == 0) throw error(errc::invalid_argument, "lm eval: the input holds no tokens");
-  const double ppl = std::exp(nll / static_cast<double>(tokens));
-  const double ppl_unigram = std::exp(nll_unigram / static_cast<double>(tokens));
+  if (evaluator.tokens() == 0) throw error(errc::invalid_argument, "lm eval: the input holds no tokens");
+  const perplexity_result r = evaluator.result();
+  const std::uint64_t tokens = r.tokens;
+  const double ppl = r.perplexity, ppl_unigram = r.unigram_perplexity;
   if (json) {
     ojson j;
     j["tokens"] = tokens;

@@ -6,7 +6,6 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <numbers>
 
 #include "tritium/atomic_output.hpp"
 #include "report_options.hpp"
@@ -15,7 +14,6 @@
 #include "tritium/json_records.hpp"
 #include "tritium/sampler.hpp"
 #include "tokenize_support.hpp"
-#include "tritium/binomial_tail.hpp"
 #include "tritium/error.hpp"
 #include "tritium/ngram_lm.hpp"
 #include "tritium/radioactivity.hpp"
@@ -92,28 +90,9 @@ int radioactivity_commands::run_filter() const {
   const tritium::key k = load_key_warn(key_path);
   atomic_output o(out);  // opened (as a temporary) before the work: an unwritable path fails first
   std::unique_ptr<tokenizer> tok;
-  std::unique_ptr<tokenizer::session> session;
-  if (!tokenizer_path.empty()) {
-    tok = std::make_unique<tokenizer>(load_tokenizer(tokenizer_path));
-    session = std::make_unique<tokenizer::session>(*tok);
-  }
-  const std::uint32_t h = k.params().context_width;
-  std::unordered_map<std::uint64_t, std::uint64_t> frequency;
-  std::vector<token_id> ids;
-  for (const auto& path : inputs) {
-    each_record(path, [&](const nlohmann::json& j, const std::string& where) {
-      if (!ids_of(j, "tokens", "text", session.get(), ids, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
-      for (std::size_t i = h; i <= ids.size(); ++i) ++frequency[window_fingerprint(std::span<const token_id>(ids).subspan(i - h, h))];
-    });
-  }
-  window_filter f;
-  f.key_id = k.id();
-  f.tokenizer_digest = tok ? tok->digest() : k.params().tokenizer_digest;
-  f.context_width = h;
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranked(frequency.begin(), frequency.end());
-  std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
-  if (top != 0 && ranked.size() > top) ranked.resize(top);
-  for (const auto& [fp, count] : ranked) f.windows.add(fp);
+  if (!tokenizer_path.empty()) tok = std::make_unique<tokenizer>(load_tokenizer(tokenizer_path));
+  const built_window_filter built = build_window_filter(k, inputs, tok.get(), top);
+  const window_filter& f = built.filter;
   try {
     f.save(o.stream());
   } catch (const error& e) {
@@ -121,7 +100,7 @@ int radioactivity_commands::run_filter() const {
   }
   o.commit();
   std::cerr << "tritium: wrote filter " << out << " with " << f.windows.size() << " windows ("
-            << (top ? "the " + std::to_string(top) + " most frequent" : std::string("all")) << " of " << frequency.size() << ")\n";
+            << (top ? "the " + std::to_string(top) + " most frequent" : std::string("all")) << " of " << built.distinct_windows << ")\n";
   return exit_evidence;
 }
 
@@ -130,27 +109,17 @@ int radioactivity_commands::run_plan() const {
     throw error(errc::invalid_argument, "plan: --green " + std::to_string(pilot_green) + " exceeds --scored " +
                                             std::to_string(pilot_scored));
   }
-  const std::uint64_t n = plan_scored_tuples(pilot_scored, pilot_green, gamma, target);
-  // The pilot's share is itself uncertain: the plan is repeated at the ends of its 95% Wilson
-  // interval (a planning aid, never a decision). A lower end at or below gamma means "maybe never".
-  const double ns = static_cast<double>(pilot_scored);
-  const double share = ns > 0 ? static_cast<double>(pilot_green) / ns : 0.0;
-  const double z = 1.959963984540054, z2 = z * z;
-  const double centre = (share + z2 / (2 * ns)) / (1 + z2 / ns);
-  const double half = z * std::sqrt(share * (1 - share) / ns + z2 / (4 * ns * ns)) / (1 + z2 / ns);
-  auto plan_at = [&](double s) {
-    const auto green = static_cast<std::uint64_t>(std::floor(std::clamp(s, 0.0, 1.0) * ns));
-    return plan_scored_tuples(pilot_scored, green, gamma, target);
-  };
+  const scored_plan planned = plan_with_interval(pilot_scored, pilot_green, gamma, target);
+  const std::uint64_t n = planned.scored_needed;
   ojson j;
   j["pilot_scored"] = pilot_scored;
   j["pilot_green"] = pilot_green;
   j["target_log10_p"] = target;
   j["scored_needed"] = n;
-  if (pilot_scored > 0) {
-    const std::uint64_t optimistic = plan_at(centre + half), pessimistic = plan_at(centre - half);
-    j["share_interval_95"] = {centre - half, centre + half};
-    j["scored_needed_interval_95"] = {optimistic, pessimistic == 0 ? ojson(nullptr) : ojson(pessimistic)};
+  if (planned.has_interval) {
+    const std::uint64_t pessimistic = planned.scored_needed_pessimistic;
+    j["share_interval_95"] = {planned.share_low, planned.share_high};
+    j["scored_needed_interval_95"] = {planned.scored_needed_optimistic, pessimistic == 0 ? ojson(nullptr) : ojson(pessimistic)};
   }
   if (scored_per_query > 0 && n > 0) j["queries_needed"] = std::ceil(static_cast<double>(n) / scored_per_query);
   if (json) {

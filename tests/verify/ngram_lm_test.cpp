@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -36,6 +37,7 @@
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
 #include "tritium/kgw.hpp"
+#include "tritium/lm_corpus.hpp"
 #include "tritium/ngram_lm.hpp"
 #include "tritium/tokenizer.hpp"
 
@@ -567,19 +569,13 @@ TEST_CASE("ngram_lm: distributions over the Qwen3 vocabulary are proper and agre
 TEST_CASE("ngram_lm: held-out perplexity is well below the unigram level's", "[lm][statistics]") {
   const ngram_lm& lm = teacher_model();
   const auto t0 = clock_type::now();
-  double nll = 0.0, nll_unigram = 0.0;
-  std::uint64_t tokens = 0;
-  for (const auto& doc : data().heldout) {
-    for (std::size_t i = 0; i < doc.size(); ++i) {
-      const std::span<const token_id> context(doc.data(), i);
-      nll -= std::log(lm.probability(context, doc[i]));
-      nll_unigram -= std::log(lm.probability_up_to(context, doc[i], 1));
-    }
-    tokens += doc.size();
-  }
+  perplexity_evaluator evaluator(lm);
+  for (const auto& doc : data().heldout) evaluator.add(doc);
+  const perplexity_result r = evaluator.result();
+  const std::uint64_t tokens = r.tokens;
   REQUIRE(tokens > 50000);
-  const double ppl = std::exp(nll / static_cast<double>(tokens));
-  const double ppl_unigram = std::exp(nll_unigram / static_cast<double>(tokens));
+  const double ppl = r.perplexity;
+  const double ppl_unigram = r.unigram_perplexity;
   INFO("trained on " << lm.training_tokens() << " tokens (Moby-Dick " << token_count(data().moby)
                      << ", SOTU " << token_count(data().sotu_part) << "); held out " << tokens
                      << " tokens; perplexity " << ppl << ", unigram perplexity " << ppl_unigram << " ("
@@ -762,6 +758,114 @@ TEST_CASE("ngram_lm: a model records its width V and counts its distinct n-grams
   CHECK(lm.ngram_count(2) == 3);
   CHECK_THROWS_WITH(lm.ngram_count(3), "n-gram order: expected 1 to 2, got 3");
   CHECK_THROWS_WITH(lm.ngram_count(0), "n-gram order: expected 1 to 2, got 0");
+}
+
+TEST_CASE("ngram_lm: held-out perplexity of a tiny model matches its closed form (issue 13)", "[ngram_lm]") {
+  // Trained on one document holding each of the V = 8 ids once: padded on the left, its bigrams
+  // (B 0) (0 1) ... (6 7) give every id exactly one left extension, so the unigram level (continuation
+  // counts interpolated with the uniform distribution) gives every id the same probability whatever
+  // the discounts: 1/8, and the unigram perplexity of any text is exactly 8.
+  const ngram_lm lm = train_and_load(2, 8, {{0, 1, 2, 3, 4, 5, 6, 7}});
+  const documents held_out = {{3, 4, 5}, {}, {6, 0}};
+  perplexity_evaluator evaluator(lm);
+  for (const auto& d : held_out) evaluator.add(d);
+  const perplexity_result r = evaluator.result();
+  CHECK(r.tokens == 5);
+  CHECK(r.unigram_perplexity == Approx(8.0).epsilon(1e-12));
+  // The perplexity is the geometric mean of 1/P over the five tokens, each predicted from its own
+  // document's prefix (the 6 of {6 0} from the begin padding, not from the 5 before it): computed
+  // here as a product of probabilities, not as a sum of logarithms.
+  double product = 1.0;
+  for (const auto& d : held_out) {
+    for (std::size_t i = 0; i < d.size(); ++i) product *= lm.probability(std::span<const token_id>(d).first(i), d[i]);
+  }
+  CHECK(r.perplexity == Approx(std::pow(product, -1.0 / 5.0)).epsilon(1e-12));
+  // Pooling the documents into one would predict 6 after 5, a bigram seen in training: another figure.
+  perplexity_evaluator pooled(lm);
+  pooled.add(std::vector<token_id>{3, 4, 5, 6, 0});
+  CHECK(pooled.result().perplexity != Approx(r.perplexity).epsilon(1e-9));
+  // The training text itself is predicted better than uniformly; the unigram level stays at 8.
+  perplexity_evaluator seen(lm);
+  seen.add(std::vector<token_id>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(seen.result().perplexity < 8.0);
+  CHECK(seen.result().unigram_perplexity == Approx(8.0).epsilon(1e-12));
+  // No token, no perplexity; an id outside V is refused.
+  perplexity_evaluator empty(lm);
+  empty.add(std::vector<token_id>{});
+  CHECK(empty.tokens() == 0);
+  CHECK_THROWS_WITH(empty.result(), "perplexity: expected at least one token, got none");
+  CHECK_THROWS_AS(empty.add(std::vector<token_id>{8}), tritium::error);
+}
+
+TEST_CASE("lm_corpus: a training mixture takes the watermarked share asked for (issue 13)", "[ngram_lm]") {
+  // H = 10 human tokens in two documents, W = 4 watermarked in two; every id distinct, so the model's
+  // distinct unigrams count the tokens taken and show which.
+  const documents human = {{1, 2, 3, 4}, {5, 6, 7, 8, 9, 10}};
+  const documents marked = {{11, 12}, {13, 14}};
+  struct mixed {
+    training_mixture used;
+    std::uint64_t trained;
+    ngram_lm lm;
+  };
+  auto mix = [&](std::optional<double> fraction) {
+    ngram_trainer trainer(1, 16);
+    const training_mixture used = add_training_mixture(trainer, human, marked, fraction);
+    const fs::path path = temp_path("mix.tlm");
+    {
+      std::ofstream file(path, std::ios::binary);
+      trainer.write(file, "");
+    }
+    ngram_lm lm = ngram_lm::load(path);
+    fs::remove(path);
+    return mixed{used, trainer.tokens(), std::move(lm)};
+  };
+  // f = 1/2: T = min(W / f, H / (1 - f)) = min(8, 20) = 8, so 4 of each: the first human document
+  // whole and the second not at all.
+  const mixed half = mix(0.5);
+  CHECK(half.used.human == 4);
+  CHECK(half.used.watermarked == 4);
+  CHECK(half.trained == 8);
+  CHECK(half.lm.ngram_count(1) == 8);
+  // f = 1/4: T = min(16, 40/3) = 40/3: floor(10/3) = 3 watermarked tokens (the first document and
+  // the first token of the second) and floor(10) = 10 human ones.
+  const mixed quarter = mix(0.25);
+  CHECK(quarter.used.human == 10);
+  CHECK(quarter.used.watermarked == 3);
+  CHECK(quarter.lm.ngram_count(1) == 13);
+  CHECK(quarter.lm.probability({}, 13) > quarter.lm.probability({}, 14));  // 14 was left out
+  // The ends and no fraction at all.
+  CHECK(mix(1.0).used.human == 0);
+  CHECK(mix(1.0).used.watermarked == 4);
+  CHECK(mix(0.0).used.human == 10);
+  CHECK(mix(0.0).used.watermarked == 0);
+  CHECK(mix(std::nullopt).used.human == 10);
+  CHECK(mix(std::nullopt).used.watermarked == 4);
+  ngram_trainer trainer(1, 16);
+  CHECK_THROWS_WITH(add_training_mixture(trainer, human, marked, 1.5),
+                    "watermarked fraction: expected a share in [0, 1], got 1.500000");
+  CHECK_THROWS_AS(add_training_mixture(trainer, human, marked, std::nan("")), tritium::error);
+  CHECK(trainer.tokens() == 0);
+}
+
+TEST_CASE("lm_corpus: corpus documents come from token ids or text and a bad record names its line",
+          "[ngram_lm]") {
+  const tokenizer tok = tokenizer::load(fs::path(TRITIUM_FIXTURES_DIR) / "tokenizers" / "gpt2" / "tokenizer.json");
+  tokenizer::session session(tok);
+  std::vector<token_id> hello;
+  session.encode("Hello, world", hello);
+  REQUIRE(!hello.empty());
+  const fs::path jsonl = temp_path("corpus.jsonl"), txt = temp_path("corpus.txt"), bad = temp_path("bad.jsonl");
+  std::ofstream(jsonl) << "{\"tokens\": [7, 8, 9]}\n\n{\"text\": \"Hello, world\"}\n";
+  std::ofstream(txt) << "Hello, world";
+  std::ofstream(bad) << "{\"tokens\": [1]}\n{\"ids\": [1]}\n";
+  documents read;
+  auto collect = [&](std::vector<token_id>& ids) { read.push_back(ids); };
+  each_corpus_document(jsonl.string(), session, collect);
+  each_corpus_document(txt.string(), session, collect);
+  CHECK(read == documents{{7, 8, 9}, hello, hello});
+  CHECK_THROWS_WITH(each_corpus_document(bad.string(), session, collect),
+                    bad.string() + ":2: expected a field \"tokens\" or \"text\"");
+  for (const auto& p : {jsonl, txt, bad}) fs::remove(p);
 }
 
 TEST_CASE("ngram_lm: damaged, foreign and missing model files are refused with their reason", "[lm]") {

@@ -1,10 +1,14 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <numbers>
 #include <random>
 #include <set>
+#include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "tritium/binomial_tail.hpp"
@@ -12,7 +16,9 @@
 #include "tritium/kgw_stream.hpp"
 #include "tritium/ngram_lm.hpp"
 #include "tritium/radioactivity.hpp"
+#include "tritium/radioactivity_scan.hpp"
 #include "tritium/synthetic_lm.hpp"
+#include "tritium/tuple_set.hpp"
 #include "tritium/uniformity.hpp"
 
 using namespace tritium;
@@ -286,6 +292,96 @@ TEST_CASE("The power planner plans for the median outcome and carries the pilot'
   CHECK(planned >= plan_scored_tuples(100000, high_count, gamma, target));
   CHECK(planned <= plan_scored_tuples(100000, low_count, gamma, target));
   CHECK(plan_scored_tuples(20000, 5000, gamma, target) == 0);  // no lift, no plan
+}
+
+TEST_CASE("The plan with an interval repeats the plan at the ends of the pilot share's Wilson interval",
+          "[radioactivity][statistics]") {
+  const double gamma = 0.2, target = -6.0;
+  // 81 green of 263: Newcombe (1998, Stat. Med. 17:857, Table I, method 3) gives the 95% Wilson
+  // interval 0.2553 to 0.3662.
+  const scored_plan p = plan_with_interval(263, 81, gamma, target);
+  REQUIRE(p.has_interval);
+  CHECK(p.share_low == Approx(0.2553).margin(5e-5));
+  CHECK(p.share_high == Approx(0.3662).margin(5e-5));
+  CHECK(p.scored_needed == plan_scored_tuples(263, 81, gamma, target));
+  // The ends as green counts of the pilot: floor(0.25529 * 263) = floor(67.14) = 67 and
+  // floor(0.36621 * 263) = floor(96.31) = 96; the higher share needs fewer tuples.
+  CHECK(p.scored_needed_optimistic == plan_scored_tuples(263, 96, gamma, target));
+  CHECK(p.scored_needed_pessimistic == plan_scored_tuples(263, 67, gamma, target));
+  CHECK(p.scored_needed_optimistic > 0);
+  CHECK(p.scored_needed_optimistic < p.scored_needed);
+  CHECK(p.scored_needed < p.scored_needed_pessimistic);
+  // With gamma 0.26 the lower end (67/263 = 0.2548) shows no lift: "never" at that end only.
+  const scored_plan reaches_gamma = plan_with_interval(263, 81, 0.26, target);
+  CHECK(reaches_gamma.scored_needed > 0);
+  CHECK(reaches_gamma.scored_needed_optimistic > 0);
+  CHECK(reaches_gamma.scored_needed_pessimistic == 0);
+  // At the edges the Wilson interval has a closed form: 0 of n gives [0, z^2 / (n + z^2)] and n of n
+  // gives [n / (n + z^2)], 1]; for n = 20, z^2 / (n + z^2) = 3.841459 / 23.841459 = 0.161125 (Newcombe: 0.1611).
+  const double z2 = 1.959963984540054 * 1.959963984540054;
+  const scored_plan none = plan_with_interval(20, 0, gamma, target);
+  CHECK(none.share_low == Approx(0.0).margin(1e-12));
+  CHECK(none.share_high == Approx(z2 / (20 + z2)).epsilon(1e-12));
+  CHECK(none.share_high == Approx(0.161125).margin(1e-6));
+  CHECK(none.scored_needed == 0);
+  const scored_plan all = plan_with_interval(20, 20, gamma, target);
+  CHECK(all.share_low == Approx(20 / (20 + z2)).epsilon(1e-12));
+  CHECK(all.share_high == Approx(1.0).epsilon(1e-12));
+  // No pilot, no interval; more green than scored is refused.
+  const scored_plan empty = plan_with_interval(0, 0, gamma, target);
+  CHECK_FALSE(empty.has_interval);
+  CHECK(empty.scored_needed == 0);
+  CHECK_THROWS_WITH(plan_with_interval(10, 11, gamma, target),
+                    "pilot: expected a green count at most the scored count 10, got 11");
+}
+
+TEST_CASE("A window filter keeps the most frequent windows with ties broken by fingerprint",
+          "[radioactivity]") {
+  const key k = seeded_key(1, 2);
+  const auto stem = std::filesystem::temp_directory_path() / ("tritium-filter-test-" + std::to_string(::getpid()));
+  const std::string a = stem.string() + "-a.jsonl", b = stem.string() + "-b.jsonl", bad = stem.string() + "-bad.jsonl";
+  struct cleanup {
+    std::vector<std::string> paths;
+    ~cleanup() {
+      for (const auto& p : paths) std::filesystem::remove(p);
+    }
+  } files{{a, b, bad}};
+  // Windows of h = 2 tokens: {1 2 3 1 2} gives (1 2) (2 3) (3 1) (1 2); {2 3 9} gives (2 3) (3 9);
+  // {5} none; and the second file's {1 2} gives (1 2). Counts: (1 2) 3, (2 3) 2, (3 1) 1, (3 9) 1.
+  std::ofstream(a) << "{\"tokens\": [1, 2, 3, 1, 2]}\n\n{\"tokens\": [2, 3, 9]}\n{\"tokens\": [5]}\n";
+  std::ofstream(b) << "{\"tokens\": [1, 2]}\n";
+  std::ofstream(bad) << "{\"tokens\": [1, 2]}\n{\"x\": 1}\n";
+  const std::vector<std::string> inputs = {a, b};
+  auto fp = [](token_id x, token_id y) {
+    const token_id w[2] = {x, y};
+    return window_fingerprint(w);
+  };
+  auto windows_of = [](const built_window_filter& f) {
+    std::vector<std::uint64_t> v(f.filter.windows.fingerprints().begin(), f.filter.windows.fingerprints().end());
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  auto sorted = [](std::vector<std::uint64_t> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  const built_window_filter all = build_window_filter(k, inputs, nullptr, 0);
+  CHECK(all.distinct_windows == 4);
+  CHECK(windows_of(all) == sorted({fp(1, 2), fp(2, 3), fp(3, 1), fp(3, 9)}));
+  CHECK(all.filter.key_id == k.id());
+  CHECK(all.filter.context_width == 2);
+  CHECK(all.filter.tokenizer_digest == k.params().tokenizer_digest);
+  CHECK(windows_of(build_window_filter(k, inputs, nullptr, 10)) == windows_of(all));
+  const built_window_filter top2 = build_window_filter(k, inputs, nullptr, 2);
+  CHECK(top2.distinct_windows == 4);
+  CHECK(windows_of(top2) == sorted({fp(1, 2), fp(2, 3)}));
+  // (3 1) and (3 9) tie at one occurrence: the smaller fingerprint is kept.
+  const built_window_filter top3 = build_window_filter(k, inputs, nullptr, 3);
+  CHECK(windows_of(top3) == sorted({fp(1, 2), fp(2, 3), std::min(fp(3, 1), fp(3, 9))}));
+  // A record with neither field names its file and line; text needs a tokenizer.
+  CHECK_THROWS_WITH(build_window_filter(k, {bad}, nullptr, 0), bad + ":2: expected \"tokens\" or \"text\"");
+  std::ofstream(bad) << "{\"text\": \"hello\"}\n";
+  CHECK_THROWS_WITH(build_window_filter(k, {bad}, nullptr, 0), Catch::Contains(bad + ":1") && Catch::Contains("give --tokenizer"));
 }
 
 TEST_CASE("Radioactivity input errors name what is wrong", "[radioactivity]") {

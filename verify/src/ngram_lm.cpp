@@ -521,6 +521,24 @@ double ngram_lm::probability_up_to(std::span<const token_id> context, token_id t
   return p;
 }
 
+void perplexity_evaluator::add(std::span<const token_id> document) {
+  for (std::size_t i = 0; i < document.size(); ++i) {
+    const std::span<const token_id> context = document.first(i);
+    nll_ -= std::log(model_.probability(context, document[i]));
+    nll_unigram_ -= std::log(model_.probability_up_to(context, document[i], 1));
+  }
+  tokens_ += document.size();
+}
+
+perplexity_result perplexity_evaluator::result() const {
+  if (tokens_ == 0) throw error(errc::invalid_argument, "perplexity: expected at least one token, got none");
+  perplexity_result r;
+  r.tokens = tokens_;
+  r.perplexity = std::exp(nll_ / static_cast<double>(tokens_));
+  r.unigram_perplexity = std::exp(nll_unigram_ / static_cast<double>(tokens_));
+  return r;
+}
+
 }  // namespace tritium
 
 namespace tritium::detail {

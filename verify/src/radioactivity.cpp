@@ -292,4 +292,31 @@ std::uint64_t plan_scored_tuples(std::uint64_t pilot_scored, std::uint64_t pilot
   return hi;
 }
 
+scored_plan plan_with_interval(std::uint64_t pilot_scored, std::uint64_t pilot_green, double gamma,
+                               double target_log10_p) {
+  if (pilot_green > pilot_scored) {
+    throw error(errc::invalid_argument, "pilot: expected a green count at most the scored count " +
+                                            std::to_string(pilot_scored) + ", got " + std::to_string(pilot_green));
+  }
+  scored_plan plan;
+  plan.scored_needed = plan_scored_tuples(pilot_scored, pilot_green, gamma, target_log10_p);
+  if (pilot_scored == 0) return plan;
+  // Wilson's score interval: the shares p whose score test |p̂ − p| ≤ z·sqrt(p(1 − p)/n) accepts.
+  const double n = static_cast<double>(pilot_scored);
+  const double share = static_cast<double>(pilot_green) / n;
+  const double z = planning_z_95, z2 = z * z;
+  const double centre = (share + z2 / (2 * n)) / (1 + z2 / n);
+  const double half = z * std::sqrt(share * (1 - share) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+  auto plan_at = [&](double s) {
+    const auto green = static_cast<std::uint64_t>(std::floor(std::clamp(s, 0.0, 1.0) * n));
+    return plan_scored_tuples(pilot_scored, green, gamma, target_log10_p);
+  };
+  plan.has_interval = true;
+  plan.share_low = centre - half;
+  plan.share_high = centre + half;
+  plan.scored_needed_optimistic = plan_at(plan.share_high);
+  plan.scored_needed_pessimistic = plan_at(plan.share_low);
+  return plan;
+}
+
 }  // namespace tritium

@@ -1,13 +1,17 @@
 #include "tritium/radioactivity_scan.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <utility>
 
 #include "tritium/error.hpp"
 #include "tritium/inputs.hpp"
 #include "tritium/json_records.hpp"
 #include "tritium/ngram_lm.hpp"
 #include "tritium/sampler.hpp"
+#include "tritium/tuple_set.hpp"
 
 namespace tritium {
 
@@ -181,6 +185,33 @@ radioactivity_outcome radioactivity_scan::run() {
               : t.insufficient                ? "insufficient evidence"
                                               : "no evidence";
   return o;
+}
+
+built_window_filter build_window_filter(const key& k, const std::vector<std::string>& inputs,
+                                        const tritium::tokenizer* tok, std::size_t top) {
+  std::unique_ptr<tokenizer::session> session;
+  if (tok != nullptr) session = std::make_unique<tokenizer::session>(*tok);
+  const std::uint32_t h = k.params().context_width;
+  std::unordered_map<std::uint64_t, std::uint64_t> frequency;
+  std::vector<token_id> ids;
+  for (const auto& path : inputs) {
+    each_record(path, [&](const nlohmann::json& j, const std::string& where) {
+      if (!ids_of(j, "tokens", "text", session.get(), ids, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
+      for (std::size_t i = h; i <= ids.size(); ++i) ++frequency[window_fingerprint(std::span<const token_id>(ids).subspan(i - h, h))];
+    });
+  }
+  built_window_filter built;
+  built.distinct_windows = frequency.size();
+  window_filter& f = built.filter;
+  f.key_id = k.id();
+  f.tokenizer_digest = tok != nullptr ? tok->digest() : k.params().tokenizer_digest;
+  f.context_width = h;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranked(frequency.begin(), frequency.end());
+  std::sort(ranked.begin(), ranked.end(),
+            [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  if (top != 0 && ranked.size() > top) ranked.resize(top);
+  for (const auto& [fingerprint, count] : ranked) f.windows.add(fingerprint);
+  return built;
 }
 
 }  // namespace tritium

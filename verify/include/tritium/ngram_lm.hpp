@@ -80,4 +80,35 @@ class ngram_lm final : public language_model {
   std::unique_ptr<impl> impl_;
 };
 
+/// Held-out perplexity figures: exp of the mean negative log-likelihood per token, under the whole
+/// model and under its unigram level alone (the floor any context must beat).
+struct perplexity_result {
+  std::uint64_t tokens = 0;
+  double perplexity = 0.0;
+  double unigram_perplexity = 0.0;
+};
+
+/// Accumulates the held-out perplexity of documents under a model (`tritium lm eval`). Each
+/// document is scored on its own: its first token is predicted from the begin padding, no context
+/// crosses documents. The model must outlive the evaluator.
+class perplexity_evaluator {
+ public:
+  explicit perplexity_evaluator(const ngram_lm& model) noexcept : model_(model) {}
+
+  /// Scores every token of `document`. Throws errc::out_of_range for an id ≥ the model's V.
+  void add(std::span<const token_id> document);
+
+  std::uint64_t tokens() const noexcept { return tokens_; }
+
+  /// The figures over every document added. Throws errc::invalid_argument when no token was added
+  /// (a perplexity over nothing does not exist).
+  perplexity_result result() const;
+
+ private:
+  const ngram_lm& model_;
+  double nll_ = 0.0;          // −Σ ln P(token | context), natural log
+  double nll_unigram_ = 0.0;  // the same at the unigram level
+  std::uint64_t tokens_ = 0;
+};
+
 }  // namespace tritium

@@ -137,4 +137,27 @@ std::vector<key> control_keys(const key& k, std::uint32_t count);
 std::uint64_t plan_scored_tuples(std::uint64_t pilot_scored, std::uint64_t pilot_green, double gamma,
                                  double target_log10_p);
 
+/// The z of a two-sided 95% interval, Φ⁻¹(0.975).
+inline constexpr double planning_z_95 = 1.959963984540054;
+
+/// A plan with the pilot's uncertainty carried: the pilot's green share is itself an estimate, so
+/// the plan is repeated at the ends of the share's 95% Wilson score interval (Wilson 1927; Newcombe
+/// 1998, method 3). A planning aid, never a decision.
+struct scored_plan {
+  std::uint64_t scored_needed = 0;  ///< plan_scored_tuples at the pilot's share (0: never)
+  bool has_interval = false;        ///< false when the pilot scored nothing (no interval exists)
+  double share_low = 0.0;           ///< lower end of the share's 95% Wilson interval
+  double share_high = 0.0;          ///< upper end
+  /// The plan at share_high: the fewest tuples the interval allows (0: never).
+  std::uint64_t scored_needed_optimistic = 0;
+  /// The plan at share_low: the most (0: never — the interval reaches γ).
+  std::uint64_t scored_needed_pessimistic = 0;
+};
+
+/// plan_scored_tuples at the pilot's share and at the ends of its 95% Wilson interval; an end's
+/// share s is taken as the green count floor(s · pilot_scored). Throws errc::invalid_argument when
+/// pilot_green exceeds pilot_scored.
+scored_plan plan_with_interval(std::uint64_t pilot_scored, std::uint64_t pilot_green, double gamma,
+                               double target_log10_p);
+
 }  // namespace tritium

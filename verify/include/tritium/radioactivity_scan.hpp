@@ -83,4 +83,20 @@ class radioactivity_scan {
   std::unique_ptr<window_filter> filter_;
 };
 
+/// A filter built from our watermarked outputs, and how many distinct windows those hold.
+struct built_window_filter {
+  window_filter filter;
+  std::size_t distinct_windows = 0;  ///< distinct windows of the inputs, before `top` kept some
+};
+
+/// The filter of our watermarked outputs `inputs` (JSON Lines with "tokens", or "text" tokenized by
+/// `tok`; nullptr: token ids only) under key `k`: the windows of the key's h tokens. `top` = 0 keeps
+/// every window; otherwise the `top` most frequent (unsupervised: the windows a suspect most likely
+/// saw), ties broken by the smaller fingerprint so the same inputs always give the same file. The
+/// filter is bound to `tok`'s digest, or to the key's tokenizer binding without `tok`. Throws
+/// errc::parse naming "file:line" for a record with neither field or not JSON, and
+/// errc::invalid_argument for an input that cannot be opened or text without `tok`.
+built_window_filter build_window_filter(const key& k, const std::vector<std::string>& inputs,
+                                        const tritium::tokenizer* tok, std::size_t top);
+
 }  // namespace tritium
