@@ -317,7 +317,6 @@ std::vector<std::string> recompute(const ojson& statement, const key& k, const s
   }
   report_context context;
   context.base = base;
-  context.threads = threads;
   context.time = predicate["invocation"]["time"].get<std::string>();
   scan_environment env;
   env.base = base;

@@ -58,7 +58,6 @@ struct report_context {
   bool absolute_paths = false;  ///< record absolute paths instead (asked for explicitly)
   invocation_record invocation;
   std::string time;  ///< RFC 3339 UTC; report_time() when empty
-  unsigned threads = 0;
 };
 
 /// RFC 3339 UTC time of a report: SOURCE_DATE_EPOCH when set (reproducible builds convention),
