@@ -42,7 +42,8 @@ detect_scan::detect_scan(detect_spec spec, const key& k, scan_environment env)
     // The folder's files are listed now, so that a report can hash them before any is read.
     text_source listing(env_.resolve(spec_.input).string(), spec_.format);
     const std::filesystem::path root = env_.resolve(spec_.input);
-    for (const auto& f : listing.files()) {
+    listed_ = listing.files();
+    for (const auto& f : listed_) {
       folder_files_.push_back((std::filesystem::path(spec_.input) / f.lexically_relative(root)).string());
     }
   }
@@ -139,6 +140,10 @@ detect_verdict detect_scan::run(const observer& on_document) {
     }
   } else {
     text_source source(spec_.input == "-" ? std::string("-") : input.string(), spec_.format);
+    // The files read must be the files listed (and hashed, for a report) when the scan was made.
+    if (source.files() != listed_) {
+      throw error(errc::invalid_argument, "input folder " + spec_.input + " changed since the scan listed its files");
+    }
     source.defer_parsing(true);
     source.set_invalid_utf8(spec_.utf8);
     const unsigned workers = default_threads(env_.threads);

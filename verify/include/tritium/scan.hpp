@@ -99,7 +99,8 @@ class detect_scan {
   scan_environment env_;
   kgw_detector detector_;
   std::unique_ptr<tritium::tokenizer> tokenizer_;
-  std::vector<std::string> folder_files_;
+  std::vector<std::filesystem::path> listed_;  ///< a folder's text files as listed on construction
+  std::vector<std::string> folder_files_;     ///< the same, named as the spec names the folder
 };
 
 }  // namespace tritium
