@@ -22,22 +22,11 @@
 #include "tritium/digest.hpp"
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
+#include "tritium/number_text.hpp"
 #include "tritium/scan.hpp"
 
 namespace tritium::cli {
 namespace {
-
-std::string fixed(double x, int digits) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(digits) << x;
-  return s.str();
-}
-
-std::string number(double x) {
-  std::ostringstream s;
-  s << std::setprecision(17) << x;
-  return s.str();
-}
 
 std::string plain_id(const std::string& id_json) {
   if (id_json.size() >= 2 && id_json.front() == '"') {
@@ -104,7 +93,7 @@ class reporter {
     verdict << (detected ? "WATERMARK DETECTED" : insufficient ? "insufficient evidence" : "no evidence")
             << " at alpha = " << spec_.alpha << " across " << v.documents
             << " document(s) (Bonferroni: smallest p times " << v.documents << ", log10 = "
-            << fixed(v.decisive_log10_p, 2) << ")";
+            << fixed_text(v.decisive_log10_p, 2) << ")";
     if (json_) {
       std::cerr << "tritium: " << verdict.str() << "\n";
     } else {
@@ -129,7 +118,7 @@ class reporter {
 
   std::string null_line() const {
     return "H0: the tokens were produced independently of key " + key_id_.substr(0, 16) +
-           ". Exact one-sided binomial test, gamma = " + number(gamma_) + ", dedup " + dedup_name_ + ".";
+           ". Exact one-sided binomial test, gamma = " + exact_text(gamma_) + ", dedup " + dedup_name_ + ".";
   }
 
   std::string fields(const detection& d) const {
@@ -137,15 +126,15 @@ class reporter {
     s += ",\"tokens\":" + std::to_string(d.tokens);
     s += ",\"scored\":" + std::to_string(d.scored);
     s += ",\"green\":" + std::to_string(d.green);
-    s += ",\"gamma\":" + number(d.gamma);
-    s += ",\"p_value\":" + number(d.p_value);
-    s += ",\"log10_p\":" + number(d.log10_p);
-    s += ",\"z\":" + number(d.z);
+    s += ",\"gamma\":" + exact_text(d.gamma);
+    s += ",\"p_value\":" + exact_text(d.p_value);
+    s += ",\"log10_p\":" + exact_text(d.log10_p);
+    s += ",\"z\":" + exact_text(d.z);
     s += std::string(",\"detected\":") + (d.detected ? "true" : "false");
     s += std::string(",\"insufficient\":") + (d.insufficient ? "true" : "false");
     if (!valid_) s += ",\"p_value_valid\":false";
     s += ",\"dedup\":\"" + dedup_name_ + "\"";
-    s += ",\"alpha\":" + number(spec_.alpha);
+    s += ",\"alpha\":" + exact_text(spec_.alpha);
     s += ",\"key_id\":\"" + key_id_ + "\"";
     return s;
   }
@@ -155,7 +144,7 @@ class reporter {
     const char* verdict = !valid_ ? "(no valid p-value)" : d.detected ? "p <= alpha" : d.insufficient ? "insufficient tokens" : "no evidence";
     os_ << std::left << std::setw(24) << (id.size() > 23 ? id.substr(0, 22) + "~" : id) << std::right
         << std::setw(9) << d.tokens << std::setw(9) << d.scored << std::setw(8) << d.green << std::setw(8)
-        << fixed(share, 1) + "%" << std::setw(12) << fixed(d.log10_p, 2) << "   " << verdict << "\n";
+        << fixed_text(share, 1) + "%" << std::setw(12) << fixed_text(d.log10_p, 2) << "   " << verdict << "\n";
   }
 
   std::ostream& os_;

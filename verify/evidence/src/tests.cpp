@@ -10,22 +10,11 @@
 #include "tritium/binomial_tail.hpp"
 #include "tritium/digest.hpp"
 #include "tritium/error.hpp"
+#include "tritium/number_text.hpp"
 
 namespace tritium {
 namespace evidence_detail {
 namespace {
-
-std::string fixed(double x, int digits) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(digits) << x;
-  return s.str();
-}
-
-std::string number(double x) {
-  std::ostringstream s;
-  s << std::setprecision(17) << x;
-  return s.str();
-}
 
 // What a report needs beyond the printed rows: every row, the decisive document (or the pooled
 // run) with its marks and curve, and the pooled curve at document boundaries.
@@ -108,18 +97,18 @@ class detect_evidence {
                      std::to_string(documents_);
     if (outcome == "evidence") {
       words << "Evidence of the watermark of key " << id16 << ": if these tokens had been produced independently of "
-            << "the key, a result at least this extreme would have probability 10^" << fixed(r.decisive_log10_p, 2)
+            << "the key, a result at least this extreme would have probability 10^" << fixed_text(r.decisive_log10_p, 2)
             << (pooled ? "" : " (corrected for the number of documents)") << ", at or below the decision threshold alpha = "
-            << number(options_.alpha) << ". This concerns the key only; it does not say which model or person produced "
+            << exact_text(options_.alpha) << ". This concerns the key only; it does not say which model or person produced "
             << "the text.";
     } else if (outcome == "no evidence") {
-      words << "No evidence at alpha = " << number(options_.alpha) << ": the green tuples are consistent with tokens "
-            << "produced independently of key " << id16 << " (log10 p = " << fixed(r.decisive_log10_p, 2)
+      words << "No evidence at alpha = " << exact_text(options_.alpha) << ": the green tuples are consistent with tokens "
+            << "produced independently of key " << id16 << " (log10 p = " << fixed_text(r.decisive_log10_p, 2)
             << "). This does not show that the text is unwatermarked: short, edited or low-entropy text can carry too "
             << "little signal.";
     } else if (outcome == "insufficient evidence") {
       words << "Insufficient evidence: with at most " << (pooled ? pooled_result.scored : r.max_scored)
-            << " scored tuples, not even an all-green result could reach alpha = " << number(options_.alpha)
+            << " scored tuples, not even an all-green result could reach alpha = " << exact_text(options_.alpha)
             << (pooled ? "" : " after the correction for the number of documents") << "; no conclusion either way.";
     } else {
       words << "No verdict: deduplication was off (--dedup none), so the independence the p-values assume does not "
