@@ -195,6 +195,7 @@ int generate_command::run() const {
     scheme = std::make_shared<const kgw>(*key);
   }
   text_source source(prompts, "jsonl");
+  source.read_field(text_field::prompt);
   atomic_output out(output);
   next_token_sampler sampler(model, scheme, no_watermark, temperature, top_p, tok.vocab_size());
   tokenizer::session session(tok);
@@ -209,8 +210,10 @@ int generate_command::run() const {
         sampler.generate(prompt_ids, max_new_tokens, seed * 1000003ULL + index);
     generated += completion.size();
     ojson j;
+    // The record schema (README.md): the answer in "text" and, the same answer, its ids in "tokens";
+    // the prompt in its own field, which no test reads as the answer.
     j["prompt"] = doc.text;
-    j["completion"] = tok.decode(completion);
+    j["text"] = tok.decode(completion);
     j["tokens"] = completion;
     j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
                      {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};

@@ -452,5 +452,36 @@ PY
 check "i13: all_rows_sha256 is sha256: + the digest of the documented rows; subjects are bare hex" $?
 # ==== end of issue 13: vocabulary size ====
 
+# ==== issue 14: item 1 — one record schema: generate's answer is what detect and radioactivity read ====
+python3 -c "
+import json
+for i in range(20): print(json.dumps({'id': i, 'prompt': 'It was the best of times, it was the worst of times, it was the age of wisdom, number %d.' % i}))" > "$work/i14-prompts.jsonl"
+run i14-generate 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/gpt2.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 40 --output "$work/i14-gen.jsonl"
+python3 - "$work/i14-gen.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    assert list(r)[:4] == ['id', 'prompt', 'text', 'tokens'] and 'completion' not in r, list(r)
+PY
+check "issue 14: item 1: generate writes id, prompt, text (the answer), tokens (its ids)" $?
+# The completions, not the prompts, are tested: as text and as ids alike.
+run i14-detect-generated-text 0 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-gen.jsonl"
+run i14-detect-generated-ids 0 -- detect --key "$work/gpt2.key" --input "$work/i14-gen.jsonl"
+# A record without the answer is an error naming the field, never the prompt read in its place.
+echo '{"id": 1, "prompt": "The quick brown fox"}' > "$work/i14-prompt-only.jsonl"
+run i14-detect-prompt-only 3 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-prompt-only.jsonl"
+stderr_has i14-detect-prompt-only "i14-prompt-only.jsonl:1: missing field \"text\" (this line has only \"prompt\", which is never tested)"
+echo '{"id": 1, "text": "one answer", "completion": "another"}' > "$work/i14-ambiguous.jsonl"
+run i14-detect-ambiguous 3 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-ambiguous.jsonl"
+stderr_has i14-detect-ambiguous "i14-ambiguous.jsonl:1: fields \"text\" and \"completion\": ambiguous, expected the answer in \"text\" alone"
+# Both forms of the answer are read only when they agree, which needs the tokenizer.
+run i14-rad-generated 0 -- radioactivity corpus --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-gen.jsonl" --controls 0
+run i14-rad-generated-no-tokenizer 3 -- radioactivity corpus --key "$work/gpt2.key" --input "$work/i14-gen.jsonl"
+stderr_has i14-rad-generated-no-tokenizer "i14-gen.jsonl:1: fields \"tokens\" and \"text\": ambiguous without a tokenizer"
+echo '{"id": 1, "text": "Hello", "tokens": [1, 2]}' > "$work/i14-differ.jsonl"
+run i14-rad-differ 3 -- radioactivity corpus --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-differ.jsonl"
+stderr_has i14-rad-differ "i14-differ.jsonl:1: fields \"tokens\" and \"text\": ambiguous, expected the same text"
+
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
