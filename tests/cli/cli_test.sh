@@ -482,6 +482,17 @@ echo '{"id": 1, "text": "Hello", "tokens": [1, 2]}' > "$work/i14-differ.jsonl"
 run i14-rad-differ 3 -- radioactivity corpus --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-differ.jsonl"
 stderr_has i14-rad-differ "i14-differ.jsonl:1: fields \"tokens\" and \"text\": ambiguous, expected the same text"
 
+# ==== issue 14: item 2 — folders are refused, never read as empty; standard input is read ====
+run i14-corpus-folder 3 -- radioactivity corpus --key "$key" --input "$work/texts"
+stderr_has i14-corpus-folder "input $work/texts: a folder, expected a JSON Lines file (or - for standard input)"
+run i14-read-predictions-folder 3 -- radioactivity read --key "$key" --predictions "$work/texts"
+stderr_has i14-read-predictions-folder "input $work/texts: a folder"
+run i14-filter-folder 3 -- radioactivity filter --key "$key" --input "$work/texts" --out "$work/i14.filter"
+stderr_has i14-filter-folder "input $work/texts: a folder"
+[ ! -e "$work/i14.filter" ]; check "issue 14: item 2: no filter file from a folder" $?
+run i14-corpus-stdin 0 -- radioactivity corpus --key "$key" --input - --controls 10 --json < "$docs"
+grep -q '"detected":true' "$work/out"; check "issue 14: item 2: radioactivity corpus reads standard input" $?
+
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

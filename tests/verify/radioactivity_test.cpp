@@ -392,3 +392,38 @@ TEST_CASE("Radioactivity input errors name what is wrong", "[radioactivity]") {
   const std::vector<token_id> predictions = {1, 2};
   CHECK_THROWS_WITH(s.score_predictions(input, predictions), Catch::Contains("one prediction per input token"));
 }
+
+// ---- issue 14, items 2-4: nothing read is blamed on the suspect; no input is ignored ------------
+
+namespace {
+
+struct scratch_folder {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("tritium-i14-" + std::to_string(::getpid()));
+  scratch_folder() { std::filesystem::create_directories(path); }
+  ~scratch_folder() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name, const std::string& contents) const {
+    const std::string p = (path / name).string();
+    std::ofstream(p) << contents;
+    return p;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Radioactivity: a folder is refused, never read as empty", "[radioactivity]") {
+  const key k = seeded_key(1);
+  scratch_folder dir;
+  dir.file("a.jsonl", "{\"tokens\": [1, 2, 3]}\n");
+  radioactivity_spec corpus;
+  corpus.inputs = {dir.path.string()};
+  radioactivity_scan scan(corpus, k, scan_environment{});
+  CHECK_THROWS_WITH(scan.run(), "input " + dir.path.string() +
+                                    ": a folder, expected a JSON Lines file (or - for standard input)");
+  CHECK_THROWS_WITH(build_window_filter(k, {dir.path.string()}, nullptr, 0),
+                    "input " + dir.path.string() + ": a folder, expected a JSON Lines file (or - for standard input)");
+  // A file that holds no window gives no filter rather than an empty one.
+  const std::string empty = dir.file("empty.jsonl", "\n");
+  CHECK_THROWS_WITH(build_window_filter(k, {empty}, nullptr, 0),
+                    "filter: the inputs hold no window of 1 tokens, so the filter would hold nothing");
+}

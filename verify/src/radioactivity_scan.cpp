@@ -200,6 +200,10 @@ built_window_filter build_window_filter(const key& k, const std::vector<std::str
       for (std::size_t i = h; i <= ids.size(); ++i) ++frequency[window_fingerprint(std::span<const token_id>(ids).subspan(i - h, h))];
     });
   }
+  if (frequency.empty()) {
+    throw error(errc::invalid_argument, "filter: the inputs hold no window of " + std::to_string(h) +
+                                            " tokens, so the filter would hold nothing");
+  }
   built_window_filter built;
   built.distinct_windows = frequency.size();
   window_filter& f = built.filter;

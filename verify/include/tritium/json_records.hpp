@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -27,20 +29,33 @@ inline nlohmann::json parse_json_line(const std::string& line, const std::string
   }
 }
 
-/// Calls f(record, "file:line") for each non-blank line of a JSON Lines file.
+/// Calls f(record, "file:line") for each non-blank line of a JSON Lines file, or of standard input
+/// for "-" (named "<stdin>"). A folder is refused (errc::invalid_argument, naming it): opened as a
+/// stream it reads as empty, and an input that yields nothing must never pass for one that was read.
 template <class F>
 void each_record(const std::string& path, F&& f) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw error(errc::invalid_argument, "cannot open input " + path);
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  const std::string name = path == "-" ? "<stdin>" : path;
+  if (path != "-") {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      throw error(errc::invalid_argument, "input " + path + ": a folder, expected a JSON Lines file (or - for standard input)");
+    }
+    file.open(path, std::ios::binary);
+    if (!file) throw error(errc::invalid_argument, "cannot open input " + path);
+    in = &file;
+  }
   std::string line;
   std::uint64_t number = 0;
-  while (std::getline(in, line)) {
+  while (std::getline(*in, line)) {
     ++number;
     blank_byte_order_mark(line, number);
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path + ":" + std::to_string(number);
+    const std::string where = name + ":" + std::to_string(number);
     f(parse_json_line(line, where), where);
   }
+  if (in->bad()) throw error(errc::invalid_argument, "read error in " + name + " after line " + std::to_string(number));
 }
 
 /// The ids of one part of a record under the record schema (README.md, "What the readers accept"):
