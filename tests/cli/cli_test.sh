@@ -493,6 +493,16 @@ stderr_has i14-filter-folder "input $work/texts: a folder"
 run i14-corpus-stdin 0 -- radioactivity corpus --key "$key" --input - --controls 10 --json < "$docs"
 grep -q '"detected":true' "$work/out"; check "issue 14: item 2: radioactivity corpus reads standard input" $?
 
+# ==== issue 14: item 3 — nothing read is blamed on the suspect ====
+echo '{"tokens": [1, 2, 3, 4]}' > "$work/i14-few.jsonl"
+run i14-corpus-few 2 -- radioactivity corpus --key "$key" --input "$work/i14-few.jsonl"
+grep -q "verdict: insufficient evidence" "$work/out"; check "issue 14: item 3: a 3-tuple input is insufficient evidence" $?
+grep -q "control keys: 20, not tested" "$work/out"; check "issue 14: item 3: the control keys are said to be untested" $?
+! grep -q "null does not hold" "$work/out"; check "issue 14: item 3: no statement about the suspect's null" $?
+printf '\n' > "$work/i14-empty.jsonl"
+run i14-corpus-empty 2 -- radioactivity corpus --key "$key" --input "$work/i14-empty.jsonl" --json
+grep -q '"tested":false' "$work/out"; check "issue 14: item 3: an empty input tests nothing" $?
+
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -427,3 +427,22 @@ TEST_CASE("Radioactivity: a folder is refused, never read as empty", "[radioacti
   CHECK_THROWS_WITH(build_window_filter(k, {empty}, nullptr, 0),
                     "filter: the inputs hold no window of 1 tokens, so the filter would hold nothing");
 }
+
+TEST_CASE("Radioactivity: too few scored tuples is insufficient evidence, and the controls are not tested",
+          "[radioactivity]") {
+  const key k = seeded_key(1);
+  scratch_folder dir;
+  for (const char* contents : {"", "{\"tokens\": [1, 2, 3, 4]}\n"}) {
+    INFO(contents);
+    radioactivity_spec corpus;
+    corpus.inputs = {dir.file("few.jsonl", contents)};
+    corpus.controls = 20;
+    radioactivity_scan scan(corpus, k, scan_environment{});
+    const radioactivity_outcome o = scan.run();
+    CHECK(o.result.test.scored <= 3);
+    CHECK(o.outcome == "insufficient evidence");
+    CHECK_FALSE(o.controls_tested);
+    CHECK(o.controls_uniform);
+    CHECK(o.control_p.size() == 20);
+  }
+}

@@ -174,16 +174,21 @@ radioactivity_outcome radioactivity_scan::run() {
     o.control_p.push_back(std::min(1.0, std::max(0.0, c.p_value)));
   }
   o.valid = spec_.tape != tape_mode::none && exclude;
-  if (o.control_p.size() >= 2) o.ks = ks_uniform(o.control_p);
+  const detection& t = o.result.test;
+  // The control keys score the real key's tuples: when those are too few for any conclusion (a
+  // 3-tuple input, or none), the controls' p-values are a handful of discrete values whose KS
+  // rejection would say nothing about the suspect. They are tested only when a conclusion is possible.
+  o.controls_tested = o.control_p.size() >= 2 && !t.insufficient;
+  if (o.controls_tested) o.ks = ks_uniform(o.control_p);
   o.ks.n = o.control_p.size();
   // Binomial p-values are discrete, so uniformity of the controls is judged loosely (KS at 0.01).
-  o.controls_uniform = o.control_p.size() < 2 || o.ks.p_value >= 0.01;
+  o.controls_uniform = !o.controls_tested || o.ks.p_value >= 0.01;
   o.filter_windows = filter_ ? filter_->windows.size() : 0;
-  const detection& t = o.result.test;
-  o.outcome = !o.valid || !o.controls_uniform ? "no verdict"
-              : t.detected                    ? "evidence"
-              : t.insufficient                ? "insufficient evidence"
-                                              : "no evidence";
+  o.outcome = !o.valid            ? "no verdict"
+              : t.insufficient    ? "insufficient evidence"
+              : !o.controls_uniform ? "no verdict"
+              : t.detected        ? "evidence"
+                                  : "no evidence";
   return o;
 }
 
