@@ -49,6 +49,11 @@ void lm_train_command::setup(CLI::App& parent) {
 }
 
 int lm_train_command::run() const {
+  // Every option given is used or refused, before any work.
+  if (watermarked.empty() && fraction >= 0) {
+    throw error(errc::usage, "lm train: --fraction is read only with --watermarked (the share of its tokens in the training set)");
+  }
+  if (!watermarked.empty() && fraction < 0) throw error(errc::usage, "lm train: --watermarked needs --fraction");
   const tokenizer tok = load_tokenizer(tokenizer_path);
   atomic_output model_file(out);  // opened (as a temporary) before the work: an unwritable path fails first
   tokenizer::session session(tok);
@@ -64,7 +69,6 @@ int lm_train_command::run() const {
   std::vector<std::vector<token_id>> human, marked;
   for (const auto& path : corpus) each_corpus_document(path, session, [&](auto& ids) { human.push_back(ids); });
   if (!watermarked.empty()) each_corpus_document(watermarked, session, [&](auto& ids) { marked.push_back(ids); });
-  if (!watermarked.empty() && fraction < 0) throw error(errc::invalid_argument, "--watermarked needs --fraction");
   const training_mixture used = add_training_mixture(
       trainer, human, marked, watermarked.empty() ? std::nullopt : std::optional<double>(fraction));
   const std::uint64_t used_human = used.human;

@@ -140,6 +140,15 @@ int radioactivity_commands::run_plan() const {
 }
 
 int radioactivity_commands::run_test(const std::string& mode) const {
+  // Settings the spec cannot tell given from defaulted; the spec's constructor checks the rest.
+  if (mode == "closed" && model_path.empty()) {
+    for (const char* name : {"--max-new-tokens", "--seed"}) {
+      if (closed->count(name) > 0) {
+        throw error(errc::usage, std::string("radioactivity closed: ") + name +
+                                     " is read only with --model (it sets how the model answers)");
+      }
+    }
+  }
   const tritium::key k = load_key_warn(key_path);
   const std::unique_ptr<report_writer> writer = report.open();  // a bad signing key or output path fails first
   radioactivity_spec spec;

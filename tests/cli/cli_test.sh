@@ -494,6 +494,8 @@ run i14-corpus-stdin 0 -- radioactivity corpus --key "$key" --input - --controls
 grep -q '"detected":true' "$work/out"; check "issue 14: item 2: radioactivity corpus reads standard input" $?
 
 # ==== issue 14: item 3 — nothing read is blamed on the suspect ====
+run i14-closed-nothing 4 -- radioactivity closed --key "$key"
+stderr_has i14-closed-nothing "radioactivity closed: give --input (the suspect's answers) or --model with --prompts (the suspect to query)"
 echo '{"tokens": [1, 2, 3, 4]}' > "$work/i14-few.jsonl"
 run i14-corpus-few 2 -- radioactivity corpus --key "$key" --input "$work/i14-few.jsonl"
 grep -q "verdict: insufficient evidence" "$work/out"; check "issue 14: item 3: a 3-tuple input is insufficient evidence" $?
@@ -503,6 +505,26 @@ printf '\n' > "$work/i14-empty.jsonl"
 run i14-corpus-empty 2 -- radioactivity corpus --key "$key" --input "$work/i14-empty.jsonl" --json
 grep -q '"tested":false' "$work/out"; check "issue 14: item 3: an empty input tests nothing" $?
 
+# ==== issue 14: item 4 — every option given is used or refused ====
+run i14-read-unused-input 4 -- radioactivity read --key "$key" --input "$work/missing.jsonl" --predictions "$work/predictions.jsonl"
+stderr_has i14-read-unused-input "radioactivity read: --input is not read with --predictions"
+run i14-closed-unused-input 4 -- radioactivity closed --key "$work/gpt2.key" --input "$docs" --model "$work/small.tlm" --prompts "$work/prompts.jsonl" --tokenizer "$tok"
+stderr_has i14-closed-unused-input "radioactivity closed: --input is not read with --model"
+run i14-closed-unused-seed 4 -- radioactivity closed --key "$key" --input "$docs" --seed 3
+stderr_has i14-closed-unused-seed "radioactivity closed: --seed is read only with --model"
+run i14-lm-unused-fraction 4 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --fraction 0.5 --out "$work/i14.tlm"
+stderr_has i14-lm-unused-fraction "lm train: --fraction is read only with --watermarked"
+[ ! -e "$work/i14.tlm" ]; check "issue 14: item 4: no model from a refused lm train" $?
+run i14-report-unused-input 4 -- radioactivity read --key "$key" --input "$docs" --predictions "$work/predictions.jsonl" --report "$work/i14-unused.report.json" --signing-key "$work/i13-signer.key"
+[ ! -e "$work/i14-unused.report.json" ]; check "issue 14: item 4: no report signs an unused input" $?
+run i14-report-subjects 0 -- radioactivity corpus --key "$key" --input "$docs" --controls 0 --report "$work/i14.report.json" --signing-key "$work/i13-signer.key"
+python3 - "$work/i14.report.json" "$docs" <<'PY'
+import base64, json, sys
+statement = json.loads(base64.b64decode(json.load(open(sys.argv[1]))['payload']))
+names = [s['name'] for s in statement['subject']]
+assert names == [sys.argv[2]], names
+PY
+check "issue 14: item 4: a report's subjects are exactly the files read" $?
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -409,7 +409,49 @@ struct scratch_folder {
   }
 };
 
+std::string usage_error_of(const radioactivity_spec& spec, const key& k) {
+  try {
+    radioactivity_scan scan(spec, k, scan_environment{});
+  } catch (const error& e) {
+    return std::string(errc_name(e.code())) + ": " + e.what();
+  }
+  return "accepted";
+}
+
 }  // namespace
+
+TEST_CASE("Radioactivity: a setting given and not read, or a missing one, is a usage error", "[radioactivity]") {
+  const key k = seeded_key(1);
+  scratch_folder dir;
+  const std::string answers = dir.file("a.jsonl", "{\"tokens\": [1, 2, 3]}\n");
+  radioactivity_spec closed;
+  closed.mode = radioactivity_mode::closed;
+  CHECK(usage_error_of(closed, k) ==
+        "usage: radioactivity closed: give --input (the suspect's answers) or --model with --prompts (the suspect to query)");
+  closed.inputs = {answers};
+  closed.model = "m.tlm";
+  closed.prompts = "p.jsonl";
+  CHECK(usage_error_of(closed, k) ==
+        "usage: radioactivity closed: --input is not read with --model (the answers are generated from --prompts): give one of them");
+  closed.inputs.clear();
+  closed.prompts.clear();
+  CHECK(usage_error_of(closed, k) == "usage: radioactivity closed: --model needs --prompts (the prompts to send it)");
+  radioactivity_spec read;
+  read.mode = radioactivity_mode::read;
+  read.inputs = {dir.path.string() + "/missing.jsonl"};
+  read.predictions = answers;
+  CHECK(usage_error_of(read, k) ==
+        "usage: radioactivity read: --input is not read with --predictions (the texts are the \"tokens\" of its records): give one of them");
+  read.inputs.clear();
+  read.predictions.clear();
+  CHECK(usage_error_of(read, k) == "usage: radioactivity read: give --input with --model (the suspect), or --predictions");
+  radioactivity_spec corpus;
+  CHECK(usage_error_of(corpus, k) == "usage: radioactivity corpus: give --input (the suspect corpus)");
+  corpus.inputs = {answers};
+  CHECK(usage_error_of(corpus, k) == "accepted");
+  corpus.model = "m.tlm";
+  CHECK(usage_error_of(corpus, k) == "usage: radioactivity corpus: --model is not read in corpus mode (the corpus is the suspect)");
+}
 
 TEST_CASE("Radioactivity: a folder is refused, never read as empty", "[radioactivity]") {
   const key k = seeded_key(1);
