@@ -519,10 +519,10 @@ run i14-report-unused-input 4 -- radioactivity read --key "$key" --input "$docs"
 [ ! -e "$work/i14-unused.report.json" ]; check "issue 14: item 4: no report signs an unused input" $?
 run i14-report-subjects 0 -- radioactivity corpus --key "$key" --input "$docs" --controls 0 --report "$work/i14.report.json" --signing-key "$work/i13-signer.key"
 python3 - "$work/i14.report.json" "$docs" <<'PY'
-import base64, json, sys
+import base64, json, os, sys
 statement = json.loads(base64.b64decode(json.load(open(sys.argv[1]))['payload']))
-names = [s['name'] for s in statement['subject']]
-assert names == [sys.argv[2]], names
+names = [os.path.realpath(s['name']) for s in statement['subject']]  # named relative to the working folder
+assert names == [os.path.realpath(sys.argv[2])], names
 PY
 check "issue 14: item 4: a report's subjects are exactly the files read" $?
 

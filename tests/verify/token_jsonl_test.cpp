@@ -213,7 +213,7 @@ TEST_CASE("JSON Lines records with token ids: each id an integer from 0 to 2^31 
 
 // ---- issue 14, item 1: one record schema, never one field read in place of another -------------
 
-TEST_CASE("Text records: the answer is read from \"text\" only; a missing or ambiguous field is an error", "[jsonl]") {
+TEST_CASE("Text records: the answer is read from \"text\" only, and a missing or ambiguous field is an error", "[jsonl]") {
   for (auto parse : {parse_text_record_slow, static_cast<void (*)(const std::string&, const std::string&, text_document&)>(parse_text_record)}) {
     // The prompt is never tested in place of a missing answer.
     CHECK(outcome_of(parse, R"({"id": 1, "prompt": "Once upon a time"})") ==
