@@ -91,6 +91,7 @@ int demo_command::run() const {
             << options.alpha << "\n\n";
 
   text_source prompts(default_path(prompts_path, TRITIUM_REFERENCE_PROMPTS), "jsonl");
+  prompts.read_field(text_field::prompt);
   tokenizer::session session(tok);
   next_token_sampler marked(model, scheme, false, 1.0, 1.0, tok.vocab_size());
   next_token_sampler plain(model, scheme, true, 1.0, 1.0, tok.vocab_size());

@@ -28,6 +28,7 @@ inline int exit_code_for(errc code) noexcept {
   switch (code) {
     case errc::io: return exit_io_error;
     case errc::verification_failed: return exit_verification_failed;
+    case errc::usage: return exit_usage;
     case errc::internal:
     case errc::no_memory: return exit_internal;
     default: return exit_input_error;

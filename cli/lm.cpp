@@ -49,6 +49,11 @@ void lm_train_command::setup(CLI::App& parent) {
 }
 
 int lm_train_command::run() const {
+  // Every option given is used or refused, before any work.
+  if (watermarked.empty() && fraction >= 0) {
+    throw error(errc::usage, "lm train: --fraction is read only with --watermarked (the share of its tokens in the training set)");
+  }
+  if (!watermarked.empty() && fraction < 0) throw error(errc::usage, "lm train: --watermarked needs --fraction");
   const tokenizer tok = load_tokenizer(tokenizer_path);
   atomic_output model_file(out);  // opened (as a temporary) before the work: an unwritable path fails first
   tokenizer::session session(tok);
@@ -64,7 +69,6 @@ int lm_train_command::run() const {
   std::vector<std::vector<token_id>> human, marked;
   for (const auto& path : corpus) each_corpus_document(path, session, [&](auto& ids) { human.push_back(ids); });
   if (!watermarked.empty()) each_corpus_document(watermarked, session, [&](auto& ids) { marked.push_back(ids); });
-  if (!watermarked.empty() && fraction < 0) throw error(errc::invalid_argument, "--watermarked needs --fraction");
   const training_mixture used = add_training_mixture(
       trainer, human, marked, watermarked.empty() ? std::nullopt : std::optional<double>(fraction));
   const std::uint64_t used_human = used.human;
@@ -195,6 +199,7 @@ int generate_command::run() const {
     scheme = std::make_shared<const kgw>(*key);
   }
   text_source source(prompts, "jsonl");
+  source.read_field(text_field::prompt);
   atomic_output out(output);
   next_token_sampler sampler(model, scheme, no_watermark, temperature, top_p, tok.vocab_size());
   tokenizer::session session(tok);
@@ -209,8 +214,10 @@ int generate_command::run() const {
         sampler.generate(prompt_ids, max_new_tokens, seed * 1000003ULL + index);
     generated += completion.size();
     ojson j;
+    // The record schema (README.md): the answer in "text" and, the same answer, its ids in "tokens";
+    // the prompt in its own field, which no test reads as the answer.
     j["prompt"] = doc.text;
-    j["completion"] = tok.decode(completion);
+    j["text"] = tok.decode(completion);
     j["tokens"] = completion;
     j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
                      {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};

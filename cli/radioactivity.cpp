@@ -140,6 +140,15 @@ int radioactivity_commands::run_plan() const {
 }
 
 int radioactivity_commands::run_test(const std::string& mode) const {
+  // Settings the spec cannot tell given from defaulted; the spec's constructor checks the rest.
+  if (mode == "closed" && model_path.empty()) {
+    for (const char* name : {"--max-new-tokens", "--seed"}) {
+      if (closed->count(name) > 0) {
+        throw error(errc::usage, std::string("radioactivity closed: ") + name +
+                                     " is read only with --model (it sets how the model answers)");
+      }
+    }
+  }
   const tritium::key k = load_key_warn(key_path);
   const std::unique_ptr<report_writer> writer = report.open();  // a bad signing key or output path fails first
   radioactivity_spec spec;
@@ -194,8 +203,8 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   ojson curve = ojson::array();
   for (const auto& p : t.curve) curve.push_back({p.scored, p.minus_log10_p});
   j["curve"] = curve;
-  j["controls"] = {{"count", r.control_p.size()}, {"log10_p", r.control_log10_p}, {"ks_statistic", r.ks.statistic},
-                   {"ks_p_value", r.ks.p_value}, {"uniform", r.controls_uniform}};
+  j["controls"] = {{"count", r.control_p.size()}, {"log10_p", r.control_log10_p}, {"tested", r.controls_tested},
+                   {"ks_statistic", r.ks.statistic}, {"ks_p_value", r.ks.p_value}, {"uniform", r.controls_uniform}};
   if (json) {
     o.stream() << j.dump() << "\n";
   } else {
@@ -206,19 +215,25 @@ int radioactivity_commands::run_test(const std::string& mode) const {
                << "  scored " << t.scored << ", green " << t.green << " (" << std::fixed << std::setprecision(4)
                << (t.scored ? static_cast<double>(t.green) / static_cast<double>(t.scored) : 0.0)
                << " against gamma " << t.gamma << "), log10 p " << std::setprecision(2) << t.log10_p << "\n"
-               << "  control keys: " << r.control_p.size() << ", KS p = " << std::setprecision(3) << r.ks.p_value
-               << (r.controls_uniform ? " (consistent with the null)" : " (NOT uniform: the null does not hold on this suspect)") << "\n"
+               << "  control keys: " << r.control_p.size();
+    if (r.controls_tested) {
+      o.stream() << ", KS p = " << std::setprecision(3) << r.ks.p_value
+                 << (r.controls_uniform ? " (consistent with the null)" : " (NOT uniform: the null does not hold on this suspect)");
+    } else if (!r.control_p.empty()) {
+      o.stream() << ", not tested (too few scored tuples for any conclusion)";
+    }
+    o.stream() << "\n"
                << "  verdict: "
-               << (!r.valid ? "none (deduplication or prompt exclusion is off)"
-                   : !r.controls_uniform ? "none (the control keys are not uniform)"
-                   : t.detected ? "RADIOACTIVE at alpha = " + std::to_string(alpha)
-                   : t.insufficient ? "insufficient tuples" : "no evidence")
+               << (r.outcome == "evidence"                ? "RADIOACTIVE at alpha = " + std::to_string(alpha)
+                   : r.outcome == "insufficient evidence" ? std::string("insufficient evidence (too few scored tuples for any conclusion)")
+                   : r.outcome == "no evidence"           ? std::string("no evidence")
+                   : !r.valid                             ? std::string("none (deduplication or prompt exclusion is off)")
+                                                          : std::string("none (the control keys are not uniform)"))
                << "\n";
   }
   o.commit();
   if (writer) writer->write(statement);
-  if (!r.valid || !r.controls_uniform) return exit_no_evidence;
-  return t.detected ? exit_evidence : t.insufficient ? exit_insufficient : exit_no_evidence;
+  return r.outcome == "evidence" ? exit_evidence : r.outcome == "insufficient evidence" ? exit_insufficient : exit_no_evidence;
 }
 
 }  // namespace tritium::cli

@@ -452,5 +452,79 @@ PY
 check "i13: all_rows_sha256 is sha256: + the digest of the documented rows; subjects are bare hex" $?
 # ==== end of issue 13: vocabulary size ====
 
+# ==== issue 14: item 1 — one record schema: generate's answer is what detect and radioactivity read ====
+python3 -c "
+import json
+for i in range(20): print(json.dumps({'id': i, 'prompt': 'It was the best of times, it was the worst of times, it was the age of wisdom, number %d.' % i}))" > "$work/i14-prompts.jsonl"
+run i14-generate 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/gpt2.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 40 --output "$work/i14-gen.jsonl"
+python3 - "$work/i14-gen.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    assert list(r)[:4] == ['id', 'prompt', 'text', 'tokens'] and 'completion' not in r, list(r)
+PY
+check "issue 14: item 1: generate writes id, prompt, text (the answer), tokens (its ids)" $?
+# The completions, not the prompts, are tested: as text and as ids alike.
+run i14-detect-generated-text 0 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-gen.jsonl"
+run i14-detect-generated-ids 0 -- detect --key "$work/gpt2.key" --input "$work/i14-gen.jsonl"
+# A record without the answer is an error naming the field, never the prompt read in its place.
+echo '{"id": 1, "prompt": "The quick brown fox"}' > "$work/i14-prompt-only.jsonl"
+run i14-detect-prompt-only 3 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-prompt-only.jsonl"
+stderr_has i14-detect-prompt-only "i14-prompt-only.jsonl:1: missing field \"text\" (this line has only \"prompt\", which is never tested)"
+echo '{"id": 1, "text": "one answer", "completion": "another"}' > "$work/i14-ambiguous.jsonl"
+run i14-detect-ambiguous 3 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-ambiguous.jsonl"
+stderr_has i14-detect-ambiguous "i14-ambiguous.jsonl:1: fields \"text\" and \"completion\": ambiguous, expected the answer in \"text\" alone"
+# Both forms of the answer are read only when they agree, which needs the tokenizer.
+run i14-rad-generated 0 -- radioactivity corpus --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-gen.jsonl" --controls 0
+run i14-rad-generated-no-tokenizer 3 -- radioactivity corpus --key "$work/gpt2.key" --input "$work/i14-gen.jsonl"
+stderr_has i14-rad-generated-no-tokenizer "i14-gen.jsonl:1: fields \"tokens\" and \"text\": ambiguous without a tokenizer"
+echo '{"id": 1, "text": "Hello", "tokens": [1, 2]}' > "$work/i14-differ.jsonl"
+run i14-rad-differ 3 -- radioactivity corpus --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-differ.jsonl"
+stderr_has i14-rad-differ "i14-differ.jsonl:1: fields \"tokens\" and \"text\": ambiguous, expected the same text"
+
+# ==== issue 14: item 2 — folders are refused, never read as empty; standard input is read ====
+run i14-corpus-folder 3 -- radioactivity corpus --key "$key" --input "$work/texts"
+stderr_has i14-corpus-folder "input $work/texts: a folder, expected a JSON Lines file (or - for standard input)"
+run i14-read-predictions-folder 3 -- radioactivity read --key "$key" --predictions "$work/texts"
+stderr_has i14-read-predictions-folder "input $work/texts: a folder"
+run i14-filter-folder 3 -- radioactivity filter --key "$key" --input "$work/texts" --out "$work/i14.filter"
+stderr_has i14-filter-folder "input $work/texts: a folder"
+[ ! -e "$work/i14.filter" ]; check "issue 14: item 2: no filter file from a folder" $?
+run i14-corpus-stdin 0 -- radioactivity corpus --key "$key" --input - --controls 10 --json < "$docs"
+grep -q '"detected":true' "$work/out"; check "issue 14: item 2: radioactivity corpus reads standard input" $?
+
+# ==== issue 14: item 3 — nothing read is blamed on the suspect ====
+run i14-closed-nothing 4 -- radioactivity closed --key "$key"
+stderr_has i14-closed-nothing "radioactivity closed: give --input (the suspect's answers) or --model with --prompts (the suspect to query)"
+echo '{"tokens": [1, 2, 3, 4]}' > "$work/i14-few.jsonl"
+run i14-corpus-few 2 -- radioactivity corpus --key "$key" --input "$work/i14-few.jsonl"
+grep -q "verdict: insufficient evidence" "$work/out"; check "issue 14: item 3: a 3-tuple input is insufficient evidence" $?
+grep -q "control keys: 20, not tested" "$work/out"; check "issue 14: item 3: the control keys are said to be untested" $?
+! grep -q "null does not hold" "$work/out"; check "issue 14: item 3: no statement about the suspect's null" $?
+printf '\n' > "$work/i14-empty.jsonl"
+run i14-corpus-empty 2 -- radioactivity corpus --key "$key" --input "$work/i14-empty.jsonl" --json
+grep -q '"tested":false' "$work/out"; check "issue 14: item 3: an empty input tests nothing" $?
+
+# ==== issue 14: item 4 — every option given is used or refused ====
+run i14-read-unused-input 4 -- radioactivity read --key "$key" --input "$work/missing.jsonl" --predictions "$work/predictions.jsonl"
+stderr_has i14-read-unused-input "radioactivity read: --input is not read with --predictions"
+run i14-closed-unused-input 4 -- radioactivity closed --key "$work/gpt2.key" --input "$docs" --model "$work/small.tlm" --prompts "$work/prompts.jsonl" --tokenizer "$tok"
+stderr_has i14-closed-unused-input "radioactivity closed: --input is not read with --model"
+run i14-closed-unused-seed 4 -- radioactivity closed --key "$key" --input "$docs" --seed 3
+stderr_has i14-closed-unused-seed "radioactivity closed: --seed is read only with --model"
+run i14-lm-unused-fraction 4 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --fraction 0.5 --out "$work/i14.tlm"
+stderr_has i14-lm-unused-fraction "lm train: --fraction is read only with --watermarked"
+[ ! -e "$work/i14.tlm" ]; check "issue 14: item 4: no model from a refused lm train" $?
+run i14-report-unused-input 4 -- radioactivity read --key "$key" --input "$docs" --predictions "$work/predictions.jsonl" --report "$work/i14-unused.report.json" --signing-key "$work/i13-signer.key"
+[ ! -e "$work/i14-unused.report.json" ]; check "issue 14: item 4: no report signs an unused input" $?
+run i14-report-subjects 0 -- radioactivity corpus --key "$key" --input "$docs" --controls 0 --report "$work/i14.report.json" --signing-key "$work/i13-signer.key"
+python3 - "$work/i14.report.json" "$docs" <<'PY'
+import base64, json, os, sys
+statement = json.loads(base64.b64decode(json.load(open(sys.argv[1]))['payload']))
+names = [os.path.realpath(s['name']) for s in statement['subject']]  # named relative to the working folder
+assert names == [os.path.realpath(sys.argv[2])], names
+PY
+check "issue 14: item 4: a report's subjects are exactly the files read" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

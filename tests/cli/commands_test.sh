@@ -104,7 +104,7 @@ check "lm eval: shuffled words score a perplexity well above the prose's" $?
 # radioactivity closed: what we sent and the suspect answered (our own watermarked answers: evidence),
 # and a suspect model queried directly (the plain reference model: no evidence).
 run closed-input 0 -- radioactivity closed -k k.key -t "$tokenizer" -i gen.jsonl --controls 5 --json
-expect closed-input "j['mode'] == 'closed' and j['detected'] and j['prompt_exclusion'] and j['counts']['prompt_excluded'] > 0 and len(j['controls']) == 5" out
+expect closed-input "j['mode'] == 'closed' and j['detected'] and j['prompt_exclusion'] and j['counts']['prompt_excluded'] > 0 and j['controls']['count'] == 5" out
 run closed-model 1 -- radioactivity closed -k k.key -t "$tokenizer" -m "$model" -p prompts.jsonl --max-new-tokens 40 --controls 5 --json
 expect closed-model "j['mode'] == 'closed' and not j['detected'] and j['scored'] > 100" out
 

@@ -29,7 +29,7 @@ with open("texts.jsonl", "w") as out:
     for name in ("marked", "plain"):
         for i, line in enumerate(open(name + ".jsonl")):
             r = json.loads(line)
-            out.write(json.dumps({"id": f"{name}-{i}", "text": r["completion"]}) + "\n")
+            out.write(json.dumps({"id": f"{name}-{i}", "text": r["text"]}) + "\n")
 PY
 rc=0
 "$tritium" detect -k wm.key -t "$tok" -i texts.jsonl --report report.json --signing-key signer.key \

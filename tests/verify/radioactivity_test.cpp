@@ -392,3 +392,99 @@ TEST_CASE("Radioactivity input errors name what is wrong", "[radioactivity]") {
   const std::vector<token_id> predictions = {1, 2};
   CHECK_THROWS_WITH(s.score_predictions(input, predictions), Catch::Contains("one prediction per input token"));
 }
+
+// ---- issue 14, items 2-4: nothing read is blamed on the suspect; no input is ignored ------------
+
+namespace {
+
+struct scratch_folder {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("tritium-i14-" + std::to_string(::getpid()));
+  scratch_folder() { std::filesystem::create_directories(path); }
+  ~scratch_folder() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name, const std::string& contents) const {
+    const std::string p = (path / name).string();
+    std::ofstream(p) << contents;
+    return p;
+  }
+};
+
+std::string usage_error_of(const radioactivity_spec& spec, const key& k) {
+  try {
+    radioactivity_scan scan(spec, k, scan_environment{});
+  } catch (const error& e) {
+    return std::string(errc_name(e.code())) + ": " + e.what();
+  }
+  return "accepted";
+}
+
+}  // namespace
+
+TEST_CASE("Radioactivity: a setting given and not read, or a missing one, is a usage error", "[radioactivity]") {
+  const key k = seeded_key(1);
+  scratch_folder dir;
+  const std::string answers = dir.file("a.jsonl", "{\"tokens\": [1, 2, 3]}\n");
+  radioactivity_spec closed;
+  closed.mode = radioactivity_mode::closed;
+  CHECK(usage_error_of(closed, k) ==
+        "usage: radioactivity closed: give --input (the suspect's answers) or --model with --prompts (the suspect to query)");
+  closed.inputs = {answers};
+  closed.model = "m.tlm";
+  closed.prompts = "p.jsonl";
+  CHECK(usage_error_of(closed, k) ==
+        "usage: radioactivity closed: --input is not read with --model (the answers are generated from --prompts): give one of them");
+  closed.inputs.clear();
+  closed.prompts.clear();
+  CHECK(usage_error_of(closed, k) == "usage: radioactivity closed: --model needs --prompts (the prompts to send it)");
+  radioactivity_spec read;
+  read.mode = radioactivity_mode::read;
+  read.inputs = {dir.path.string() + "/missing.jsonl"};
+  read.predictions = answers;
+  CHECK(usage_error_of(read, k) ==
+        "usage: radioactivity read: --input is not read with --predictions (the texts are the \"tokens\" of its records): give one of them");
+  read.inputs.clear();
+  read.predictions.clear();
+  CHECK(usage_error_of(read, k) == "usage: radioactivity read: give --input with --model (the suspect), or --predictions");
+  radioactivity_spec corpus;
+  CHECK(usage_error_of(corpus, k) == "usage: radioactivity corpus: give --input (the suspect corpus)");
+  corpus.inputs = {answers};
+  CHECK(usage_error_of(corpus, k) == "accepted");
+  corpus.model = "m.tlm";
+  CHECK(usage_error_of(corpus, k) == "usage: radioactivity corpus: --model is not read in corpus mode (the corpus is the suspect)");
+}
+
+TEST_CASE("Radioactivity: a folder is refused, never read as empty", "[radioactivity]") {
+  const key k = seeded_key(1);
+  scratch_folder dir;
+  dir.file("a.jsonl", "{\"tokens\": [1, 2, 3]}\n");
+  radioactivity_spec corpus;
+  corpus.inputs = {dir.path.string()};
+  radioactivity_scan scan(corpus, k, scan_environment{});
+  CHECK_THROWS_WITH(scan.run(), "input " + dir.path.string() +
+                                    ": a folder, expected a JSON Lines file (or - for standard input)");
+  CHECK_THROWS_WITH(build_window_filter(k, {dir.path.string()}, nullptr, 0),
+                    "input " + dir.path.string() + ": a folder, expected a JSON Lines file (or - for standard input)");
+  // A file that holds no window gives no filter rather than an empty one.
+  const std::string empty = dir.file("empty.jsonl", "\n");
+  CHECK_THROWS_WITH(build_window_filter(k, {empty}, nullptr, 0),
+                    "filter: the inputs hold no window of 1 tokens, so the filter would hold nothing");
+}
+
+TEST_CASE("Radioactivity: too few scored tuples is insufficient evidence, and the controls are not tested",
+          "[radioactivity]") {
+  const key k = seeded_key(1);
+  scratch_folder dir;
+  for (const char* contents : {"", "{\"tokens\": [1, 2, 3, 4]}\n"}) {
+    INFO(contents);
+    radioactivity_spec corpus;
+    corpus.inputs = {dir.file("few.jsonl", contents)};
+    corpus.controls = 20;
+    radioactivity_scan scan(corpus, k, scan_environment{});
+    const radioactivity_outcome o = scan.run();
+    CHECK(o.result.test.scored <= 3);
+    CHECK(o.outcome == "insufficient evidence");
+    CHECK_FALSE(o.controls_tested);
+    CHECK(o.controls_uniform);
+    CHECK(o.control_p.size() == 20);
+  }
+}

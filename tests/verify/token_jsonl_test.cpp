@@ -210,3 +210,54 @@ TEST_CASE("JSON Lines records with token ids: each id an integer from 0 to 2^31 
   CHECK_THROWS_WITH(ids_of(nlohmann::json::parse(R"({"tokens": [1, 2.5]})"), "tokens", "text", nullptr, ids, "f:1"),
                     "f:1: field \"tokens\"[1]: expected an integer token id in [0, 2^31), got 2.5");
 }
+
+// ---- issue 14, item 1: one record schema, never one field read in place of another -------------
+
+TEST_CASE("Text records: the answer is read from \"text\" only, and a missing or ambiguous field is an error", "[jsonl]") {
+  for (auto parse : {parse_text_record_slow, static_cast<void (*)(const std::string&, const std::string&, text_document&)>(parse_text_record)}) {
+    // The prompt is never tested in place of a missing answer.
+    CHECK(outcome_of(parse, R"({"id": 1, "prompt": "Once upon a time"})") ==
+          "error: f.jsonl:3: missing field \"text\" (this line has only \"prompt\", which is never tested)");
+    // What generate wrote before the schema: the answer in "completion".
+    CHECK(outcome_of(parse, R"({"id": 1, "prompt": "p", "completion": "c", "tokens": [1]})") ==
+          "error: f.jsonl:3: missing field \"text\" (this line has \"completion\": the answer goes in \"text\")");
+    CHECK(outcome_of(parse, R"({"id": 1, "text": "a", "completion": "b"})") ==
+          "error: f.jsonl:3: fields \"text\" and \"completion\": ambiguous, expected the answer in \"text\" alone");
+    // A record of generate: the prompt in its own field, the answer in "text".
+    CHECK(outcome_of(parse, R"({"id": 1, "prompt": "p", "text": "the answer", "tokens": [1]})") == "1\nthe answer\nf.jsonl:3");
+  }
+}
+
+TEST_CASE("Prompts files: the prompt is read from \"prompt\" only", "[jsonl]") {
+  text_document d;
+  d.field = text_field::prompt;
+  parse_text_record(R"({"id": 7, "prompt": "p", "text": "t"})", "p.jsonl:1", d);
+  CHECK(d.text == "p");
+  d.field = text_field::prompt;
+  CHECK_THROWS_WITH(parse_text_record(R"({"id": 7, "text": "t"})", "p.jsonl:2", d),
+                    "p.jsonl:2: missing field \"prompt\" (a prompts file gives each prompt in \"prompt\")");
+}
+
+TEST_CASE("Records read as ids or text: both forms only when they agree, never \"completion\" for \"text\"", "[jsonl]") {
+  const tokenizer tok = tokenizer::load(std::string(TRITIUM_FIXTURES_DIR) + "/tokenizers/gpt2/tokenizer.json");
+  tokenizer::session session(tok);
+  const std::vector<token_id> hello = tok.encode("Hello world");
+  const nlohmann::json agree = {{"tokens", hello}, {"text", "Hello world"}};
+  const nlohmann::json differ = {{"tokens", hello}, {"text", "Goodbye"}};
+  std::vector<token_id> ids;
+  CHECK(ids_of(agree, "tokens", "text", &session, ids, "f:1"));
+  CHECK(ids == hello);
+  CHECK_THROWS_WITH(ids_of(differ, "tokens", "text", &session, ids, "f:2"),
+                    "f:2: fields \"tokens\" and \"text\": ambiguous, expected the same text (\"text\" the decoding of "
+                    "\"tokens\"), got different ones; keep one of them");
+  CHECK_THROWS_WITH(ids_of(agree, "tokens", "text", nullptr, ids, "f:3"),
+                    "f:3: fields \"tokens\" and \"text\": ambiguous without a tokenizer to check that they hold the "
+                    "same text: give --tokenizer, or keep one of them");
+  CHECK_THROWS_WITH(ids_of(nlohmann::json{{"text", "a"}, {"completion", "b"}}, "tokens", "text", &session, ids, "f:4"),
+                    "f:4: fields \"text\" and \"completion\": ambiguous, expected the answer in \"text\" alone");
+  CHECK_THROWS_WITH(ids_of(nlohmann::json{{"prompt", "a"}, {"completion", "b"}}, "tokens", "text", &session, ids, "f:5"),
+                    "f:5: missing field \"tokens\" or \"text\" (this line has \"completion\": the answer goes in \"text\")");
+  // The prompt's pair reads its own fields, whatever the answer holds.
+  CHECK(ids_of(nlohmann::json{{"prompt", "Hello world"}, {"completion", "b"}}, "prompt_tokens", "prompt", &session, ids, "f:6"));
+  CHECK(ids == hello);
+}

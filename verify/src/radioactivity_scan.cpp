@@ -47,8 +47,47 @@ std::optional<tape_mode> tape_mode_from_name(const std::string& name) noexcept {
   return std::nullopt;
 }
 
+namespace {
+
+// Every setting is used or refused (errc::usage, exit 4 on the command line): a file given and never
+// read would otherwise be signed as a subject of the report, and a test run on nothing would be
+// blamed on the suspect.
+void check_settings(const radioactivity_spec& s) {
+  const std::string mode = std::string("radioactivity ") + radioactivity_mode_name(s.mode) + ": ";
+  auto refuse = [&](const std::string& what) { throw error(errc::usage, mode + what); };
+  const bool inputs = !s.inputs.empty(), model = !s.model.empty(), prompts = !s.prompts.empty(),
+             predictions = !s.predictions.empty();
+  switch (s.mode) {
+    case radioactivity_mode::corpus:
+      if (!inputs) refuse("give --input (the suspect corpus)");
+      if (model) refuse("--model is not read in corpus mode (the corpus is the suspect)");
+      if (prompts) refuse("--prompts is not read in corpus mode");
+      if (predictions) refuse("--predictions is not read in corpus mode");
+      break;
+    case radioactivity_mode::closed:
+      if (!inputs && !model) refuse("give --input (the suspect's answers) or --model with --prompts (the suspect to query)");
+      if (inputs && model) refuse("--input is not read with --model (the answers are generated from --prompts): give one of them");
+      if (model && !prompts) refuse("--model needs --prompts (the prompts to send it)");
+      if (!model && prompts) refuse("--prompts is read only with --model (with --input, the prompts are in its records)");
+      if (predictions) refuse("--predictions is not read in closed mode");
+      break;
+    case radioactivity_mode::read:
+      if (!model && !predictions) refuse("give --input with --model (the suspect), or --predictions");
+      if (model && predictions) refuse("--predictions is not read with --model (the model predicts): give one of them");
+      if (model && !inputs) refuse("--model needs --input (our watermarked texts for it to read)");
+      if (predictions && inputs) {
+        refuse("--input is not read with --predictions (the texts are the \"tokens\" of its records): give one of them");
+      }
+      if (prompts) refuse("--prompts is not read in read mode");
+      break;
+  }
+}
+
+}  // namespace
+
 radioactivity_scan::radioactivity_scan(radioactivity_spec spec, const key& k, scan_environment env)
     : spec_(std::move(spec)), key_(k), env_(std::move(env)) {
+  check_settings(spec_);
   if (!spec_.tokenizer.empty()) {
     tokenizer_ = std::make_unique<tritium::tokenizer>(load_tokenizer(env_.resolve(spec_.tokenizer).string()));
     k.require_tokenizer(tokenizer_->digest());
@@ -124,9 +163,6 @@ radioactivity_outcome radioactivity_scan::run() {
     if (!spec_.model.empty()) suspect = std::make_unique<ngram_lm>(load_model(env_.resolve(spec_.model).string()));
     // With a model, every input in order (one tape across all); else the predictions file.
     const std::vector<std::string> paths = suspect ? spec_.inputs : std::vector<std::string>{spec_.predictions};
-    if (paths.empty() || paths.front().empty()) {
-      throw error(errc::invalid_argument, "read: give --input with --model, or --predictions");
-    }
     std::vector<double> probs(suspect ? suspect->vocab_size() : 0);
     std::vector<token_id> predictions;
     for (const auto& path : paths) each(path, [&](const nlohmann::json& j, const std::string& where) {
@@ -174,16 +210,21 @@ radioactivity_outcome radioactivity_scan::run() {
     o.control_p.push_back(std::min(1.0, std::max(0.0, c.p_value)));
   }
   o.valid = spec_.tape != tape_mode::none && exclude;
-  if (o.control_p.size() >= 2) o.ks = ks_uniform(o.control_p);
+  const detection& t = o.result.test;
+  // The control keys score the real key's tuples: when those are too few for any conclusion (a
+  // 3-tuple input, or none), the controls' p-values are a handful of discrete values whose KS
+  // rejection would say nothing about the suspect. They are tested only when a conclusion is possible.
+  o.controls_tested = o.control_p.size() >= 2 && !t.insufficient;
+  if (o.controls_tested) o.ks = ks_uniform(o.control_p);
   o.ks.n = o.control_p.size();
   // Binomial p-values are discrete, so uniformity of the controls is judged loosely (KS at 0.01).
-  o.controls_uniform = o.control_p.size() < 2 || o.ks.p_value >= 0.01;
+  o.controls_uniform = !o.controls_tested || o.ks.p_value >= 0.01;
   o.filter_windows = filter_ ? filter_->windows.size() : 0;
-  const detection& t = o.result.test;
-  o.outcome = !o.valid || !o.controls_uniform ? "no verdict"
-              : t.detected                    ? "evidence"
-              : t.insufficient                ? "insufficient evidence"
-                                              : "no evidence";
+  o.outcome = !o.valid            ? "no verdict"
+              : t.insufficient    ? "insufficient evidence"
+              : !o.controls_uniform ? "no verdict"
+              : t.detected        ? "evidence"
+                                  : "no evidence";
   return o;
 }
 
@@ -199,6 +240,10 @@ built_window_filter build_window_filter(const key& k, const std::vector<std::str
       if (!ids_of(j, "tokens", "text", session.get(), ids, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
       for (std::size_t i = h; i <= ids.size(); ++i) ++frequency[window_fingerprint(std::span<const token_id>(ids).subspan(i - h, h))];
     });
+  }
+  if (frequency.empty()) {
+    throw error(errc::invalid_argument, "filter: the inputs hold no window of " + std::to_string(h) +
+                                            " tokens, so the filter would hold nothing");
   }
   built_window_filter built;
   built.distinct_windows = frequency.size();

@@ -13,6 +13,7 @@ const char* errc_name(errc code) noexcept {
     case errc::internal: return "internal";
     case errc::no_memory: return "no_memory";
     case errc::verification_failed: return "verification_failed";
+    case errc::usage: return "usage";
   }
   return "unknown";
 }

@@ -275,7 +275,7 @@ ojson radioactivity_predicate(const radioactivity_spec& spec, const radioactivit
           << "). A weak contamination may need more scored tuples (tritium radioactivity plan).";
   } else if (outcome == "insufficient evidence") {
     words << "Insufficient evidence: with " << t.scored << " scored tuples, not even an all-green result could reach alpha = "
-          << spec.alpha << "; no conclusion either way.";
+          << spec.alpha << "; no conclusion either way, and the control keys were not tested.";
   } else if (!o.valid) {
     words << "No verdict: " << (spec.tape == tape_mode::none ? "the tape was off, so repeated tuples were scored again"
                                                                 : "prompt windows were not excluded")
@@ -290,8 +290,7 @@ ojson radioactivity_predicate(const radioactivity_spec& spec, const radioactivit
   p["decisive_test"] = {{"label", "all scored tuples, in reading order"}, {"scored", t.scored},
                         {"green", t.green}, {"log10_p", t.log10_p}, {"gamma", t.gamma},
                         {"threshold_log10_p", std::log10(spec.alpha)}, {"curve", curve_of(t.curve)}};
-  p["controls"] = {{"count", o.control_p.size()}, {"log10_p", o.control_log10_p}, {"ks_statistic", o.ks.statistic},
-                   {"ks_p_value", o.ks.p_value}, {"uniform", o.controls_uniform}};
+  p["controls"] = {{"count", o.control_p.size()}, {"log10_p", o.control_log10_p}, {"ks_statistic", o.ks.statistic}, {"ks_p_value", o.ks.p_value}, {"uniform", o.controls_uniform}};
   p["limits"] = ojson::array(
       {"The p-value holds under H0 for tuples scored once (the tape) and, in closed mode, with prompt windows excluded.",
        "Radioactivity shows training on text watermarked with this key; it does not say how that text was obtained.",

@@ -50,7 +50,10 @@ struct radioactivity_outcome {
   std::vector<double> control_log10_p;
   std::vector<double> control_p;
   ks_result ks{0.0, 1.0, 0};
-  bool controls_uniform = true;  ///< KS at 0.01 (binomial p-values are discrete: judged loosely)
+  /// The control keys were tested for uniformity: at least two, and enough scored tuples that a
+  /// conclusion was possible at all (not `result.test.insufficient`). Otherwise nothing is said of them.
+  bool controls_tested = false;
+  bool controls_uniform = true;  ///< KS at 0.01 (binomial p-values are discrete: judged loosely); true when untested
   bool valid = true;             ///< the tape and (closed) prompt exclusion were on
   /// "evidence", "no evidence", "insufficient evidence" or "no verdict".
   std::string outcome;

@@ -16,12 +16,19 @@
 
 namespace tritium {
 
+/// The member a JSON Lines record gives its text in (README.md, "What the readers accept"): "text",
+/// the answer under test, or "prompt", in a prompts file. Each reader reads its one field and never
+/// another in its place.
+enum class text_field : std::uint8_t { text, prompt };
+const char* text_field_name(text_field f) noexcept;
+
 struct text_document {
   std::string id_json;  ///< the id as JSON (a string or number)
   std::string text;
   std::string where;    ///< "file:line" or the file path, for messages
   bool unparsed = false;  ///< `text` still holds the JSON Lines record: call resolve() first
   invalid_utf8 policy = invalid_utf8::error;  ///< how resolve() treats invalid UTF-8 in the record
+  text_field field = text_field::text;        ///< the member a JSON Lines record is read from
 };
 
 /// Parses a record left unparsed by a text_source with deferred parsing (a no-op otherwise). Throws
@@ -42,6 +49,8 @@ class text_source {
   /// U+FFFD per maximal subpart anywhere in the record, its id included. Text files are decoded by
   /// the tokenizer session, which has its own policy.
   void set_invalid_utf8(invalid_utf8 policy) noexcept { policy_ = policy; }
+  /// The member JSON Lines records are read from (default "text").
+  void read_field(text_field field) noexcept { field_ = field; }
   /// In folder mode, every .txt file it will read (sorted); empty otherwise.
   const std::vector<std::filesystem::path>& files() const noexcept { return files_; }
 
@@ -58,6 +67,7 @@ class text_source {
   bool single_done_ = false;
   bool defer_ = false;
   invalid_utf8 policy_ = invalid_utf8::error;
+  text_field field_ = text_field::text;
 };
 
 /// Parses one JSON Lines record {"id": ..., "text": "..."}; throws errc::parse naming `where` (and

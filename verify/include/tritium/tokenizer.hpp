@@ -69,6 +69,8 @@ class tokenizer {
     /// (unless the policy is `replace`), and errc::invalid_argument naming the tokenizer's component
     /// and pattern when one of its regexes exceeds PCRE2's match limits on `text`.
     void encode(std::string_view text, std::vector<token_id>& out);
+    /// The tokenizer this session encodes with.
+    const tokenizer& owner() const noexcept;
 
    private:
     struct state;

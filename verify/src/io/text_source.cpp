@@ -11,6 +11,9 @@
 #include "tritium/tokenizer.hpp"
 
 namespace tritium {
+
+const char* text_field_name(text_field f) noexcept { return f == text_field::prompt ? "prompt" : "text"; }
+
 namespace {
 
 std::string read_file(const std::filesystem::path& p) {
@@ -99,15 +102,28 @@ std::string_view raw_member(std::string_view s, std::string_view name) {
 void parse_text_record_slow(const std::string& line, const std::string& where, text_document& doc) {
   const nlohmann::json j = parse_json_line(line, where);
   if (!j.is_object()) throw error(errc::parse, where + ": expected a JSON object {\"id\": ..., \"text\": ...}");
-  auto text = j.find("text");
-  if (text == j.end()) text = j.find("prompt");  // prompt files for `generate`
+  const std::string name = text_field_name(doc.field);
+  const auto text = j.find(name);
+  // Never another field in place of the one read: a missing answer is not replaced by the prompt.
+  if (doc.field == text_field::text && j.contains("completion")) {
+    if (text != j.end()) {
+      throw error(errc::parse, where + ": fields \"text\" and \"completion\": ambiguous, expected the answer in \"text\" alone");
+    }
+    throw error(errc::parse, where + ": missing field \"text\" (this line has \"completion\": the answer goes in \"text\")");
+  }
   if (text == j.end()) {
-    if (j.contains("tokens")) {
+    if (doc.field == text_field::text && j.contains("tokens")) {
       throw error(errc::parse, where + ": field \"text\" missing (this line has \"tokens\": run detect without --tokenizer)");
     }
-    throw error(errc::parse, where + ": missing field \"text\"");
+    if (doc.field == text_field::text && j.contains("prompt")) {
+      throw error(errc::parse, where + ": missing field \"text\" (this line has only \"prompt\", which is never tested)");
+    }
+    if (doc.field == text_field::prompt && j.contains("text")) {
+      throw error(errc::parse, where + ": missing field \"prompt\" (a prompts file gives each prompt in \"prompt\")");
+    }
+    throw error(errc::parse, where + ": missing field \"" + name + "\"");
   }
-  if (!text->is_string()) throw error(errc::parse, where + ": field \"text\": expected a string");
+  if (!text->is_string()) throw error(errc::parse, where + ": field \"" + name + "\": expected a string");
   doc.text = text->get<std::string>();
   const auto id = j.find("id");
   if (id == j.end()) {
@@ -131,8 +147,9 @@ class fast_record {
   explicit fast_record(std::string_view s) : s_(s) {}
 
   bool parse(text_document& doc) {
-    std::string key, text, prompt, id_json = "null";
-    bool has_text = false, has_prompt = false;
+    const std::string_view wanted = text_field_name(doc.field);
+    std::string key, text, id_json = "null";
+    bool has_text = false;
     skip_space();
     if (!eat('{')) return false;
     skip_space();
@@ -143,10 +160,11 @@ class fast_record {
       skip_space();
       if (!eat(':')) return false;
       skip_space();
-      if (key == "text" || key == "prompt") {
-        std::string& target = key == "text" ? text : prompt;
-        if (!string(target)) return false;
-        (key == "text" ? has_text : has_prompt) = true;
+      if (key == wanted) {
+        if (!string(text)) return false;
+        has_text = true;
+      } else if (key == "completion" && doc.field == text_field::text) {
+        return false;  // the full parser words the error
       } else if (key == "id") {
         const std::size_t from = i_;
         if (peek() == '"') {
@@ -165,8 +183,8 @@ class fast_record {
       return false;
     }
     skip_space();
-    if (i_ != s_.size() || (!has_text && !has_prompt)) return false;
-    doc.text = std::move(has_text ? text : prompt);
+    if (i_ != s_.size() || !has_text) return false;
+    doc.text = std::move(text);
     doc.id_json = std::move(id_json);
     return true;
   }
@@ -365,8 +383,10 @@ bool text_source::next(text_document& doc) {
           doc.where = name_ + ":" + std::to_string(line_number_);
           doc.unparsed = true;
           doc.policy = policy_;
+          doc.field = field_;
           return true;
         }
+        doc.field = field_;
         parse_text_record(line_, name_ + ":" + std::to_string(line_number_), doc, policy_);
         doc.unparsed = false;
         return true;

@@ -389,6 +389,7 @@ class piece_cache {
 };
 
 struct tokenizer::session::state {
+  const tokenizer* owner;
   const tokenizer_model* model;
   invalid_utf8 policy;
   pieces current, next_pieces;
@@ -604,6 +605,7 @@ struct tokenizer::session::state {
 
 tokenizer::session::session(const tokenizer& t, invalid_utf8 policy)
     : state_(std::make_unique<state>()) {
+  state_->owner = &t;
   state_->model = &t.impl_->model;
   state_->policy = policy;
   state_->find_single_split();
@@ -614,6 +616,8 @@ tokenizer::session::~session() = default;
 void tokenizer::session::encode(std::string_view text, std::vector<token_id>& out) {
   state_->encode(text, out);
 }
+
+const tokenizer& tokenizer::session::owner() const noexcept { return *state_->owner; }
 
 tokenizer::tokenizer(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 tokenizer::tokenizer(tokenizer&&) noexcept = default;

@@ -23,6 +23,7 @@ enum class errc : int {
   internal = 7,          ///< a bug or an unexpected library failure
   no_memory = 8,         ///< an allocation failed
   verification_failed = 9,  ///< a signature, a digest or a recomputed figure does not match
+  usage = 10,            ///< settings that cannot run together: a needed one missing, or one given and unused
 };
 
 /// Short, stable name of an error code ("invalid_argument", ...).

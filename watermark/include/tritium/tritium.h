@@ -32,7 +32,8 @@ typedef enum tritium_status {
   TRITIUM_ERR_OUT_OF_RANGE = 6,
   TRITIUM_ERR_INTERNAL = 7,
   TRITIUM_ERR_NO_MEMORY = 8,
-  TRITIUM_ERR_VERIFICATION_FAILED = 9
+  TRITIUM_ERR_VERIFICATION_FAILED = 9,
+  TRITIUM_ERR_USAGE = 10
 } tritium_status;
 
 typedef struct tritium_key tritium_key;
