@@ -339,7 +339,6 @@ std::vector<std::string> recompute(const ojson& statement, const key& k, const s
   ojson recomputed;
   if (test == "detect") {
     const detect_spec spec = detect_spec_from(specification);
-    if (spec.tokenizer.empty()) require_subjects({spec.input});  // before the scan opens anything
     detect_scan scan(spec, k, env);
     require_subjects(scan.files());
     recomputed = run_detect_test(scan, context).statement;
