@@ -86,6 +86,54 @@ tritium::key bench_key(std::uint32_t vocab) {
   return tritium::key::from_secret(secret, p);
 }
 
+// The speed targets of one run. Each is checked where it is measured and marked on its line, and the
+// run ends with a summary naming every missed target, so a miss is never one number among many.
+class target_list {
+ public:
+  /// Records whether `what` met its target (`target`, e.g. "<= 2"); returns the mark for its line.
+  std::string check(const std::string& what, const std::string& target, bool met) {
+    checked_.push_back({what, target, met});
+    return met ? "  [met]" : "  [MISSED: target " + target + "]";
+  }
+  bool all_met() const {
+    return std::all_of(checked_.begin(), checked_.end(), [](const entry& e) { return e.met; });
+  }
+  ojson json() const {
+    ojson missed = ojson::array();
+    for (const auto& e : checked_) {
+      if (!e.met) missed.push_back(e.what);
+    }
+    return {{"checked", checked_.size()}, {"missed", missed}};
+  }
+  std::string summary() const {
+    std::string missed;
+    std::size_t met = 0;
+    for (const auto& e : checked_) {
+      if (e.met) {
+        ++met;
+      } else {
+        missed += (missed.empty() ? "" : "; ") + e.what + " (target " + e.target + ")";
+      }
+    }
+    std::string s = "targets: " + std::to_string(met) + " of " + std::to_string(checked_.size()) + " met";
+    return missed.empty() ? s : s + "; MISSED: " + missed;
+  }
+
+ private:
+  struct entry {
+    std::string what, target;
+    bool met;
+  };
+  std::vector<entry> checked_;
+};
+
+// Ends a run: the summary (on stderr with --json, so standard output stays one JSON object) and the
+// exit code, 1 for a missed target only when asked (--fail-on-miss).
+int finish(const target_list& targets, bool json, bool fail_on_miss) {
+  (json ? std::cerr : std::cout) << (json ? "tritium: bench " : "") << targets.summary() << "\n";
+  return fail_on_miss && !targets.all_met() ? exit_no_evidence : exit_evidence;
+}
+
 }  // namespace
 
 void bench_command::setup(CLI::App& parent) {
@@ -96,6 +144,7 @@ void bench_command::setup(CLI::App& parent) {
                   "Measure tokenization with this tokenizer.json/.gguf instead (needs --text)");
   app->add_option("--text", text_path, "UTF-8 text file for --tokenizer (e.g. English prose)");
   app->add_option("--model", model_path, "Measure this reference model instead: distribution time, generation speed");
+  app->add_flag("--fail-on-miss", fail_on_miss, "Exit 1 when a speed target is missed (for a CI gate)");
 }
 
 int bench_command::run_model() const {
@@ -131,20 +180,24 @@ int bench_command::run_model() const {
   const double med = median(times) * 1e6;
   std::sort(times.begin(), times.end());
   const double p99 = times[times.size() * 99 / 100] * 1e6;
+  target_list targets;
+  const std::string distribution_mark = targets.check("full distribution p99", "<= 1000 us", p99 <= 1000.0);
+  const std::string generation_mark = targets.check("watermarked generation", ">= 300 tokens/s", tokens_per_s >= 300.0);
   if (json) {
     ojson r = {{"vocab", model.vocab_size()}, {"order", model.order()}, {"load_s", load},
                {"distribution_median_us", med}, {"distribution_p99_us", p99},
-               {"generation_tokens_per_s_watermarked", tokens_per_s}};
+               {"generation_tokens_per_s_watermarked", tokens_per_s}, {"targets", targets.json()}};
     std::cout << r.dump(2) << "\n";
   } else {
-    char line[320];
+    char line[400];
     std::snprintf(line, sizeof line,
-                  "model: order %u, V = %u, load %.3f s\nfull distribution: median %.0f us, p99 %.0f us (target <= 1000)\n"
-                  "generation with the watermark: %.0f tokens/s (target >= 300)\n",
-                  model.order(), model.vocab_size(), load, med, p99, tokens_per_s);
+                  "model: order %u, V = %u, load %.3f s\nfull distribution: median %.0f us, p99 %.0f us (target <= 1000)%s\n"
+                  "generation with the watermark: %.0f tokens/s (target >= 300)%s\n",
+                  model.order(), model.vocab_size(), load, med, p99, distribution_mark.c_str(), tokens_per_s,
+                  generation_mark.c_str());
     std::cout << line;
   }
-  return exit_evidence;
+  return finish(targets, json, fail_on_miss);
 }
 
 int bench_command::run_tokenizer() const {
@@ -276,6 +329,7 @@ int bench_command::run() const {
     return run_tokenizer();
   }
   ojson results;
+  target_list targets;
   const tritium::key k = bench_key(qwen3_vocab);
   auto scheme = std::make_shared<const kgw>(k);
   const synthetic_lm lm(qwen3_vocab, 7, 0.9);
@@ -306,8 +360,8 @@ int bench_command::run() const {
                              {"ratio", d / p}, {"target_ratio_max", 2.0}};
     char line[256];
     std::snprintf(line, sizeof line,
-                  "dense bias, V=%u:   plain add pass %.1f us, KGW dense %.1f us, ratio %.2f (target <= 2)",
-                  qwen3_vocab, p, d, d / p);
+                  "dense bias, V=%u:   plain add pass %.1f us, KGW dense %.1f us, ratio %.2f (target <= 2)%s",
+                  qwen3_vocab, p, d, d / p, targets.check("dense bias", "ratio <= 2", d / p <= 2.0).c_str());
     log(line);
   }
 
@@ -362,13 +416,14 @@ int bench_command::run() const {
                            {"added_us", (marked - plain) * 1e6}, {"target_added_us_max", 1.0},
                            {"proposals_per_token", proposals},
                            {"dense_fallbacks", prepared.fallbacks}, {"checksum", sink % 1000}};
-    char line[320];
+    char line[400];
     std::snprintf(line, sizeof line,
                   "sampling, V=%u:     softmax/cumulative %.1f us (shared); draw: plain %.3f us, "
                   "watermarked %.3f us, added %.3f us per token (target <= 1); %.2f proposals per "
-                  "token, %llu dense fallbacks in %zu draws",
+                  "token, %llu dense fallbacks in %zu draws%s",
                   qwen3_vocab, prep * 1e6, plain * 1e6, marked * 1e6, (marked - plain) * 1e6, proposals,
-                  static_cast<unsigned long long>(prepared.fallbacks), draws);
+                  static_cast<unsigned long long>(prepared.fallbacks), draws,
+                  targets.check("watermarked draw", "<= 1 us added", (marked - plain) * 1e6 <= 1.0).c_str());
     log(line);
   }
 
@@ -389,10 +444,11 @@ int bench_command::run() const {
     const double rate = static_cast<double>(total) / s / 1e6;
     results["detect_memory"] = {{"tokens", total}, {"doc_len", doc_len}, {"seconds", s},
                                 {"mtokens_per_s", rate}, {"target_mtokens_per_s_min", 20.0}};
-    char line[200];
+    char line[256];
     std::snprintf(line, sizeof line,
-                  "detect in memory:    %zu tokens in %.3f s = %.1f M tokens/s (target >= 20); green share %.4f",
-                  total, s, rate, static_cast<double>(green) / static_cast<double>(total));
+                  "detect in memory:    %zu tokens in %.3f s = %.1f M tokens/s (target >= 20); green share %.4f%s",
+                  total, s, rate, static_cast<double>(green) / static_cast<double>(total),
+                  targets.check("detect in memory", ">= 20 M tokens/s", rate >= 20.0).c_str());
     log(line);
   }
 
@@ -414,9 +470,10 @@ int bench_command::run() const {
     const double rate = static_cast<double>(total) / s / 1e6;
     results["radioactivity_scoring"] = {{"tokens", total}, {"scored", r.test.scored}, {"seconds", s},
                                         {"mtokens_per_s", rate}, {"target_mtokens_per_s_min", 10.0}};
-    char line[200];
-    std::snprintf(line, sizeof line, "radioactivity tape:  %zu tokens (%llu unique tuples) in %.3f s = %.1f M tokens/s (target >= 10)",
-                  total, static_cast<unsigned long long>(r.test.scored), s, rate);
+    char line[256];
+    std::snprintf(line, sizeof line, "radioactivity tape:  %zu tokens (%llu unique tuples) in %.3f s = %.1f M tokens/s (target >= 10)%s",
+                  total, static_cast<unsigned long long>(r.test.scored), s, rate,
+                  targets.check("radioactivity tape", ">= 10 M tokens/s", rate >= 10.0).c_str());
     log(line);
   }
 
@@ -463,14 +520,16 @@ int bench_command::run() const {
     const double rate = static_cast<double>(total) / s / 1e6;
     results["detect_cli"] = {{"tokens", total}, {"bytes", bytes}, {"seconds", s},
                              {"mtokens_per_s", rate}, {"target_mtokens_per_s_min", 5.0}};
-    char line[200];
+    char line[256];
     std::snprintf(line, sizeof line,
-                  "detect CLI (JSONL):  %zu tokens, %.1f MB in %.3f s = %.1f M tokens/s (target >= 5)",
-                  total, static_cast<double>(bytes) / 1e6, s, rate);
+                  "detect CLI (JSONL):  %zu tokens, %.1f MB in %.3f s = %.1f M tokens/s (target >= 5)%s",
+                  total, static_cast<double>(bytes) / 1e6, s, rate,
+                  targets.check("detect CLI", ">= 5 M tokens/s", rate >= 5.0).c_str());
     log(line);
   }
+  results["targets"] = targets.json();
   if (json) std::cout << results.dump(2) << "\n";
-  return exit_evidence;
+  return finish(targets, json, fail_on_miss);
 }
 
 }  // namespace tritium::cli

@@ -121,6 +121,7 @@ struct bench_command {
   std::string tokenizer_path;  ///< with text_path: measure tokenization instead of the core targets
   std::string text_path;
   std::string model_path;      ///< measure the reference language model instead
+  bool fail_on_miss = false;   ///< exit 1 when a speed target is missed
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;

@@ -81,9 +81,17 @@ int demo_command::run() const {
   const kgw_detector detector(k);
   detect_options options;
 
+  // Name what was loaded: the built-in defaults are described, a file given on the command line by
+  // its name and what it holds.
+  const std::string model_line =
+      "reference " + std::to_string(model.order()) + "-gram model (Kneser-Ney), trained on " +
+      std::to_string(model.training_tokens()) + " tokens" +
+      (model_path.empty() ? " of public-domain prose (built with tritium)" : ", " + model_file);
+  const std::string tokenizer_line =
+      (tokenizer_path.empty() ? std::string("Qwen3 (fixtures/)") : tokenizer_path) + ": " + tok.description();
   std::cout << "tritium demo: watermark a language model's answers, then find the watermark in the text.\n\n"
-            << "Model      reference " << model.order() << "-gram model (Kneser-Ney), trained on "
-            << model.training_tokens() << " tokens of public-domain prose, Qwen3 tokenizer\n"
+            << "Model      " << model_line << "\n"
+            << "Tokenizer  " << tokenizer_line << "\n"
             << "Watermark  KGW, gamma = " << k.params().gamma() << ", delta = " << k.params().delta
             << ", context width 1; demo key " << k.id().substr(0, 16) << " (public: never deploy it)\n"
             << "Test       H0 = \"this text was produced independently of the key\"; exact binomial test on\n"

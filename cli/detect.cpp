@@ -73,9 +73,16 @@ class reporter {
       os_ << header;
       print_row("(pooled: " + std::to_string(v.documents) + " docs)", d);
       os_ << "\n" << null_line() << "\n";
-      if (valid_) {
-        os_ << "Pooled verdict: " << (d.detected ? "WATERMARK DETECTED" : d.insufficient ? "insufficient evidence" : "no evidence")
-            << " at alpha = " << spec_.alpha << ".\n";
+    }
+    if (valid_) {
+      const std::string verdict = std::string(d.detected ? "WATERMARK DETECTED" : d.insufficient ? "insufficient evidence" : "no evidence") +
+                                  " at alpha = " + shortest_text(spec_.alpha) + " (one pooled test over " +
+                                  std::to_string(v.documents) + " document(s), log10 p = " + fixed_text(d.log10_p, 2) + ")";
+      // As for per-document rows: with --json the verdict goes to stderr, standard output stays JSON.
+      if (json_) {
+        std::cerr << "tritium: pooled verdict: " << verdict << "\n";
+      } else {
+        os_ << "Pooled verdict: " << verdict << ".\n";
       }
     }
     if (!valid_) return refuse();
@@ -91,7 +98,7 @@ class reporter {
     const bool detected = v.outcome == "evidence", insufficient = v.outcome == "insufficient evidence";
     std::ostringstream verdict;
     verdict << (detected ? "WATERMARK DETECTED" : insufficient ? "insufficient evidence" : "no evidence")
-            << " at alpha = " << spec_.alpha << " across " << v.documents
+            << " at alpha = " << shortest_text(spec_.alpha) << " across " << v.documents
             << " document(s) (Bonferroni: smallest p times " << v.documents << ", log10 = "
             << fixed_text(v.decisive_log10_p, 2) << ")";
     if (json_) {

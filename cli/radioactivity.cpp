@@ -16,6 +16,7 @@
 #include "tokenize_support.hpp"
 #include "tritium/error.hpp"
 #include "tritium/ngram_lm.hpp"
+#include "tritium/number_text.hpp"
 #include "tritium/radioactivity.hpp"
 #include "tritium/radioactivity_scan.hpp"
 #include "tritium/uniformity.hpp"
@@ -224,9 +225,9 @@ int radioactivity_commands::run_test(const std::string& mode) const {
     }
     o.stream() << "\n"
                << "  verdict: "
-               << (r.outcome == "evidence"                ? "RADIOACTIVE at alpha = " + std::to_string(alpha)
+               << (r.outcome == "evidence"                ? "RADIOACTIVE at alpha = " + shortest_text(alpha)
                    : r.outcome == "insufficient evidence" ? std::string("insufficient evidence (too few scored tuples for any conclusion)")
-                   : r.outcome == "no evidence"           ? std::string("no evidence")
+                   : r.outcome == "no evidence"           ? "no evidence at alpha = " + shortest_text(alpha)
                    : !r.valid                             ? std::string("none (deduplication or prompt exclusion is off)")
                                                           : std::string("none (the control keys are not uniform)"))
                << "\n";

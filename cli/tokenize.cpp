@@ -86,7 +86,7 @@ int tokenize_command::run() const {
         }
       });
   if (!json) {
-    os << "\n" << documents << " documents, " << bytes << " bytes, " << tokens << " tokens; tokenizer "
+    os << "\n" << documents << (documents == 1 ? " document, " : " documents, ") << bytes << " bytes, " << tokens << " tokens; tokenizer "
        << tok.id_summary() << " (" << tok.description() << "; " << tok.digest() << ")\n";
   }
   out.commit();

@@ -526,5 +526,38 @@ assert names == [os.path.realpath(sys.argv[2])], names
 PY
 check "issue 14: item 4: a report's subjects are exactly the files read" $?
 
+# ==== issue 14: item 9 — small things a reader notices ====
+run i14-demo-tokenizer 0 -- demo --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/i14-prompts.jsonl" --sequences 1 --length 8
+! grep -q "Qwen3" "$work/out"; check "issue 14: item 9: demo with another tokenizer does not name Qwen3" $?
+grep -qF "Tokenizer  $tok: tokenizer.json byte-level BPE" "$work/out"; check "issue 14: item 9: demo names the tokenizer it loaded" $?
+grep -qF "Model      reference 2-gram model (Kneser-Ney), trained on" "$work/out" && grep -qF "$work/small.tlm" "$work/out"
+check "issue 14: item 9: demo names the model file it loaded" $?
+run i14-alpha-radioactivity 0 -- radioactivity corpus --key "$key" --input "$docs" --controls 0
+grep -qF "verdict: RADIOACTIVE at alpha = 0.001" "$work/out" && ! grep -q "0.001000" "$work/out"
+check "issue 14: item 9: radioactivity prints alpha as given" $?
+run i14-alpha-detect 0 -- detect --key "$key" --input "$docs" --alpha 0.00025
+grep -qF "at alpha = 0.00025 across" "$work/out"; check "issue 14: item 9: detect prints alpha as given" $?
+printf 'one short text\n' > "$work/i14-one.txt"
+run i14-one-document 0 -- tokenize --tokenizer "$tok" --input "$work/i14-one.txt"
+grep -q "^1 document, " "$work/out"; check "issue 14: item 9: one document, not 1 documents" $?
+run i14-pool-json-summary 0 -- detect --key "$key" --input "$docs" --pool --json
+golden i14-pool-json-summary detect_pool.jsonl
+stderr_has i14-pool-json-summary "tritium: pooled verdict: WATERMARK DETECTED at alpha = 0.001 (one pooled test over"
+run i14-html-settings 0 -- radioactivity corpus --key "$key" --input "$docs" --controls 0 --html "$work/i14.html"
+python3 - "$work/i14.html" <<'PY'
+import re, sys
+page = open(sys.argv[1], encoding='utf-8').read()
+rows = dict(re.findall(r'<tr><th>([^<]*)</th><td>(.*?)</td></tr>', page))
+settings, counts = rows['Settings'], rows['Counts']
+assert '{' not in settings and '&quot;' not in settings and '_' not in settings, settings
+assert 'prompt exclusion no' in settings and 'tape window+token' in settings, settings
+assert '_' not in counts and 'prompt excluded 0' in counts and not counts.endswith(' · '), counts
+PY
+check "issue 14: item 9: the HTML report's settings and counts are words, not raw JSON" $?
+run i14-bench-targets 0 -- bench --quick --json
+python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['targets']; assert t['checked']==5 and isinstance(t['missed'], list), t" "$work/out"
+check "issue 14: item 9: bench checks its five targets" $?
+stderr_has i14-bench-targets "tritium: bench targets: "
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

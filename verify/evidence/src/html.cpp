@@ -54,6 +54,27 @@ std::string show(const ojson& j, int digits = 2) {
   return esc(j.dump(-1, ' ', false, ojson::error_handler_t::replace));
 }
 
+// A statement's field name as words for a reader: "prompt_excluded" -> "prompt excluded".
+std::string words(std::string name) {
+  for (char& c : name) {
+    if (c == '_') c = ' ';
+  }
+  return esc(name);
+}
+
+// An object of settings or counts as "name value · name value"; a nested object in parentheses,
+// true/false as yes/no. Never raw JSON.
+std::string fields_text(const ojson& j) {
+  if (!j.is_object()) return j.is_boolean() ? std::string(j.get<bool>() ? "yes" : "no") : show(j);
+  std::string s;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!s.empty()) s += " · ";
+    const std::string value = it->is_object() ? "(" + fields_text(*it) + ")" : fields_text(*it);
+    s += words(it.key()) + " " + value;
+  }
+  return s;
+}
+
 double get(const ojson& j, const char* field, double fallback = 0.0) {
   const auto it = j.find(field);
   return it != j.end() && it->is_number() ? it->get<double>() : fallback;
@@ -263,13 +284,8 @@ std::string render_report_html(const ojson& statement, const std::string& signer
       row("Tokenizer", show(in["tokenizer"]["file"]) + " <code>" + show(in["tokenizer"]["digest"]) + "</code>");
     }
   }
-  if (p.contains("settings")) row("Settings", "<code>" + esc(p["settings"].dump()) + "</code>");
-  if (p.contains("totals")) {
-    const ojson& t = p["totals"];
-    std::ostringstream v;
-    for (auto it = t.begin(); it != t.end(); ++it) v << esc(it.key()) << " " << show(it.value()) << " · ";
-    row("Counts", v.str());
-  }
+  if (p.contains("settings")) row("Settings", fields_text(p["settings"]));
+  if (p.contains("totals")) row("Counts", fields_text(p["totals"]));
   h << "</table>\n";
 
   const ojson& d = p.contains("decisive_test") ? p["decisive_test"] : ojson::object();
