@@ -51,9 +51,9 @@ run keygen 0 -- keygen --out "$work/new.key" --vocab-size 50257 --gamma 0.25 --d
 secret=$(grep '"secret"' "$work/new.key" | sed 's/.*"secret": "\([0-9a-f]*\)".*/\1/')
 [ ${#secret} -eq 64 ]; check "key file holds a 64-digit secret" $?
 ! grep -q "$secret" "$work/out" "$work/err"; check "keygen does not print the secret" $?
-run keygen-no-overwrite 5 -- keygen --out "$work/new.key" --vocab-size 50257
+run keygen-no-overwrite 4 -- keygen --out "$work/new.key" --vocab-size 50257
 stderr_has keygen-no-overwrite "refusing to overwrite the existing key file"
-run keygen-bad-gamma 3 -- keygen --out "$work/g.key" --vocab-size 100 --gamma 1.5
+run keygen-bad-gamma 4 -- keygen --out "$work/g.key" --vocab-size 100 --gamma 1.5
 stderr_has keygen-bad-gamma "gamma: expected a value in (0, 1), got 1.5"
 [ ! -e "$work/g.key" ]; check "no key file after a failed keygen" $?
 
@@ -110,8 +110,8 @@ run detect-missing-input 3 -- detect --key "$key" --input "$work/none.jsonl"
 # The run's verdict corrects for the number of documents; rows test each document alone.
 run detect-verdict 0 -- detect --key "$key" --input "$docs" --json
 stderr_has detect-verdict "WATERMARK DETECTED at alpha = 0.001 across 6 document(s) (Bonferroni"
-# Without deduplication no verdict is given and every row says its p-value is not valid.
-run detect-dedup-none 1 -- detect --key "$key" --input "$docs" --json --dedup none
+# Without deduplication no verdict is given (exit 2, no conclusion) and every row says its p-value is not valid.
+run detect-dedup-none 2 -- detect --key "$key" --input "$docs" --json --dedup none
 stderr_has detect-dedup-none "no verdict is given"
 [ "$(grep -c '"p_value_valid":false' "$work/out")" -eq 6 ] && ! grep -q '"detected":true' "$work/out"
 check "dedup none: no row detected, every row marked invalid" $?
@@ -283,7 +283,8 @@ stderr_has plan-full-stdout "tritium: error: cannot write to standard output"
 ( exit 0 ) & dead=$!; wait $dead
 touch "$work/.ours.filter.tritium-tmp.$dead.Xy12ab" "$work/.ours.filter.tritium-tmp.$$.Xy12ab" \
       "$work/.other.filter.tritium-tmp.$dead.Xy12ab"
-run filter-stale-temporary 0 -- radioactivity filter --key "$key" --input "$docs" --out "$work/ours.filter"
+# (--force: the filter of the run above is replaced; without it an existing filter file is refused)
+run filter-stale-temporary 0 -- radioactivity filter --key "$key" --input "$docs" --out "$work/ours.filter" --force
 [ ! -e "$work/.ours.filter.tritium-tmp.$dead.Xy12ab" ] && [ -e "$work/.ours.filter.tritium-tmp.$$.Xy12ab" ] \
   && [ -e "$work/.other.filter.tritium-tmp.$dead.Xy12ab" ]
 check "a dead run's temporary is removed; a live run's and another target's are kept" $?
