@@ -65,7 +65,7 @@ void demo_command::setup(CLI::App& parent) {
   CLI::Option* max_new = app->add_option("--max-new-tokens", max_new_tokens, "Tokens per completion")
                             ->capture_default_str()
                             ->check(CLI::Range(2u, 100000u));
-  add_hidden_alias(*app, max_new, "--length", max_new_tokens)->check(CLI::Range(2u, 100000u));
+  add_hidden_alias(*app, max_new, "--length", max_new_tokens, CLI::Range(2u, 100000u));
   app->add_option("--seed", seed, "Sampling seed")->capture_default_str();
   app->add_option("--model", model_path, "Model file (default: the one built with tritium)");
   app->add_option("--tokenizer", tokenizer_path, "The model's tokenizer (default: Qwen3 from fixtures/)");

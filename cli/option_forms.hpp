@@ -6,6 +6,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 
 #include "tritium/error.hpp"
@@ -21,18 +22,28 @@ class usage_error : public CLI::ParseError {
 };
 
 /// Adds `old_name` as a hidden spelling of `canonical` (bound to the same variable): accepted, not
-/// shown in --help, and refused beside the canonical spelling. Checks, defaults and `needs` are
-/// not copied: pass the variable and check them again where the old spelling needs it.
+/// shown in --help, and refused beside the canonical spelling. `check` (a CLI11 validator or
+/// transform, e.g. the canonical option's range, or old values mapped to new ones) applies to the
+/// old spelling's values; nothing else of the canonical option is copied.
 template <class T>
-CLI::Option* add_hidden_alias(CLI::App& app, CLI::Option* canonical, const std::string& old_name, T& variable) {
+CLI::Option* add_hidden_alias(CLI::App& app, CLI::Option* canonical, const std::string& old_name, T& variable,
+                              std::optional<CLI::Validator> check = std::nullopt) {
   CLI::Option* alias = app.add_option(old_name, variable, "Old spelling of " + canonical->get_name());
   alias->group("");
-  // Not ->excludes(): CLI11 would print the hidden name in the canonical option's help. Validators
-  // run once the whole command line is read, so the canonical option's count is known here.
-  alias->check(CLI::Validator(
-      [canonical, old_name](const std::string&) {
-        return canonical->count() > 0 ? "given beside " + canonical->get_name() + ", which it is an old spelling of: give one"
-                                      : std::string();
+  // Not ->excludes(), nor errors returned by a validator: CLI11 leaves a hidden option's name out of
+  // both (and would print it in the canonical option's help). A transform, so that `check` may map
+  // old values to new ones; it runs once the whole command line is read, so the canonical option's
+  // count is known here.
+  alias->transform(CLI::Validator(
+      [canonical, old_name, check](std::string& value) {
+        if (canonical->count() > 0) {
+          throw usage_error(old_name + ": an old spelling of " + canonical->get_name() + ", given beside it: give one");
+        }
+        if (check) {
+          const std::string problem = (*check)(value);
+          if (!problem.empty()) throw usage_error(old_name + ": " + problem);
+        }
+        return std::string();
       },
       ""));
   return alias;
@@ -74,7 +85,7 @@ inline constexpr const char* dedup_help =
 
 /// For --help of the file-making commands and the README.
 inline constexpr const char* overwrite_help =
-    "An existing output file is never replaced unless --force (exit 4 names it); a target that is not a\n"
-    "regular file (/dev/null, a pipe) is written in place.";
+    "An existing output file is never replaced unless --force: the command refuses before any work\n"
+    "(exit 4) and names --force.";
 
 }  // namespace tritium::cli

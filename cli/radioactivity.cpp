@@ -29,7 +29,10 @@ using ojson = nlohmann::ordered_json;
 
 // The tape of the radioactivity papers is detect's deduplication: its "window" is the key's context.
 tape_mode tape_of_dedup(const std::string& dedup) {
-  return dedup == "context+token" ? tape_mode::window_token : dedup == "context" ? tape_mode::window : tape_mode::none;
+  if (dedup == "context+token") return tape_mode::window_token;
+  if (dedup == "context") return tape_mode::window;
+  if (dedup == "none") return tape_mode::none;
+  throw error(errc::internal, "--dedup " + quoted_for_message(dedup) + " passed the parser's check");
 }
 
 std::string test_footer(const char* no_verdict_causes) {
@@ -56,9 +59,9 @@ void radioactivity_commands::setup(CLI::App& parent) {
     CLI::Option* dedup_option = app->add_option("--dedup", dedup, std::string(dedup_help) + ", across the whole test")
                                     ->check(CLI::IsMember({"context+token", "context", "none"}))
                                     ->capture_default_str();
-    add_hidden_alias(*app, dedup_option, "--tape", dedup)
-        ->transform(CLI::CheckedTransformer(
-            std::map<std::string, std::string>{{"window+token", "context+token"}, {"window", "context"}, {"none", "none"}}));
+    add_hidden_alias(*app, dedup_option, "--tape", dedup,
+                     CLI::CheckedTransformer(std::map<std::string, std::string>{
+                         {"window+token", "context+token"}, {"window", "context"}, {"none", "none"}}));
     app->add_option("--filter", filter_path, "Score only windows in this filter file (tritium radioactivity filter)");
     app->add_option("--controls", controls, "Control keys run beside the real key")->capture_default_str()
         ->check(CLI::Range(0u, 10000u));
