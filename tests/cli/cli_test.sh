@@ -543,6 +543,7 @@ stderr_has i14-plan-target "plan: --target-log10-p: expected a negative log10 p,
 run i14-keygen-no-vocab 4 -- keygen --output "$work/i14-none.key"
 stderr_has i14-keygen-no-vocab "vocabulary size: give --model, --vocab-size or --tokenizer"
 run i14-keygen-context-width 4 -- keygen --output "$work/i14-h.key" --vocab-size 1000 --context-width 0
+stderr_has i14-keygen-context-width "context_width: expected 1 <= h <= 16, got 0"
 [ ! -e "$work/i14-h.key" ]; check "issue 14: item 6: no key file after a refused keygen" $?
 run i14-signing-key-alone 4 -- detect --key "$key" --input "$docs" --signing-key "$work/i13-signer.key"
 stderr_has i14-signing-key-alone "--signing-key is only used with --report or --html"
