@@ -37,11 +37,14 @@ int run_tritium(const std::vector<std::string>& args) {
   keygen.setup(app);
   CLI::App* key_app = app.add_subcommand("key", "Inspect a key file");
   key_app->require_subcommand(1);
+  key_app->footer("Exit codes: 0 success; 3 input error; 4 usage error; 5 output error; 70 internal error.\n"
+                  "Each subcommand's --help says what its codes mean for it.");
   key_show.setup(*key_app);
   detect.setup(app);
   tokenize.setup(app);
   CLI::App* lm_app = app.add_subcommand("lm", "The reference n-gram language model");
   lm_app->require_subcommand(1);
+  lm_app->footer(key_app->get_footer());
   lm_train.setup(*lm_app);
   lm_eval.setup(*lm_app);
   lm_show.setup(*lm_app);

@@ -140,11 +140,20 @@ void bench_command::setup(CLI::App& parent) {
   app = parent.add_subcommand("bench", "Measure embedding and detection speed (single thread)");
   app->add_flag("--quick", quick, "Fewer repetitions and a 1 M-token CLI file instead of 10 M");
   app->add_flag("--json", json, "Print the results as one JSON object");
-  app->add_option("--tokenizer", tokenizer_path,
-                  "Measure tokenization with this tokenizer.json/.gguf instead (needs --text)");
-  app->add_option("--text", text_path, "UTF-8 text file for --tokenizer (e.g. English prose)");
-  app->add_option("--model", model_path, "Measure this reference model instead: distribution time, generation speed");
-  app->add_flag("--fail-on-miss", fail_on_miss, "Exit 1 when a speed target is missed (for a CI gate)");
+  CLI::Option* tokenizer = app->add_option("--tokenizer", tokenizer_path,
+                                           "Measure tokenization with this tokenizer.json/.gguf instead (needs --text)");
+  CLI::Option* text = app->add_option("--text", text_path, "UTF-8 text file for --tokenizer (e.g. English prose)");
+  tokenizer->needs(text);
+  text->needs(tokenizer);
+  app->add_option("--model", model_path, "Measure this reference model instead: distribution time, generation speed")
+      ->excludes(tokenizer)
+      ->excludes(text);
+  app->footer(exit_codes_footer({{exit_evidence, "the measurements were printed"},
+                                 {exit_no_evidence, "with --fail-on-miss: a speed target was missed (named on the summary line)"},
+                                 {exit_input_error, input_meaning},
+                                 {exit_usage, usage_meaning},
+                                 {exit_io_error, "standard output could not be written"},
+                                 {exit_internal, internal_meaning}}));
 }
 
 int bench_command::run_model() const {
@@ -324,7 +333,7 @@ int bench_command::run() const {
   if (!model_path.empty()) return run_model();
   if (!tokenizer_path.empty() || !text_path.empty()) {
     if (tokenizer_path.empty() || text_path.empty()) {
-      throw error(errc::invalid_argument, "bench: --tokenizer and --text go together");
+      throw error(errc::usage, "bench: --tokenizer and --text go together");
     }
     return run_tokenizer();
   }

@@ -47,6 +47,7 @@ struct lm_train_command {
   std::uint32_t order = 4;
   std::uint32_t vocab_size = 0;
   std::string out;
+  bool force = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -133,7 +134,7 @@ struct bench_command {
 
 struct demo_command {
   std::uint32_t sequences = 10;
-  std::uint32_t length = 200;
+  std::uint32_t max_new_tokens = 200;  ///< --max-new-tokens (old spelling --length)
   std::uint64_t seed = 2026;
   std::string model_path;
   std::string tokenizer_path;

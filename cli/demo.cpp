@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "option_forms.hpp"
 #include "tritium/sampler.hpp"
 #include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
@@ -61,11 +62,19 @@ void demo_command::setup(CLI::App& parent) {
   app = parent.add_subcommand("demo", "Watermark the reference model's answers, detect them, print a verdict table");
   app->add_option("--sequences", sequences, "Prompts to answer (each with and without the watermark)")
       ->capture_default_str()->check(CLI::Range(1u, 1000u));
-  app->add_option("--length", length, "Tokens per completion")->capture_default_str()->check(CLI::Range(2u, 100000u));
+  CLI::Option* max_new = app->add_option("--max-new-tokens", max_new_tokens, "Tokens per completion")
+                            ->capture_default_str()
+                            ->check(CLI::Range(2u, 100000u));
+  add_hidden_alias(*app, max_new, "--length", max_new_tokens, CLI::Range(2u, 100000u));
   app->add_option("--seed", seed, "Sampling seed")->capture_default_str();
   app->add_option("--model", model_path, "Model file (default: the one built with tritium)");
   app->add_option("--tokenizer", tokenizer_path, "The model's tokenizer (default: Qwen3 from fixtures/)");
   app->add_option("--prompts", prompts_path, "JSON Lines {\"id\", \"prompt\"} (default: fixtures/corpus/prompts.jsonl)");
+  app->footer(exit_codes_footer({{exit_evidence, "the demo ran (whatever its table shows)"},
+                                 {exit_input_error, "the model, tokenizer or prompts file is missing, unreadable or malformed"},
+                                 {exit_usage, usage_meaning},
+                                 {exit_io_error, "standard output could not be written"},
+                                 {exit_internal, internal_meaning}}));
 }
 
 int demo_command::run() const {
@@ -114,7 +123,7 @@ int demo_command::run() const {
     for (int watermarked = 1; watermarked >= 0; --watermarked) {
       const std::uint64_t salt = watermarked ? 1 : 0;
       const std::uint64_t s = seed * std::uint64_t{1000003} + std::uint64_t{2} * n + salt;
-      const auto completion = (watermarked ? marked : plain).generate(prompt_ids, length, s);
+      const auto completion = (watermarked ? marked : plain).generate(prompt_ids, max_new_tokens, s);
       const std::string text = tok.decode(completion);
       std::vector<token_id> retokenized;
       session.encode(text, retokenized);

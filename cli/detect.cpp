@@ -14,6 +14,7 @@
 #include "tritium/batch_pipeline.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "option_forms.hpp"
 #include "tritium/text_source.hpp"
 #include "tritium/token_jsonl.hpp"
 #include "tokenize_support.hpp"
@@ -120,7 +121,7 @@ class reporter {
         "tritium: warning: --dedup none scores repeated tuples, so the p-values above assume an "
         "independence that does not hold; no verdict is given\n";
     std::cerr << message;
-    return exit_no_evidence;
+    return exit_no_verdict;
   }
 
   std::string null_line() const {
@@ -173,10 +174,10 @@ void detect_command::setup(CLI::App& parent) {
                   "JSON Lines of {\"id\": ..., \"tokens\": [...]}, or - for stdin; with --tokenizer: text "
                   "(.txt, a folder of .txt, or JSON Lines {\"id\": ..., \"text\": ...})")
       ->required();
-  app->add_option("--output,-o", output, "Write results here (atomically) instead of stdout");
+  add_output_option(*app, output, "Write results here (atomically, replacing the file) instead of stdout", false);
   app->add_flag("--pool", pool, "One pooled test over all documents, with one global deduplication");
   app->add_flag("--json", json, "JSON Lines output: one object per document (or one with --pool)");
-  app->add_option("--dedup", dedup, "Deduplication: context+token (default), context, or none (no verdict)")
+  app->add_option("--dedup", dedup, dedup_help)
       ->check(CLI::IsMember({"context+token", "context", "none"}))
       ->capture_default_str();
   app->add_option("--alpha", alpha, "Pre-registered significance level of the decision")
@@ -195,7 +196,16 @@ void detect_command::setup(CLI::App& parent) {
       "Null hypothesis: the tokens were produced independently of the key. The p-value is the exact\n"
       "binomial upper tail after deduplication; z is informational only. Rows test each document\n"
       "alone; the verdict and exit code correct for the number of documents (Bonferroni) or, with\n"
-      "--pool, come from one test over all documents.");
+      "--pool, come from one test over all documents.\n" +
+      exit_codes_footer({{exit_evidence, "WATERMARK DETECTED: the run's verdict at alpha (Bonferroni across documents,\n"
+                                         "      or the pooled test)"},
+                         {exit_no_evidence, "no evidence at alpha"},
+                         {exit_insufficient, "no conclusion: insufficient evidence (too few scored tokens to reach alpha,\n"
+                                             "      or no documents), or no verdict (--dedup none)"},
+                         {exit_input_error, input_meaning},
+                         {exit_usage, usage_meaning},
+                         {exit_io_error, output_meaning},
+                         {exit_internal, internal_meaning}}));
 }
 
 int detect_command::run() const {

@@ -4,6 +4,7 @@
 #include "tritium/atomic_output.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "option_forms.hpp"
 #include "tritium/error.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/key.hpp"
@@ -24,7 +25,7 @@ tritium::key load_key_warn(const std::string& path) {
 
 void keygen_command::setup(CLI::App& parent) {
   app = parent.add_subcommand("keygen", "Create a new watermark key (256 bits from libsodium's CSPRNG)");
-  app->add_option("--out,-o", out, "Key file to create (mode 0600)")->required();
+  add_output_option(*app, out, "Key file to create (mode 0600)", true);
   app->add_option("--vocab-size,-V", vocab_size,
                   "V: the width of the logits the key watermarks, i.e. the model's vocabulary rows, which "
                   "may exceed the tokenizer's ids (Qwen3: 151936 logits, 151669 ids)");
@@ -42,12 +43,22 @@ void keygen_command::setup(CLI::App& parent) {
   app->add_option("--tokenizer-digest", tokenizer_digest,
                   "Bind the key to a tokenizer by digest (sha256:<hex>) without reading it")
       ->excludes("--tokenizer");
-  app->add_flag("--force", force, "Replace an existing key file");
+  app->add_flag("--force", force, "Replace an existing key file (without it: refused, exit 4)");
+  app->footer(exit_codes_footer({{exit_evidence, "the key was written"},
+                                 {exit_input_error, "--model or --tokenizer is unreadable or malformed, they disagree, or\n"
+                                                    "      --vocab-size is narrower than the tokenizer's ids"},
+                                 {exit_usage, usage_meaning_force},
+                                 {exit_io_error, output_meaning},
+                                 {exit_internal, internal_meaning}}) +
+              "\n" + overwrite_help);
 }
 
 int keygen_command::run() const {
+  refuse_to_replace(out, "key file", force);  // before any work (the key's own save checks again, atomically)
   kgw_params p;
-  p.set_gamma(gamma);
+  // --gamma, --delta, --context-width, --vocab-size and --seeding come from the command line alone: a
+  // value out of range is a usage error.
+  as_usage([&] { p.set_gamma(gamma); });
   p.delta = delta;
   p.context_width = context_width;
   p.seeding_scheme = *seeding_from_name(seeding);
@@ -74,16 +85,10 @@ int keygen_command::run() const {
     p.tokenizer_vocab_size = tok.vocab_size();
     sources.tokenizer_ids = tok.vocab_size();
   }
-  key_vocab_choice choice;
-  try {
-    choice = choose_key_vocab_size(sources);
-  } catch (const error& e) {
-    if (e.code() != errc::invalid_argument) throw;
-    std::cerr << "tritium: error: " << e.what() << "\n";  // two options disagree: a usage error
-    return exit_usage;
-  }
+  // No source of V, or two that disagree: a usage error.
+  const key_vocab_choice choice = as_usage([&] { return choose_key_vocab_size(sources); });
   p.vocab_size = choice.vocab_size;
-  const tritium::key k = tritium::key::generate(p);
+  const tritium::key k = as_usage([&] { return tritium::key::generate(p); });
   atomic_output::remove_stale_temporaries(out);
   k.save(out, force);
   std::cerr << "tritium: wrote key " << k.id().substr(0, 16) << " to " << out << " (mode 0600)\n";
@@ -105,8 +110,15 @@ int keygen_command::run() const {
 
 void key_show_command::setup(CLI::App& parent) {
   app = parent.add_subcommand("show", "Print the public part of a key (never the secret)");
-  app->add_option("key,--key,-k", key_path, "Key file")->required();
+  CLI::Option* positional = app->add_option("key", key_path, "Key file (or give it as --key)");
+  CLI::Option* option = app->add_option("--key,-k", key_path, "Key file (or give it as the argument)");
+  require_one_form(*app, positional, option, "the key file");
   app->add_flag("--json", json, "Print JSON");
+  app->footer(exit_codes_footer({{exit_evidence, "the key's public part was printed"},
+                                 {exit_input_error, "the key file is missing, unreadable, corrupt or edited"},
+                                 {exit_usage, usage_meaning},
+                                 {exit_io_error, "standard output could not be written"},
+                                 {exit_internal, internal_meaning}}));
 }
 
 int key_show_command::run() const {

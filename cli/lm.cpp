@@ -10,6 +10,7 @@
 #include "tritium/atomic_output.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "option_forms.hpp"
 #include "tritium/sampler.hpp"
 #include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
@@ -45,7 +46,15 @@ void lm_train_command::setup(CLI::App& parent) {
   app->add_option("--order,-n", order, "n-gram order")->capture_default_str()->check(CLI::Range(1u, ngram_max_order));
   app->add_option("--vocab-size,-V", vocab_size,
                   "Distribution width: the model's logits width (default: the tokenizer's number of ids)");
-  app->add_option("--out,-o", out, "Model file to write")->required();
+  add_output_option(*app, out, "Model file to write", true);
+  app->add_flag("--force", force, "Replace an existing model file (without it: refused, exit 4)");
+  app->footer(exit_codes_footer({{exit_evidence, "the model was written"},
+                                 {exit_input_error, input_meaning + std::string(", or --vocab-size is narrower than the\n"
+                                                                                "      tokenizer's ids")},
+                                 {exit_usage, usage_meaning_force},
+                                 {exit_io_error, output_meaning},
+                                 {exit_internal, internal_meaning}}) +
+              "\n" + overwrite_help);
 }
 
 int lm_train_command::run() const {
@@ -54,6 +63,7 @@ int lm_train_command::run() const {
     throw error(errc::usage, "lm train: --fraction is read only with --watermarked (the share of its tokens in the training set)");
   }
   if (!watermarked.empty() && fraction < 0) throw error(errc::usage, "lm train: --watermarked needs --fraction");
+  refuse_to_replace(out, "model file", force);
   const tokenizer tok = load_tokenizer(tokenizer_path);
   atomic_output model_file(out);  // opened (as a temporary) before the work: an unwritable path fails first
   tokenizer::session session(tok);
@@ -103,6 +113,11 @@ void lm_eval_command::setup(CLI::App& parent) {
   app->add_option("--tokenizer,-t", tokenizer_path, "The model's tokenizer")->required();
   app->add_option("--input,-i", input, "Held-out text files, folders or JSON Lines")->required();
   app->add_flag("--json", json, "Print JSON");
+  app->footer(exit_codes_footer({{exit_evidence, "the perplexity was printed"},
+                                 {exit_input_error, input_meaning + std::string(", or the input holds no tokens")},
+                                 {exit_usage, usage_meaning},
+                                 {exit_io_error, "standard output could not be written"},
+                                 {exit_internal, internal_meaning}}));
 }
 
 int lm_eval_command::run() const {
@@ -136,8 +151,15 @@ int lm_eval_command::run() const {
 
 void lm_show_command::setup(CLI::App& parent) {
   app = parent.add_subcommand("show", "Describe a model file: order, logits width V, tokenizer, n-gram counts");
-  app->add_option("model,--model,-m", model_path, "Model file")->required();
+  CLI::Option* positional = app->add_option("model", model_path, "Model file (or give it as --model)");
+  CLI::Option* option = app->add_option("--model,-m", model_path, "Model file (or give it as the argument)");
+  require_one_form(*app, positional, option, "the model file");
   app->add_flag("--json", json, "Print JSON");
+  app->footer(exit_codes_footer({{exit_evidence, "the model was described"},
+                                 {exit_input_error, "the model file is missing, unreadable or corrupt"},
+                                 {exit_usage, usage_meaning},
+                                 {exit_io_error, "standard output could not be written"},
+                                 {exit_internal, internal_meaning}}));
 }
 
 int lm_show_command::run() const {
@@ -174,22 +196,29 @@ void generate_command::setup(CLI::App& parent) {
   app = parent.add_subcommand("generate", "Generate completions with the reference model, watermarked by a key");
   app->add_option("--model,-m", model_path, "Model file")->required();
   app->add_option("--tokenizer,-t", tokenizer_path, "The model's tokenizer")->required();
-  app->add_option("--key,-k", key_path, "Watermark key; its V must equal the model's logits width (`tritium lm show`)");
+  CLI::Option* key = app->add_option("--key,-k", key_path,
+                                     "Watermark key; its V must equal the model's logits width (`tritium lm show`)");
   app->add_option("--prompts,-p", prompts, "JSON Lines {\"id\": ..., \"prompt\": ...}")->required();
-  app->add_option("--output,-o", output, "Write JSON Lines here (atomically) instead of stdout");
+  add_output_option(*app, output, "Write JSON Lines here (atomically, replacing the file) instead of stdout", false);
   app->add_option("--max-new-tokens", max_new_tokens, "Tokens per completion")->capture_default_str();
   app->add_option("--temperature", temperature, "Sampling temperature (> 0)")->capture_default_str()
       ->check(CLI::Range(1e-3, 100.0));
   app->add_option("--top-p", top_p, "Nucleus sampling mass in (0, 1]")->capture_default_str()->check(CLI::Range(1e-6, 1.0));
   app->add_option("--seed", seed, "Sampling seed (with the prompt index)")->capture_default_str();
-  app->add_flag("--no-watermark", no_watermark, "Sample without the watermark");
+  app->add_flag("--no-watermark", no_watermark, "Sample without the watermark (instead of --key)")->excludes(key);
+  app->footer(exit_codes_footer({{exit_evidence, "the completions were written"},
+                                 {exit_input_error, input_meaning},
+                                 {exit_usage, usage_meaning + std::string(" (one of --key and --no-watermark is needed)")},
+                                 {exit_io_error, output_meaning},
+                                 {exit_internal, internal_meaning}}));
 }
 
 int generate_command::run() const {
+  // Before any work; both at once is refused by the parser.
+  if (key_path.empty() && !no_watermark) throw error(errc::usage, "generate: give --key (watermarked) or --no-watermark (plain)");
   const ngram_lm model = load_model(model_path);
   const tokenizer tok = load_tokenizer(tokenizer_path);
   require_same_tokenizer(model, tok);
-  if (key_path.empty() && !no_watermark) throw error(errc::invalid_argument, "generate: give --key or --no-watermark");
   std::unique_ptr<tritium::key> key;
   std::shared_ptr<const kgw> scheme;
   if (!key_path.empty()) {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 #include "report_options.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "option_forms.hpp"
 #include "tritium/json_records.hpp"
 #include "tritium/sampler.hpp"
 #include "tokenize_support.hpp"
@@ -26,6 +28,27 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
+// The tape of the radioactivity papers is detect's deduplication: its "window" is the key's context.
+tape_mode tape_of_dedup(const std::string& dedup) {
+  if (dedup == "context+token") return tape_mode::window_token;
+  if (dedup == "context") return tape_mode::window;
+  if (dedup == "none") return tape_mode::none;
+  throw error(errc::internal, "--dedup " + quoted_for_message(dedup) + " passed the parser's check");
+}
+
+std::string test_footer(const char* no_verdict_causes) {
+  return exit_codes_footer(
+      {{exit_evidence, "RADIOACTIVE: evidence at alpha that the suspect's outputs depend on key K (it learned\n"
+                       "      from text watermarked with K)"},
+       {exit_no_evidence, "no evidence at alpha"},
+       {exit_no_verdict, std::string("no conclusion: insufficient evidence (too few scored tuples to reach alpha), or\n"
+                                     "      no verdict (") + no_verdict_causes + ")"},
+       {exit_input_error, input_meaning},
+       {exit_usage, usage_meaning},
+       {exit_io_error, output_meaning},
+       {exit_internal, internal_meaning}});
+}
+
 }  // namespace
 
 void radioactivity_commands::setup(CLI::App& parent) {
@@ -34,20 +57,26 @@ void radioactivity_commands::setup(CLI::App& parent) {
   auto common = [&](CLI::App* app) {
     app->add_option("--key,-k", key_path, "Watermark key")->required();
     app->add_option("--tokenizer,-t", tokenizer_path, "Tokenizer for text fields (and the key's binding check)");
-    app->add_option("--tape", tape, "Score each tuple once: window+token (default), window, or none (no verdict)")
-        ->check(CLI::IsMember({"window+token", "window", "none"}))->capture_default_str();
+    CLI::Option* dedup_option = app->add_option("--dedup", dedup, std::string(dedup_help) + ", across the whole test")
+                                    ->check(CLI::IsMember({"context+token", "context", "none"}))
+                                    ->capture_default_str();
+    add_hidden_alias(*app, dedup_option, "--tape", dedup,
+                     CLI::CheckedTransformer(std::map<std::string, std::string>{
+                         {"window+token", "context+token"}, {"window", "context"}, {"none", "none"}}));
     app->add_option("--filter", filter_path, "Score only windows in this filter file (tritium radioactivity filter)");
     app->add_option("--controls", controls, "Control keys run beside the real key")->capture_default_str()
         ->check(CLI::Range(0u, 10000u));
     app->add_option("--alpha", alpha, "Pre-registered significance level")->capture_default_str()->check(CLI::Range(1e-300, 0.5));
     app->add_option("--curve-points", curve_points, "Points of the -log10 p curve")->capture_default_str();
     app->add_flag("--json", json, "Print one JSON object");
-    app->add_option("--output,-o", output, "Write the result here (atomically)");
+    add_output_option(*app, output, "Write the result here (atomically, replacing the file) instead of stdout", false);
     add_report_options(*app, report);
   };
   corpus = group->add_subcommand("corpus", "Score a suspect corpus: JSON Lines with \"tokens\" (or \"text\" with --tokenizer)");
   common(corpus);
   corpus->add_option("--input,-i", inputs, "Corpus files")->required();
+  corpus->footer(test_footer("--dedup none, or the control keys' p-values are not uniform: the null does not\n"
+                             "      hold on this suspect"));
   closed = group->add_subcommand("closed", "Score a suspect's answers, excluding every window of the prompts sent");
   common(closed);
   closed->add_option("--input,-i", inputs,
@@ -57,18 +86,29 @@ void radioactivity_commands::setup(CLI::App& parent) {
   closed->add_option("--max-new-tokens", max_new_tokens, "With --model: tokens per answer")->capture_default_str();
   closed->add_option("--seed", seed, "With --model: sampling seed")->capture_default_str();
   closed->add_flag("--no-prompt-exclusion", no_prompt_exclusion, "Ablation only: score prompt windows too (no verdict)");
+  closed->footer(test_footer("--dedup none, --no-prompt-exclusion, or the control keys' p-values are not\n"
+                             "      uniform: the null does not hold on this suspect"));
   read = group->add_subcommand("read", "Reading mode: score an open suspect's predictions on our watermarked texts");
   common(read);
   read->add_option("--input,-i", inputs, "Our watermarked texts: JSON Lines with \"tokens\" (or \"text\")");
   read->add_option("--model,-m", model_path, "The suspect as a reference-model file (teacher-forced, top-1)");
   read->add_option("--predictions", predictions_path,
                    "Or a file of the suspect's predictions: JSON Lines {\"tokens\": [...], \"predictions\": [top-1 id or [top-k ids] per position]}");
+  read->footer(test_footer("--dedup none, or the control keys' p-values are not uniform: the null does not\n"
+                           "      hold on this suspect"));
   filter = group->add_subcommand("filter", "Build a filter: the windows of our watermarked outputs");
   filter->add_option("--key,-k", key_path, "Watermark key")->required();
   filter->add_option("--tokenizer,-t", tokenizer_path, "Tokenizer for text fields");
   filter->add_option("--input,-i", inputs, "Our outputs: JSON Lines with \"tokens\" (or \"text\")")->required();
   filter->add_option("--top", top, "Unsupervised: keep only the N most frequent windows (0: all)");
-  filter->add_option("--out,-o", out, "Filter file to write")->required();
+  add_output_option(*filter, out, "Filter file to write", true);
+  filter->add_flag("--force", force, "Replace an existing filter file (without it: refused, exit 4)");
+  filter->footer(exit_codes_footer({{exit_evidence, "the filter was written"},
+                                    {exit_input_error, input_meaning},
+                                    {exit_usage, usage_meaning_force},
+                                    {exit_io_error, output_meaning},
+                                    {exit_internal, internal_meaning}}) +
+                 "\n" + overwrite_help);
   plan = group->add_subcommand("plan", "How many scored tuples (and queries) reach a target p-value");
   plan->add_option("--scored", pilot_scored, "Pilot: scored tuples")->required();
   plan->add_option("--green", pilot_green, "Pilot: green tuples")->required();
@@ -76,6 +116,14 @@ void radioactivity_commands::setup(CLI::App& parent) {
   plan->add_option("--target-log10-p", target, "Target log10 p")->capture_default_str();
   plan->add_option("--per-query", scored_per_query, "Pilot: scored tuples per query (to count queries)");
   plan->add_flag("--json", json, "Print JSON");
+  plan->footer(exit_codes_footer({{exit_evidence, "the plan was printed (also when no number of tuples reaches the target)"},
+                                  {exit_usage, usage_meaning + std::string(" (--green above --scored, --gamma\n"
+                                                                           "      outside (0, 1))")},
+                                  {exit_io_error, "standard output could not be written"},
+                                  {exit_internal, internal_meaning}}));
+  group->footer("Exit codes: 0 RADIOACTIVE (evidence at alpha); 1 no evidence; 2 no conclusion (insufficient\n"
+                "evidence or no verdict); 3 input error; 4 usage error; 5 output error; 70 internal error.\n"
+                "Each subcommand's --help says what its codes mean for it.");
 }
 
 int radioactivity_commands::run() const {
@@ -88,6 +136,7 @@ int radioactivity_commands::run() const {
 }
 
 int radioactivity_commands::run_filter() const {
+  refuse_to_replace(out, "filter file", force);  // before any work
   const tritium::key k = load_key_warn(key_path);
   atomic_output o(out);  // opened (as a temporary) before the work: an unwritable path fails first
   std::unique_ptr<tokenizer> tok;
@@ -107,10 +156,17 @@ int radioactivity_commands::run_filter() const {
 
 int radioactivity_commands::run_plan() const {
   if (pilot_green > pilot_scored) {
-    throw error(errc::invalid_argument, "plan: --green " + std::to_string(pilot_green) + " exceeds --scored " +
-                                            std::to_string(pilot_scored));
+    throw error(errc::usage, "plan: --green " + std::to_string(pilot_green) + " exceeds --scored " +
+                                 std::to_string(pilot_scored) + " (green tuples are some of the scored ones)");
   }
-  const scored_plan planned = plan_with_interval(pilot_scored, pilot_green, gamma, target);
+  if (!(gamma > 0.0 && gamma < 1.0)) {
+    throw error(errc::usage, "plan: --gamma: expected a value in (0, 1), got " + std::to_string(gamma));
+  }
+  if (!(target < 0.0)) {
+    throw error(errc::usage, "plan: --target-log10-p: expected a negative log10 p, got " + std::to_string(target));
+  }
+  // Every figure comes from the command line: one out of range is a usage error.
+  const scored_plan planned = as_usage([&] { return plan_with_interval(pilot_scored, pilot_green, gamma, target); });
   const std::uint64_t n = planned.scored_needed;
   ojson j;
   j["pilot_scored"] = pilot_scored;
@@ -156,7 +212,7 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   spec.mode = *radioactivity_mode_from_name(mode);
   for (const auto& path : inputs) spec.inputs.push_back(report.name(path));
   spec.tokenizer = report.name(tokenizer_path);
-  spec.tape = *tape_mode_from_name(tape);
+  spec.tape = tape_of_dedup(dedup);
   spec.filter = report.name(filter_path);
   spec.controls = controls;
   spec.alpha = alpha;
@@ -186,7 +242,8 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   ojson j;
   j["mode"] = mode;
   j["key_id"] = k.id();
-  j["tape"] = tape;
+  j["dedup"] = dedup;
+  j["tape"] = tape_mode_name(spec.tape);  // the same setting, as the library and a report name it
   j["prompt_exclusion"] = mode == "closed" ? exclude : false;
   j["filter"] = !filter_path.empty() ? ojson{{"path", filter_path}, {"windows", r.filter_windows}} : ojson(nullptr);
   j["counts"] = {{"read", r.result.counts.read}, {"prompt_excluded", r.result.counts.prompt_excluded},
@@ -234,7 +291,8 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   }
   o.commit();
   if (writer) writer->write(statement);
-  return r.outcome == "evidence" ? exit_evidence : r.outcome == "insufficient evidence" ? exit_insufficient : exit_no_evidence;
+  // "no verdict" is no conclusion, as "insufficient evidence" is: never the "no evidence" of exit 1.
+  return r.outcome == "evidence" ? exit_evidence : r.outcome == "no evidence" ? exit_no_evidence : exit_no_verdict;
 }
 
 }  // namespace tritium::cli

@@ -15,7 +15,7 @@ struct radioactivity_commands {
   // Shared by the test modes.
   std::string key_path;
   std::string tokenizer_path;
-  std::string tape = "window+token";
+  std::string dedup = "context+token";  ///< --dedup (old spelling --tape, its values translated)
   std::string filter_path;
   std::uint32_t controls = 20;
   double alpha = 1e-3;
@@ -34,6 +34,7 @@ struct radioactivity_commands {
   // filter
   std::size_t top = 0;
   std::string out;
+  bool force = false;
   // plan
   std::uint64_t pilot_scored = 0, pilot_green = 0;
   double gamma = 0.25;

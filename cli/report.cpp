@@ -12,6 +12,7 @@
 #include "tritium/json_document.hpp"
 #include "report_options.hpp"
 #include "exit_codes.hpp"
+#include "option_forms.hpp"
 #include "tritium/digest.hpp"
 #include "tritium/evidence/dsse.hpp"
 #include "tritium/error.hpp"
@@ -36,8 +37,13 @@ void report_commands::setup(CLI::App& parent) {
   CLI::App* group = parent.add_subcommand("report", "Signed evidence reports: signing keys, verification, HTML");
   group->require_subcommand(1);
   keygen = group->add_subcommand("keygen", "Create an Ed25519 report-signing key (FILE, mode 0600) and its public key (FILE.pub)");
-  keygen->add_option("--out,-o", out, "Signing key file to create")->required();
-  keygen->add_flag("--force", force, "Replace existing files");
+  add_output_option(*keygen, out, "Signing key file to create (and FILE.pub beside it)", true);
+  keygen->add_flag("--force", force, "Replace existing files (without it: refused, exit 4)");
+  keygen->footer(exit_codes_footer({{exit_evidence, "the key files were written"},
+                                    {exit_usage, usage_meaning_force},
+                                    {exit_io_error, output_meaning},
+                                    {exit_internal, internal_meaning}}) +
+                 "\n" + overwrite_help);
   verify = group->add_subcommand("verify", "Check a report: its signature, its subject files, and with --recompute every figure");
   verify->add_option("envelope", envelope, "The report (DSSE envelope)")->required();
   verify->add_option("--public-key,-P", public_keys, "Trusted report public key(s) (.pub)")->required();
@@ -46,10 +52,29 @@ void report_commands::setup(CLI::App& parent) {
   verify->add_flag("--recompute", recompute, "Re-run the recorded test from the subject files and the key; compare every figure")
       ->needs(key);
   verify->add_flag("--json", json, "Print one JSON object");
+  verify->footer(exit_codes_footer(
+      {{exit_evidence, "verified: a trusted signature, unchanged subject files, and with --recompute every figure"},
+       {exit_input_error, "the envelope, a public key or the watermark key is missing, unreadable or malformed"},
+       {exit_usage, usage_meaning},
+       {exit_io_error, "standard output could not be written"},
+       {exit_verification_failed, "verification failed: unknown signer, a bad signature, an edited envelope, a changed\n"
+                                  "      or missing subject file, or a recomputed figure that differs (each named)"},
+       {exit_internal, internal_meaning}}));
   html = group->add_subcommand("html", "Render a verified report as one self-contained HTML page");
   html->add_option("envelope", envelope, "The report (DSSE envelope)")->required();
   html->add_option("--public-key,-P", public_keys, "Trusted report public key(s) (.pub)")->required();
-  html->add_option("--out,-o", html_out, "HTML file to write")->required();
+  add_output_option(*html, html_out, "HTML file to write", true);
+  html->add_flag("--force", force, "Replace an existing HTML file (without it: refused, exit 4)");
+  html->footer(exit_codes_footer(
+                   {{exit_evidence, "the report was verified and rendered"},
+                    {exit_input_error, "the envelope or a public key is missing, unreadable or malformed"},
+                    {exit_usage, usage_meaning_force},
+                    {exit_io_error, output_meaning},
+                    {exit_verification_failed, "verification failed: unknown signer, a bad signature or an edited envelope"},
+                    {exit_internal, internal_meaning}}) +
+               "\n" + overwrite_help);
+  group->footer("Exit codes: 0 success; 3 input error; 4 usage error; 5 output error; 6 verification failed;\n"
+                "70 internal error. Each subcommand's --help says what its codes mean for it.");
 }
 
 int report_commands::run() const {
@@ -60,6 +85,9 @@ int report_commands::run() const {
 }
 
 int report_commands::run_keygen() const {
+  // Before any work (the key files' own writes check again, atomically).
+  refuse_to_replace(out, "signing key file", force);
+  refuse_to_replace(out + ".pub", "public key file", force);
   const report_signing_key k = report_signing_key::generate();
   atomic_output::remove_stale_temporaries(out + ".pub");
   atomic_output::remove_stale_temporaries(out);
@@ -116,6 +144,7 @@ int report_commands::run_verify() const {
 }
 
 int report_commands::run_html() const {
+  refuse_to_replace(html_out, "HTML file", force);
   const opened_report r = open_with(envelope, public_keys);
   atomic_output o(html_out);
   o.stream() << render_report_html(r.statement, r.signer);

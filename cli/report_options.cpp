@@ -13,7 +13,7 @@ std::vector<std::string> invocation_args;
 // argument is the option's value (the "--report FILE" form rather than "--report=FILE" or "-oFILE").
 bool is_output_option(const std::string& a, bool& takes_value) {
   takes_value = false;
-  for (const std::string name : {"--report", "--signing-key", "--html", "--output"}) {
+  for (const std::string name : {"--report", "--signing-key", "--html", "--output", "--out"}) {
     if (a == name) {
       takes_value = true;
       return true;
@@ -59,7 +59,7 @@ std::unique_ptr<report_writer> report_options::open() const {
   if (!requested()) {
     for (const auto& [given, name] : {std::pair{!signing_key_path.empty(), "--signing-key"}, {!base.empty(), "--base"},
                                       {absolute_paths, "--absolute-paths"}}) {
-      if (given) throw error(errc::invalid_argument, std::string(name) + " is only used with --report or --html");
+      if (given) throw error(errc::usage, std::string(name) + " is only used with --report or --html");
     }
     return nullptr;
   }

@@ -20,7 +20,7 @@ struct report_options {
   bool requested() const { return !report_path.empty() || !html_path.empty(); }
 
   /// The report writer (the signing key loaded, the outputs opened) when a report was asked for;
-  /// null otherwise. Warns when the signing key is readable by others. Throws errc::invalid_argument
+  /// null otherwise. Warns when the signing key is readable by others. Throws errc::usage (exit 4)
   /// for --signing-key, --base or --absolute-paths without --report or --html.
   std::unique_ptr<report_writer> open() const;
   /// Where the report's paths are relative to, and the invocation it records.

@@ -8,6 +8,7 @@
 #include "tritium/batch_pipeline.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "option_forms.hpp"
 #include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/error.hpp"
@@ -35,9 +36,14 @@ void tokenize_command::setup(CLI::App& parent) {
   app->add_option("--tokenizer,-t", tokenizer_path, "tokenizer.json or .gguf file")->required();
   app->add_option("--input,-i", input, "Text: a .txt file, a folder of them, JSON Lines, or - (stdin)")
       ->capture_default_str();
-  app->add_option("--output,-o", output, "Write here (atomically) instead of stdout");
+  add_output_option(*app, output, "Write here (atomically, replacing the file) instead of stdout", false);
   app->add_flag("--json", json, "JSON Lines {\"id\": ..., \"tokens\": [...]} (the default output is a summary)");
   add_text_input_options(*app, format, invalid_utf8, threads);
+  app->footer(exit_codes_footer({{exit_evidence, "the text was tokenized"},
+                                 {exit_input_error, input_meaning},
+                                 {exit_usage, usage_meaning},
+                                 {exit_io_error, output_meaning},
+                                 {exit_internal, internal_meaning}}));
 }
 
 int tokenize_command::run() const {

@@ -128,7 +128,7 @@ def run_config(cli, work, delta, h, jobs):
     d.mkdir(parents=True, exist_ok=True)
     key = d / "key.key"
     if not key.exists():
-        cli("keygen", "--out", key, "--tokenizer", TOKENIZER, "--vocab-size", VOCAB, "--delta", delta,
+        cli("keygen", "--output", key, "--tokenizer", TOKENIZER, "--vocab-size", VOCAB, "--delta", delta,
             "--context-width", h)
     write_jsonl(d / "train_prompts.jsonl", [{"id": i, "prompt": PROMPTS[i % 40]} for i in range(TEACHER_DOCS)])
     teacher = d / "teacher.jsonl"
@@ -248,7 +248,7 @@ def run_config(cli, work, delta, h, jobs):
             extra = []
             if args:
                 f = d / f"filter_{rho}_{len(filters)}.filter"
-                cli("radioactivity", "filter", "-k", key, "-o", f, *args)
+                cli("radioactivity", "filter", "-k", key, "-o", f, "--force", *args)  # rebuilt on every run
                 extra = ["--filter", f]
             r = cli.test("closed", key, "-t", TOKENIZER, "-i", d / f"answers_{rho}_first{QUERIES}.jsonl", *extra)
             windows = r["filter"]["windows"] if r["filter"] else ""
@@ -316,13 +316,13 @@ def run_null(cli, work, delta, h, keys, jobs):
     train_student(cli, model, None, "0")
     # Keys bound to the tokenizer by digest: keygen then need not read the tokenizer each time.
     if not (d / "probe.key").exists():
-        cli("keygen", "--out", d / "probe.key", "--tokenizer", TOKENIZER, "--vocab-size", VOCAB)
+        cli("keygen", "--output", d / "probe.key", "--tokenizer", TOKENIZER, "--vocab-size", VOCAB)
     digest = json.loads(open(d / "probe.key").read())["params"]["tokenizer_digest"]
 
     def teacher(k):
         key = d / f"key_{k}.key"
         if not key.exists():
-            cli("keygen", "--out", key, "--tokenizer-digest", digest, "--vocab-size", VOCAB, "--delta", delta,
+            cli("keygen", "--output", key, "--tokenizer-digest", digest, "--vocab-size", VOCAB, "--delta", delta,
                 "--context-width", h)
         prompts = d / f"prompts_{k}.jsonl"
         write_jsonl(prompts, [{"id": f"{k}-{i}", "prompt": PROMPTS[(i + NULL_PROMPTS * k) % 40]}

@@ -51,9 +51,9 @@ run keygen 0 -- keygen --out "$work/new.key" --vocab-size 50257 --gamma 0.25 --d
 secret=$(grep '"secret"' "$work/new.key" | sed 's/.*"secret": "\([0-9a-f]*\)".*/\1/')
 [ ${#secret} -eq 64 ]; check "key file holds a 64-digit secret" $?
 ! grep -q "$secret" "$work/out" "$work/err"; check "keygen does not print the secret" $?
-run keygen-no-overwrite 5 -- keygen --out "$work/new.key" --vocab-size 50257
+run keygen-no-overwrite 4 -- keygen --out "$work/new.key" --vocab-size 50257
 stderr_has keygen-no-overwrite "refusing to overwrite the existing key file"
-run keygen-bad-gamma 3 -- keygen --out "$work/g.key" --vocab-size 100 --gamma 1.5
+run keygen-bad-gamma 4 -- keygen --out "$work/g.key" --vocab-size 100 --gamma 1.5
 stderr_has keygen-bad-gamma "gamma: expected a value in (0, 1), got 1.5"
 [ ! -e "$work/g.key" ]; check "no key file after a failed keygen" $?
 
@@ -110,8 +110,8 @@ run detect-missing-input 3 -- detect --key "$key" --input "$work/none.jsonl"
 # The run's verdict corrects for the number of documents; rows test each document alone.
 run detect-verdict 0 -- detect --key "$key" --input "$docs" --json
 stderr_has detect-verdict "WATERMARK DETECTED at alpha = 0.001 across 6 document(s) (Bonferroni"
-# Without deduplication no verdict is given and every row says its p-value is not valid.
-run detect-dedup-none 1 -- detect --key "$key" --input "$docs" --json --dedup none
+# Without deduplication no verdict is given (exit 2, no conclusion) and every row says its p-value is not valid.
+run detect-dedup-none 2 -- detect --key "$key" --input "$docs" --json --dedup none
 stderr_has detect-dedup-none "no verdict is given"
 [ "$(grep -c '"p_value_valid":false' "$work/out")" -eq 6 ] && ! grep -q '"detected":true' "$work/out"
 check "dedup none: no row detected, every row marked invalid" $?
@@ -283,7 +283,8 @@ stderr_has plan-full-stdout "tritium: error: cannot write to standard output"
 ( exit 0 ) & dead=$!; wait $dead
 touch "$work/.ours.filter.tritium-tmp.$dead.Xy12ab" "$work/.ours.filter.tritium-tmp.$$.Xy12ab" \
       "$work/.other.filter.tritium-tmp.$dead.Xy12ab"
-run filter-stale-temporary 0 -- radioactivity filter --key "$key" --input "$docs" --out "$work/ours.filter"
+# (--force: the filter of the run above is replaced; without it an existing filter file is refused)
+run filter-stale-temporary 0 -- radioactivity filter --key "$key" --input "$docs" --out "$work/ours.filter" --force
 [ ! -e "$work/.ours.filter.tritium-tmp.$dead.Xy12ab" ] && [ -e "$work/.ours.filter.tritium-tmp.$$.Xy12ab" ] \
   && [ -e "$work/.other.filter.tritium-tmp.$dead.Xy12ab" ]
 check "a dead run's temporary is removed; a live run's and another target's are kept" $?
@@ -543,8 +544,8 @@ grep -q "^1 document, " "$work/out"; check "issue 14: item 9: one document, not 
 run i14-pool-json-summary 0 -- detect --key "$key" --input "$docs" --pool --json
 golden i14-pool-json-summary detect_pool.jsonl
 stderr_has i14-pool-json-summary "tritium: pooled verdict: WATERMARK DETECTED at alpha = 0.001 (one pooled test over"
-run i14-html-settings 0 -- radioactivity corpus --key "$key" --input "$docs" --controls 0 --html "$work/i14.html"
-python3 - "$work/i14.html" <<'PY'
+run i14-html-settings 0 -- radioactivity corpus --key "$key" --input "$docs" --controls 0 --html "$work/i14-settings.html"
+python3 - "$work/i14-settings.html" <<'PY'
 import re, sys
 page = open(sys.argv[1], encoding='utf-8').read()
 rows = dict(re.findall(r'<tr><th>([^<]*)</th><td>(.*?)</td></tr>', page))
@@ -558,6 +559,158 @@ run i14-bench-targets 0 -- bench --quick --json
 python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['targets']; assert t['checked']==5 and isinstance(t['missed'], list), t" "$work/out"
 check "issue 14: item 9: bench checks its five targets" $?
 stderr_has i14-bench-targets "tritium: bench targets: "
+# ==== issue 14: item 6 — command-line mistakes are usage errors (exit 4); each command documents its codes ====
+run i14-generate-no-key 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/prompts.jsonl"
+stderr_has i14-generate-no-key "generate: give --key (watermarked) or --no-watermark (plain)"
+run i14-generate-both 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/prompts.jsonl" --key "$work/gpt2.key" --no-watermark
+stderr_has i14-generate-both "--key excludes --no-watermark"
+run i14-read-nothing 4 -- radioactivity read --key "$key"
+stderr_has i14-read-nothing "radioactivity read: give --input with --model (the suspect), or --predictions"
+run i14-plan-green-above-scored 4 -- radioactivity plan --green 20 --scored 10
+stderr_has i14-plan-green-above-scored "plan: --green 20 exceeds --scored 10 (green tuples are some of the scored ones)"
+run i14-plan-gamma 4 -- radioactivity plan --green 2 --scored 10 --gamma 1.5
+stderr_has i14-plan-gamma "plan: --gamma: expected a value in (0, 1), got 1.5"
+run i14-plan-target 4 -- radioactivity plan --green 2 --scored 10 --target-log10-p 3
+stderr_has i14-plan-target "plan: --target-log10-p: expected a negative log10 p, got 3"
+run i14-keygen-no-vocab 4 -- keygen --output "$work/i14-none.key"
+stderr_has i14-keygen-no-vocab "vocabulary size: give --model, --vocab-size or --tokenizer"
+run i14-keygen-context-width 4 -- keygen --output "$work/i14-h.key" --vocab-size 1000 --context-width 0
+stderr_has i14-keygen-context-width "context_width: expected 1 <= h <= 16, got 0"
+[ ! -e "$work/i14-h.key" ]; check "issue 14: item 6: no key file after a refused keygen" $?
+run i14-signing-key-alone 4 -- detect --key "$key" --input "$docs" --signing-key "$work/i13-signer.key"
+stderr_has i14-signing-key-alone "--signing-key is only used with --report or --html"
+run i14-bench-tokenizer-alone 4 -- bench --tokenizer "$tok"
+stderr_has i14-bench-tokenizer-alone "--tokenizer requires --text"
+run i14-lm-watermarked-alone 4 -- lm train --tokenizer "$tok" --corpus "$work/texts" --watermarked "$work/i14-gen.jsonl" --output "$work/i14-w.tlm"
+stderr_has i14-lm-watermarked-alone "lm train: --watermarked needs --fraction"
+run i14-lm-eval-no-input 4 -- lm eval --model "$work/small.tlm" --tokenizer "$tok"
+stderr_has i14-lm-eval-no-input "--input is required"
+# No verdict is no conclusion (exit 2), as insufficient evidence is; never the "no evidence" of exit 1.
+run i14-rad-no-verdict 2 -- radioactivity corpus --key "$key" --input "$docs" --dedup none --controls 0
+grep -q "verdict: none (deduplication or prompt exclusion is off)" "$work/out"; check "issue 14: item 6: --dedup none: no verdict, exit 2" $?
+echo '{"prompt_tokens": [1, 2, 3], "tokens": [1, 2, 3, 4, 5, 6, 7, 8]}' > "$work/i14-closed.jsonl"
+run i14-closed-no-exclusion 2 -- radioactivity closed --key "$key" --input "$work/i14-closed.jsonl" --no-prompt-exclusion --controls 0
+# Each command's --help lists the codes it returns, with their meaning for it.
+for command in "keygen" "key show" "detect" "tokenize" "lm train" "lm eval" "lm show" "generate" \
+               "radioactivity corpus" "radioactivity closed" "radioactivity read" "radioactivity filter" \
+               "radioactivity plan" "report keygen" "report verify" "report html" "bench" "demo"; do
+  # shellcheck disable=SC2086
+  run "i14-help-$command" 0 -- $command --help
+  grep -q "^Exit codes:$" "$work/out" && grep -q "^  0   " "$work/out" && grep -q "^  4   usage error" "$work/out" \
+    && grep -q "^  70  internal error" "$work/out"
+  check "issue 14: item 6: $command --help lists its exit codes" $?
+done
+run i14-help-corpus 0 -- radioactivity corpus --help
+grep -q "^  0   RADIOACTIVE: evidence at alpha that the suspect's outputs depend on key K" "$work/out" \
+  && grep -q "^  1   no evidence at alpha$" "$work/out" \
+  && grep -q "^  2   no conclusion: insufficient evidence (too few scored tuples to reach alpha), or$" "$work/out" \
+  && grep -q "no verdict (--dedup none, or the control keys' p-values are not uniform" "$work/out"
+check "issue 14: item 6: radioactivity corpus --help: evidence, no evidence, no conclusion" $?
+run i14-help-closed 0 -- radioactivity closed --help
+grep -q "no verdict (--dedup none, --no-prompt-exclusion, or the control keys' p-values are not" "$work/out"
+check "issue 14: item 6: radioactivity closed --help names --no-prompt-exclusion among the no-verdict causes" $?
+run i14-help-detect 0 -- detect --help
+grep -q "^  0   WATERMARK DETECTED: the run's verdict at alpha" "$work/out" && grep -q "or no documents), or no verdict (--dedup none)" "$work/out" \
+  && ! grep -q "RADIOACTIVE" "$work/out"
+check "issue 14: item 6: detect --help: its own meanings, not radioactivity's" $?
+run i14-help-keygen 0 -- keygen --help
+grep -q "^  0   the key was written$" "$work/out" && grep -q "an existing output file without --force" "$work/out" \
+  && ! grep -q "^  1   " "$work/out" && ! grep -q "^  6   " "$work/out"
+check "issue 14: item 6: keygen --help: only the codes keygen returns" $?
+run i14-help-plan 0 -- radioactivity plan --help
+! grep -q "^  3   " "$work/out" && grep -q "(--green above --scored, --gamma" "$work/out"
+check "issue 14: item 6: radioactivity plan --help: no input error (it reads no file)" $?
+run i14-help-verify 0 -- report verify --help
+grep -q "^  6   verification failed: unknown signer" "$work/out"; check "issue 14: item 6: report verify --help: exit 6" $?
+run i14-help-app 0 -- --help
+grep -q "Each command's" "$work/out" && grep -q "2 no" "$work/out"; check "issue 14: item 6: the app's --help keeps the summary" $?
+
+# ==== issue 14: item 7 — one spelling per concept (old ones hidden), one overwrite policy ====
+# --output names every output file; --out still works and is not shown.
+for command in "keygen" "lm train" "radioactivity filter" "report keygen" "report html" "detect" "tokenize" \
+               "generate" "radioactivity corpus"; do
+  # shellcheck disable=SC2086
+  run "i14-help-output-$command" 0 -- $command --help
+  grep -q -- "-o,--output TEXT" "$work/out" && ! grep -qE -- "--out([^p]|$)" "$work/out"
+  check "issue 14: item 7: $command --help shows --output, never --out" $?
+done
+run i14-old-out 0 -- keygen --out "$work/i14-old.key" --vocab-size 1000
+[ -s "$work/i14-old.key" ]; check "issue 14: item 7: keygen --out (old spelling) still writes the key" $?
+run i14-old-out-detect 0 -- detect --key "$key" --input "$docs" --json --out "$work/i14-old-out.jsonl"
+diff -q "$fixtures/detect.jsonl" "$work/i14-old-out.jsonl" >/dev/null; check "issue 14: item 7: detect --out (old spelling) writes the results" $?
+run i14-out-and-output 4 -- detect --key "$key" --input "$docs" --out "$work/a" --output "$work/b"
+stderr_has i14-out-and-output "--out: an old spelling of --output, given beside it: give one"
+run i14-filter-no-output 4 -- radioactivity filter --key "$key" --input "$docs"
+stderr_has i14-filter-no-output "--output is required"
+# --dedup is how repeated tuples are scored, in detect and radioactivity alike; --tape is its old spelling.
+run i14-rad-dedup 0 -- radioactivity corpus --key "$key" --input "$docs" --dedup context --controls 0 --json
+cp "$work/out" "$work/i14-dedup.json"
+grep -q '"dedup":"context","tape":"window"' "$work/out"; check "issue 14: item 7: --dedup context is the tape of windows" $?
+run i14-rad-tape 0 -- radioactivity corpus --key "$key" --input "$docs" --tape window --controls 0 --json
+cmp -s "$work/i14-dedup.json" "$work/out"; check "issue 14: item 7: --tape window (old spelling) is --dedup context" $?
+run i14-rad-tape-and-dedup 4 -- radioactivity corpus --key "$key" --input "$docs" --tape window --dedup context
+stderr_has i14-rad-tape-and-dedup "--tape: an old spelling of --dedup, given beside it: give one"
+run i14-rad-tape-bad-value 4 -- radioactivity corpus --key "$key" --input "$docs" --tape sometimes
+stderr_has i14-rad-tape-bad-value "--tape: Check sometimes value in {"
+run i14-rad-old-value 4 -- radioactivity corpus --key "$key" --input "$docs" --dedup window
+run i14-help-dedup 0 -- radioactivity corpus --help
+grep -q -- "--dedup TEXT:{context+token,context,none}=context+token" "$work/out" && ! grep -q -- "--tape" "$work/out"
+check "issue 14: item 7: radioactivity --help shows --dedup with detect's values, never --tape" $?
+# demo: --max-new-tokens as in generate; --length is its old spelling, with the same range.
+run i14-help-demo 0 -- demo --help
+grep -q -- "--max-new-tokens UINT" "$work/out" && ! grep -q -- "--length" "$work/out"; check "issue 14: item 7: demo --help shows --max-new-tokens, never --length" $?
+run i14-demo-new 0 -- demo --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/prompts.jsonl" --sequences 1 --max-new-tokens 8
+cp "$work/out" "$work/i14-demo.txt"
+run i14-demo-old 0 -- demo --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/prompts.jsonl" --sequences 1 --length 8
+cmp -s "$work/i14-demo.txt" "$work/out"; check "issue 14: item 7: demo --length (old spelling) is --max-new-tokens" $?
+run i14-demo-old-range 4 -- demo --length 1
+stderr_has i14-demo-old-range "--length: Value 1 not in range 2 to 100000"
+# key show and lm show: the file as the argument or as the option, exactly once.
+run i14-key-show-option 0 -- key show --key "$key"
+golden i14-key-show-option key_show.txt
+run i14-key-show-neither 4 -- key show
+stderr_has i14-key-show-neither "the key file is required: give it as the argument or as --key"
+run i14-key-show-both 4 -- key show "$key" --key "$key"
+stderr_has i14-key-show-both "the key file given twice: give it once, as the argument or as --key"
+run i14-help-key-show 0 -- key show --help
+! grep -q "REQUIRED" "$work/out"; check "issue 14: item 7: key show --help marks neither form REQUIRED" $?
+run i14-lm-show-option 0 -- lm show --model "$work/small.tlm"
+run i14-lm-show-neither 4 -- lm show
+stderr_has i14-lm-show-neither "the model file is required: give it as the argument or as --model"
+run i14-lm-show-both 4 -- lm show "$work/small.tlm" -m "$work/small.tlm"
+# Overwrite policy: a key, signing key, model, filter or HTML file is never replaced without --force
+# (exit 4 names it, before any work); results that stand for standard output are replaced.
+digest_of() { sha256sum "$1" | cut -d' ' -f1; }
+before=$(digest_of "$work/i14-old.key")
+run i14-keygen-exists 4 -- keygen --output "$work/i14-old.key" --vocab-size 1000
+stderr_has i14-keygen-exists "refusing to overwrite the existing key file $work/i14-old.key: give --force to replace it"
+[ "$(digest_of "$work/i14-old.key")" = "$before" ]; check "issue 14: item 7: the key is kept" $?
+run i14-keygen-force 0 -- keygen --output "$work/i14-old.key" --vocab-size 1000 --force
+[ "$(digest_of "$work/i14-old.key")" != "$before" ]; check "issue 14: item 7: keygen --force replaces the key" $?
+before=$(digest_of "$work/small.tlm")
+run i14-lm-train-exists 4 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 3 --output "$work/small.tlm"
+stderr_has i14-lm-train-exists "refusing to overwrite the existing model file $work/small.tlm: give --force to replace it"
+[ "$(digest_of "$work/small.tlm")" = "$before" ]; check "issue 14: item 7: lm train keeps the existing model" $?
+cp "$work/small.tlm" "$work/i14-replace.tlm"
+run i14-lm-train-force 0 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 3 --output "$work/i14-replace.tlm" --force
+[ "$(digest_of "$work/i14-replace.tlm")" != "$before" ]; check "issue 14: item 7: lm train --force replaces the model" $?
+run i14-filter-exists 4 -- radioactivity filter --key "$key" --input "$docs" --output "$work/ours.filter"
+stderr_has i14-filter-exists "refusing to overwrite the existing filter file $work/ours.filter: give --force to replace it"
+run i14-report-keygen-exists 4 -- report keygen --output "$work/i13-signer.key"
+stderr_has i14-report-keygen-exists "refusing to overwrite the existing signing key file $work/i13-signer.key: give --force"
+rm -f "$work/i14-lone.key"; cp "$work/i13-signer.key.pub" "$work/i14-lone.key.pub"
+run i14-report-keygen-pub-exists 4 -- report keygen --output "$work/i14-lone.key"
+stderr_has i14-report-keygen-pub-exists "refusing to overwrite the existing public key file $work/i14-lone.key.pub: give --force"
+[ ! -e "$work/i14-lone.key" ]; check "issue 14: item 7: no signing key beside a refused public key" $?
+run i14-report-html 0 -- report html "$work/i14.report.json" --public-key "$work/i13-signer.key.pub" --output "$work/i14.html"
+run i14-report-html-exists 4 -- report html "$work/i14.report.json" --public-key "$work/i13-signer.key.pub" --output "$work/i14.html"
+stderr_has i14-report-html-exists "refusing to overwrite the existing HTML file $work/i14.html: give --force to replace it"
+run i14-report-html-force 0 -- report html "$work/i14.report.json" --public-key "$work/i13-signer.key.pub" --output "$work/i14.html" --force
+run i14-help-policy 0 -- lm train --help
+grep -q "An existing output file is never replaced unless --force" "$work/out"; check "issue 14: item 7: lm train --help states the policy" $?
+echo stale > "$work/i14-results.jsonl"
+run i14-detect-replaces 0 -- detect --key "$key" --input "$docs" --json --output "$work/i14-results.jsonl"
+diff -q "$fixtures/detect.jsonl" "$work/i14-results.jsonl" >/dev/null; check "issue 14: item 7: detect --output replaces its results" $?
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -139,7 +139,7 @@ expect verify-base "j['verified'] and j['subjects'] == 1 and j['outcome'] == 'ev
 cd "$work" || exit 1
 
 # demo and bench, small: the demo's verdict table, the bench's figures.
-run demo 0 -- demo --sequences 2 --length 40
+run demo 0 -- demo --sequences 2 --max-new-tokens 40
 grep -q "Watermarked answers detected: 2 of 2" out; check "demo detects both watermarked answers ($(head -c 300 err))" $?
 run bench 0 -- bench --quick --json
 expect bench "isinstance(j, dict) and len(j) > 0" out

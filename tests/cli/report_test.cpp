@@ -393,7 +393,7 @@ TEST_CASE("report: what the page and the statement say is what the run can suppo
   }
   SECTION("without deduplication nothing is detected and no p-value is decisive") {
     REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "--dedup", "none", "--report", "n.json",
-                         "--signing-key", "signer.key"}).code == exit_no_evidence);
+                         "--signing-key", "signer.key"}).code == exit_no_verdict);
     const ojson p = statement_of(slurp("n.json"))["predicate"];
     CHECK(p["decision"]["outcome"] == "no verdict");
     CHECK(p["decision"]["log10_p"].is_null());
@@ -423,7 +423,7 @@ TEST_CASE("report: what the page and the statement say is what the run can suppo
   }
   SECTION("a radioactivity test without its safeguards decides nothing and records no decisive p-value") {
     REQUIRE(tritium_run({"radioactivity", "corpus", "-k", "wm.key", "-i", "docs.jsonl", "--tape", "none", "--report",
-                         "nv.json", "--signing-key", "signer.key"}).code == exit_no_evidence);
+                         "nv.json", "--signing-key", "signer.key"}).code == exit_no_verdict);
     const ojson p = statement_of(slurp("nv.json"))["predicate"];
     CHECK(p["decision"]["outcome"] == "no verdict");
     CHECK(p["decision"]["log10_p"].is_null());

@@ -21,7 +21,7 @@ export SOURCE_DATE_EPOCH=1767225600
 "$tritium" keygen --out wm.key --tokenizer "$tok" --vocab-size 151936 --delta 2 >/dev/null 2>&1
 head -n 8 "$prompts" > p.jsonl
 "$tritium" generate -m "$model" -t "$tok" -k wm.key -p p.jsonl --max-new-tokens 150 --seed 7 -o marked.jsonl 2>/dev/null
-"$tritium" generate -m "$model" -t "$tok" -k wm.key -p p.jsonl --max-new-tokens 150 --seed 8 --no-watermark \
+"$tritium" generate -m "$model" -t "$tok" -p p.jsonl --max-new-tokens 150 --seed 8 --no-watermark \
     -o plain.jsonl 2>/dev/null
 python3 - <<'PY'
 import json
