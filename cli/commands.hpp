@@ -34,6 +34,7 @@ struct tokenize_command {
   std::string invalid_utf8 = "error";
   bool json = false;
   unsigned threads = 0;
+  bool quiet = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -81,6 +82,8 @@ struct generate_command {
   double top_p = 1.0;
   std::uint64_t seed = 0;
   bool no_watermark = false;
+  unsigned threads = 0;
+  bool quiet = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -109,6 +112,7 @@ struct detect_command {
   std::string invalid_utf8 = "error";
   bool allow_tokenizer_mismatch = false;
   unsigned threads = 0;
+  bool quiet = false;
   report_options report;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);

@@ -10,6 +10,7 @@
 #include "tritium/atomic_output.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "progress_line.hpp"
 #include "tritium/sampler.hpp"
 #include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
@@ -183,6 +184,8 @@ void generate_command::setup(CLI::App& parent) {
   app->add_option("--top-p", top_p, "Nucleus sampling mass in (0, 1]")->capture_default_str()->check(CLI::Range(1e-6, 1.0));
   app->add_option("--seed", seed, "Sampling seed (with the prompt index)")->capture_default_str();
   app->add_flag("--no-watermark", no_watermark, "Sample without the watermark");
+  add_threads_option(*app, threads);
+  add_quiet_flag(*app, quiet);
 }
 
 int generate_command::run() const {
@@ -203,29 +206,49 @@ int generate_command::run() const {
   atomic_output out(output);
   next_token_sampler sampler(model, scheme, no_watermark, temperature, top_p, tok.vocab_size());
   tokenizer::session session(tok);
-  text_document doc;
-  std::size_t index = 0;
+  std::size_t index = 0;  // prompts answered before the batch
   std::uint64_t generated = 0;
   const auto t0 = clock_type::now();
+  progress_line line = stderr_progress("generate", quiet, output.empty());
+  progress_meter progress(line.callback(), "prompts");
+  // Prompts are answered a batch at a time on the workers (each with its own seed: the output is the
+  // single worker's, byte for byte) and written in prompt order.
+  constexpr std::size_t batch = 1024;
+  std::vector<text_document> docs;
+  std::vector<std::vector<token_id>> prompt_ids;
+  auto answer_batch = [&] {
+    const std::vector<std::vector<token_id>> completions = generate_completions(
+        sampler, prompt_ids, max_new_tokens, seed, index, threads, [&](std::size_t done) { progress.reach(index + done); });
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      const std::vector<token_id>& completion = completions[i];
+      generated += completion.size();
+      ojson j;
+      // The record schema (README.md): the answer in "text" and, the same answer, its ids in "tokens";
+      // the prompt in its own field, which no test reads as the answer.
+      j["prompt"] = docs[i].text;
+      j["text"] = tok.decode(completion);
+      j["tokens"] = completion;
+      j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
+                       {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};
+      if (key) j["settings"]["key_id"] = key->id();
+      // The id as written in the prompts file (a parsed and printed id can differ), then the rest.
+      out.stream() << "{\"id\":" << docs[i].id_json << "," << j.dump().substr(1) << "\n";
+    }
+    index += docs.size();
+    progress.reach(index);
+    docs.clear();
+    prompt_ids.clear();
+  };
+  text_document doc;
   while (source.next(doc)) {
-    std::vector<token_id> prompt_ids;
-    session.encode(doc.text, prompt_ids);
-    const std::vector<token_id> completion =
-        sampler.generate(prompt_ids, max_new_tokens, seed * 1000003ULL + index);
-    generated += completion.size();
-    ojson j;
-    // The record schema (README.md): the answer in "text" and, the same answer, its ids in "tokens";
-    // the prompt in its own field, which no test reads as the answer.
-    j["prompt"] = doc.text;
-    j["text"] = tok.decode(completion);
-    j["tokens"] = completion;
-    j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
-                     {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};
-    if (key) j["settings"]["key_id"] = key->id();
-    // The id as written in the prompts file (a parsed and printed id can differ), then the rest.
-    out.stream() << "{\"id\":" << doc.id_json << "," << j.dump().substr(1) << "\n";
-    ++index;
+    prompt_ids.emplace_back();
+    session.encode(doc.text, prompt_ids.back());
+    docs.push_back(std::move(doc));
+    if (docs.size() == batch) answer_batch();
   }
+  progress.set_total(index + docs.size());
+  answer_batch();
+  progress.finish();
   out.commit();
   const double s = std::chrono::duration<double>(clock_type::now() - t0).count();
   std::cerr << "tritium: generated " << generated << " tokens for " << index << " prompts in " << std::fixed

@@ -11,6 +11,7 @@
 #include "report_options.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "progress_line.hpp"
 #include "tritium/json_records.hpp"
 #include "tritium/sampler.hpp"
 #include "tokenize_support.hpp"
@@ -43,6 +44,8 @@ void radioactivity_commands::setup(CLI::App& parent) {
     app->add_flag("--json", json, "Print one JSON object");
     app->add_option("--output,-o", output, "Write the result here (atomically)");
     add_report_options(*app, report);
+    add_threads_option(*app, threads);
+    add_quiet_flag(*app, quiet);
   };
   corpus = group->add_subcommand("corpus", "Score a suspect corpus: JSON Lines with \"tokens\" (or \"text\" with --tokenizer)");
   common(corpus);
@@ -169,6 +172,9 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   spec.prompt_exclusion = !no_prompt_exclusion;
   scan_environment env;
   env.base = report.requested() ? report.context().base : std::filesystem::path();
+  env.threads = threads;
+  progress_line line = stderr_progress("radioactivity " + mode, quiet);
+  env.progress = line.callback();
   radioactivity_scan scan(spec, k, env);
   atomic_output o(output);  // opened (as a temporary) before the work: an unwritable path fails first
   radioactivity_outcome r;
