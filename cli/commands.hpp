@@ -48,6 +48,7 @@ struct lm_train_command {
   std::uint32_t order = 4;
   std::uint32_t vocab_size = 0;
   std::string out;
+  bool quiet = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -58,6 +59,7 @@ struct lm_eval_command {
   std::string tokenizer_path;
   std::vector<std::string> input;
   bool json = false;
+  bool quiet = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;

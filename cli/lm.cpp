@@ -47,6 +47,7 @@ void lm_train_command::setup(CLI::App& parent) {
   app->add_option("--vocab-size,-V", vocab_size,
                   "Distribution width: the model's logits width (default: the tokenizer's number of ids)");
   app->add_option("--out,-o", out, "Model file to write")->required();
+  add_quiet_flag(*app, quiet);
 }
 
 int lm_train_command::run() const {
@@ -68,8 +69,23 @@ int lm_train_command::run() const {
   ngram_trainer trainer(order, width);
   const auto t0 = clock_type::now();
   std::vector<std::vector<token_id>> human, marked;
-  for (const auto& path : corpus) each_corpus_document(path, session, [&](auto& ids) { human.push_back(ids); });
-  if (!watermarked.empty()) each_corpus_document(watermarked, session, [&](auto& ids) { marked.push_back(ids); });
+  {
+    progress_line line = stderr_progress("lm train: reading", quiet);
+    progress_meter progress(line.callback(), "documents");
+    for (const auto& path : corpus) {
+      each_corpus_document(path, session, [&](auto& ids) {
+        human.push_back(ids);
+        progress.advance();
+      });
+    }
+    if (!watermarked.empty()) {
+      each_corpus_document(watermarked, session, [&](auto& ids) {
+        marked.push_back(ids);
+        progress.advance();
+      });
+    }
+    progress.finish();
+  }
   const training_mixture used = add_training_mixture(
       trainer, human, marked, watermarked.empty() ? std::nullopt : std::optional<double>(fraction));
   const std::uint64_t used_human = used.human;
@@ -104,6 +120,7 @@ void lm_eval_command::setup(CLI::App& parent) {
   app->add_option("--tokenizer,-t", tokenizer_path, "The model's tokenizer")->required();
   app->add_option("--input,-i", input, "Held-out text files, folders or JSON Lines")->required();
   app->add_flag("--json", json, "Print JSON");
+  add_quiet_flag(*app, quiet);
 }
 
 int lm_eval_command::run() const {
@@ -112,9 +129,15 @@ int lm_eval_command::run() const {
   require_same_tokenizer(model, tok);
   tokenizer::session session(tok);
   perplexity_evaluator evaluator(model);
+  progress_line line = stderr_progress("lm eval", quiet);
+  progress_meter progress(line.callback(), "documents");
   for (const auto& path : input) {
-    each_corpus_document(path, session, [&](std::vector<token_id>& ids) { evaluator.add(ids); });
+    each_corpus_document(path, session, [&](std::vector<token_id>& ids) {
+      evaluator.add(ids);
+      progress.advance();
+    });
   }
+  progress.finish();
   if (evaluator.tokens() == 0) throw error(errc::invalid_argument, "lm eval: the input holds no tokens");
   const perplexity_result r = evaluator.result();
   const std::uint64_t tokens = r.tokens;

@@ -71,6 +71,7 @@ void radioactivity_commands::setup(CLI::App& parent) {
   filter->add_option("--input,-i", inputs, "Our outputs: JSON Lines with \"tokens\" (or \"text\")")->required();
   filter->add_option("--top", top, "Unsupervised: keep only the N most frequent windows (0: all)");
   filter->add_option("--out,-o", out, "Filter file to write")->required();
+  add_quiet_flag(*filter, quiet);
   plan = group->add_subcommand("plan", "How many scored tuples (and queries) reach a target p-value");
   plan->add_option("--scored", pilot_scored, "Pilot: scored tuples")->required();
   plan->add_option("--green", pilot_green, "Pilot: green tuples")->required();
@@ -94,7 +95,9 @@ int radioactivity_commands::run_filter() const {
   atomic_output o(out);  // opened (as a temporary) before the work: an unwritable path fails first
   std::unique_ptr<tokenizer> tok;
   if (!tokenizer_path.empty()) tok = std::make_unique<tokenizer>(load_tokenizer(tokenizer_path));
-  const built_window_filter built = build_window_filter(k, inputs, tok.get(), top);
+  progress_line line = stderr_progress("radioactivity filter", quiet);
+  const built_window_filter built = build_window_filter(k, inputs, tok.get(), top, line.callback());
+  line.finish();
   const window_filter& f = built.filter;
   try {
     f.save(o.stream());

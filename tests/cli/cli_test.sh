@@ -556,6 +556,9 @@ run i14-verify-recompute-threads-3 0 -- report verify "$work/i14-closed-1.report
 run i14-quiet-generate 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --no-watermark --prompts "$work/i14-prompts.jsonl" --max-new-tokens 4 --quiet
 run i14-quiet-detect 0 -- detect --key "$work/gpt2.key" --input "$work/i14-gen.jsonl" --tokenizer "$tok" --quiet
 run i14-quiet-tokenize 0 -- tokenize --tokenizer "$tok" --input "$work/texts" --quiet
+run i14-quiet-lm-train 0 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --out "$work/i14-quiet.tlm" --quiet
+run i14-quiet-lm-eval 0 -- lm eval --model "$work/small.tlm" --tokenizer "$tok" --input "$work/texts" --quiet
+run i14-quiet-filter 0 -- radioactivity filter --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-gen.jsonl" --out "$work/i14-quiet.filter" --quiet
 run i14-no-progress-off-terminal 1 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4
 ! grep -q $'\r' "$work/err"; check "issue 14: item 8: no progress line on a stderr that is not a terminal" $?
 run i14-threads-cap-generate 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --no-watermark --prompts "$work/i14-prompts.jsonl" --threads 1025

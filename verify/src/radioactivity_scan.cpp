@@ -283,7 +283,9 @@ radioactivity_outcome radioactivity_scan::run() {
 }
 
 built_window_filter build_window_filter(const key& k, const std::vector<std::string>& inputs,
-                                        const tritium::tokenizer* tok, std::size_t top) {
+                                        const tritium::tokenizer* tok, std::size_t top,
+                                        const progress_callback& progress) {
+  progress_meter meter(progress, "records");
   std::unique_ptr<tokenizer::session> session;
   if (tok != nullptr) session = std::make_unique<tokenizer::session>(*tok);
   const std::uint32_t h = k.params().context_width;
@@ -293,8 +295,10 @@ built_window_filter build_window_filter(const key& k, const std::vector<std::str
     each_record(path, [&](const nlohmann::json& j, const std::string& where) {
       if (!ids_of(j, "tokens", "text", session.get(), ids, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
       for (std::size_t i = h; i <= ids.size(); ++i) ++frequency[window_fingerprint(std::span<const token_id>(ids).subspan(i - h, h))];
+      meter.advance();
     });
   }
+  meter.finish();
   if (frequency.empty()) {
     throw error(errc::invalid_argument, "filter: the inputs hold no window of " + std::to_string(h) +
                                             " tokens, so the filter would hold nothing");
