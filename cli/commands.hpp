@@ -34,6 +34,7 @@ struct tokenize_command {
   std::string invalid_utf8 = "error";
   bool json = false;
   unsigned threads = 0;
+  bool quiet = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -48,6 +49,7 @@ struct lm_train_command {
   std::uint32_t vocab_size = 0;
   std::string out;
   bool force = false;
+  bool quiet = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -58,6 +60,7 @@ struct lm_eval_command {
   std::string tokenizer_path;
   std::vector<std::string> input;
   bool json = false;
+  bool quiet = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -82,6 +85,8 @@ struct generate_command {
   double top_p = 1.0;
   std::uint64_t seed = 0;
   bool no_watermark = false;
+  unsigned threads = 0;
+  bool quiet = false;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -110,6 +115,7 @@ struct detect_command {
   std::string invalid_utf8 = "error";
   bool allow_tokenizer_mismatch = false;
   unsigned threads = 0;
+  bool quiet = false;
   report_options report;
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);

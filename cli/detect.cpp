@@ -15,6 +15,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "option_forms.hpp"
+#include "progress_line.hpp"
 #include "tritium/text_source.hpp"
 #include "tritium/token_jsonl.hpp"
 #include "tokenize_support.hpp"
@@ -192,6 +193,7 @@ void detect_command::setup(CLI::App& parent) {
                 "Proceed (with a warning) when the key is bound to a different tokenizer");
   add_text_input_options(*app, format, invalid_utf8, threads);
   add_report_options(*app, report);
+  add_quiet_flag(*app, quiet);
   app->footer(
       "Null hypothesis: the tokens were produced independently of the key. The p-value is the exact\n"
       "binomial upper tail after deduplication; z is informational only. Rows test each document\n"
@@ -226,7 +228,12 @@ int detect_command::run() const {
   env.base = report.requested() ? report.context().base : std::filesystem::path();
   env.threads = threads;
   env.allow_tokenizer_mismatch = allow_tokenizer_mismatch;
-  env.warn = [](const std::string& message) { std::cerr << "tritium: warning: " << message << "\n"; };
+  progress_line line = stderr_progress("detect", quiet, output.empty() && !pool);
+  env.progress = line.callback();
+  env.warn = [&line](const std::string& message) {
+    line.finish();  // the warning on a line of its own; the progress line is redrawn below it
+    std::cerr << "tritium: warning: " << message << "\n";
+  };
   detect_scan scan(spec, k, env);
   atomic_output out(output);
   reporter rows(out.stream(), json, k, spec);

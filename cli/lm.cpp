@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "option_forms.hpp"
+#include "progress_line.hpp"
 #include "tritium/sampler.hpp"
 #include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
@@ -55,6 +56,7 @@ void lm_train_command::setup(CLI::App& parent) {
                                  {exit_io_error, output_meaning},
                                  {exit_internal, internal_meaning}}) +
               "\n" + overwrite_help);
+  add_quiet_flag(*app, quiet);
 }
 
 int lm_train_command::run() const {
@@ -77,8 +79,23 @@ int lm_train_command::run() const {
   ngram_trainer trainer(order, width);
   const auto t0 = clock_type::now();
   std::vector<std::vector<token_id>> human, marked;
-  for (const auto& path : corpus) each_corpus_document(path, session, [&](auto& ids) { human.push_back(ids); });
-  if (!watermarked.empty()) each_corpus_document(watermarked, session, [&](auto& ids) { marked.push_back(ids); });
+  {
+    progress_line line = stderr_progress("lm train: reading", quiet);
+    progress_meter progress(line.callback(), "documents");
+    for (const auto& path : corpus) {
+      each_corpus_document(path, session, [&](auto& ids) {
+        human.push_back(ids);
+        progress.advance();
+      });
+    }
+    if (!watermarked.empty()) {
+      each_corpus_document(watermarked, session, [&](auto& ids) {
+        marked.push_back(ids);
+        progress.advance();
+      });
+    }
+    progress.finish();
+  }
   const training_mixture used = add_training_mixture(
       trainer, human, marked, watermarked.empty() ? std::nullopt : std::optional<double>(fraction));
   const std::uint64_t used_human = used.human;
@@ -118,6 +135,7 @@ void lm_eval_command::setup(CLI::App& parent) {
                                  {exit_usage, usage_meaning},
                                  {exit_io_error, "standard output could not be written"},
                                  {exit_internal, internal_meaning}}));
+  add_quiet_flag(*app, quiet);
 }
 
 int lm_eval_command::run() const {
@@ -126,9 +144,15 @@ int lm_eval_command::run() const {
   require_same_tokenizer(model, tok);
   tokenizer::session session(tok);
   perplexity_evaluator evaluator(model);
+  progress_line line = stderr_progress("lm eval", quiet);
+  progress_meter progress(line.callback(), "documents");
   for (const auto& path : input) {
-    each_corpus_document(path, session, [&](std::vector<token_id>& ids) { evaluator.add(ids); });
+    each_corpus_document(path, session, [&](std::vector<token_id>& ids) {
+      evaluator.add(ids);
+      progress.advance();
+    });
   }
+  progress.finish();
   if (evaluator.tokens() == 0) throw error(errc::invalid_argument, "lm eval: the input holds no tokens");
   const perplexity_result r = evaluator.result();
   const std::uint64_t tokens = r.tokens;
@@ -211,6 +235,8 @@ void generate_command::setup(CLI::App& parent) {
                                  {exit_usage, usage_meaning + std::string(" (one of --key and --no-watermark is needed)")},
                                  {exit_io_error, output_meaning},
                                  {exit_internal, internal_meaning}}));
+  add_threads_option(*app, threads);
+  add_quiet_flag(*app, quiet);
 }
 
 int generate_command::run() const {
@@ -232,29 +258,49 @@ int generate_command::run() const {
   atomic_output out(output);
   next_token_sampler sampler(model, scheme, no_watermark, temperature, top_p, tok.vocab_size());
   tokenizer::session session(tok);
-  text_document doc;
-  std::size_t index = 0;
+  std::size_t index = 0;  // prompts answered before the batch
   std::uint64_t generated = 0;
   const auto t0 = clock_type::now();
+  progress_line line = stderr_progress("generate", quiet, output.empty());
+  progress_meter progress(line.callback(), "prompts");
+  // Prompts are answered a batch at a time on the workers (each with its own seed: the output is the
+  // single worker's, byte for byte) and written in prompt order.
+  constexpr std::size_t batch = 1024;
+  std::vector<text_document> docs;
+  std::vector<std::vector<token_id>> prompt_ids;
+  auto answer_batch = [&] {
+    const std::vector<std::vector<token_id>> completions = generate_completions(
+        sampler, prompt_ids, max_new_tokens, seed, index, threads, [&](std::size_t done) { progress.reach(index + done); });
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      const std::vector<token_id>& completion = completions[i];
+      generated += completion.size();
+      ojson j;
+      // The record schema (README.md): the answer in "text" and, the same answer, its ids in "tokens";
+      // the prompt in its own field, which no test reads as the answer.
+      j["prompt"] = docs[i].text;
+      j["text"] = tok.decode(completion);
+      j["tokens"] = completion;
+      j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
+                       {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};
+      if (key) j["settings"]["key_id"] = key->id();
+      // The id as written in the prompts file (a parsed and printed id can differ), then the rest.
+      out.stream() << "{\"id\":" << docs[i].id_json << "," << j.dump().substr(1) << "\n";
+    }
+    index += docs.size();
+    progress.reach(index);
+    docs.clear();
+    prompt_ids.clear();
+  };
+  text_document doc;
   while (source.next(doc)) {
-    std::vector<token_id> prompt_ids;
-    session.encode(doc.text, prompt_ids);
-    const std::vector<token_id> completion =
-        sampler.generate(prompt_ids, max_new_tokens, seed * 1000003ULL + index);
-    generated += completion.size();
-    ojson j;
-    // The record schema (README.md): the answer in "text" and, the same answer, its ids in "tokens";
-    // the prompt in its own field, which no test reads as the answer.
-    j["prompt"] = doc.text;
-    j["text"] = tok.decode(completion);
-    j["tokens"] = completion;
-    j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
-                     {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};
-    if (key) j["settings"]["key_id"] = key->id();
-    // The id as written in the prompts file (a parsed and printed id can differ), then the rest.
-    out.stream() << "{\"id\":" << doc.id_json << "," << j.dump().substr(1) << "\n";
-    ++index;
+    prompt_ids.emplace_back();
+    session.encode(doc.text, prompt_ids.back());
+    docs.push_back(std::move(doc));
+    if (docs.size() == batch) answer_batch();
   }
+  progress.set_total(index + docs.size());
+  answer_batch();
+  progress.finish();
   out.commit();
   const double s = std::chrono::duration<double>(clock_type::now() - t0).count();
   std::cerr << "tritium: generated " << generated << " tokens for " << index << " prompts in " << std::fixed

@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "option_forms.hpp"
+#include "progress_line.hpp"
 #include "tritium/json_records.hpp"
 #include "tritium/sampler.hpp"
 #include "tokenize_support.hpp"
@@ -71,6 +72,8 @@ void radioactivity_commands::setup(CLI::App& parent) {
     app->add_flag("--json", json, "Print one JSON object");
     add_output_option(*app, output, "Write the result here (atomically, replacing the file) instead of stdout", false);
     add_report_options(*app, report);
+    add_threads_option(*app, threads);
+    add_quiet_flag(*app, quiet);
   };
   corpus = group->add_subcommand("corpus", "Score a suspect corpus: JSON Lines with \"tokens\" (or \"text\" with --tokenizer)");
   common(corpus);
@@ -109,6 +112,7 @@ void radioactivity_commands::setup(CLI::App& parent) {
                                     {exit_io_error, output_meaning},
                                     {exit_internal, internal_meaning}}) +
                  "\n" + overwrite_help);
+  add_quiet_flag(*filter, quiet);
   plan = group->add_subcommand("plan", "How many scored tuples (and queries) reach a target p-value");
   plan->add_option("--scored", pilot_scored, "Pilot: scored tuples")->required();
   plan->add_option("--green", pilot_green, "Pilot: green tuples")->required();
@@ -141,7 +145,9 @@ int radioactivity_commands::run_filter() const {
   atomic_output o(out);  // opened (as a temporary) before the work: an unwritable path fails first
   std::unique_ptr<tokenizer> tok;
   if (!tokenizer_path.empty()) tok = std::make_unique<tokenizer>(load_tokenizer(tokenizer_path));
-  const built_window_filter built = build_window_filter(k, inputs, tok.get(), top);
+  progress_line line = stderr_progress("radioactivity filter", quiet);
+  const built_window_filter built = build_window_filter(k, inputs, tok.get(), top, line.callback());
+  line.finish();
   const window_filter& f = built.filter;
   try {
     f.save(o.stream());
@@ -226,6 +232,9 @@ int radioactivity_commands::run_test(const std::string& mode) const {
   spec.prompt_exclusion = !no_prompt_exclusion;
   scan_environment env;
   env.base = report.requested() ? report.context().base : std::filesystem::path();
+  env.threads = threads;
+  progress_line line = stderr_progress("radioactivity " + mode, quiet);
+  env.progress = line.callback();
   radioactivity_scan scan(spec, k, env);
   atomic_output o(output);  // opened (as a temporary) before the work: an unwritable path fails first
   radioactivity_outcome r;

@@ -31,6 +31,8 @@ struct radioactivity_commands {
   std::uint32_t max_new_tokens = 200;
   std::uint64_t seed = 0;
   bool no_prompt_exclusion = false;
+  unsigned threads = 0;  ///< workers for the model's queries (closed and read with --model)
+  bool quiet = false;
   // filter
   std::size_t top = 0;
   std::string out;

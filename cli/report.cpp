@@ -13,6 +13,8 @@
 #include "report_options.hpp"
 #include "exit_codes.hpp"
 #include "option_forms.hpp"
+#include "progress_line.hpp"
+#include "tokenize_support.hpp"
 #include "tritium/digest.hpp"
 #include "tritium/evidence/dsse.hpp"
 #include "tritium/error.hpp"
@@ -60,6 +62,8 @@ void report_commands::setup(CLI::App& parent) {
        {exit_verification_failed, "verification failed: unknown signer, a bad signature, an edited envelope, a changed\n"
                                   "      or missing subject file, or a recomputed figure that differs (each named)"},
        {exit_internal, internal_meaning}}));
+  add_threads_option(*verify, threads);
+  add_quiet_flag(*verify, quiet);
   html = group->add_subcommand("html", "Render a verified report as one self-contained HTML page");
   html->add_option("envelope", envelope, "The report (DSSE envelope)")->required();
   html->add_option("--public-key,-P", public_keys, "Trusted report public key(s) (.pub)")->required();
@@ -111,7 +115,9 @@ int report_commands::run_verify() const {
   check_subjects(statement, root);
   if (recompute) {
     const tritium::key k = load_key_warn(key_path);
-    const std::vector<std::string> differences = tritium::recompute(statement, k, root);
+    progress_line line = stderr_progress("report verify", quiet);
+    const std::vector<std::string> differences = tritium::recompute(statement, k, root, threads, line.callback());
+    line.finish();
     if (!differences.empty()) {
       std::string message = "recompute: " + std::to_string(differences.size()) + (differences.size() >= 12 ? "+" : "") +
                             " figure(s) differ from the report:";

@@ -17,6 +17,8 @@ struct report_commands {
   bool recompute = false;
   std::string key_path;
   bool json = false;
+  unsigned threads = 0;  ///< with --recompute: workers of the re-run scan
+  bool quiet = false;
   std::string html_out;
 
   CLI::App* keygen = nullptr;

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "option_forms.hpp"
+#include "progress_line.hpp"
 #include "tritium/text_source.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/error.hpp"
@@ -26,6 +27,10 @@ void add_text_input_options(CLI::App& app, std::string& format, std::string& inv
                  "Invalid UTF-8: error (name the byte offset) or replace (U+FFFD per maximal subpart)")
       ->check(CLI::IsMember({"error", "replace"}))
       ->capture_default_str();
+  add_threads_option(app, threads);
+}
+
+void add_threads_option(CLI::App& app, unsigned& threads) {
   app.add_option("--threads", threads,
                  "Worker threads, at most " + std::to_string(max_threads) + " (default: all cores)")
       ->check(CLI::Range(0u, max_threads));
@@ -44,6 +49,7 @@ void tokenize_command::setup(CLI::App& parent) {
                                  {exit_usage, usage_meaning},
                                  {exit_io_error, output_meaning},
                                  {exit_internal, internal_meaning}}));
+  add_quiet_flag(*app, quiet);
 }
 
 int tokenize_command::run() const {
@@ -59,6 +65,8 @@ int tokenize_command::run() const {
   std::uint64_t documents = 0, bytes = 0, tokens = 0;
   std::string line;
   if (!json) os << "id                                          bytes     tokens\n";
+  progress_line progress_shown = stderr_progress("tokenize", quiet, output.empty());
+  progress_meter progress(progress_shown.callback(), "documents");
   run_batches<text_document, std::vector<token_id>>(
       workers, batch_limits{},
       [&](text_document& d) { return source.next(d); },
@@ -73,6 +81,7 @@ int tokenize_command::run() const {
         }
       },
       [&](text_document& d, std::vector<token_id>& ids) {
+        progress.advance();
         ++documents;
         bytes += d.text.size();
         tokens += ids.size();
@@ -91,6 +100,7 @@ int tokenize_command::run() const {
           os << row;
         }
       });
+  progress.finish();
   if (!json) {
     os << "\n" << documents << (documents == 1 ? " document, " : " documents, ") << bytes << " bytes, " << tokens << " tokens; tokenizer "
        << tok.id_summary() << " (" << tok.description() << "; " << tok.digest() << ")\n";

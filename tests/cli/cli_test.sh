@@ -711,6 +711,44 @@ grep -q "An existing output file is never replaced unless --force" "$work/out"; 
 echo stale > "$work/i14-results.jsonl"
 run i14-detect-replaces 0 -- detect --key "$key" --input "$docs" --json --output "$work/i14-results.jsonl"
 diff -q "$fixtures/detect.jsonl" "$work/i14-results.jsonl" >/dev/null; check "issue 14: item 7: detect --output replaces its results" $?
+# ==== issue 14: item 8 — the model's queries on every core; the output is the single worker's ====
+# 1100 prompts make two batches of model queries (1024 at most each), answered by three workers while
+# the answers are written (generate) or scored (radioactivity) in prompt order; .ci/sanitizers runs
+# this file under ThreadSanitizer too.
+python3 -c "
+import json
+for i in range(1100): print(json.dumps({'id': i, 'prompt': 'The %d quick brown foxes, number %d.' % (i * 7, i)}))" > "$work/i14-many-prompts.jsonl"
+for n in 1 3; do
+  run i14-generate-threads-$n 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/gpt2.key" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4 --seed 7 --threads $n --output "$work/i14-gen-$n.jsonl"
+done
+cmp -s "$work/i14-gen-1.jsonl" "$work/i14-gen-3.jsonl"; check "issue 14: item 8: generate with three workers writes the single worker's bytes" $?
+[ "$(wc -l < "$work/i14-gen-3.jsonl")" -eq 1100 ] && [ "$(tail -n 1 "$work/i14-gen-3.jsonl" | cut -c1-10)" = '{"id":1099' ]
+check "issue 14: item 8: generate answers every prompt of both batches, in prompt order" $?
+for n in 1 3; do
+  run i14-closed-threads-$n 1 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4 --seed 7 --json --threads $n --report "$work/i14-closed-$n.report.json" --signing-key "$work/i13-signer.key"
+  cp "$work/out" "$work/i14-closed-$n.json"
+  run i14-read-threads-$n 1 -- radioactivity read --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --input "$work/i14-gen-1.jsonl" --json --threads $n
+  cp "$work/out" "$work/i14-read-$n.json"
+done
+cmp -s "$work/i14-closed-1.json" "$work/i14-closed-3.json"; check "issue 14: item 8: radioactivity closed --model with three workers gives the single worker's figures" $?
+grep -q '"counts":{"read":' "$work/i14-closed-3.json" && ! grep -q '"scored":0,' "$work/i14-closed-3.json"
+check "issue 14: item 8: radioactivity closed --model scored the answers" $?
+cmp -s "$work/i14-read-1.json" "$work/i14-read-3.json"; check "issue 14: item 8: radioactivity read --model with three workers gives the single worker's figures" $?
+# A report made with three workers recomputes with one, and the other way round.
+run i14-verify-recompute-threads-1 0 -- report verify "$work/i14-closed-3.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/gpt2.key" --recompute --threads 1
+run i14-verify-recompute-threads-3 0 -- report verify "$work/i14-closed-1.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/gpt2.key" --recompute --threads 3 --quiet
+# --quiet is accepted by every long-running command; off a terminal no progress line is ever drawn.
+run i14-quiet-generate 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --no-watermark --prompts "$work/i14-prompts.jsonl" --max-new-tokens 4 --quiet
+run i14-quiet-detect 0 -- detect --key "$work/gpt2.key" --input "$work/i14-gen.jsonl" --tokenizer "$tok" --quiet
+run i14-quiet-tokenize 0 -- tokenize --tokenizer "$tok" --input "$work/texts" --quiet
+run i14-quiet-lm-train 0 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --out "$work/i14-quiet.tlm" --quiet
+run i14-quiet-lm-eval 0 -- lm eval --model "$work/small.tlm" --tokenizer "$tok" --input "$work/texts" --quiet
+run i14-quiet-filter 0 -- radioactivity filter --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-gen.jsonl" --out "$work/i14-quiet.filter" --quiet
+run i14-no-progress-off-terminal 1 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4
+! grep -q $'\r' "$work/err"; check "issue 14: item 8: no progress line on a stderr that is not a terminal" $?
+run i14-threads-cap-generate 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --no-watermark --prompts "$work/i14-prompts.jsonl" --threads 1025
+stderr_has i14-threads-cap-generate "--threads: Value 1025 not in range 0 to 1024"
+# ==== end of issue 14: item 8 ====
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

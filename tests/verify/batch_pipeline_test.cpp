@@ -1,6 +1,7 @@
 // The multi-threaded document pipeline (tritium/batch_pipeline.hpp) with several workers and many small
 // batches, so that the reader thread, the workers and the emitting thread overlap on every batch. The
 // sanitizer job runs these under ThreadSanitizer (.ci/sanitizers).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <stdexcept>
@@ -107,4 +108,39 @@ TEST_CASE("Pipeline: a read error surfaces after the batches read before it are 
   for (std::size_t i = 0; i < emitted.size(); ++i) REQUIRE(emitted[i] == i);
   emitted.clear();
   CHECK_THROWS_WITH(run_pipeline(3, 5000, 5001, 777, emitted), "work failed at 777");
+}
+
+TEST_CASE("Pipeline: parallel_for runs every index once on its workers and reports progress on the caller", "[pipeline]") {
+  const std::size_t count = 3000;
+  for (unsigned threads : {1u, 2u, 4u}) {
+    INFO("threads " << threads);
+    std::vector<std::uint64_t> slots(count, 0);
+    std::vector<unsigned> worker_of(count, 99);
+    std::vector<std::size_t> reported;
+    tritium::parallel_for(
+        threads, count,
+        [&](std::size_t i, unsigned w) {
+          slots[i] += i * i + 1;  // each slot written once: a second visit would double it
+          worker_of[i] = w;
+        },
+        [&](std::size_t done) { reported.push_back(done); });
+    for (std::size_t i = 0; i < count; ++i) REQUIRE(slots[i] == i * i + 1);
+    CHECK(std::all_of(worker_of.begin(), worker_of.end(), [&](unsigned w) { return w < threads; }));
+    REQUIRE(!reported.empty());
+    CHECK(std::is_sorted(reported.begin(), reported.end()));
+    CHECK(reported.back() == count);
+  }
+  // Nothing to do: returns at once.
+  tritium::parallel_for(4, 0, [](std::size_t, unsigned) { FAIL("no index"); });
+}
+
+TEST_CASE("Pipeline: parallel_for rethrows the error of the lowest failing index", "[pipeline]") {
+  for (unsigned threads : {1u, 3u}) {
+    INFO("threads " << threads);
+    CHECK_THROWS_WITH(tritium::parallel_for(threads, 2000,
+                                            [](std::size_t i, unsigned) {
+                                              if (i == 700 || i == 1500) throw std::runtime_error("failed at " + std::to_string(i));
+                                            }),
+                      "failed at 700");
+  }
 }

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "tritium/batch_pipeline.hpp"
 #include "tritium/error.hpp"
 #include "tritium/inputs.hpp"
 #include "tritium/json_records.hpp"
@@ -48,6 +49,11 @@ std::optional<tape_mode> tape_mode_from_name(const std::string& name) noexcept {
 }
 
 namespace {
+
+// The model queries of one batch (closed: prompts answered; read: texts read), run on the workers
+// before their answers are scored in order: bounded so that a long input is never held whole.
+constexpr std::size_t model_batch = 1024;
+constexpr std::uint64_t model_batch_tokens = std::uint64_t{1} << 22;
 
 // Every setting is used or refused (errc::usage, exit 4 on the command line): a file given and never
 // read would otherwise be signed as a subject of the report, and a test run on nothing would be
@@ -121,6 +127,7 @@ radioactivity_outcome radioactivity_scan::run() {
   if (filter_) scorer.set_filter(&filter_->windows);
   scorer.add_control_keys(control_keys(k, spec_.controls));
   const bool exclude = spec_.mode != radioactivity_mode::closed || spec_.prompt_exclusion;
+  progress_meter progress(env_.progress, "records");
   auto score_answer = [&](const std::vector<token_id>& prompt, const std::vector<token_id>& answer) {
     if (exclude) scorer.exclude_windows(prompt);
     scorer.score_text(answer);
@@ -138,23 +145,41 @@ radioactivity_outcome radioactivity_scan::run() {
       each(path, [&](const nlohmann::json& j, const std::string& where) {
         if (!ids_of(j, "tokens", "text", session.get(), a, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
         scorer.score_text(a);
+        progress.advance();
       });
     }
   } else if (spec_.mode == radioactivity_mode::closed) {
     if (!spec_.model.empty()) {
       const ngram_lm suspect = load_model(env_.resolve(spec_.model).string());
       next_token_sampler sampler(suspect, nullptr, true, 1.0, 1.0, tokenizer_ ? tokenizer_->vocab_size() : 0);
-      std::uint64_t index = 0;
+      progress.set_unit("prompts");
+      // The model answers a batch of prompts on the workers; the answers are scored in prompt order
+      // on this thread (the tape and the excluded windows depend on the order), so every figure is
+      // the single worker's.
+      std::vector<std::vector<token_id>> prompts;
+      std::uint64_t index = 0;  // prompts answered before the batch
+      auto answer_batch = [&] {
+        const auto answers = generate_completions(sampler, prompts, spec_.max_new_tokens, spec_.seed, index,
+                                                  env_.threads, [&](std::size_t done) { progress.reach(index + done); });
+        for (std::size_t i = 0; i < prompts.size(); ++i) score_answer(prompts[i], answers[i]);
+        index += prompts.size();
+        progress.reach(index);
+        prompts.clear();
+      };
       each(spec_.prompts, [&](const nlohmann::json& j, const std::string& where) {
         if (!ids_of(j, "prompt_tokens", "prompt", session.get(), a, where)) throw error(errc::parse, where + ": expected \"prompt_tokens\" or \"prompt\"");
-        score_answer(a, sampler.generate(a, spec_.max_new_tokens, spec_.seed * 1000003ULL + index++));
+        prompts.push_back(a);
+        if (prompts.size() == model_batch) answer_batch();
       });
+      progress.set_total(index + prompts.size());
+      answer_batch();
     } else {
       for (const auto& path : spec_.inputs) {
         each(path, [&](const nlohmann::json& j, const std::string& where) {
           if (!ids_of(j, "prompt_tokens", "prompt", session.get(), a, where)) throw error(errc::parse, where + ": expected \"prompt_tokens\" or \"prompt\"");
           if (!ids_of(j, "tokens", "text", session.get(), b, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
           score_answer(a, b);
+          progress.advance();
         });
       }
     }
@@ -163,21 +188,45 @@ radioactivity_outcome radioactivity_scan::run() {
     if (!spec_.model.empty()) suspect = std::make_unique<ngram_lm>(load_model(env_.resolve(spec_.model).string()));
     // With a model, every input in order (one tape across all); else the predictions file.
     const std::vector<std::string> paths = suspect ? spec_.inputs : std::vector<std::string>{spec_.predictions};
-    std::vector<double> probs(suspect ? suspect->vocab_size() : 0);
     std::vector<token_id> predictions;
+    // With a model: a batch of texts is read by the model on the workers (teacher-forced, top-1 after
+    // each prefix), then scored in input order on this thread, so every figure is the single worker's.
+    std::vector<std::vector<token_id>> texts, predicted;
+    std::uint64_t texts_read = 0, batch_tokens = 0;
+    auto read_batch = [&] {
+      const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(default_threads(env_.threads), std::max<std::size_t>(texts.size(), 1)));
+      std::vector<std::vector<double>> probs(workers, std::vector<double>(suspect->vocab_size()));
+      predicted.resize(texts.size());
+      const std::size_t context = suspect->context_length();
+      parallel_for(
+          workers, texts.size(),
+          [&](std::size_t t, unsigned w) {
+            const std::vector<token_id>& text = texts[t];
+            std::vector<token_id>& out = predicted[t];
+            out.assign(text.size(), 0);
+            for (std::size_t i = 0; i < text.size(); ++i) {
+              const std::size_t from = i + 1 > context ? i + 1 - context : 0;
+              suspect->distribution(std::span<const token_id>(text).subspan(from, i + 1 - from), probs[w]);
+              out[i] = static_cast<token_id>(std::max_element(probs[w].begin(), probs[w].end()) - probs[w].begin());
+            }
+          },
+          [&](std::size_t done) { progress.reach(texts_read + done); });
+      for (std::size_t t = 0; t < texts.size(); ++t) scorer.score_predictions(texts[t], predicted[t]);
+      texts_read += texts.size();
+      progress.reach(texts_read);
+      texts.clear();
+      batch_tokens = 0;
+    };
+    if (suspect) progress.set_unit("texts");
     for (const auto& path : paths) each(path, [&](const nlohmann::json& j, const std::string& where) {
       if (!ids_of(j, "tokens", "text", session.get(), a, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
       if (suspect) {
-        predictions.assign(a.size(), 0);
-        const std::size_t context = suspect->context_length();
-        for (std::size_t i = 0; i < a.size(); ++i) {
-          const std::size_t from = i + 1 > context ? i + 1 - context : 0;
-          suspect->distribution(std::span<const token_id>(a).subspan(from, i + 1 - from), probs);
-          predictions[i] = static_cast<token_id>(std::max_element(probs.begin(), probs.end()) - probs.begin());
-        }
-        scorer.score_predictions(a, predictions);
+        batch_tokens += a.size();
+        texts.push_back(a);
+        if (texts.size() == model_batch || batch_tokens >= model_batch_tokens) read_batch();
         return;
       }
+      progress.advance();
       const auto it = j.find("predictions");
       if (it == j.end() || !it->is_array() || it->size() != a.size()) {
         throw error(errc::parse, where + ": field \"predictions\": expected one entry per token of \"tokens\"");
@@ -201,7 +250,12 @@ radioactivity_outcome radioactivity_scan::run() {
         scorer.score_predictions(a, predictions);
       }
     });
+    if (suspect) {
+      progress.set_total(texts_read + texts.size());
+      read_batch();
+    }
   }
+  progress.finish();
 
   radioactivity_outcome o;
   o.result = scorer.result();
@@ -229,7 +283,9 @@ radioactivity_outcome radioactivity_scan::run() {
 }
 
 built_window_filter build_window_filter(const key& k, const std::vector<std::string>& inputs,
-                                        const tritium::tokenizer* tok, std::size_t top) {
+                                        const tritium::tokenizer* tok, std::size_t top,
+                                        const progress_callback& progress) {
+  progress_meter meter(progress, "records");
   std::unique_ptr<tokenizer::session> session;
   if (tok != nullptr) session = std::make_unique<tokenizer::session>(*tok);
   const std::uint32_t h = k.params().context_width;
@@ -239,8 +295,10 @@ built_window_filter build_window_filter(const key& k, const std::vector<std::str
     each_record(path, [&](const nlohmann::json& j, const std::string& where) {
       if (!ids_of(j, "tokens", "text", session.get(), ids, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
       for (std::size_t i = h; i <= ids.size(); ++i) ++frequency[window_fingerprint(std::span<const token_id>(ids).subspan(i - h, h))];
+      meter.advance();
     });
   }
+  meter.finish();
   if (frequency.empty()) {
     throw error(errc::invalid_argument, "filter: the inputs hold no window of " + std::to_string(h) +
                                             " tokens, so the filter would hold nothing");

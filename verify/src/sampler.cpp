@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tritium/batch_pipeline.hpp"
 #include "tritium/error.hpp"
+#include "tritium/inputs.hpp"
 
 namespace tritium {
 
@@ -87,6 +89,25 @@ std::vector<token_id> next_token_sampler::generate(std::span<const token_id> pro
     out.push_back(next);
   }
   return out;
+}
+
+std::vector<std::vector<token_id>> generate_completions(const next_token_sampler& sampler,
+                                                        std::span<const std::vector<token_id>> prompts,
+                                                        std::uint32_t count, std::uint64_t seed,
+                                                        std::uint64_t first_index, unsigned threads,
+                                                        const std::function<void(std::size_t)>& done) {
+  const unsigned workers = static_cast<unsigned>(
+      std::min<std::size_t>(default_threads(threads), std::max<std::size_t>(prompts.size(), 1)));
+  // A sampler keeps its shaping buffers between tokens: one per worker.
+  std::vector<next_token_sampler> samplers(workers, sampler);
+  std::vector<std::vector<token_id>> completions(prompts.size());
+  parallel_for(
+      workers, prompts.size(),
+      [&](std::size_t i, unsigned w) {
+        completions[i] = samplers[w].generate(prompts[i], count, prompt_seed(seed, first_index + i));
+      },
+      done);
+  return completions;
 }
 
 }  // namespace tritium

@@ -101,6 +101,7 @@ detect_verdict detect_scan::run(const observer& on_document) {
   std::size_t documents = 0;
   double min_ln_p = 0.0;
   std::uint64_t max_scored = 0;
+  progress_meter progress(env_.progress, "documents");
   // One document, in input order, on the calling thread.
   auto take = [&](const std::string& id_json, std::span<const token_id> tokens, detection d, const std::string& where) {
     try {
@@ -110,6 +111,7 @@ detect_verdict detect_scan::run(const observer& on_document) {
       min_ln_p = std::min(min_ln_p, d.ln_p);
       max_scored = std::max(max_scored, d.scored);
       if (on_document) on_document(id_json, tokens, d);
+      progress.advance();
     } catch (const error& e) {
       throw error(e.code(), where + ": " + e.what());
     }
@@ -168,6 +170,7 @@ detect_verdict detect_scan::run(const observer& on_document) {
         },
         [&](text_document& d, result& r) { take(d.id_json, r.tokens, std::move(r.d), d.where); });
   }
+  progress.finish();
 
   if (!spec_.pooled) return decide(documents, min_ln_p, max_scored);
   detect_verdict v;

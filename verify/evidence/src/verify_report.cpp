@@ -301,7 +301,8 @@ void check_subjects(const ojson& statement, const std::filesystem::path& base) {
   }
 }
 
-std::vector<std::string> recompute(const ojson& statement, const key& k, const std::filesystem::path& base, unsigned threads) {
+std::vector<std::string> recompute(const ojson& statement, const key& k, const std::filesystem::path& base, unsigned threads,
+                                   const progress_callback& progress) {
   const ojson& predicate = statement["predicate"];
   if (!predicate.contains("specification")) {
     throw error(errc::invalid_argument,
@@ -321,6 +322,7 @@ std::vector<std::string> recompute(const ojson& statement, const key& k, const s
   scan_environment env;
   env.base = base;
   env.threads = threads;
+  env.progress = progress;
   // The recorded test decides whether a tokenizer other than the key's was accepted: the figures
   // would differ anyway, so the recomputation proceeds and the comparison speaks.
   env.allow_tokenizer_mismatch = true;

@@ -1,6 +1,7 @@
 // Runs a per-document job over a stream of documents on several threads while keeping input order
 // and bounded memory: the input is read in batches (a few MB), the next batch is read by its own
-// thread while the current one is processed, and results are emitted in input order.
+// thread while the current one is processed, and results are emitted in input order. For work items
+// that are few and heavy (a model answering a prompt), `parallel_for` runs one index at a time.
 #pragma once
 
 #include <algorithm>
@@ -107,6 +108,51 @@ void run_batches(unsigned threads, batch_limits limits, const std::function<bool
     std::swap(current, next);
     largest_current = largest_next;
   }
+}
+
+/// Runs `work(i, worker)` for every i in [0, n) on `threads` workers (worker ∈ [0, threads); 0
+/// threads: 1), the calling thread being worker 0, and returns when every index is done. Indexes are
+/// claimed one at a time, for items heavy enough that their number, not their size, balances the
+/// cores. What an index computes must depend on the index alone (write it to slot i), so that the
+/// outcome is the same for any number of workers. `done(count)` runs on the calling thread after each
+/// item it finishes, with the number finished by all workers so far (never decreasing), and with n at
+/// the end. The exception
+/// of the lowest failing index is rethrown after the workers in flight have stopped.
+inline void parallel_for(unsigned threads, std::size_t n, const std::function<void(std::size_t, unsigned)>& work,
+                         const std::function<void(std::size_t)>& done = {}) {
+  if (threads == 0) threads = 1;
+  if (threads > n) threads = n == 0 ? 1 : static_cast<unsigned>(n);
+  std::atomic<std::size_t> cursor{0}, finished{0};
+  std::vector<std::exception_ptr> errors(threads);
+  std::vector<std::size_t> failed_at(threads, n);
+  auto worker = [&](unsigned w) {
+    std::size_t i = 0;
+    try {
+      for (i = cursor.fetch_add(1); i < n; i = cursor.fetch_add(1)) {
+        work(i, w);
+        const std::size_t count = finished.fetch_add(1) + 1;
+        if (w == 0 && done) done(count);
+      }
+    } catch (...) {
+      errors[w] = std::current_exception();
+      failed_at[w] = i;
+      cursor = n;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < threads; ++w) pool.emplace_back(worker, w);
+  worker(0);
+  for (auto& t : pool) t.join();
+  std::exception_ptr first_error;
+  std::size_t first_failed = n;
+  for (unsigned w = 0; w < threads; ++w) {
+    if (errors[w] && failed_at[w] <= first_failed) {
+      first_failed = failed_at[w];
+      first_error = errors[w];
+    }
+  }
+  if (first_error) std::rethrow_exception(first_error);
+  if (done) done(n);  // the calling thread may have finished none of them
 }
 
 }  // namespace tritium

@@ -98,8 +98,10 @@ struct built_window_filter {
 /// saw), ties broken by the smaller fingerprint so the same inputs always give the same file. The
 /// filter is bound to `tok`'s digest, or to the key's tokenizer binding without `tok`. Throws
 /// errc::parse naming "file:line" for a record with neither field or not JSON, and
-/// errc::invalid_argument for an input that cannot be opened or text without `tok`.
+/// errc::invalid_argument for an input that cannot be opened or text without `tok`. `progress` hears
+/// of the records read.
 built_window_filter build_window_filter(const key& k, const std::vector<std::string>& inputs,
-                                        const tritium::tokenizer* tok, std::size_t top);
+                                        const tritium::tokenizer* tok, std::size_t top,
+                                        const progress_callback& progress = {});
 
 }  // namespace tritium

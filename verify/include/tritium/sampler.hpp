@@ -3,6 +3,8 @@
 // `tritium generate` and the demo.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -34,5 +36,22 @@ class next_token_sampler {
   std::vector<std::uint32_t> order_;
   sampling_scratch scratch_;
 };
+
+/// The seed of the `index`-th prompt (from 0) of a run seeded with `seed`: every prompt draws from its
+/// own stream, so a completion depends on its prompt, its index and the seed alone — never on which
+/// worker drew it or in what order. `generate` and the closed-model radioactivity test share it.
+constexpr std::uint64_t prompt_seed(std::uint64_t seed, std::uint64_t index) noexcept {
+  return seed * 1000003ULL + index;
+}
+
+/// Completions of many prompts on `threads` workers (0: every core, at most max_threads), each worker
+/// with its own copy of `sampler`: completion i is `sampler.generate(prompts[i], count,
+/// prompt_seed(seed, first_index + i))`, the same for any number of workers. `done(count)` runs on the
+/// calling thread as completions finish (tritium/batch_pipeline.hpp: parallel_for).
+std::vector<std::vector<token_id>> generate_completions(const next_token_sampler& sampler,
+                                                        std::span<const std::vector<token_id>> prompts,
+                                                        std::uint32_t count, std::uint64_t seed,
+                                                        std::uint64_t first_index, unsigned threads,
+                                                        const std::function<void(std::size_t)>& done = {});
 
 }  // namespace tritium

@@ -5,7 +5,8 @@
 // aggregation (per document with a Bonferroni-corrected verdict, or one pooled test) and α. It is
 // what an evidence report records as its test specification (papers/evidence-v2.md), so that the
 // same test can be re-run from a report. How the scan runs — worker threads, where relative paths
-// are resolved, what to do with warnings — is a `scan_environment`, which never changes a figure.
+// are resolved, what to do with warnings, whom to tell how far it has come — is a
+// `scan_environment`, which never changes a figure.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 
 #include "tritium/detect.hpp"
 #include "tritium/key.hpp"
+#include "tritium/progress.hpp"
 #include "tritium/tokenizer.hpp"
 
 namespace tritium {
@@ -39,9 +41,10 @@ struct detect_spec {
 /// How a scan runs; never what it computes.
 struct scan_environment {
   std::filesystem::path base;  ///< relative paths of a spec are resolved against it (empty: the current directory)
-  unsigned threads = 0;        ///< tokenizing workers (0: every core, at most max_threads)
+  unsigned threads = 0;        ///< workers (0: every core, at most max_threads): tokenizing, model queries
   bool allow_tokenizer_mismatch = false;  ///< a tokenizer other than the key's is a warning, not an error
   std::function<void(const std::string&)> warn;  ///< warnings; none when empty
+  progress_callback progress;  ///< how far the scan has come (tritium/progress.hpp); none when empty
 
   /// `path` as the scan opens it: as given when absolute or "-", otherwise below `base`.
   std::filesystem::path resolve(const std::string& path) const;

@@ -137,9 +137,10 @@ void check_subjects(const ojson& statement, const std::filesystem::path& base);
 /// be the report's key (errc::verification_failed otherwise), and compares every figure and subject
 /// with the signed ones (floating-point figures to 1e-9 relative). Returns the differences, one
 /// line each with its JSON pointer and both values (at most 12); empty when everything matches.
-/// A version 1 report is errc::invalid_argument: it records only a command line.
+/// A version 1 report is errc::invalid_argument: it records only a command line. `threads` and
+/// `progress` are the re-run scan's (scan_environment); neither changes a figure.
 std::vector<std::string> recompute(const ojson& statement, const key& k, const std::filesystem::path& base,
-                                   unsigned threads = 0);
+                                   unsigned threads = 0, const progress_callback& progress = {});
 
 /// Renders a statement as one self-contained HTML page. `signer` is the key id that signed it ("" when
 /// unsigned).
