@@ -1,5 +1,6 @@
 #include <sys/stat.h>
 
+#include <array>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -366,4 +367,24 @@ TEST_CASE("Width mismatches name both numbers and the fix (issue 13)", "[key]") 
         std::make_pair(errc::mismatch,
                        "vocabulary size: the key " + id + " was made for V = 151669, got V = 151936 (V is the width "
                        "of the logits a key watermarks); make a key with `tritium keygen --vocab-size 151936` or --model"));
+}
+
+TEST_CASE("Key derivation reads the whole HKDF info string however long", "[key]") {
+  // Two 300-byte labels that differ only in their last byte: HKDF-Expand (RFC 5869) must MAC all of
+  // info, so they derive different secrets. Expected values: Python's hmac over label || 0x01.
+  std::array<std::uint8_t, key::secret_size> secret{};
+  for (std::size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<std::uint8_t>(i);
+  const key k = key::from_secret(secret, params_v(1000));
+  const std::string stem = "tritium/test/" + std::string(286, 'x');
+  const auto hex = [](const key& d) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (const std::uint8_t b : d.secret_bytes()) {
+      out += digits[b >> 4];
+      out += digits[b & 15];
+    }
+    return out;
+  };
+  CHECK(hex(k.derive(stem + "a")) == "8eae330856afe8a638e117e5216c566bc37aae75f48541a0c1de1d11263d7aa5");
+  CHECK(hex(k.derive(stem + "b")) == "a10bd51ff859d4679a21fb9f3b0f4e350005c74bd8025032cce5fa5893f25450");
 }

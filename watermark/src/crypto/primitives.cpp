@@ -28,12 +28,17 @@ void hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t
 void hkdf_expand_sha256(std::span<const std::uint8_t> prk, std::string_view info,
                         std::span<std::uint8_t> out) noexcept {
   // One HKDF-Expand block: T(1) = HMAC(PRK, info || 0x01). Callers never ask for more than 32 bytes.
-  std::uint8_t message[256];
-  const std::size_t n = info.size() < sizeof message - 1 ? info.size() : sizeof message - 1;
-  std::memcpy(message, info.data(), n);
-  message[n] = 0x01;
+  // The info string is streamed into the MAC whole: binary info strings (an account id of up to
+  // 1024 bytes, papers/trace-v1.md §2) must never be cut, or long ids with a common prefix would
+  // share their key material.
+  const std::uint8_t counter = 0x01;
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, prk.data(), prk.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(info.data()), info.size());
+  crypto_auth_hmacsha256_update(&state, &counter, 1);
   std::uint8_t block[32];
-  hmac_sha256(prk, {message, n + 1}, block);
+  crypto_auth_hmacsha256_final(&state, block);
+  sodium_memzero(&state, sizeof state);
   std::memcpy(out.data(), block, out.size() < 32 ? out.size() : 32);
   sodium_memzero(block, sizeof block);
 }
