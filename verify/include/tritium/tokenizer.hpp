@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tritium/prf.hpp"
+#include "tritium/utf8.hpp"
 
 namespace tritium {
 
@@ -90,9 +91,6 @@ class tokenizer {
   explicit tokenizer(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };
-
-/// Checks UTF-8; returns the byte offset of the first invalid sequence, or npos when valid.
-std::size_t find_invalid_utf8(std::string_view text) noexcept;
 
 /// Replaces every maximal invalid subsequence by U+FFFD.
 std::string replace_invalid_utf8(std::string_view text);
