@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "context_field.hpp"
 #include "crypto/crypto.hpp"
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
@@ -44,9 +45,7 @@ kgw_prf::kgw_prf(const key& k)
 
 kgw_prf::~kgw_prf() { detail::secure_zero(keys_.get(), sizeof(subkeys)); }
 
-namespace {
-
-void check_window_size(std::size_t size, const char* what) {
+void detail::check_window_size(std::size_t size, const char* what) {
   if (size < 1 || size > prf_v1::max_context_width) {
     throw error(errc::invalid_argument, std::string(what) + ": expected 1 to " +
                                             std::to_string(prf_v1::max_context_width) +
@@ -54,10 +53,8 @@ void check_window_size(std::size_t size, const char* what) {
   }
 }
 
-}  // namespace
-
-prf_context kgw_prf::context(std::span<const token_id> window) const {
-  check_window_size(window.size(), "PRF context");
+prf_context detail::context_field(const std::uint8_t siphash_key[16],
+                                  std::span<const token_id> window) noexcept {
   prf_context ctx;
   if (window.size() <= prf_v1::verbatim_context_width) {
     // Verbatim encoding is injective, so distinct windows can never share a keystream.
@@ -72,9 +69,14 @@ prf_context kgw_prf::context(std::span<const token_id> window) const {
     put_u32le(message + 4 * i, static_cast<std::uint32_t>(window[i]));
   }
   std::uint8_t digest[16];
-  detail::siphash24_128(keys_->siphash, {message, 4 * window.size()}, digest);
+  detail::siphash24_128(siphash_key, {message, 4 * window.size()}, digest);
   std::memcpy(ctx.bytes.data(), digest, ctx.bytes.size());
   return ctx;
+}
+
+prf_context kgw_prf::context(std::span<const token_id> window) const {
+  detail::check_window_size(window.size(), "PRF context");
+  return detail::context_field(keys_->siphash, window);
 }
 
 void kgw_prf::stream_input(const prf_context& ctx, std::uint32_t counter,
@@ -99,10 +101,7 @@ void kgw_prf::stream_blocks(const prf_context& ctx, std::uint32_t first, std::si
 }
 
 std::uint32_t kgw_prf::lane_in_block(const std::uint8_t* block, token_id v) const noexcept {
-  const std::uint32_t bit = static_cast<std::uint32_t>((static_cast<std::uint64_t>(v) * lane_bits_) & 127);
-  const std::uint8_t* p = block + (bit >> 3);
-  if (lane_bits_ == 16) return static_cast<std::uint32_t>(p[0] | p[1] << 8);
-  return (static_cast<std::uint32_t>(*p) >> (bit & 7)) & ((1u << lane_bits_) - 1);
+  return detail::lane_at(block, static_cast<std::uint64_t>(v) * lane_bits_, lane_bits_);
 }
 
 std::uint32_t kgw_prf::lane(const prf_context& ctx, token_id v) const noexcept {
@@ -114,7 +113,7 @@ std::uint32_t kgw_prf::lane(const prf_context& ctx, token_id v) const noexcept {
 }
 
 token_id kgw_prf::selfhash_anchor(std::span<const token_id> window, token_id v) const {
-  check_window_size(window.size(), "self-hash window");
+  detail::check_window_size(window.size(), "self-hash window");
   if (window.size() == 1) return window[0];
   std::uint8_t in[16 * prf_v1::max_context_width];
   std::uint8_t out[16 * prf_v1::max_context_width];
