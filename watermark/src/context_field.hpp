@@ -1,6 +1,6 @@
-// Internal: the pieces of tritium-prf-v1 that other keyed schemes reuse verbatim — the context field
-// of a token window (papers/prf-v1.md §3) and the LSB-first lane extraction (§4) — so that KGW and
-// account tracing (papers/trace-v1.md) encode windows and cut lanes with one piece of code.
+// Internal: the pieces of tritium-prf-v1 that other keyed schemes reuse verbatim — the context
+// field of a token window (papers/prf-v1.md §3) and the LSB-first lane extraction (§4) — so that
+// KGW and account tracing (papers/trace-v1.md) encode windows and cut lanes with one piece of code.
 #pragma once
 
 #include <cstddef>
@@ -11,12 +11,14 @@
 
 namespace tritium::detail {
 
-/// Throws errc::invalid_argument, prefixed with `what`, unless 1 ≤ size ≤ prf_v1::max_context_width.
+/// Throws errc::invalid_argument, prefixed with `what`, unless 1 ≤ size ≤
+/// prf_v1::max_context_width.
 void check_window_size(std::size_t size, const char* what);
 
-/// The 12-byte context field of `window` (size already checked): verbatim LE32s padded with 0xFF for
-/// up to 3 tokens, else the first 12 bytes of SipHash-2-4-128 under `siphash_key`.
-prf_context context_field(const std::uint8_t siphash_key[16], std::span<const token_id> window) noexcept;
+/// The 12-byte context field of `window` (size already checked): verbatim LE32s padded with 0xFF
+/// for up to 3 tokens, else the first 12 bytes of SipHash-2-4-128 under `siphash_key`.
+prf_context context_field(const std::uint8_t siphash_key[16],
+                          std::span<const token_id> window) noexcept;
 
 /// The `bits`-bit lane (bits ∈ {1, 2, 4, 8, 16}) that starts at bit `bit_index` of a keystream,
 /// read from the 16-byte block that holds it; bits are numbered LSB first inside each byte.

@@ -1,4 +1,5 @@
-// tritium/utf8.hpp — the one UTF-8 validity check (RFC 3629) shared by every reader of text and ids.
+// tritium/utf8.hpp — the one UTF-8 validity check (RFC 3629) shared by every reader of text and
+// ids.
 //
 // Well-formed means: no stray continuation byte, no truncated sequence, no overlong encoding, no
 // surrogate (U+D800..U+DFFF) and nothing above U+10FFFF.

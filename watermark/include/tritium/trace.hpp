@@ -1,0 +1,117 @@
+// tritium/trace.hpp — per-account marks from one master key, version "tritium-trace-v1".
+//
+// The derivation layer of account tracing (papers/trace-v1.md; design in papers/attribution.md
+// §3.2): an account id derives a 12-byte account field and from it a code word of L symbols of b_a
+// bits; a window of the last h_p tokens picks which code-word position a step carries, and each
+// candidate token gets a b_a-bit account lane. Nothing is stored per account.
+// fixtures/kat/trace_v1.json pins every output; anything that changes a single output bit needs a
+// new version name.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "tritium/prf.hpp"
+
+namespace tritium {
+
+class key;
+
+namespace trace_v1 {
+inline constexpr const char* name = "tritium-trace-v1";
+inline constexpr std::string_view aes_label = "tritium/v1/trace/aes128";
+inline constexpr std::string_view siphash_label = "tritium/v1/trace/siphash";
+/// The ASCII label that opens the binary HKDF info string of an account (papers/trace-v1.md §2).
+inline constexpr std::string_view account_label = "tritium/v1/trace/account";
+inline constexpr std::size_t account_field_size = 12;
+/// Account ids are 1 to 1024 bytes of UTF-8.
+inline constexpr std::size_t max_account_bytes = 1024;
+
+/// Domain tags under k_trace, disjoint from prf-v1's 0x01–0x03 (those are under another key
+/// anyway).
+enum class tag : std::uint8_t {
+  account_lane = 0x04,  ///< account lanes of the candidates at a step
+  position = 0x05,      ///< the code-word position a step carries
+  code_word = 0x06,     ///< the code-word symbols of an account
+};
+}  // namespace trace_v1
+
+/// Defaults: the operating point of papers/attribution.md §0 and §5.2 (L = 1024 positions so that a
+/// cluster of 8 colluders stays above the cross-talk ceiling, §4.6; r = 4 symbols; a 3-token
+/// position window; δ_a = 0.75 with δ = 1.9, §5.1).
+inline constexpr std::uint32_t trace_default_code_length = 1024;
+inline constexpr std::uint32_t trace_default_symbol_bits = 2;
+inline constexpr std::uint32_t trace_default_position_width = 3;
+inline constexpr double trace_default_account_delta = 0.75;
+
+/// Public parameters of account tracing.
+struct trace_params {
+  std::uint32_t code_length = trace_default_code_length;  ///< L: a power of two in [64, 4096]
+  std::uint32_t symbol_bits = trace_default_symbol_bits;  ///< b_a ∈ {1, 2}: r = 2^b_a symbols
+  std::uint32_t position_width = trace_default_position_width;  ///< h_p ∈ [1, 16] tokens
+  double account_delta = trace_default_account_delta;           ///< δ_a ∈ (0, 8]
+
+  /// Throws errc::invalid_argument naming the first field outside its range and its value.
+  void validate() const;
+};
+
+/// The 12-byte account field F_A (papers/trace-v1.md §2).
+using account_field = std::array<std::uint8_t, trace_v1::account_field_size>;
+
+/// The code word of one account: L symbols, each in [0, 2^b_a).
+struct account_code {
+  account_field field{};
+  std::vector<std::uint8_t> symbols;
+};
+
+/// F_A of an account id: HKDF-Expand-SHA256 of the key's secret with the binary info string
+/// "tritium/v1/trace/account" || 0x00 || LE32(n) || id. The id is taken as bytes, never normalised.
+/// Throws errc::invalid_argument when the id is empty, longer than 1024 bytes or not valid UTF-8
+/// (naming the byte offset of the first invalid sequence).
+account_field derive_account_field(const key& k, std::string_view account_utf8);
+
+/// F_A and the L-symbol code word of an account. Validates `params` and the id as above.
+account_code derive_account_code(const key& k, std::string_view account_utf8,
+                                 const trace_params& params);
+
+/// The keyed choices of tracing at one step. Immutable after construction, safe to share between
+/// threads.
+class trace_prf {
+ public:
+  /// Derives the tracing subkeys of `k` (the secret itself is not kept); validates `params`.
+  trace_prf(const key& k, const trace_params& params);
+  ~trace_prf();
+  trace_prf(const trace_prf&) = delete;
+  trace_prf& operator=(const trace_prf&) = delete;
+
+  const trace_params& params() const noexcept { return params_; }
+
+  /// The context field G of a position window of exactly `position_width` tokens, oldest first.
+  /// Throws errc::invalid_argument for another size.
+  prf_context context(std::span<const token_id> window) const;
+
+  /// The code-word position j ∈ [0, L) a step with context field `g` carries.
+  std::uint32_t position(const prf_context& g) const noexcept;
+  std::uint32_t position(std::span<const token_id> window) const {
+    return position(context(window));
+  }
+
+  /// The account lane ∈ [0, 2^b_a) of candidate `v` (0 ≤ v < 2^24) at a step with context field
+  /// `g`.
+  std::uint32_t account_lane(const prf_context& g, token_id v) const noexcept;
+  std::uint32_t account_lane(std::span<const token_id> window, token_id v) const {
+    return account_lane(context(window), v);
+  }
+
+ private:
+  struct subkeys;
+  std::unique_ptr<subkeys> keys_;
+  trace_params params_;
+};
+
+}  // namespace tritium

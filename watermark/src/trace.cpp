@@ -1,0 +1,163 @@
+#include "tritium/trace.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "context_field.hpp"
+#include "crypto/crypto.hpp"
+#include "tritium/error.hpp"
+#include "tritium/key.hpp"
+#include "tritium/utf8.hpp"
+
+namespace tritium {
+
+namespace {
+
+constexpr std::uint32_t min_code_length = 64;
+constexpr std::uint32_t max_code_length = 4096;
+constexpr double max_account_delta = 8.0;
+
+void put_u32le(std::uint8_t* p, std::uint32_t v) noexcept {
+  p[0] = static_cast<std::uint8_t>(v);
+  p[1] = static_cast<std::uint8_t>(v >> 8);
+  p[2] = static_cast<std::uint8_t>(v >> 16);
+  p[3] = static_cast<std::uint8_t>(v >> 24);
+}
+
+void check_account_id(std::string_view id) {
+  if (id.empty() || id.size() > trace_v1::max_account_bytes) {
+    throw error(errc::invalid_argument,
+                "account id: expected 1 to " + std::to_string(trace_v1::max_account_bytes) +
+                    " bytes of UTF-8, got " + std::to_string(id.size()) + " bytes");
+  }
+  if (const std::size_t bad = find_invalid_utf8(id); bad != std::string_view::npos) {
+    static const char hex[] = "0123456789abcdef";
+    const auto byte = static_cast<unsigned char>(id[bad]);
+    throw error(errc::invalid_argument,
+                std::string("account id: expected valid UTF-8, got byte 0x") + hex[byte >> 4] +
+                    hex[byte & 15] + " at byte offset " + std::to_string(bad));
+  }
+}
+
+}  // namespace
+
+void trace_params::validate() const {
+  auto bad = [](const std::string& what) { throw error(errc::invalid_argument, what); };
+  // A power of two makes the position LE32(·) mod L exactly uniform (papers/trace-v1.md §4).
+  if (code_length < min_code_length || code_length > max_code_length ||
+      (code_length & (code_length - 1)) != 0) {
+    bad("trace code_length: expected a power of two in [" + std::to_string(min_code_length) + ", " +
+        std::to_string(max_code_length) + "], got " + std::to_string(code_length));
+  }
+  if (symbol_bits != 1 && symbol_bits != 2) {
+    bad("trace symbol_bits: expected 1 or 2, got " + std::to_string(symbol_bits));
+  }
+  if (position_width < 1 || position_width > prf_v1::max_context_width) {
+    bad("trace position_width: expected 1 <= h_p <= " + std::to_string(prf_v1::max_context_width) +
+        ", got " + std::to_string(position_width));
+  }
+  if (!(account_delta > 0.0) || !(account_delta <= max_account_delta)) {
+    bad("trace account_delta: expected a value in (0, 8], got " + std::to_string(account_delta));
+  }
+}
+
+account_field derive_account_field(const key& k, std::string_view account_utf8) {
+  check_account_id(account_utf8);
+  // The 0x00 ends the ASCII label and LE32(n) fixes where the id starts and ends, so the info
+  // string is injective over ids (ids may hold NUL or be prefixes of one another).
+  std::string info(trace_v1::account_label);
+  info.push_back('\0');
+  std::uint8_t length[4];
+  put_u32le(length, static_cast<std::uint32_t>(account_utf8.size()));
+  info.append(reinterpret_cast<const char*>(length), sizeof length);
+  info.append(account_utf8);
+  account_field field;
+  detail::hkdf_expand_sha256(k.secret_bytes(), info, field);
+  return field;
+}
+
+account_code derive_account_code(const key& k, std::string_view account_utf8,
+                                 const trace_params& params) {
+  params.validate();
+  account_code code;
+  code.field = derive_account_field(k, account_utf8);
+  std::uint8_t aes_key[16];
+  detail::hkdf_expand_sha256(k.secret_bytes(), trace_v1::aes_label, aes_key);
+  detail::aes128_key expanded;
+  detail::aes128_expand(aes_key, expanded);
+  detail::secure_zero(aes_key, sizeof aes_key);
+  // Symbol j is the b_a-bit field at bit j·b_a of AES(k_trace, F_A || LE24(i) || 0x06), i = 0, 1, …
+  // (at most 4096·2/128 = 64 blocks, so the counter never reaches the tag byte).
+  const std::size_t bits = static_cast<std::size_t>(params.code_length) * params.symbol_bits;
+  const std::size_t blocks = (bits + 127) / 128;
+  std::vector<std::uint8_t> stream(16 * blocks);
+  const std::uint32_t word3 = static_cast<std::uint32_t>(trace_v1::tag::code_word) << 24;
+  detail::aes128_counter_blocks(expanded, code.field.data(), word3, blocks, stream.data());
+  detail::secure_zero(&expanded, sizeof expanded);
+  code.symbols.resize(params.code_length);
+  for (std::size_t j = 0; j < code.symbols.size(); ++j) {
+    const std::uint64_t bit = static_cast<std::uint64_t>(j) * params.symbol_bits;
+    code.symbols[j] = static_cast<std::uint8_t>(
+        detail::lane_at(stream.data() + 16 * (bit >> 7), bit, params.symbol_bits));
+  }
+  detail::secure_zero(stream.data(), stream.size());
+  return code;
+}
+
+struct trace_prf::subkeys {
+  detail::aes128_key aes;
+  std::uint8_t siphash[16];
+};
+
+trace_prf::trace_prf(const key& k, const trace_params& params)
+    : keys_(std::make_unique<subkeys>()), params_(params) {
+  params_.validate();
+  std::uint8_t aes_key[16];
+  detail::hkdf_expand_sha256(k.secret_bytes(), trace_v1::aes_label, aes_key);
+  detail::aes128_expand(aes_key, keys_->aes);
+  detail::secure_zero(aes_key, sizeof aes_key);
+  detail::hkdf_expand_sha256(k.secret_bytes(), trace_v1::siphash_label, keys_->siphash);
+}
+
+trace_prf::~trace_prf() { detail::secure_zero(keys_.get(), sizeof(subkeys)); }
+
+prf_context trace_prf::context(std::span<const token_id> window) const {
+  if (window.size() != params_.position_width) {
+    throw error(errc::invalid_argument, "trace position window: expected position_width = " +
+                                            std::to_string(params_.position_width) +
+                                            " tokens, got " + std::to_string(window.size()));
+  }
+  return detail::context_field(keys_->siphash, window);
+}
+
+std::uint32_t trace_prf::position(const prf_context& g) const noexcept {
+  std::uint8_t in[16];
+  std::uint8_t out[16];
+  std::memcpy(in, g.bytes.data(), 12);
+  std::memset(in + 12, 0, 3);
+  in[15] = static_cast<std::uint8_t>(trace_v1::tag::position);
+  detail::aes128_encrypt_blocks(keys_->aes, in, out, 1);
+  const std::uint32_t word = out[0] | static_cast<std::uint32_t>(out[1]) << 8 |
+                             static_cast<std::uint32_t>(out[2]) << 16 |
+                             static_cast<std::uint32_t>(out[3]) << 24;
+  // L is a power of two, so the reduction keeps j exactly uniform.
+  return word & (params_.code_length - 1);
+}
+
+std::uint32_t trace_prf::account_lane(const prf_context& g, token_id v) const noexcept {
+  const std::uint64_t bit =
+      static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)) * params_.symbol_bits;
+  const auto counter = static_cast<std::uint32_t>(bit >> 7);
+  std::uint8_t in[16];
+  std::uint8_t out[16];
+  std::memcpy(in, g.bytes.data(), 12);
+  in[12] = static_cast<std::uint8_t>(counter);
+  in[13] = static_cast<std::uint8_t>(counter >> 8);
+  in[14] = static_cast<std::uint8_t>(counter >> 16);
+  in[15] = static_cast<std::uint8_t>(trace_v1::tag::account_lane);
+  detail::aes128_encrypt_blocks(keys_->aes, in, out, 1);
+  return detail::lane_at(out, bit, params_.symbol_bits);
+}
+
+}  // namespace tritium
