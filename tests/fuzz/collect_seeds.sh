@@ -13,6 +13,18 @@ tritium=$build/cli/tritium
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# Runs `tritium ARGS...` to make a seed file. Exit 0, 1 or 2 (a test's verdicts) are fine; any other
+# code stops the collection with tritium's message, so a seed that was not made is never silent.
+make_seed() {
+  local code=0
+  "$tritium" "$@" >/dev/null 2>"$work/make_seed.err" || code=$?
+  if [ "$code" -gt 2 ]; then
+    echo "collect_seeds.sh: tritium $1 $2 ... exited $code:" >&2
+    cat "$work/make_seed.err" >&2
+    exit 1
+  fi
+}
+
 for t in token_jsonl text_jsonl key_file tokenizer_json gguf tlm filter dsse statement report_html; do
   mkdir -p "$out/$t"
   if [ -d "$here/seeds/$t" ]; then cp -R "$here/seeds/$t/." "$out/$t/"; fi
@@ -28,26 +40,26 @@ small_tok=$out/tokenizer_json/gpt2-small.json
 cp "$fixtures/cli/test.key" "$work/test.key"
 chmod 600 "$work/test.key"
 cp "$work/test.key" "$out/key_file/test.key"
-"$tritium" keygen --out "$out/key_file/bound.key" --tokenizer "$small_tok" --vocab-size 512 --gamma 0.3 \
-  --delta 1.5 --context-width 3 --seeding selfhash >/dev/null 2>&1
-"$tritium" keygen --out "$out/key_file/digest.key" --tokenizer-digest "sha256:$(printf '%064d' 0)" --vocab-size 70000 \
-  --gamma 0.5 >/dev/null 2>&1
+# Files made here replace a committed seed of the same name (--force): the build's own format wins.
+make_seed keygen --force --output "$out/key_file/bound.key" --tokenizer "$small_tok" --vocab-size 512 --gamma 0.3 \
+  --delta 1.5 --context-width 3 --seeding selfhash
+make_seed keygen --force --output "$out/key_file/digest.key" --tokenizer-digest "sha256:$(printf '%064d' 0)" \
+  --vocab-size 70000 --gamma 0.5
 
 head -n 3 "$fixtures/tokenizers/texts.jsonl" > "$work/texts.jsonl"  # models of a few kilobytes
-"$tritium" lm train --tokenizer "$small_tok" --corpus "$work/texts.jsonl" --order 3 --out "$out/tlm/texts3.tlm" >/dev/null 2>&1
-"$tritium" lm train --tokenizer "$small_tok" --corpus "$work/texts.jsonl" --order 1 --out "$out/tlm/texts1.tlm" >/dev/null 2>&1
+make_seed lm train --tokenizer "$small_tok" --corpus "$work/texts.jsonl" --order 3 --force --output "$out/tlm/texts3.tlm"
+make_seed lm train --tokenizer "$small_tok" --corpus "$work/texts.jsonl" --order 1 --force --output "$out/tlm/texts1.tlm"
 
-"$tritium" radioactivity filter --key "$work/test.key" --input "$fixtures/cli/docs.jsonl" --out "$out/filter/docs.filter" >/dev/null 2>&1
+make_seed radioactivity filter --key "$work/test.key" --input "$fixtures/cli/docs.jsonl" --force \
+  --output "$out/filter/docs.filter"
 
 # Reports signed with the fuzzing signer (the key the dsse, statement and report_html targets trust).
 cd "$work"
 cp "$fixtures/cli/docs.jsonl" docs.jsonl
-"$tritium" detect --key test.key --input docs.jsonl --report "$out/dsse/detect.json" --signing-key "$here/signer.key" \
-  --json >/dev/null 2>&1 || true
-"$tritium" detect --key test.key --input docs.jsonl --pool --report "$out/dsse/pool.json" --signing-key "$here/signer.key" \
-  >/dev/null 2>&1 || true
-"$tritium" radioactivity corpus --key test.key --input docs.jsonl --controls 5 --report "$out/dsse/corpus.json" \
-  --signing-key "$here/signer.key" >/dev/null 2>&1 || true
+make_seed detect --key test.key --input docs.jsonl --report "$out/dsse/detect.json" --signing-key "$here/signer.key" --json
+make_seed detect --key test.key --input docs.jsonl --pool --report "$out/dsse/pool.json" --signing-key "$here/signer.key"
+make_seed radioactivity corpus --key test.key --input docs.jsonl --controls 5 --report "$out/dsse/corpus.json" \
+  --signing-key "$here/signer.key"
 for f in "$out"/dsse/*.json; do
   python3 -c 'import base64, json, sys; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))' \
     "$f" > "$out/statement/$(basename "$f")"
