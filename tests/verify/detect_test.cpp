@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "support/binomial_interval.hpp"
 #include "tritium/binomial_tail.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/error.hpp"
@@ -31,14 +32,7 @@ key seeded_key(std::uint32_t vocab, std::uint64_t seed, std::uint32_t h = 1,
   return key::from_secret(secret, p);
 }
 
-// 99.9% two-sided interval of Binomial(n, q) by exact quantiles of the tail.
-std::pair<std::uint64_t, std::uint64_t> binomial_interval(std::uint64_t n, double q) {
-  std::uint64_t lo = 0;
-  while (lo < n && std::exp(binomial_upper_tail_ln(n, lo + 1, q)) > 1 - 0.0005) ++lo;
-  std::uint64_t hi = lo;
-  while (hi < n && std::exp(binomial_upper_tail_ln(n, hi + 1, q)) > 0.0005) ++hi;
-  return {lo, hi};
-}
+using test::binomial_interval;
 
 }  // namespace
 

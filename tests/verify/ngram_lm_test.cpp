@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/binomial_interval.hpp"
 #include "tritium/sampler.hpp"
 #include "tritium/binomial_tail.hpp"
 #include "tritium/detect.hpp"
@@ -286,15 +287,7 @@ documents generate_many(const language_model& lm, const std::shared_ptr<const kg
   return out;
 }
 
-// The 99.9% two-sided interval [lo, hi] of Binomial(n, q) from exact tails: P(X < lo) ≤ 0.0005 and
-// P(X > hi) ≤ 0.0005.
-std::pair<std::uint64_t, std::uint64_t> binomial_interval(std::uint64_t n, double q) {
-  std::uint64_t lo = 0;
-  while (lo < n && std::exp(binomial_upper_tail_ln(n, lo + 1, q)) > 1 - 0.0005) ++lo;
-  std::uint64_t hi = lo;
-  while (hi < n && std::exp(binomial_upper_tail_ln(n, hi + 1, q)) > 0.0005) ++hi;
-  return {lo, hi};
-}
+using test::binomial_interval;
 
 // ---------------------------------------------------------------------------------------------
 // Reference values for the hand-computed smoothing test. Regenerate with

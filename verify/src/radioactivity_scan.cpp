@@ -114,7 +114,7 @@ std::vector<std::string> radioactivity_scan::files() const {
   return out;
 }
 
-radioactivity_outcome radioactivity_scan::run() {
+radioactivity_outcome radioactivity_scan::run(scan_listener* listener) {
   const key& k = key_;
   std::unique_ptr<tokenizer::session> session;
   if (tokenizer_) session = std::make_unique<tokenizer::session>(*tokenizer_);
@@ -131,6 +131,10 @@ radioactivity_outcome radioactivity_scan::run() {
   auto score_answer = [&](const std::vector<token_id>& prompt, const std::vector<token_id>& answer) {
     if (exclude) scorer.exclude_windows(prompt);
     scorer.score_text(answer);
+    if (listener != nullptr) {
+      if (exclude) listener->exclude_windows(prompt);
+      listener->text(answer);
+    }
   };
   // Records are read from the resolved path and named as the spec names them.
   auto each = [&](const std::string& path, auto&& f) {
@@ -145,6 +149,7 @@ radioactivity_outcome radioactivity_scan::run() {
       each(path, [&](const nlohmann::json& j, const std::string& where) {
         if (!ids_of(j, "tokens", "text", session.get(), a, where)) throw error(errc::parse, where + ": expected \"tokens\" or \"text\"");
         scorer.score_text(a);
+        if (listener != nullptr) listener->text(a);
         progress.advance();
       });
     }
@@ -211,7 +216,10 @@ radioactivity_outcome radioactivity_scan::run() {
             }
           },
           [&](std::size_t done) { progress.reach(texts_read + done); });
-      for (std::size_t t = 0; t < texts.size(); ++t) scorer.score_predictions(texts[t], predicted[t]);
+      for (std::size_t t = 0; t < texts.size(); ++t) {
+        scorer.score_predictions(texts[t], predicted[t]);
+        if (listener != nullptr) listener->predictions(texts[t], predicted[t]);
+      }
       texts_read += texts.size();
       progress.reach(texts_read);
       texts.clear();
@@ -248,6 +256,7 @@ radioactivity_outcome radioactivity_scan::run() {
           predictions[i] = (p.is_array() ? p[level] : p).get<token_id>();
         }
         scorer.score_predictions(a, predictions);
+        if (listener != nullptr) listener->predictions(a, predictions);
       }
     });
     if (suspect) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,19 @@ struct radioactivity_outcome {
   std::size_t filter_windows = 0;
 };
 
+/// Sees every text a radioactivity scan scores, in the order it scores them (tracing counts its own
+/// tuples of the same texts in the same pass).
+class scan_listener {
+ public:
+  virtual ~scan_listener() = default;
+  /// A prompt whose windows the scan excludes (closed mode with prompt exclusion).
+  virtual void exclude_windows(std::span<const token_id> prompt) = 0;
+  /// A text the suspect wrote (corpus mode; closed mode's answers).
+  virtual void text(std::span<const token_id> tokens) = 0;
+  /// Reading mode: the suspect's top-1 prediction after each prefix of `input`.
+  virtual void predictions(std::span<const token_id> input, std::span<const token_id> predictions) = 0;
+};
+
 class radioactivity_scan {
  public:
   /// Loads the tokenizer (checked against the key's binding) and the filter.
@@ -72,11 +86,14 @@ class radioactivity_scan {
   /// model, prompts, predictions and filter given.
   std::vector<std::string> files() const;
 
-  radioactivity_outcome run();
+  /// `listener` (optional, not owned) sees every text scored, after the scan has checked its ids.
+  radioactivity_outcome run(scan_listener* listener = nullptr);
 
   const radioactivity_spec& spec() const noexcept { return spec_; }
   const key& the_key() const noexcept { return key_; }
   const tritium::tokenizer* text_tokenizer() const noexcept { return tokenizer_.get(); }
+  /// The filter loaded from the spec, or nullptr.
+  const window_filter* filter() const noexcept { return filter_.get(); }
 
  private:
   radioactivity_spec spec_;

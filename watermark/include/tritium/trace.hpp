@@ -28,6 +28,9 @@ inline constexpr std::string_view aes_label = "tritium/v1/trace/aes128";
 inline constexpr std::string_view siphash_label = "tritium/v1/trace/siphash";
 /// The ASCII label that opens the binary HKDF info string of an account (papers/trace-v1.md §2).
 inline constexpr std::string_view account_label = "tritium/v1/trace/account";
+/// The label of decoy accounts: code words derived like an account's but from an index, never
+/// issued, ranked beside a registry as controls (papers/trace-v1.md §6; papers/attribution.md §4.4).
+inline constexpr std::string_view decoy_label = "tritium/v1/trace/decoy";
 inline constexpr std::size_t account_field_size = 12;
 /// Account ids are 1 to 1024 bytes of UTF-8.
 inline constexpr std::size_t max_account_bytes = 1024;
@@ -79,6 +82,41 @@ account_field derive_account_field(const key& k, std::string_view account_utf8);
 account_code derive_account_code(const key& k, std::string_view account_utf8,
                                  const trace_params& params);
 
+/// Code words in bulk, for ranking a registry: the HMAC pads and the AES round keys are computed
+/// once, and a code word comes out packed — symbol j at bit j·b_a of the byte string, least
+/// significant bit first, exactly as trace-v1 §3 cuts it from the AES stream. derive_account_code
+/// is this class. Immutable after construction, safe to share between threads.
+class account_codebook {
+ public:
+  /// Validates `params`.
+  account_codebook(const key& k, const trace_params& params);
+  ~account_codebook();
+  account_codebook(const account_codebook&) = delete;
+  account_codebook& operator=(const account_codebook&) = delete;
+
+  const trace_params& params() const noexcept { return params_; }
+  /// Bytes of a packed code word: L·b_a / 8.
+  std::size_t packed_size() const noexcept;
+
+  /// F_A and the packed code word of an account id (`out` holds packed_size() bytes). Throws
+  /// errc::invalid_argument for an id derive_account_field refuses.
+  account_field packed(std::string_view account_utf8, std::span<std::uint8_t> out) const;
+  /// Decoy `index`: F = HKDF-Expand(K, "tritium/v1/trace/decoy" || 0x00 || LE32(index), 12), then
+  /// the code word as an account's. No account id gives the same info string.
+  account_field packed_decoy(std::uint32_t index, std::span<std::uint8_t> out) const;
+
+  account_code code(std::string_view account_utf8) const;
+  account_code decoy(std::uint32_t index) const;
+
+ private:
+  void code_word(const account_field& field, std::span<std::uint8_t> out) const noexcept;
+  account_code unpack(const account_field& field, std::span<const std::uint8_t> packed) const;
+
+  struct subkeys;
+  std::unique_ptr<subkeys> keys_;
+  trace_params params_;
+};
+
 /// The keyed choices of tracing at one step. Immutable after construction, safe to share between
 /// threads.
 class trace_prf {
@@ -107,6 +145,11 @@ class trace_prf {
   std::uint32_t account_lane(std::span<const token_id> window, token_id v) const {
     return account_lane(context(window), v);
   }
+
+  /// position(g[i]) and account_lane(g[i], v[i]) for n steps at once, with one AES call for all
+  /// their blocks (a scan's batches). Candidates as account_lane.
+  void positions_and_lanes(const prf_context* g, const token_id* v, std::size_t n,
+                           std::uint32_t* positions, std::uint32_t* lanes) const noexcept;
 
  private:
   struct subkeys;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -41,6 +42,23 @@ void hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t
 /// HKDF-Expand (RFC 5869 §2.3) with SHA-256, for output lengths up to 32 bytes (one block).
 void hkdf_expand_sha256(std::span<const std::uint8_t> prk, std::string_view info,
                         std::span<std::uint8_t> out) noexcept;
+
+/// HKDF-Expand-SHA256 of many info strings under one PRK, with the HMAC key pads hashed once
+/// (ranking a registry derives one account field per account). Same output as hkdf_expand_sha256.
+class hkdf_sha256_expander {
+ public:
+  explicit hkdf_sha256_expander(std::span<const std::uint8_t> prk);
+  ~hkdf_sha256_expander();
+  hkdf_sha256_expander(const hkdf_sha256_expander&) = delete;
+  hkdf_sha256_expander& operator=(const hkdf_sha256_expander&) = delete;
+
+  /// Up to 32 bytes of output; safe to call from several threads at once.
+  void expand(std::span<const std::uint8_t> info, std::span<std::uint8_t> out) const noexcept;
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
 
 void sha256(std::span<const std::uint8_t> message, std::uint8_t out[32]) noexcept;
 

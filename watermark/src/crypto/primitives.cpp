@@ -43,6 +43,31 @@ void hkdf_expand_sha256(std::span<const std::uint8_t> prk, std::string_view info
   sodium_memzero(block, sizeof block);
 }
 
+struct hkdf_sha256_expander::state {
+  crypto_auth_hmacsha256_state keyed;  // after the key pads: copied, never updated in place
+};
+
+hkdf_sha256_expander::hkdf_sha256_expander(std::span<const std::uint8_t> prk)
+    : state_(std::make_unique<state>()) {
+  crypto_auth_hmacsha256_init(&state_->keyed, prk.data(), prk.size());
+}
+
+hkdf_sha256_expander::~hkdf_sha256_expander() { sodium_memzero(state_.get(), sizeof(state)); }
+
+void hkdf_sha256_expander::expand(std::span<const std::uint8_t> info,
+                                  std::span<std::uint8_t> out) const noexcept {
+  // T(1) = HMAC(PRK, info || 0x01), as hkdf_expand_sha256, from the precomputed pads.
+  const std::uint8_t counter = 0x01;
+  crypto_auth_hmacsha256_state s = state_->keyed;
+  crypto_auth_hmacsha256_update(&s, info.data(), info.size());
+  crypto_auth_hmacsha256_update(&s, &counter, 1);
+  std::uint8_t block[32];
+  crypto_auth_hmacsha256_final(&s, block);
+  sodium_memzero(&s, sizeof s);
+  std::memcpy(out.data(), block, out.size() < 32 ? out.size() : 32);
+  sodium_memzero(block, sizeof block);
+}
+
 void sha256(std::span<const std::uint8_t> message, std::uint8_t out[32]) noexcept {
   crypto_hash_sha256(out, message.data(), message.size());
 }
