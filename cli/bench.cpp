@@ -544,7 +544,7 @@ int bench_command::run() const {
   // the ranking of a 1,000-account registry), alternating; then ranking 10^6 registered accounts
   // from the counts (the null, then derivation, score and p-value of each).
   {
-    const std::size_t total = quick ? 1'000'000 : 5'000'000;
+    const std::size_t total = quick ? 1'000'000 : 2'000'000;
     const auto dir = std::filesystem::temp_directory_path() / ("tritium-bench-trace-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto input = dir / "corpus.jsonl";

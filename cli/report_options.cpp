@@ -89,9 +89,9 @@ std::string report_options::name(const std::string& path) const {
   return tritium::report_path(path, base.empty() ? std::filesystem::path(".") : std::filesystem::path(base), absolute_paths);
 }
 
-std::string alpha_source_of(const CLI::App& app, const std::string& option) {
+std::string alpha_source_of(const CLI::App& app, const std::string& option, const std::string& default_value) {
   return app.count(option) > 0 ? "given on the command line (" + option + ")"
-                               : "the command line's default (0.001), not chosen for this test";
+                               : "the command line's default (" + default_value + "), not chosen for this test";
 }
 
 void set_invocation(std::vector<std::string> args) { invocation_args = std::move(args); }

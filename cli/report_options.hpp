@@ -30,7 +30,7 @@ struct report_options {
 };
 
 /// How alpha was chosen, for a report: given on the command line, or the default.
-std::string alpha_source_of(const CLI::App& app, const std::string& option);
+std::string alpha_source_of(const CLI::App& app, const std::string& option, const std::string& default_value = "0.001");
 
 /// Adds --report, --signing-key, --html, --base and --absolute-paths to a verification command.
 void add_report_options(CLI::App& app, report_options& options);

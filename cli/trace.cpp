@@ -81,6 +81,7 @@ void trace_commands::setup(CLI::App& parent) {
     app->add_option("--list", listed, "Non-accused accounts listed after the accused, best first")->capture_default_str();
     app->add_flag("--json", json, "Print one JSON object");
     add_output_option(*app, output, "Write the result here (atomically, replacing the file) instead of stdout", false);
+    add_report_options(*app, report);
     add_threads_option(*app, threads);
     add_quiet_flag(*app, quiet);
   };
@@ -125,32 +126,45 @@ int trace_commands::run_test(const std::string& mode) const {
   }
   const tritium::key k = load_key_warn(key_path);
   const trace_params& params = trace_params_of(k, key_path);
+  const std::unique_ptr<report_writer> writer = report.open();  // a bad signing key or output path fails first
+  const CLI::App& app = *(mode == "corpus" ? corpus : mode == "closed" ? closed : read);
   trace_spec spec;
   radioactivity_spec& s = spec.scan;
   s.mode = *radioactivity_mode_from_name(mode);
-  s.inputs = inputs;
-  s.tokenizer = tokenizer_path;
+  for (const auto& path : inputs) s.inputs.push_back(report.name(path));
+  s.tokenizer = report.name(tokenizer_path);
   s.tape = tape_of(dedup);
-  s.filter = filter_path;
+  s.filter = report.name(filter_path);
   s.controls = controls;
   s.alpha = global_alpha;
-  s.model = model_path;
-  s.prompts = prompts_path;
-  s.predictions = predictions_path;
+  s.alpha_source = alpha_source_of(app, "--global-alpha");
+  s.model = report.name(model_path);
+  s.prompts = report.name(prompts_path);
+  s.predictions = report.name(predictions_path);
   s.max_new_tokens = max_new_tokens;
   s.seed = seed;
   s.prompt_exclusion = !no_prompt_exclusion;
-  spec.registry = registry_path;
+  spec.registry = report.name(registry_path);
   spec.alpha = alpha;
+  spec.alpha_source = alpha_source_of(app, "--alpha", "1e-06");
   spec.decoys = decoys;
   spec.listed = listed;
   scan_environment env;
+  env.base = report.requested() ? report.context().base : std::filesystem::path();
   env.threads = threads;
   progress_line line = stderr_progress("trace " + mode, quiet);
   env.progress = line.callback();
   trace_scan scan(spec, k, params, env);
   atomic_output o(output);  // opened (as a temporary) before the work: an unwritable path fails first
-  const trace_outcome r = scan.run();
+  trace_outcome r;
+  ojson statement;
+  if (writer) {
+    trace_report run = run_trace_test(scan, report.context());
+    r = std::move(run.outcome);
+    statement = std::move(run.statement);
+  } else {
+    r = scan.run();
+  }
   line.finish();
   const detection& g = r.global.result.test;
   ojson j;
@@ -216,6 +230,7 @@ int trace_commands::run_test(const std::string& mode) const {
         << "\n";
   }
   o.commit();
+  if (writer) writer->write(statement);
   return r.outcome == "accounts accused" ? exit_evidence : r.outcome == "no account accused" ? exit_no_evidence : exit_no_verdict;
 }
 

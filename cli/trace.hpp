@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "report_options.hpp"
+
 namespace tritium::cli {
 
 struct trace_commands {
@@ -22,6 +24,7 @@ struct trace_commands {
   std::size_t listed = 100;
   bool json = false;
   std::string output;
+  report_options report;
   std::vector<std::string> inputs;
   std::string model_path;
   std::string prompts_path;

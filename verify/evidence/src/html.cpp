@@ -256,7 +256,12 @@ std::string render_report_html(const ojson& statement, const std::string& signer
     << show(p["test"]) << " · " << show(p["invocation"]["time"]) << "</div>\n";
 
   const char* box = outcome == "evidence" ? "evidence" : outcome == "insufficient evidence" ? "insufficient" : "none";
-  std::string headline = outcome == "evidence" ? "Evidence of the watermark"
+  const bool trace = p["test"].is_string() && p["test"].get<std::string>().rfind("trace ", 0) == 0;
+  std::string headline = trace ? (outcome == "evidence"      ? "Accounts accused"
+                                  : outcome == "no evidence" ? "No account accused"
+                                  : outcome == "insufficient evidence" ? "Insufficient evidence: no conclusion"
+                                                                       : "No verdict")
+                         : outcome == "evidence" ? "Evidence of the watermark"
                          : outcome == "no evidence" ? "No evidence of the watermark"
                          : outcome == "insufficient evidence" ? "Insufficient evidence: no conclusion"
                                                              : "No verdict";
@@ -289,19 +294,46 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   h << "</table>\n";
 
   const ojson& d = p.contains("decisive_test") ? p["decisive_test"] : ojson::object();
-  h << "<h2>Evidence as tokens accumulate</h2><p class=\"small\">Curve: " << esc(d.value("label", std::string("")))
-    << ". The curve is for reading only: stopping where it peaks would be a multiple test; the decision uses the final "
-       "value.</p>";
-  h << curve_chart(d.contains("curve") ? d["curve"] : ojson::array(), -get(d, "threshold_log10_p", std::log10(alpha)),
-                   "scored tuples", "-log10 p");
-  h << "<h2>Score against the null</h2>";
-  h << null_chart(get(d, "scored"), get(d, "green"), get(d, "gamma", get(method, "gamma", 0.25)));
-  if (p.contains("documents") && p["documents"]["rows"].size() >= 2) h << p_histogram(p["documents"]["rows"]);
+  if (trace) {
+    const ojson& g = p["global"];
+    h << "<h2>The global test</h2><p>Was the suspect's text derived from our watermarked outputs at all, over all accounts "
+         "together: " << show(g["outcome"]) << " at alpha = " << show(g["alpha"]) << " (log10 p = " << show(g["log10_p"], 4)
+      << ").</p>";
+    const ojson& a = p["accounts"];
+    const ojson& n = p["null"];
+    h << "<h2>Accounts</h2><p class="small">" << show(a["total"]) << " registered accounts were ranked (registry <code>"
+      << show(p["registry"]["sha256"]) << "</code>); listed: " << show(a["selection"]) << ". Given the counts, an innocent "
+      << "account's score has an exact law with mean " << show(n["mean"], 6) << " and standard deviation " << show(n["sd"], 4)
+      << "; the family-wise p-value corrects for the number of accounts.</p>";
+    h << "<table><tr><th>rank</th><th>account</th><th>score</th><th>log10 p</th><th>log10 p (family-wise)</th><th></th></tr>";
+    std::size_t rank = 0;
+    for (const auto& r : a["rows"]) {
+      h << "<tr><td class=\"n\">" << ++rank << "</td><td>" << show(r[0]) << "</td><td class=\"n\">" << show(r[1])
+        << "</td><td class=\"n\">" << show(r[2], 4) << "</td><td class=\"n\">" << show(r[3], 4) << "</td><td>"
+        << (r[4].get<bool>() ? "<b>ACCUSED</b>" : "") << "</td></tr>";
+      if (rank == 200) break;
+    }
+    h << "</table>\n";
+    const ojson& dc = p["decoys"];
+    h << "<h2>Decoy accounts</h2><p class=\"small\">" << show(dc["count"]) << " accounts derived from the key but never issued "
+      << "were ranked the same way. Their p-values should look uniform: KS p = " << show(dc["ks_p_value"], 3)
+      << " (smallest log10 p " << show(dc["min_log10_p"], 4) << "). A failure here gives no verdict.</p>";
+  } else {
+    const ojson& d = p.contains("decisive_test") ? p["decisive_test"] : ojson::object();
+    h << "<h2>Evidence as tokens accumulate</h2><p class=\"small\">Curve: " << esc(d.value("label", std::string("")))
+      << ". The curve is for reading only: stopping where it peaks would be a multiple test; the decision uses the final "
+         "value.</p>";
+    h << curve_chart(d.contains("curve") ? d["curve"] : ojson::array(), -get(d, "threshold_log10_p", std::log10(alpha)),
+                     "scored tuples", "-log10 p");
+    h << "<h2>Score against the null</h2>";
+    h << null_chart(get(d, "scored"), get(d, "green"), get(d, "gamma", get(method, "gamma", 0.25)));
+    if (p.contains("documents") && p["documents"]["rows"].size() >= 2) h << p_histogram(p["documents"]["rows"]);
+  }
   if (p.contains("controls") && p["controls"].contains("log10_p") && !p["controls"]["log10_p"].empty()) {
     h << "<h2>Control keys</h2><p class=\"small\">The same test under " << p["controls"]["log10_p"].size()
       << " keys that were never used (derived from the real key). Their p-values should look uniform; KS p = "
       << show(p["controls"]["ks_p_value"], 3) << ".</p>";
-    h << controls_chart(p["controls"]["log10_p"], -get(d, "log10_p"));
+    h << controls_chart(p["controls"]["log10_p"], trace ? -get(p["global"], "log10_p") : -get(d, "log10_p"));
   }
 
   if (p.contains("documents") && !p["documents"]["rows"].empty()) {

@@ -47,8 +47,16 @@ ojson decision_of(double alpha, const std::string& alpha_source, const std::stri
 /// checks every field's presence and type; errc::parse naming the JSON pointer.
 ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* tok);
 ojson specification_of(const radioactivity_spec& spec, const key& k, const tokenizer* tok, std::size_t filter_windows);
+ojson specification_of(const trace_spec& spec, const trace_params& params, const key& k, const tokenizer* tok,
+                       std::size_t filter_windows);
 detect_spec detect_spec_from(const ojson& specification);
 radioactivity_spec radioactivity_spec_from(const ojson& specification);
+/// A trace test's specification and the trace parameters it was run with (the key's, then).
+struct traced_spec {
+  trace_spec spec;
+  trace_params params;
+};
+traced_spec trace_spec_from(const ojson& specification);
 
 /// Hashes the files before a test reads them and checks after it that none changed.
 class subject_list {

@@ -111,6 +111,50 @@ void read_common(reader& r, const char* expected_test, std::string& tokenizer_pa
   }
 }
 
+// The fields of a radioactivity test's reading (shared by the trace test, which reads the same way).
+void read_radioactivity_fields(reader& r, radioactivity_spec& spec) {
+  const ojson& inputs = r.get("inputs", &ojson::is_array, "an array");
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string p = inputs[i].is_string() ? inputs[i].get<std::string>() : "";
+    if (p.empty() || p == "-" || has_control_characters(p)) {
+      r.fail("/inputs/" + std::to_string(i), "expected a file name, got " + json_quoted(inputs[i].dump()));
+    }
+    spec.inputs.push_back(p);
+  }
+  const ojson& suspect = r.object_or_null("suspect");
+  if (!suspect.is_null()) {
+    reader s(suspect, std::string(spec_pointer) + "/suspect");
+    if (suspect.contains("model")) {
+      spec.model = s.path("model");
+      if (spec.mode == radioactivity_mode::closed) {
+        spec.prompts = s.path("prompts");
+        spec.max_new_tokens = s.unsigned_integer<std::uint32_t>("max_new_tokens");
+        spec.seed = s.unsigned_integer<std::uint64_t>("seed");
+      }
+    } else {
+      spec.predictions = s.path("predictions");
+    }
+    s.done();
+  }
+  const auto tape = tape_mode_from_name(r.string("tape"));
+  if (!tape) r.fail("/tape", "expected window+token, window or none");
+  spec.tape = *tape;
+  spec.prompt_exclusion = r.boolean("prompt_exclusion") || spec.mode != radioactivity_mode::closed;
+  if (const ojson& filter = r.object_or_null("filter"); !filter.is_null()) {
+    reader f(filter, std::string(spec_pointer) + "/filter");
+    spec.filter = f.path("path");
+    f.skip("windows");
+    f.done();
+  }
+  spec.controls = r.unsigned_integer<std::uint32_t>("controls");
+  if (spec.controls > 10000) r.fail("/controls", "at most 10000");
+  spec.curve_points = r.unsigned_integer<std::size_t>("curve_points");
+  if (r.string("aggregation") != "pooled") r.fail("/aggregation", "expected pooled");
+  spec.alpha = r.number("alpha");
+  if (!(spec.alpha > 0.0 && spec.alpha < 1.0)) r.fail("/alpha", "expected a number in (0, 1)");
+  spec.alpha_source = r.string("alpha_source");
+}
+
 }  // namespace
 
 ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* tok) {
@@ -162,6 +206,23 @@ ojson specification_of(const radioactivity_spec& spec, const key& k, const token
   return s;
 }
 
+ojson specification_of(const trace_spec& spec, const trace_params& params, const key& k, const tokenizer* tok,
+                       std::size_t filter_windows) {
+  ojson s = specification_of(spec.scan, k, tok, filter_windows);
+  s["test"] = std::string("trace ") + radioactivity_mode_name(spec.scan.mode);
+  s["trace"] = {{"prf", trace_v1::name},
+                {"code_length", params.code_length},
+                {"symbol_bits", params.symbol_bits},
+                {"position_width", params.position_width},
+                {"account_delta", params.account_delta}};
+  s["registry"] = spec.registry;
+  s["accusation_alpha"] = spec.alpha;
+  s["accusation_alpha_source"] = spec.alpha_source;
+  s["decoys"] = spec.decoys;
+  s["listed"] = spec.listed;
+  return s;
+}
+
 detect_spec detect_spec_from(const ojson& specification) {
   reader r(specification, spec_pointer);
   detect_spec spec;
@@ -196,48 +257,44 @@ radioactivity_spec radioactivity_spec_from(const ojson& specification) {
   if (!mode) r.fail("/test", "expected radioactivity corpus, closed or read");
   spec.mode = *mode;
   read_common(r, name.c_str(), spec.tokenizer);
-  const ojson& inputs = r.get("inputs", &ojson::is_array, "an array");
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const std::string p = inputs[i].is_string() ? inputs[i].get<std::string>() : "";
-    if (p.empty() || p == "-" || has_control_characters(p)) {
-      r.fail("/inputs/" + std::to_string(i), "expected a file name, got " + json_quoted(inputs[i].dump()));
-    }
-    spec.inputs.push_back(p);
-  }
-  const ojson& suspect = r.object_or_null("suspect");
-  if (!suspect.is_null()) {
-    reader s(suspect, std::string(spec_pointer) + "/suspect");
-    if (suspect.contains("model")) {
-      spec.model = s.path("model");
-      if (spec.mode == radioactivity_mode::closed) {
-        spec.prompts = s.path("prompts");
-        spec.max_new_tokens = s.unsigned_integer<std::uint32_t>("max_new_tokens");
-        spec.seed = s.unsigned_integer<std::uint64_t>("seed");
-      }
-    } else {
-      spec.predictions = s.path("predictions");
-    }
-    s.done();
-  }
-  const auto tape = tape_mode_from_name(r.string("tape"));
-  if (!tape) r.fail("/tape", "expected window+token, window or none");
-  spec.tape = *tape;
-  spec.prompt_exclusion = r.boolean("prompt_exclusion") || spec.mode != radioactivity_mode::closed;
-  if (const ojson& filter = r.object_or_null("filter"); !filter.is_null()) {
-    reader f(filter, std::string(spec_pointer) + "/filter");
-    spec.filter = f.path("path");
-    f.skip("windows");
-    f.done();
-  }
-  spec.controls = r.unsigned_integer<std::uint32_t>("controls");
-  if (spec.controls > 10000) r.fail("/controls", "at most 10000");
-  spec.curve_points = r.unsigned_integer<std::size_t>("curve_points");
-  if (r.string("aggregation") != "pooled") r.fail("/aggregation", "expected pooled");
-  spec.alpha = r.number("alpha");
-  if (!(spec.alpha > 0.0 && spec.alpha < 1.0)) r.fail("/alpha", "expected a number in (0, 1)");
-  spec.alpha_source = r.string("alpha_source");
+  read_radioactivity_fields(r, spec);
   r.done();
   return spec;
 }
+
+traced_spec trace_spec_from(const ojson& specification) {
+  reader r(specification, spec_pointer);
+  traced_spec out;
+  radioactivity_spec& spec = out.spec.scan;
+  const ojson& test = specification.contains("test") ? specification["test"] : ojson();
+  const std::string name = test.is_string() ? test.get<std::string>() : "";
+  const auto mode = radioactivity_mode_from_name(name.starts_with("trace ") ? name.substr(6) : "");
+  if (!mode) r.fail("/test", "expected trace corpus, closed or read");
+  spec.mode = *mode;
+  read_common(r, name.c_str(), spec.tokenizer);
+  read_radioactivity_fields(r, spec);
+  reader t(r.get("trace", &ojson::is_object, "an object"), std::string(spec_pointer) + "/trace");
+  if (t.string("prf") != trace_v1::name) t.fail("/prf", std::string("expected ") + trace_v1::name);
+  out.params.code_length = t.unsigned_integer<std::uint32_t>("code_length");
+  out.params.symbol_bits = t.unsigned_integer<std::uint32_t>("symbol_bits");
+  out.params.position_width = t.unsigned_integer<std::uint32_t>("position_width");
+  out.params.account_delta = t.number("account_delta");
+  t.done();
+  try {
+    out.params.validate();
+  } catch (const error& e) {
+    r.fail("/trace", e.what());
+  }
+  out.spec.registry = r.path("registry");
+  out.spec.alpha = r.number("accusation_alpha");
+  if (!(out.spec.alpha > 0.0 && out.spec.alpha < 1.0)) r.fail("/accusation_alpha", "expected a number in (0, 1)");
+  out.spec.alpha_source = r.string("accusation_alpha_source");
+  out.spec.decoys = r.unsigned_integer<std::uint32_t>("decoys");
+  if (out.spec.decoys > 1000000) r.fail("/decoys", "at most 1000000");
+  out.spec.listed = r.unsigned_integer<std::size_t>("listed");
+  r.done();
+  return out;
+}
+
 
 }  // namespace tritium::evidence_detail

@@ -298,6 +298,117 @@ ojson radioactivity_predicate(const radioactivity_spec& spec, const radioactivit
   return p;
 }
 
+std::string log10_text(double v) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(2) << v;
+  return o.str();
+}
+
+ojson trace_predicate(const trace_scan& scan, const trace_outcome& o) {
+  const trace_spec& spec = scan.spec();
+  const radioactivity_spec& reading = spec.scan;
+  const key& k = scan.the_key();
+  const trace_params& params = scan.params();
+  const tokenizer* tok = scan.reading().text_tokenizer();
+  const std::string mode = radioactivity_mode_name(reading.mode);
+  const std::string tape = tape_mode_name(reading.tape);
+  const bool exclude = reading.mode != radioactivity_mode::closed || reading.prompt_exclusion;
+  const detection& g = o.global.result.test;
+  const std::uint32_t r = 1u << params.symbol_bits;
+  ojson p;
+  p["test"] = "trace " + mode;
+  p["specification"] = specification_of(spec, params, k, tok, o.global.filter_windows);
+  p["hypothesis"] = {
+      {"null", "H0(A), for each registered account A: the suspect's " +
+                   std::string(mode == "corpus" ? "corpus holds" : mode == "closed" ? "answers hold" : "predictions hold") +
+                   " no text generated for A under key " + k.id() +
+                   ", so A's code word (derived from the key, never disclosed) is independent of them"},
+      {"alternative", "the suspect's text holds outputs generated for A, whose account symbols it favours"},
+      {"not_claimed", "that an accused account's holder harvested the text or trained the suspect: only that the text "
+                      "holds outputs generated for that account; nor anything of accounts outside the registry"}};
+  ojson method = method_of(k, "global tape: " + tape + (mode == "closed" ? (exclude ? "; prompt windows excluded" : "; prompt windows NOT excluded") : "") +
+                                  "; account tape: first occurrence of each (position window, token)",
+                           "Sidak over the registry's accounts");
+  method["trace"] = {{"prf", trace_v1::name},
+                     {"code_length", params.code_length},
+                     {"symbols", r},
+                     {"position_width", params.position_width},
+                     {"account_delta", params.account_delta},
+                     {"statistic", "account count score: counted tuples whose account lane equals the account's symbol at their position"},
+                     {"null", "exact conditional law given the counts: the convolution of one uniform choice among r counts per position"},
+                     {"correction", "Sidak over N accounts: 1 - (1 - p)^N"},
+                     {"reference", "papers/attribution.md §4"}};
+  p["method"] = method;
+  p["key"] = key_identity_of(k);
+  p["input"] = input_of(tok, reading.tokenizer, invalid_utf8::error);
+  ojson settings;
+  settings["mode"] = mode;
+  settings["tape"] = tape;
+  settings["prompt_exclusion"] = mode == "closed" ? exclude : false;
+  settings["filter"] = !reading.filter.empty() ? ojson{{"file", reading.filter}, {"windows", o.global.filter_windows}} : ojson(nullptr);
+  settings["suspect"] = !reading.model.empty() ? "reference-model file " + reading.model
+                        : !reading.predictions.empty() ? "predictions file " + reading.predictions : std::string("files given");
+  p["settings"] = settings;
+  p["registry"] = {{"path", spec.registry}, {"sha256", o.registry_digest}, {"accounts", o.accounts}};
+  p["totals"] = {{"read", o.global.result.counts.read}, {"scored", g.scored}, {"green", g.green},
+                 {"account_tuples_read", o.tuples_read}, {"account_tuples_counted", o.counts.tuples}};
+  p["global"] = {{"outcome", o.global.outcome}, {"alpha", reading.alpha}, {"log10_p", g.log10_p}, {"gamma", g.gamma}};
+  p["counts_sha256"] = o.counts.digest();
+  p["null"] = {{"mean", o.null_mean}, {"sd", o.null_sd}, {"support", o.null_support},
+               {"best_possible_log10_p_fw", o.best_possible_log10_p_fw}};
+  ojson rows = ojson::array();
+  std::size_t accused = 0;
+  for (const ranked_account& a : o.listed) {
+    rows.push_back(ojson::array({a.id, a.score, a.log10_p, a.log10_p_fw, a.accused}));
+    accused += a.accused ? 1 : 0;
+  }
+  sha256_stream all;
+  for (std::size_t i = 0; i < o.scores.size(); ++i) all.update(std::to_string(i) + " " + std::to_string(o.scores[i]) + "\n");
+  p["accounts"] = {{"total", o.accounts},
+                   {"accused", accused},
+                   {"selection", "every accused account, then the " + std::to_string(spec.listed) + " best others, by score"},
+                   {"columns", ojson::array({"account", "score", "log10_p", "log10_p_fw", "accused"})},
+                   {"rows", rows},
+                   {"all_scores_sha256", all.finish()}};
+  p["decoys"] = {{"count", o.decoys.count}, {"ks_statistic", o.decoys.ks.statistic}, {"ks_p_value", o.decoys.ks.p_value},
+                 {"min_log10_p", o.decoys.min_log10_p}, {"passed", o.decoys.passed}};
+  p["controls"] = {{"count", o.global.control_p.size()}, {"log10_p", o.global.control_log10_p}, {"ks_statistic", o.global.ks.statistic},
+                   {"ks_p_value", o.global.ks.p_value}, {"uniform", o.global.controls_uniform}};
+  const std::string outcome = o.outcome == "accounts accused"     ? "evidence"
+                              : o.outcome == "no account accused" ? "no evidence"
+                                                                  : o.outcome;
+  std::ostringstream words;
+  words << std::setprecision(6);
+  const double best = o.listed.empty() ? 0.0 : o.listed.front().log10_p_fw;
+  if (outcome == "evidence") {
+    words << accused << (accused == 1 ? " account is" : " accounts are") << " accused at family-wise alpha = " << spec.alpha
+          << " over the registry's " << o.accounts << " accounts: the suspect's text holds outputs generated for "
+          << (accused == 1 ? "it" : "them") << " (the most significant: " << o.listed.front().id << ", family-wise p = 10^"
+          << log10_text(best) << "). The " << o.decoys.count << " never-issued decoy accounts behave as the null predicts.";
+  } else if (outcome == "no evidence") {
+    words << "No account accused at family-wise alpha = " << spec.alpha << " over " << o.accounts
+          << " accounts (the best: family-wise p = 10^" << log10_text(best)
+          << "). Accounts outside the registry were not tested.";
+  } else if (outcome == "insufficient evidence") {
+    words << "Insufficient evidence: with " << o.counts.tuples << " counted tuples, not even the highest possible score could "
+          << "reach alpha = " << spec.alpha << " over " << o.accounts << " accounts; no conclusion either way.";
+  } else {
+    words << "No verdict: " << (o.global.outcome == "no verdict" ? "the global test gave none (tape off, prompt windows not "
+                                                                  "excluded, or its control keys not uniform)"
+                                                                : "the decoy accounts are not uniform (KS p = " + log10_text(o.decoys.ks.p_value) + ")")
+          << "; no account is accused.";
+  }
+  p["decision"] = decision_of(spec.alpha, spec.alpha_source, "Sidak over the registry's accounts; decoys checked for uniformity",
+                              outcome, best, words.str());
+  if (outcome == "no verdict") p["decision"]["log10_p"] = nullptr;
+  p["limits"] = ojson::array(
+      {"An account's p-value is exact given the counts and holds whatever else the text contains; it says the text holds "
+       "outputs generated for the account, not who collected them.",
+       "The family-wise error is controlled over the registry as recorded (its digest); accounts added later need a new test.",
+       "No accusation is not proof of absence: an account's share of the text may be too small for its mark to show."});
+  return p;
+}
+
 }  // namespace
 }  // namespace evidence_detail
 
@@ -327,6 +438,15 @@ radioactivity_report run_radioactivity_test(radioactivity_scan& scan, const repo
   subjects.check_unchanged();
   out.statement = statement_of(subjects, radioactivity_predicate(scan.spec(), out.outcome, scan.the_key(), scan.text_tokenizer()),
                                context);
+  return out;
+}
+
+trace_report run_trace_test(trace_scan& scan, const report_context& context) {
+  const subject_list subjects = subjects_of(scan.files(), context);
+  trace_report out;
+  out.outcome = scan.run();
+  subjects.check_unchanged();
+  out.statement = statement_of(subjects, trace_predicate(scan, out.outcome), context);
   return out;
 }
 

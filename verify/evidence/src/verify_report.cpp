@@ -163,6 +163,22 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
     }
     v.number(c, at + "/controls", "ks_p_value");
   }
+  if (const ojson& a = v.object(p, at, "accounts", true); !a.is_null()) {
+    const std::string pa = at + "/accounts";
+    for (const char* f : {"total", "accused"}) v.number(a, pa, f);
+    for (const char* f : {"selection", "all_scores_sha256"}) v.string(a, pa, f);
+    const ojson& rows = v.array(a, pa, "rows");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const ojson& r = rows[i];
+      if (!r.is_array() || r.size() != 5 || !r[0].is_string() || !r[1].is_number() || !r[2].is_number() ||
+          !r[3].is_number() || !r[4].is_boolean()) {
+        v.fail(pa + "/rows/" + std::to_string(i), "expected [account, score, log10_p, log10_p_fw, accused]");
+      }
+    }
+  }
+  if (const ojson& d = v.object(p, at, "decoys", true); !d.is_null()) {
+    for (const char* f : {"count", "ks_statistic", "ks_p_value", "min_log10_p"}) v.number(d, at + "/decoys", f);
+  }
   if (const ojson& e = v.object(p, at, "excerpt", true); !e.is_null()) {
     v.scalar(e, at + "/excerpt", "document");
     v.number(e, at + "/excerpt", "shown");
@@ -349,6 +365,15 @@ std::vector<std::string> recompute(const ojson& statement, const key& k, const s
     radioactivity_scan scan(spec, k, env);
     require_subjects(scan.files());
     recomputed = run_radioactivity_test(scan, context).statement;
+  } else if (test.starts_with("trace ")) {
+    const traced_spec traced = trace_spec_from(specification);
+    const trace_params* own = k.trace();
+    if (own == nullptr) {
+      throw error(errc::verification_failed, "recompute: the report traced accounts, but the key given has no trace parameters");
+    }
+    trace_scan scan(traced.spec, k, *own, env);
+    require_subjects(scan.files());
+    recomputed = run_trace_test(scan, context).statement;
   } else {
     throw error(errc::parse, "statement: /predicate/test: " + json_quoted(test) + " is not a test tritium can re-run");
   }

@@ -34,6 +34,8 @@ struct trace_spec {
   radioactivity_spec scan;
   std::string registry;              ///< the accounts ranked (account_registry.hpp)
   double alpha = trace_default_alpha;  ///< family-wise over the registry's N accounts
+  /// Who chose alpha (recorded in reports), as radioactivity_spec::alpha_source.
+  std::string alpha_source = "the library's default (1e-06)";
   std::uint32_t decoys = trace_default_decoys;
   std::size_t listed = trace_default_listed;  ///< best non-accused accounts listed
 };
@@ -98,6 +100,10 @@ class trace_scan {
   trace_outcome run();
 
   const trace_spec& spec() const noexcept { return spec_; }
+  const key& the_key() const noexcept { return key_; }
+  const trace_params& params() const noexcept { return params_; }
+  /// The reading and global test (its tokenizer and filter).
+  const radioactivity_scan& reading() const noexcept { return *reading_; }
 
  private:
   trace_spec spec_;

@@ -27,6 +27,7 @@
 
 #include "tritium/radioactivity_scan.hpp"
 #include "tritium/scan.hpp"
+#include "tritium/trace_scan.hpp"
 
 namespace tritium {
 
@@ -89,6 +90,15 @@ struct radioactivity_report {
   ojson statement;
 };
 radioactivity_report run_radioactivity_test(radioactivity_scan& scan, const report_context& context);
+
+/// A tracing test (tritium/trace_scan.hpp) with its statement: the global test's figures, the
+/// registry's digest, the counts' digest, the exact null, every accused account and the best others
+/// (all scores covered by a digest), and the decoys.
+struct trace_report {
+  trace_outcome outcome;
+  ojson statement;
+};
+trace_report run_trace_test(trace_scan& scan, const report_context& context);
 
 /// Where a statement goes: a signed DSSE envelope and/or an HTML page. Everything that could stop
 /// the report (the signing key, the output paths) is checked on construction, before a test runs.
