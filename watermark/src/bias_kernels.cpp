@@ -45,6 +45,38 @@ void bias_lanes_tail(float* logits, const std::uint8_t* keystream, std::size_t f
   }
 }
 
+std::uint32_t lane_of(const std::uint8_t* keystream, std::size_t i, std::uint32_t bits) noexcept {
+  const std::size_t bit = i * bits;
+  const std::uint8_t* p = keystream + bit / 8;
+  return bits == 16 ? static_cast<std::uint32_t>(p[0] | p[1] << 8)
+                    : (static_cast<std::uint32_t>(*p) >> (bit % 8)) & ((1u << bits) - 1);
+}
+
+void fused_tail(float* logits, const std::uint8_t* keystream, std::size_t first, std::size_t n,
+                std::uint32_t bits, std::uint32_t threshold, float delta, const account_lanes& a) {
+  for (std::size_t i = first; i < n; ++i) {
+    if (lane_of(keystream, i, bits) < threshold) logits[i] += delta;
+    if (lane_of(a.keystream, i, a.bits) == a.symbol) logits[i] += a.delta;
+  }
+}
+
+// Account lanes have at most 2 bits, so the 16 lanes of a group sit in one 32-bit word: token j at
+// shift j·b_a. `want` is the symbol shifted into each token's place.
+struct match_layout {
+  std::uint32_t mask[16];
+  std::uint32_t want[16];
+};
+
+match_layout match_layout_for(std::uint32_t bits, std::uint32_t symbol) {
+  match_layout l{};
+  for (std::uint32_t j = 0; j < 16; ++j) {
+    const std::uint32_t shift = (j * bits) % 32;
+    l.mask[j] = ((1u << bits) - 1) << shift;
+    l.want[j] = symbol << shift;
+  }
+  return l;
+}
+
 #if defined(__x86_64__)
 // GCC 12's avx512fintrin.h builds masked intrinsics on _mm512_undefined_epi32(), which its own
 // -Wmaybe-uninitialized then reports inside the header; the values are fully defined.
@@ -115,6 +147,80 @@ __attribute__((target("avx2"))) void bias_lanes_avx2(float* logits, const std::u
   }
   bias_lanes_tail(logits, keystream, i, n, bits, threshold, delta);
 }
+
+#pragma GCC diagnostic push
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+__attribute__((target("avx512f"))) void fused_avx512(float* logits, const std::uint8_t* keystream,
+                                                     std::size_t n, std::uint32_t bits,
+                                                     std::uint32_t threshold, float delta,
+                                                     const account_lanes& a) {
+  const lane_layout l = layout_for(bits, threshold);
+  const match_layout m = match_layout_for(a.bits, a.symbol);
+  const __m512i word = _mm512_loadu_si512(l.word);
+  const __m512i mask = _mm512_loadu_si512(l.mask);
+  const __m512i limit = _mm512_loadu_si512(l.limit);
+  const __m512i amask = _mm512_loadu_si512(m.mask);
+  const __m512i want = _mm512_loadu_si512(m.want);
+  const __m512 d = _mm512_set1_ps(delta);
+  const __m512 da = _mm512_set1_ps(a.delta);
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __mmask16 green;
+    if (bits <= 2) {
+      std::uint32_t w;
+      std::memcpy(&w, keystream + i * bits / 8, 4);
+      green = _mm512_cmplt_epu32_mask(_mm512_and_si512(_mm512_set1_epi32(static_cast<int>(w)), mask), limit);
+    } else {
+      const __m512i data = _mm512_loadu_si512(keystream + i * bits / 8);
+      green = _mm512_cmplt_epu32_mask(_mm512_and_si512(_mm512_permutexvar_epi32(word, data), mask), limit);
+    }
+    std::uint32_t aw;
+    std::memcpy(&aw, a.keystream + i * a.bits / 8, 4);
+    const __mmask16 match =
+        _mm512_cmpeq_epu32_mask(_mm512_and_si512(_mm512_set1_epi32(static_cast<int>(aw)), amask), want);
+    __m512 x = _mm512_loadu_ps(logits + i);
+    x = _mm512_mask_add_ps(x, green, x, d);
+    x = _mm512_mask_add_ps(x, match, x, da);
+    _mm512_storeu_ps(logits + i, x);
+  }
+  fused_tail(logits, keystream, i, n, bits, threshold, delta, a);
+}
+#pragma GCC diagnostic pop
+
+__attribute__((target("avx2"))) void fused_avx2(float* logits, const std::uint8_t* keystream,
+                                                std::size_t n, std::uint32_t bits,
+                                                std::uint32_t threshold, float delta,
+                                                const account_lanes& a) {
+  const lane_layout l = layout_for(bits, threshold);
+  const match_layout m = match_layout_for(a.bits, a.symbol);
+  const __m256i word = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(l.word));
+  const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(l.mask));
+  const __m256i flip = _mm256_set1_epi32(static_cast<int>(0x80000000u));
+  const __m256i limit =
+      _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(l.limit)), flip);
+  const __m256i amask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m.mask));
+  const __m256i want = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m.want));
+  const __m256 d = _mm256_set1_ps(delta);
+  const __m256 da = _mm256_set1_ps(a.delta);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i data = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(keystream + i * bits / 8));
+    const __m256i lanes = _mm256_xor_si256(
+        _mm256_and_si256(_mm256_permutevar8x32_epi32(data, word), mask), flip);
+    const __m256 green = _mm256_castsi256_ps(_mm256_cmpgt_epi32(limit, lanes));
+    std::uint32_t aw;
+    std::memcpy(&aw, a.keystream + i * a.bits / 8, 4);
+    const __m256 match = _mm256_castsi256_ps(_mm256_cmpeq_epi32(
+        _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(aw)), amask), want));
+    __m256 x = _mm256_loadu_ps(logits + i);
+    x = _mm256_add_ps(x, _mm256_and_ps(green, d));
+    x = _mm256_add_ps(x, _mm256_and_ps(match, da));
+    _mm256_storeu_ps(logits + i, x);
+  }
+  fused_tail(logits, keystream, i, n, bits, threshold, delta, a);
+}
 #endif
 
 void bias_lanes_portable(float* logits, const std::uint8_t* keystream, std::size_t n,
@@ -134,6 +240,30 @@ std::vector<named_bias_kernel> available_bias_kernels() {
 }
 
 bias_kernel best_bias_kernel() { return available_bias_kernels().back().kernel; }
+
+namespace {
+void fused_portable(float* logits, const std::uint8_t* keystream, std::size_t n, std::uint32_t bits,
+                    std::uint32_t threshold, float delta, const account_lanes& account) {
+  fused_tail(logits, keystream, 0, n, bits, threshold, delta, account);
+}
+}  // namespace
+
+void add_account_matches(float* logits, std::size_t n, const account_lanes& account) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (lane_of(account.keystream, i, account.bits) == account.symbol) logits[i] += account.delta;
+  }
+}
+
+std::vector<named_fused_bias_kernel> available_fused_bias_kernels() {
+  std::vector<named_fused_bias_kernel> out{{"portable", fused_portable}};
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) out.push_back({"avx2", fused_avx2});
+  if (__builtin_cpu_supports("avx512f")) out.push_back({"avx512f", fused_avx512});
+#endif
+  return out;
+}
+
+fused_bias_kernel best_fused_bias_kernel() { return available_fused_bias_kernels().back().kernel; }
 
 
 }  // namespace tritium::detail

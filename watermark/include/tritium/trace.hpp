@@ -108,6 +108,11 @@ class trace_prf {
     return account_lane(context(window), v);
   }
 
+  /// Blocks `first` … `first + n − 1` of the account-lane stream of `g` (16·n bytes into `out`):
+  /// the lane of candidate v is the b_a-bit field at bit v·b_a of the whole stream. For dense rows.
+  void stream_blocks(const prf_context& g, std::uint32_t first, std::size_t n,
+                     std::uint8_t* out) const noexcept;
+
  private:
   struct subkeys;
   std::unique_ptr<subkeys> keys_;
