@@ -83,7 +83,9 @@ tritium::key bench_key(std::uint32_t vocab) {
   p.delta = 2.0;
   p.context_width = 1;
   p.vocab_size = vocab;
-  return tritium::key::from_secret(secret, p);
+  // With the default trace parameters, so that the account kernels can be timed next to KGW's; the
+  // KGW outputs do not depend on them.
+  return tritium::key::from_secret(secret, p, trace_params{});
 }
 
 // The speed targets of one run. Each is checked where it is measured and marked on its line, and the
@@ -371,6 +373,47 @@ int bench_command::run() const {
     std::snprintf(line, sizeof line,
                   "dense bias, V=%u:   plain add pass %.1f us, KGW dense %.1f us, ratio %.2f (target <= 2)%s",
                   qwen3_vocab, p, d, d / p, targets.check("dense bias", "ratio <= 2", d / p <= 2.0).c_str());
+    log(line);
+  }
+
+  // 1b. Account tracing (papers/attribution.md §6.1): the fused dense kernel (green +δ and account
+  // +δ_a in one pass, with the step's position and symbol) against KGW's dense bias alone,
+  // interleaved in one loop so that both see the same machine state; V = 151,936 and 32,000.
+  for (const std::uint32_t vocab : {qwen3_vocab, std::uint32_t{32000}}) {
+    const tritium::key tk = bench_key(vocab);
+    const kgw account_scheme(tk);
+    const account_code code = derive_account_code(tk, "acct-bench-000001", *tk.trace());
+    const int reps = quick ? 400 : 3000;
+    std::vector<double> alone, fused;
+    std::vector<float> row(logits.begin(), logits.begin() + vocab);
+    token_id window[1] = {0};
+    token_id position_window[3] = {0, 0, 0};
+    for (int r = 0; r < reps; ++r) {
+      window[0] = static_cast<token_id>(static_cast<std::uint32_t>(r) % vocab);
+      for (std::uint32_t j = 0; j < 3; ++j) {
+        position_window[j] = static_cast<token_id>((static_cast<std::uint32_t>(r) + j) % vocab);
+      }
+      auto t0 = clock_type::now();
+      account_scheme.bias_dense(window, row);
+      alone.push_back(seconds_since(t0));
+      t0 = clock_type::now();
+      const account_step step = account_scheme.account_step_unchecked(position_window, code);
+      account_scheme.bias_dense(window, row, step);
+      fused.push_back(seconds_since(t0));
+    }
+    const double a = median(alone) * 1e6;
+    const double f = median(fused) * 1e6;
+    const double added = (f / a - 1.0) * 100.0;
+    results[vocab == qwen3_vocab ? "dense_bias_account" : "dense_bias_account_32000"] = {
+        {"vocab", vocab}, {"kgw_dense_us", a}, {"kgw_dense_account_us", f},
+        {"added_percent", added}, {"target_added_percent_max", 5.0}};
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "dense bias, V=%u:   KGW dense %.1f us | dense bias + account %.1f us, %+.1f%% "
+                  "(target <= 5%%)%s",
+                  vocab, a, f, added,
+                  targets.check("dense bias + account, V=" + std::to_string(vocab), "<= 5% added",
+                                added <= 5.0).c_str());
     log(line);
   }
 
