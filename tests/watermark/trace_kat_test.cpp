@@ -413,20 +413,27 @@ TEST_CASE("Every fused dense kernel gives the portable kernel's floats", "[trace
   sampling_rng rng(20261203);
   for (std::uint32_t bits : {1u, 2u, 4u, 8u, 16u}) {
     for (std::uint32_t account_bits : {1u, 2u}) {
-      const std::size_t n = 1000 + bits;  // not a multiple of any vector width
-      std::vector<std::uint8_t> keystream(n * 2 + 64), account_stream(n / 4 + 64);
-      for (auto& b : keystream) b = static_cast<std::uint8_t>(rng.next() >> 56);
-      for (auto& b : account_stream) b = static_cast<std::uint8_t>(rng.next() >> 56);
-      const std::uint32_t threshold = (1u << bits) / 4 == 0 ? 1 : (1u << bits) / 4;
-      const detail::account_lanes lanes{account_stream.data(), account_bits, 1, values[2]};
-      std::vector<float> reference(n, 0.5f);
-      const auto kernels = detail::available_fused_bias_kernels();
-      kernels.front().kernel(reference.data(), keystream.data(), n, bits, threshold, values[1], lanes);
-      for (const auto& kernel : kernels) {
-        INFO(kernel.name << " b = " << bits << " b_a = " << account_bits);
-        std::vector<float> out(n, 0.5f);
-        kernel.kernel(out.data(), keystream.data(), n, bits, threshold, values[1], lanes);
-        CHECK(out == reference);
+      for (std::uint32_t threshold : {1u, 2u, 3u}) {
+        if (threshold >= (1u << bits)) continue;
+        // Over two 8192-token slices and not a multiple of any vector width; T = 1 and 2 take the
+        // AVX-512 fast path at b <= 2, T = 3 the general one.
+        const std::size_t n = 17000 + bits;
+        std::vector<std::uint8_t> keystream(n * 2 + 64), account_stream(n / 4 + 64);
+        for (auto& b : keystream) b = static_cast<std::uint8_t>(rng.next() >> 56);
+        for (auto& b : account_stream) b = static_cast<std::uint8_t>(rng.next() >> 56);
+        const std::uint32_t symbol = threshold % (1u << account_bits);
+        const detail::account_lanes lanes{account_stream.data(), account_bits, symbol, values[2]};
+        std::vector<float> reference(n);
+        for (auto& x : reference) x = static_cast<float>(rng.uniform()) * 8.0f - 4.0f;
+        const std::vector<float> start = reference;
+        const auto kernels = detail::available_fused_bias_kernels();
+        kernels.front().kernel(reference.data(), keystream.data(), n, bits, threshold, values[1], lanes);
+        for (const auto& kernel : kernels) {
+          INFO(kernel.name << " b = " << bits << " T = " << threshold << " b_a = " << account_bits);
+          std::vector<float> out = start;
+          kernel.kernel(out.data(), keystream.data(), n, bits, threshold, values[1], lanes);
+          CHECK(out == reference);
+        }
       }
     }
   }

@@ -2,6 +2,7 @@
 // thing; tests/watermark/kgw_test.cpp checks each available one against the portable loop.
 #include "bias_kernels.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -152,6 +153,16 @@ __attribute__((target("avx2"))) void bias_lanes_avx2(float* logits, const std::u
 #if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+// The account matches of 16 tokens whose lanes start at `p`: lane == symbol ⟺ (word ^ the symbol in
+// every lane) & the lane's mask == 0, one test instruction.
+__attribute__((target("avx512f"), always_inline)) inline __mmask16 match16(const std::uint8_t* p,
+                                                                           std::uint32_t symbols,
+                                                                           __m512i amask) {
+  std::uint32_t aw;
+  std::memcpy(&aw, p, 4);
+  return _mm512_testn_epi32_mask(_mm512_set1_epi32(static_cast<int>(aw ^ symbols)), amask);
+}
+
 __attribute__((target("avx512f"))) void fused_avx512(float* logits, const std::uint8_t* keystream,
                                                      std::size_t n, std::uint32_t bits,
                                                      std::uint32_t threshold, float delta,
@@ -162,10 +173,57 @@ __attribute__((target("avx512f"))) void fused_avx512(float* logits, const std::u
   const __m512i mask = _mm512_loadu_si512(l.mask);
   const __m512i limit = _mm512_loadu_si512(l.limit);
   const __m512i amask = _mm512_loadu_si512(m.mask);
-  const __m512i want = _mm512_loadu_si512(m.want);
+  const std::uint32_t symbols = a.symbol * (a.bits == 1 ? 0xffffffffu : 0x55555555u);
   const __m512 d = _mm512_set1_ps(delta);
   const __m512 da = _mm512_set1_ps(a.delta);
   std::size_t i = 0;
+  if (bits <= 2 && (threshold & (threshold - 1)) == 0) {
+    // The fast path (γ = 1/4 or 1/2 at b ≤ 2): every compare is one test against a broadcast loaded
+    // straight from memory. Green: lane < T ⟺ the lane's bits at and above log2 T are zero. Match:
+    // the account words are first XORed with the symbol repeated in every lane (a copy per slice,
+    // 16·b_a bits per 16 tokens), so lane == symbol ⟺ the flipped lane is zero. Port 5, which
+    // issues the tests, then does two per 16 tokens, as the KGW kernel does for its compare.
+    alignas(64) std::uint32_t low[16];
+    for (std::uint32_t j = 0; j < 16; ++j) low[j] = (threshold - 1) << ((j * bits) % 32);
+    const __m512i high = _mm512_andnot_si512(_mm512_load_si512(low), mask);
+    const __m512i flip = _mm512_set1_epi32(static_cast<int>(symbols));
+    constexpr std::size_t slice = 8192;
+    alignas(64) std::uint8_t flipped[slice * 2 / 8 + 64];
+    const std::size_t main_end = n / 32 * 32;
+    for (std::size_t base = 0; base < main_end; base += slice) {
+      const std::size_t end = std::min(main_end, base + slice);
+      const std::size_t bytes = ((end - base) * a.bits + 7) / 8;
+      const std::uint8_t* from = a.keystream + base * a.bits / 8;
+      for (std::size_t b = 0; b < bytes; b += 64) {
+        _mm512_store_si512(flipped + b, _mm512_xor_si512(_mm512_loadu_si512(from + b), flip));
+      }
+      // 32 tokens take 4·b keystream bytes and 4·b_a flipped bytes: pointers step, no multiplies.
+      const std::uint8_t* g = keystream + base * bits / 8;
+      const std::uint8_t* f = flipped;
+      const std::size_t g_step = 4 * bits;
+      const std::size_t f_step = 4 * a.bits;
+      for (i = base; i < end; i += 32, g += g_step, f += f_step) {
+        std::uint32_t w0, w1, f0, f1;
+        std::memcpy(&w0, g, 4);
+        std::memcpy(&w1, g + 2 * bits, 4);
+        std::memcpy(&f0, f, 4);
+        std::memcpy(&f1, f + 2 * a.bits, 4);
+        const __mmask16 green0 = _mm512_testn_epi32_mask(_mm512_set1_epi32(static_cast<int>(w0)), high);
+        const __mmask16 green1 = _mm512_testn_epi32_mask(_mm512_set1_epi32(static_cast<int>(w1)), high);
+        const __mmask16 match0 = _mm512_testn_epi32_mask(_mm512_set1_epi32(static_cast<int>(f0)), amask);
+        const __mmask16 match1 = _mm512_testn_epi32_mask(_mm512_set1_epi32(static_cast<int>(f1)), amask);
+        __m512 x0 = _mm512_loadu_ps(logits + i);
+        __m512 x1 = _mm512_loadu_ps(logits + i + 16);
+        x0 = _mm512_mask_add_ps(x0, green0, x0, d);
+        x1 = _mm512_mask_add_ps(x1, green1, x1, d);
+        x0 = _mm512_mask_add_ps(x0, match0, x0, da);
+        x1 = _mm512_mask_add_ps(x1, match1, x1, da);
+        _mm512_storeu_ps(logits + i, x0);
+        _mm512_storeu_ps(logits + i + 16, x1);
+      }
+    }
+    i = main_end;
+  }
   for (; i + 16 <= n; i += 16) {
     __mmask16 green;
     if (bits <= 2) {
@@ -176,10 +234,7 @@ __attribute__((target("avx512f"))) void fused_avx512(float* logits, const std::u
       const __m512i data = _mm512_loadu_si512(keystream + i * bits / 8);
       green = _mm512_cmplt_epu32_mask(_mm512_and_si512(_mm512_permutexvar_epi32(word, data), mask), limit);
     }
-    std::uint32_t aw;
-    std::memcpy(&aw, a.keystream + i * a.bits / 8, 4);
-    const __mmask16 match =
-        _mm512_cmpeq_epu32_mask(_mm512_and_si512(_mm512_set1_epi32(static_cast<int>(aw)), amask), want);
+    const __mmask16 match = match16(a.keystream + i * a.bits / 8, symbols, amask);
     __m512 x = _mm512_loadu_ps(logits + i);
     x = _mm512_mask_add_ps(x, green, x, d);
     x = _mm512_mask_add_ps(x, match, x, da);
