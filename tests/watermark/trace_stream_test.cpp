@@ -194,3 +194,47 @@ TEST_CASE("The account symbol needs h_p tokens of context and a watermarked step
   stream.begin(three);
   CHECK_FALSE(stream.account_active());
 }
+
+TEST_CASE("Self-hash keys add the account bias on top of their green lists", "[trace][stream]") {
+  // Self-hash green lists are not a keystream, so the account pass runs after the green one; every
+  // candidate must still end at δ·green + δ_a·match, dense and sparse alike.
+  kgw_params p = params_for(1000);
+  p.seeding_scheme = seeding::selfhash;
+  p.context_width = 2;
+  std::array<std::uint8_t, key::secret_size> secret{};
+  secret.fill(0x33);
+  trace_params t;
+  t.position_width = 4;  // h_p > h: the stream keeps 4 tokens
+  const key k = key::from_secret(secret, p, t);
+  const auto scheme = std::make_shared<const kgw>(k);
+  const account_code code = derive_account_code(k, "acct-self", *k.trace());
+  kgw_stream stream(scheme);
+  stream.set_account(&code);
+  const std::vector<token_id> prompt = {10, 20, 30, 40};
+  stream.begin(prompt);
+  REQUIRE(stream.account_active());
+  std::vector<float> row(1000, 0.0f);
+  stream.bias_dense(row);
+  const trace_prf& trace = *scheme->trace();
+  const prf_context g = trace.context(prompt);
+  const std::uint32_t symbol = code.symbols[trace.position(g)];
+  const std::vector<token_id> window = {30, 40};
+  std::vector<token_id> ids(1000);
+  std::size_t greens = 0, matches = 0;
+  for (token_id v = 0; v < 1000; ++v) {
+    const bool green = scheme->is_green(window, v);
+    const bool match = trace.account_lane(g, v) == symbol;
+    greens += green;
+    matches += match;
+    float expected = 0.0f;
+    if (green) expected += static_cast<float>(p.delta);
+    if (match) expected += static_cast<float>(t.account_delta);
+    if (row[static_cast<std::size_t>(v)] != expected) FAIL("candidate " << v);
+    ids[static_cast<std::size_t>(v)] = v;
+  }
+  CHECK(greens > 0);
+  CHECK(matches > 0);
+  std::vector<float> sparse(1000, 0.0f);
+  stream.bias_sparse(ids, sparse);
+  CHECK(sparse == row);
+}
