@@ -157,7 +157,7 @@ TEST_CASE("keygen's trace defaults widen the position window to the key's contex
   CHECK(trace_defaults_for(small_params(5)).account_delta == trace_default_account_delta);
 }
 
-TEST_CASE("A stream refuses an account on a key without trace parameters, naming the fix",
+TEST_CASE("A stream refuses an account on a key without trace parameters and names the fix",
           "[key][trace]") {
   const key plain = key::generate(small_params());
   const key tracing = key::generate(small_params(), trace_params{});

@@ -238,3 +238,57 @@ TEST_CASE("Self-hash keys add the account bias on top of their green lists", "[t
   stream.bias_sparse(ids, sparse);
   CHECK(sparse == row);
 }
+
+TEST_CASE("Account sampling draws from the biased law exactly and so does its dense fallback",
+          "[trace][stream]") {
+  // δ = 12 and δ_a = 8 on a flat row: a proposal that is neither green nor a match is accepted
+  // with e^-20, so many draws exhaust their proposals and take the exact dense draw. Whatever the
+  // path, P(green and match) = n_both·e^20 / Σ_class n_class·w_class exactly, for this one step.
+  constexpr std::uint32_t vocab = 1000;
+  kgw_params p = params_for(vocab);
+  p.delta = 12.0;
+  std::array<std::uint8_t, key::secret_size> secret{};
+  secret.fill(0x77);
+  trace_params t;
+  t.account_delta = 8.0;
+  const key k = key::from_secret(secret, p, t);
+  const kgw scheme(k);
+  const account_code code = derive_account_code(k, "acct-fallback", *k.trace());
+  const std::vector<token_id> window = {9};
+  const std::vector<token_id> position_window = {7, 8, 9};
+  const account_step step = scheme.account_step_at(position_window, code);
+  std::array<double, 4> class_size{};
+  std::vector<int> class_of(vocab);
+  for (token_id v = 0; v < static_cast<token_id>(vocab); ++v) {
+    const int c = (scheme.is_green(window, v) ? 1 : 0) +
+                  (scheme.trace()->account_lane(step.g, v) == step.symbol ? 2 : 0);
+    class_of[static_cast<std::size_t>(v)] = c;
+    class_size[static_cast<std::size_t>(c)] += 1.0;
+  }
+  const std::array<double, 4> weight = {1.0, std::exp(12.0), std::exp(8.0), std::exp(20.0)};
+  double total = 0.0;
+  for (std::size_t c = 0; c < 4; ++c) total += class_size[c] * weight[c];
+  const double p_match_only = class_size[2] * weight[2] / total;
+  const double p_green_only = class_size[1] * weight[1] / total;
+
+  sampling_scratch scratch;
+  const std::vector<double> flat(vocab, 1.0);
+  kgw::prepare_probabilities(flat, scratch);
+  sampling_rng rng(99);
+  constexpr std::uint64_t n = 4000;
+  std::array<std::uint64_t, 4> drawn{};
+  for (std::uint64_t i = 0; i < n; ++i) {
+    ++drawn[static_cast<std::size_t>(
+        class_of[static_cast<std::size_t>(scheme.draw_prepared(window, rng, scratch, &step))])];
+  }
+  CHECK(scratch.fallbacks > 0);
+  INFO("classes drawn " << drawn[0] << " " << drawn[1] << " " << drawn[2] << " " << drawn[3]
+                        << "; fallbacks " << scratch.fallbacks);
+  // Green-only draws (P ≈ 1e-3 here) and match-only draws: each within its 99.9% binomial interval.
+  const auto [g_lo, g_hi] = binomial_interval(n, p_green_only);
+  CHECK(drawn[1] >= g_lo);
+  CHECK(drawn[1] <= g_hi);
+  const auto [m_lo, m_hi] = binomial_interval(n, p_match_only);
+  CHECK(drawn[2] >= m_lo);
+  CHECK(drawn[2] <= m_hi);
+}
