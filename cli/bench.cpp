@@ -86,7 +86,9 @@ tritium::key bench_key(std::uint32_t vocab) {
   p.delta = 2.0;
   p.context_width = 1;
   p.vocab_size = vocab;
-  return tritium::key::from_secret(secret, p);
+  // With the default trace parameters, so that the account kernels can be timed next to KGW's; the
+  // KGW outputs do not depend on them.
+  return tritium::key::from_secret(secret, p, trace_params{});
 }
 
 // The speed targets of one run. Each is checked where it is measured and marked on its line, and the
@@ -377,6 +379,47 @@ int bench_command::run() const {
     log(line);
   }
 
+  // 1b. Account tracing (papers/attribution.md §6.1): the fused dense kernel (green +δ and account
+  // +δ_a in one pass, with the step's position and symbol) against KGW's dense bias alone,
+  // interleaved in one loop so that both see the same machine state; V = 151,936 and 32,000.
+  for (const std::uint32_t vocab : {qwen3_vocab, std::uint32_t{32000}}) {
+    const tritium::key tk = bench_key(vocab);
+    const kgw account_scheme(tk);
+    const account_code code = derive_account_code(tk, "acct-bench-000001", *tk.trace());
+    const int reps = quick ? 400 : 3000;
+    std::vector<double> alone, fused;
+    std::vector<float> row(logits.begin(), logits.begin() + vocab);
+    token_id window[1] = {0};
+    token_id position_window[3] = {0, 0, 0};
+    for (int r = 0; r < reps; ++r) {
+      window[0] = static_cast<token_id>(static_cast<std::uint32_t>(r) % vocab);
+      for (std::uint32_t j = 0; j < 3; ++j) {
+        position_window[j] = static_cast<token_id>((static_cast<std::uint32_t>(r) + j) % vocab);
+      }
+      auto t0 = clock_type::now();
+      account_scheme.bias_dense(window, row);
+      alone.push_back(seconds_since(t0));
+      t0 = clock_type::now();
+      const account_step step = account_scheme.account_step_unchecked(position_window, code);
+      account_scheme.bias_dense(window, row, step);
+      fused.push_back(seconds_since(t0));
+    }
+    const double a = median(alone) * 1e6;
+    const double f = median(fused) * 1e6;
+    const double added = (f / a - 1.0) * 100.0;
+    results[vocab == qwen3_vocab ? "dense_bias_account" : "dense_bias_account_32000"] = {
+        {"vocab", vocab}, {"kgw_dense_us", a}, {"kgw_dense_account_us", f},
+        {"added_percent", added}, {"target_added_percent_max", 5.0}};
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "dense bias, V=%u:   KGW dense %.1f us | dense bias + account %.1f us, %+.1f%% "
+                  "(target <= 5%%)%s",
+                  vocab, a, f, added,
+                  targets.check("dense bias + account, V=" + std::to_string(vocab), "<= 5% added",
+                                added <= 5.0).c_str());
+    log(line);
+  }
+
   // 2. Sparse bias of a 40-candidate list (a server after top-k).
   {
     std::vector<token_id> ids(40);
@@ -421,13 +464,34 @@ int bench_command::run() const {
       sink += static_cast<std::uint64_t>(scheme->draw_prepared(window, rng_marked, prepared));
     }
     const double marked = seconds_since(t0) / static_cast<double>(draws);
+    // The same draws with an account (papers/attribution.md §6.1): one more AES block per proposal
+    // for its account lane, and the step's position and symbol per draw. Reported, not a target.
+    const account_code bench_code = derive_account_code(k, "acct-bench-000001", *k.trace());
+    sampling_scratch with_account = prepared;
+    with_account.proposals = 0;
+    with_account.fallbacks = 0;
+    sampling_rng rng_account(1);
+    token_id position_window[3] = {0, 0, 0};
+    t0 = clock_type::now();
+    for (std::size_t r = 0; r < draws; ++r) {
+      window[0] = static_cast<token_id>(r % qwen3_vocab);
+      for (std::size_t j = 0; j < 3; ++j) position_window[j] = static_cast<token_id>((r + j) % qwen3_vocab);
+      const account_step step = scheme->account_step_unchecked(position_window, bench_code);
+      sink += static_cast<std::uint64_t>(scheme->draw_prepared(window, rng_account, with_account, &step));
+    }
+    const double marked_account = seconds_since(t0) / static_cast<double>(draws);
     const double prep = median(prepare_times);
     const double proposals = static_cast<double>(prepared.proposals) / static_cast<double>(draws);
     results["sampling"] = {{"vocab", qwen3_vocab}, {"prepare_us", prep * 1e6},
                            {"plain_draw_us", plain * 1e6}, {"watermarked_draw_us", marked * 1e6},
                            {"added_us", (marked - plain) * 1e6}, {"target_added_us_max", 1.0},
                            {"proposals_per_token", proposals},
-                           {"dense_fallbacks", prepared.fallbacks}, {"checksum", sink % 1000}};
+                           {"dense_fallbacks", prepared.fallbacks},
+                           {"watermarked_account_draw_us", marked_account * 1e6},
+                           {"account_proposals_per_token",
+                            static_cast<double>(with_account.proposals) / static_cast<double>(draws)},
+                           {"account_dense_fallbacks", with_account.fallbacks},
+                           {"checksum", sink % 1000}};
     char line[400];
     std::snprintf(line, sizeof line,
                   "sampling, V=%u:     softmax/cumulative %.1f us (shared); draw: plain %.3f us, "
@@ -436,6 +500,13 @@ int bench_command::run() const {
                   qwen3_vocab, prep * 1e6, plain * 1e6, marked * 1e6, (marked - plain) * 1e6, proposals,
                   static_cast<unsigned long long>(prepared.fallbacks), draws,
                   targets.check("watermarked draw", "<= 1 us added", (marked - plain) * 1e6 <= 1.0).c_str());
+    log(line);
+    std::snprintf(line, sizeof line,
+                  "sampling + account:  draw %.3f us, added %.3f us per token over plain "
+                  "(%+.3f us over watermarked); %.2f proposals per token, %llu dense fallbacks",
+                  marked_account * 1e6, (marked_account - plain) * 1e6, (marked_account - marked) * 1e6,
+                  static_cast<double>(with_account.proposals) / static_cast<double>(draws),
+                  static_cast<unsigned long long>(with_account.fallbacks));
     log(line);
   }
 

@@ -21,6 +21,10 @@ struct keygen_command {
   std::string tokenizer_path;
   std::string model_path;
   bool force = false;
+  bool trace = false;                          ///< write params.trace (papers/trace-v1.md)
+  std::uint32_t trace_code_length = 0;         ///< 0: the default L
+  double account_delta = 0.0;                  ///< 0: the default δ_a
+  std::uint32_t trace_position_width = 0;      ///< 0: max(h, 3)
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -85,6 +89,7 @@ struct generate_command {
   double top_p = 1.0;
   std::uint64_t seed = 0;
   bool no_watermark = false;
+  std::string account;  ///< --account: mark the completions with this account (papers/trace-v1.md)
   unsigned threads = 0;
   bool quiet = false;
   CLI::App* app = nullptr;

@@ -1,5 +1,6 @@
 // `tritium keygen` and `tritium key show`.
 #include <iostream>
+#include <optional>
 
 #include "tritium/atomic_output.hpp"
 #include "commands.hpp"
@@ -43,6 +44,19 @@ void keygen_command::setup(CLI::App& parent) {
   app->add_option("--tokenizer-digest", tokenizer_digest,
                   "Bind the key to a tokenizer by digest (sha256:<hex>) without reading it")
       ->excludes("--tokenizer");
+  CLI::Option* trace_flag =
+      app->add_flag("--trace", trace,
+                    "Also write account-tracing parameters (params.trace, papers/trace-v1.md): needed by "
+                    "`generate --account` and tritium_stream_set_account");
+  app->add_option("--trace-code-length", trace_code_length,
+                  "With --trace: code length L, a power of two in [64, 4096] (default 1024)")
+      ->needs(trace_flag);
+  app->add_option("--account-delta", account_delta,
+                  "With --trace: account bias δ_a in (0, 8] (default 0.75)")
+      ->needs(trace_flag);
+  app->add_option("--trace-position-width", trace_position_width,
+                  "With --trace: position window h_p in [1, 16] tokens (default max(h, 3))")
+      ->needs(trace_flag);
   app->add_flag("--force", force, "Replace an existing key file (without it: refused, exit 4)");
   app->footer(exit_codes_footer({{exit_evidence, "the key was written"},
                                  {exit_input_error, "--model or --tokenizer is unreadable or malformed, they disagree, or\n"
@@ -88,7 +102,17 @@ int keygen_command::run() const {
   // No source of V, or two that disagree: a usage error.
   const key_vocab_choice choice = as_usage([&] { return choose_key_vocab_size(sources); });
   p.vocab_size = choice.vocab_size;
-  const tritium::key k = as_usage([&] { return tritium::key::generate(p); });
+  std::optional<trace_params> trace_options;
+  if (trace) {
+    // Every trace value comes from the command line: one out of range is a usage error (exit 4).
+    trace_params t = trace_defaults_for(p);
+    if (app->count("--trace-code-length") != 0) t.code_length = trace_code_length;
+    if (app->count("--account-delta") != 0) t.account_delta = account_delta;
+    if (app->count("--trace-position-width") != 0) t.position_width = trace_position_width;
+    as_usage([&] { t.validate(); });
+    trace_options = t;
+  }
+  const tritium::key k = as_usage([&] { return tritium::key::generate(p, trace_options); });
   atomic_output::remove_stale_temporaries(out);
   k.save(out, force);
   std::cerr << "tritium: wrote key " << k.id().substr(0, 16) << " to " << out << " (mode 0600)\n";
@@ -140,6 +164,11 @@ int key_show_command::run() const {
             << "tokenizer ids    "
             << (p.tokenizer_vocab_size ? std::to_string(p.tokenizer_vocab_size) : std::string("(not recorded)"))
             << "\n";
+  if (const trace_params* t = k.trace()) {
+    std::cout << "trace            " << trace_v1::name << ": L = " << t->code_length << ", "
+              << (1u << t->symbol_bits) << " symbols, position width " << t->position_width
+              << ", account delta " << t->account_delta << "\n";
+  }
   return exit_evidence;
 }
 

@@ -229,10 +229,17 @@ void generate_command::setup(CLI::App& parent) {
       ->check(CLI::Range(1e-3, 100.0));
   app->add_option("--top-p", top_p, "Nucleus sampling mass in (0, 1]")->capture_default_str()->check(CLI::Range(1e-6, 1.0));
   app->add_option("--seed", seed, "Sampling seed (with the prompt index)")->capture_default_str();
-  app->add_flag("--no-watermark", no_watermark, "Sample without the watermark (instead of --key)")->excludes(key);
+  CLI::Option* plain =
+      app->add_flag("--no-watermark", no_watermark, "Sample without the watermark (instead of --key)")->excludes(key);
+  app->add_option("--account", account,
+                  "Also mark the completions with this account id (UTF-8, taken as bytes; papers/trace-v1.md); "
+                  "needs a key made with `keygen --trace`")
+      ->needs(key)
+      ->excludes(plain);
   app->footer(exit_codes_footer({{exit_evidence, "the completions were written"},
                                  {exit_input_error, input_meaning},
-                                 {exit_usage, usage_meaning + std::string(" (one of --key and --no-watermark is needed)")},
+                                 {exit_usage, usage_meaning + std::string(" (one of --key and --no-watermark is needed;\n"
+                                                                          "      --account needs a key made with `keygen --trace`)")},
                                  {exit_io_error, output_meaning},
                                  {exit_internal, internal_meaning}}));
   add_threads_option(*app, threads);
@@ -253,10 +260,22 @@ int generate_command::run() const {
     key->require_logits_width(model.vocab_size(), model_path);
     scheme = std::make_shared<const kgw>(*key);
   }
+  // The account's code word is derived from the key and the id alone; nothing about the account is
+  // secret or stored. A key without trace parameters or an invalid id is a usage error.
+  std::optional<account_code> account_mark;
+  if (!account.empty() || app->count("--account") != 0) {
+    try {
+      key->require_trace("generate --account");
+    } catch (const error& e) {
+      throw error(errc::usage, e.what());
+    }
+    account_mark = as_usage([&] { return derive_account_code(*key, account, *key->trace()); });
+  }
   text_source source(prompts, "jsonl");
   source.read_field(text_field::prompt);
   atomic_output out(output);
   next_token_sampler sampler(model, scheme, no_watermark, temperature, top_p, tok.vocab_size());
+  if (account_mark) sampler.set_account(&*account_mark);
   tokenizer::session session(tok);
   std::size_t index = 0;  // prompts answered before the batch
   std::uint64_t generated = 0;
@@ -283,6 +302,7 @@ int generate_command::run() const {
       j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
                        {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};
       if (key) j["settings"]["key_id"] = key->id();
+      if (account_mark) j["settings"]["account"] = account;
       // The id as written in the prompts file (a parsed and printed id can differ), then the rest.
       out.stream() << "{\"id\":" << docs[i].id_json << "," << j.dump().substr(1) << "\n";
     }

@@ -1,8 +1,10 @@
 /* A C99 program against tritium.h: the ABI compiles as C, never throws, and reports errors through
- * status codes and tritium_last_error(). Usage: c_abi_test KEYFILE SCRATCH_DIR (a key with V = 1000;
- * a writable folder for a damaged copy of it). */
+ * status codes and tritium_last_error(). Usage: c_abi_test KEYFILE SCRATCH_DIR TRACE_KEYFILE (a key
+ * with V = 1000; a writable folder for a damaged copy of it; fixtures/kat/trace_v1.key, a key with
+ * trace parameters). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tritium/tritium.h"
@@ -16,6 +18,79 @@ static int failures = 0;
       ++failures;                                                 \
     }                                                             \
   } while (0)
+
+/* Account tracing: the first biased row of fixtures/kat/trace_v1.json (papers/trace-v1.md §5 item
+ * 4): history (17, 4242, 151935), account "acct-000001", from an all-zero row; class of a candidate
+ * = green + 2 * (account lane == symbol), read off the floats 0, δ = 2, δ_a = 0.75, δ + δ_a. */
+static const unsigned char kat_classes_first64[64] = {0, 0, 0, 0, 0, 1, 1, 2, 2, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 1, 2, 0, 0, 2, 2, 1, 2, 0, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 2, 2, 0, 0, 0, 0, 0, 0, 2, 1, 3, 1, 1, 0, 1, 1, 0, 0};
+static const size_t kat_class_counts[4] = {85520, 28417, 28508, 9491};
+
+static int class_of(float x) {
+  if (x == 0.0f) return 0;
+  if (x == 2.0f) return 1;
+  if (x == 0.75f) return 2;
+  if (x == 2.75f) return 3;
+  return -1;
+}
+
+static void trace_checks(const char* plain_path, const char* trace_path) {
+  const uint32_t vocab = 151936;
+  const int32_t history[3] = {17, 4242, 151935};
+  const int32_t sparse_ids[4] = {0, 5, 32, 151935};
+  float sparse_row[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  size_t counts[4] = {0, 0, 0, 0};
+  tritium_key* plain = NULL;
+  tritium_key* key = NULL;
+  tritium_account_code* code = NULL;
+  tritium_stream* stream = NULL;
+  float* row = NULL;
+  size_t i;
+
+  /* A key without trace parameters cannot make an account code; the message names the fix. */
+  EXPECT(tritium_key_load(plain_path, &plain) == TRITIUM_OK);
+  EXPECT(tritium_account_code_create(plain, "acct-000001", 11, &code) == TRITIUM_ERR_MISMATCH);
+  EXPECT(code == NULL);
+  EXPECT(strstr(tritium_last_error(), "tritium keygen --trace") != NULL);
+  tritium_key_free(plain);
+
+  EXPECT(tritium_key_load(trace_path, &key) == TRITIUM_OK);
+  if (key == NULL) return;
+  /* Invalid UTF-8 (a lone continuation byte) and an empty id are invalid arguments. */
+  EXPECT(tritium_account_code_create(key, "\x80", 1, &code) == TRITIUM_ERR_INVALID_ARGUMENT);
+  EXPECT(strstr(tritium_last_error(), "byte offset 0") != NULL);
+  EXPECT(tritium_account_code_create(key, "", 0, &code) == TRITIUM_ERR_INVALID_ARGUMENT);
+  EXPECT(tritium_account_code_create(key, NULL, 3, &code) == TRITIUM_ERR_INVALID_ARGUMENT);
+  EXPECT(tritium_stream_set_account(NULL, NULL) == TRITIUM_ERR_INVALID_ARGUMENT);
+
+  EXPECT(tritium_account_code_create(key, "acct-000001", 11, &code) == TRITIUM_OK);
+  EXPECT(tritium_stream_create(key, vocab, NULL, &stream) == TRITIUM_OK);
+  /* The code does not keep the key, and the stream keeps the scheme: the key may go first. */
+  tritium_key_free(key);
+  row = (float*)calloc(vocab, sizeof *row);
+  EXPECT(row != NULL);
+  if (code != NULL && stream != NULL && row != NULL) {
+    EXPECT(tritium_stream_set_account(stream, code) == TRITIUM_OK);
+    EXPECT(tritium_stream_begin(stream, history, 3) == TRITIUM_OK);
+    EXPECT(tritium_stream_bias_dense(stream, row, vocab) == TRITIUM_OK);
+    for (i = 0; i < 64; ++i) EXPECT(class_of(row[i]) == (int)kat_classes_first64[i]);
+    for (i = 0; i < vocab; ++i) {
+      const int c = class_of(row[i]);
+      if (c >= 0) ++counts[c];
+    }
+    for (i = 0; i < 4; ++i) EXPECT(counts[i] == kat_class_counts[i]);
+    EXPECT(tritium_stream_bias_sparse(stream, sparse_ids, sparse_row, 4) == TRITIUM_OK);
+    for (i = 0; i < 4; ++i) EXPECT(sparse_row[i] == row[sparse_ids[i]]);
+    /* NULL clears the account: the same step adds δ to the green candidates only. */
+    EXPECT(tritium_stream_set_account(stream, NULL) == TRITIUM_OK);
+    memset(row, 0, vocab * sizeof *row);
+    EXPECT(tritium_stream_bias_dense(stream, row, vocab) == TRITIUM_OK);
+    for (i = 0; i < 64; ++i) EXPECT(class_of(row[i]) == (int)(kat_classes_first64[i] & 1));
+  }
+  free(row);
+  tritium_stream_free(stream);
+  tritium_account_code_free(code);
+  tritium_account_code_free(NULL);
+}
 
 int main(int argc, char** argv) {
   tritium_key* key = NULL;
@@ -33,8 +108,8 @@ int main(int argc, char** argv) {
   size_t i;
   int greens = 0;
 
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s KEYFILE SCRATCH_DIR\n", argv[0]);
+  if (argc != 4) {
+    fprintf(stderr, "usage: %s KEYFILE SCRATCH_DIR TRACE_KEYFILE\n", argv[0]);
     return 2;
   }
   /* Errors: a missing file, NULL arguments. */
@@ -204,6 +279,8 @@ int main(int argc, char** argv) {
       }
     }
   }
+
+  trace_checks(argv[1], argv[3]);
 
   tritium_stream_free(NULL);
   tritium_key_free(NULL);

@@ -556,8 +556,8 @@ assert '_' not in counts and 'prompt excluded 0' in counts and not counts.endswi
 PY
 check "issue 14: item 9: the HTML report's settings and counts are words, not raw JSON" $?
 run i14-bench-targets 0 -- bench --quick --json
-python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['targets']; assert t['checked']==7 and isinstance(t['missed'], list), t" "$work/out"
-check "issue 14: item 9: bench checks its seven targets (issue 15 added the trace scan and the ranking)" $?
+python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['targets']; assert t['checked']==9 and isinstance(t['missed'], list), t" "$work/out"
+check "issue 14: item 9: bench checks its nine targets (issue 15: + dense bias + account at two V, the trace scan and the ranking)" $?
 stderr_has i14-bench-targets "tritium: bench targets: "
 # ==== issue 14: item 6 — command-line mistakes are usage errors (exit 4); each command documents its codes ====
 run i14-generate-no-key 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/prompts.jsonl"
@@ -749,6 +749,34 @@ run i14-no-progress-off-terminal 1 -- radioactivity closed --key "$work/gpt2.key
 run i14-threads-cap-generate 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --no-watermark --prompts "$work/i14-prompts.jsonl" --threads 1025
 stderr_has i14-threads-cap-generate "--threads: Value 1025 not in range 0 to 1024"
 # ==== end of issue 14: item 8 ====
+
+# ==== issue 15: account tracing — keygen --trace, generate --account (papers/trace-v1.md) ====
+run i15-keygen-trace 0 -- keygen --out "$work/i15-trace.key" --tokenizer "$tok" --trace
+grep -q '"prf": "tritium-trace-v1"' "$work/i15-trace.key"; check "issue 15: keygen --trace writes params.trace" $?
+run i15-key-show-trace 0 -- key show "$work/i15-trace.key"
+grep -q "^trace            tritium-trace-v1: L = 1024, 4 symbols, position width 3, account delta 0.75$" "$work/out"
+check "issue 15: key show prints the trace parameters" $?
+run i15-keygen-trace-length 4 -- keygen --out "$work/i15-bad.key" --tokenizer "$tok" --trace --trace-code-length 1000
+stderr_has i15-keygen-trace-length "trace code_length: expected a power of two in [64, 4096], got 1000"
+run i15-keygen-trace-delta 4 -- keygen --out "$work/i15-bad.key" --tokenizer "$tok" --trace --account-delta 9
+stderr_has i15-keygen-trace-delta "trace account_delta: expected a value in (0, 8], got 9"
+run i15-keygen-trace-width 4 -- keygen --out "$work/i15-bad.key" --tokenizer "$tok" --trace --trace-position-width 17
+stderr_has i15-keygen-trace-width "trace position_width: expected 1 <= h_p <= 16, got 17"
+run i15-keygen-delta-without-trace 4 -- keygen --out "$work/i15-bad.key" --tokenizer "$tok" --account-delta 0.5
+stderr_has i15-keygen-delta-without-trace "--account-delta requires --trace"
+[ ! -e "$work/i15-bad.key" ]; check "issue 15: no key file after a refused keygen --trace" $?
+# generate --account: a key without trace parameters is refused (exit 4), naming the fix.
+run i15-generate-account-plain-key 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/gpt2.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 4 --account acct-000001
+stderr_has i15-generate-account-plain-key "generate --account: the key "
+stderr_has i15-generate-account-plain-key "has no trace parameters (params.trace), so it cannot mark accounts; make a key with \`tritium keygen --trace\`"
+run i15-generate-account-no-key 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --no-watermark --prompts "$work/i14-prompts.jsonl" --account acct-000001
+run i15-generate-account-utf8 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/i15-trace.key" --prompts "$work/i14-prompts.jsonl" --account $'ok\xc0\xaf'
+stderr_has i15-generate-account-utf8 "account id: expected valid UTF-8, got byte 0xc0 at byte offset 2"
+run i15-generate-account 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/i15-trace.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 40 --account acct-000001 --output "$work/i15-gen.jsonl"
+grep -q '"account":"acct-000001"' "$work/i15-gen.jsonl"; check "issue 15: generate --account records the account in settings" $?
+# The account's mark rides on top of KGW: the global test still finds the key.
+run i15-detect-account 0 -- detect --key "$work/i15-trace.key" --input "$work/i15-gen.jsonl"
+# ==== end of issue 15: account tracing ====
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

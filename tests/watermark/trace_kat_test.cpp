@@ -8,12 +8,16 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "bias_kernels.hpp"
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
+#include "tritium/kgw.hpp"
+#include "tritium/kgw_stream.hpp"
 #include "tritium/sampling_rng.hpp"
 #include "tritium/trace.hpp"
 #include "tritium/uniformity.hpp"
@@ -305,4 +309,148 @@ TEST_CASE("Trace positions and account lanes are uniform under a fixed seed", "[
   for (const double c : counts) chi2 += (c - expected) * (c - expected) / expected;
   INFO("code-word symbols: chi-square " << chi2);
   CHECK(chi_square_upper_tail(chi2, 3) > alpha);
+}
+
+namespace {
+
+// The class of each candidate in a row biased from zeros: 0 none, 1 green, 2 account match, 3 both,
+// read off the floats the kernels wrote (papers/trace-v1.md §5 item 4).
+std::vector<std::uint8_t> classes_of(const std::vector<float>& row, const std::vector<float>& values) {
+  std::vector<std::uint8_t> classes(row.size(), 255);
+  for (std::size_t v = 0; v < row.size(); ++v) {
+    for (std::uint8_t c = 0; c < 4; ++c) {
+      if (row[v] == values[c]) classes[v] = c;
+    }
+  }
+  return classes;
+}
+
+std::vector<std::uint8_t> class_counts_hold(const std::vector<std::uint8_t>& classes,
+                                            const json& row) {
+  std::vector<std::uint64_t> counts(4, 0);
+  for (std::uint8_t c : classes) {
+    if (c < 4) ++counts[c];
+  }
+  CHECK(counts == row["class_counts"].get<std::vector<std::uint64_t>>());
+  return {classes.begin(), classes.begin() + 64};
+}
+
+key biased_row_key(const json& kat, const json& row) {
+  const std::string secret_bytes = bytes_from_hex(kat["secret_hex"]);
+  std::array<std::uint8_t, key::secret_size> secret{};
+  std::copy(secret_bytes.begin(), secret_bytes.end(), secret.begin());
+  kgw_params p;
+  p.gamma_bits = row["gamma_bits"];
+  p.gamma_threshold = row["gamma_threshold"];
+  p.delta = row["delta"];
+  p.context_width = row["context_width"];
+  p.vocab_size = row["vocab_size"];
+  trace_params t;
+  t.code_length = row["code_length"];
+  t.symbol_bits = row["symbol_bits"];
+  t.position_width = row["position_width"];
+  t.account_delta = row["account_delta"];
+  return key::from_secret(secret, p, t);
+}
+
+}  // namespace
+
+TEST_CASE("Trace v1 biased rows with an account match the known answers", "[kat][trace]") {
+  const json kat = load_kat();
+  REQUIRE(kat["biased_rows"].size() == 2);
+  for (const json& row : kat["biased_rows"]) {
+    INFO(row["description"].get<std::string>());
+    const key k = biased_row_key(kat, row);
+    const auto scheme = std::make_shared<const kgw>(k);
+    const account_code code = derive_account_code(k, bytes_from_hex(row["account_hex"]), *k.trace());
+    const std::vector<token_id> history = row["history"];
+    const std::vector<float> values = row["bias_values"];
+    const std::size_t vocab = row["vocab_size"];
+
+    // The step's position and symbol, from the position window alone.
+    const std::vector<token_id> position_window = row["position_window"];
+    const account_step step = scheme->account_step_at(position_window, code);
+    CHECK(k.trace() != nullptr);
+    CHECK(scheme->trace()->position(step.g) == row["position"].get<std::uint32_t>());
+    CHECK(step.symbol == row["symbol"].get<std::uint32_t>());
+
+    // Through a stream that saw the whole history (it cuts the KGW and position windows itself),
+    // with every dense kernel this CPU has.
+    kgw_stream stream(scheme);
+    stream.set_account(&code);
+    stream.begin(history);
+    REQUIRE(stream.account_active());
+    std::vector<float> dense(vocab, 0.0f);
+    stream.bias_dense(dense);
+    const std::vector<std::uint8_t> classes = classes_of(dense, values);
+    CHECK(sha256_hex(classes) == row["classes_sha256"].get<std::string>());
+    CHECK(class_counts_hold(classes, row) == row["classes_first64"].get<std::vector<std::uint8_t>>());
+
+    // The sparse path gives the same floats for any candidate list.
+    const std::vector<token_id> ids = {0, 1, 2, 63, 64, 100, 1000, 65535, 65536,
+                                       static_cast<token_id>(vocab - 2), static_cast<token_id>(vocab - 1)};
+    std::vector<float> sparse(ids.size(), 0.0f);
+    stream.bias_sparse(ids, sparse);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      CHECK(sparse[i] == dense[static_cast<std::size_t>(ids[i])]);
+    }
+
+    // Without the account the same stream adds δ to the green candidates only.
+    stream.set_account(nullptr);
+    std::vector<float> plain(vocab, 0.0f);
+    stream.bias_dense(plain);
+    for (std::size_t v = 0; v < vocab; ++v) {
+      const float expected = (classes[v] & 1) != 0 ? values[1] : 0.0f;
+      if (plain[v] != expected) FAIL("candidate " << v << ": " << plain[v] << " != " << expected);
+    }
+  }
+}
+
+TEST_CASE("Every fused dense kernel gives the portable kernel's floats", "[trace]") {
+  const json kat = load_kat();
+  const json& row = kat["biased_rows"][0];
+  const std::vector<float> values = row["bias_values"];
+  sampling_rng rng(20261203);
+  for (std::uint32_t bits : {1u, 2u, 4u, 8u, 16u}) {
+    for (std::uint32_t account_bits : {1u, 2u}) {
+      for (std::uint32_t threshold : {1u, 2u, 3u}) {
+        if (threshold >= (1u << bits)) continue;
+        // Over two 8192-token slices and not a multiple of any vector width; T = 1 and 2 take the
+        // AVX-512 fast path at b <= 2, T = 3 the general one.
+        const std::size_t n = 17000 + bits;
+        std::vector<std::uint8_t> keystream(n * 2 + 64), account_stream(n / 4 + 64);
+        for (auto& b : keystream) b = static_cast<std::uint8_t>(rng.next() >> 56);
+        for (auto& b : account_stream) b = static_cast<std::uint8_t>(rng.next() >> 56);
+        const std::uint32_t symbol = threshold % (1u << account_bits);
+        const detail::account_lanes lanes{account_stream.data(), account_bits, symbol, values[2]};
+        std::vector<float> reference(n);
+        for (auto& x : reference) x = static_cast<float>(rng.uniform()) * 8.0f - 4.0f;
+        const std::vector<float> start = reference;
+        const auto kernels = detail::available_fused_bias_kernels();
+        kernels.front().kernel(reference.data(), keystream.data(), n, bits, threshold, values[1], lanes);
+        for (const auto& kernel : kernels) {
+          INFO(kernel.name << " b = " << bits << " T = " << threshold << " b_a = " << account_bits);
+          std::vector<float> out = start;
+          kernel.kernel(out.data(), keystream.data(), n, bits, threshold, values[1], lanes);
+          CHECK(out == reference);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("The Python-written trace key file loads with its trace parameters", "[kat][trace][key]") {
+  // fixtures/kat/trace_v1.key is written by make_trace_kat.py --key-file: its MAC, computed from
+  // papers/key-file-v1.md §5 alone, covers params.trace.
+  const json kat = load_kat();
+  const json& row = kat["biased_rows"][0];
+  const key k = key::load(TRITIUM_FIXTURES_DIR "/kat/trace_v1.key");
+  CHECK(k.id() == kat["key_id"].get<std::string>());
+  REQUIRE(k.trace() != nullptr);
+  CHECK(k.trace()->code_length == row["code_length"].get<std::uint32_t>());
+  CHECK(k.trace()->symbol_bits == row["symbol_bits"].get<std::uint32_t>());
+  CHECK(k.trace()->position_width == row["position_width"].get<std::uint32_t>());
+  CHECK(k.trace()->account_delta == row["account_delta"].get<double>());
+  CHECK(k.params().delta == row["delta"].get<double>());
+  CHECK(k.params().context_width == row["context_width"].get<std::uint32_t>());
 }

@@ -20,6 +20,16 @@ next_token_sampler::next_token_sampler(const language_model& lm, std::shared_ptr
   if (!(top_p > 0.0 && top_p <= 1.0)) throw error(errc::invalid_argument, "top-p: expected a value in (0, 1]");
 }
 
+void next_token_sampler::set_account(const account_code* code) {
+  if (code != nullptr) {
+    if (!watermark_) {
+      throw error(errc::invalid_argument, "account: expected a watermarked sampler (a key, not --no-watermark)");
+    }
+    scheme_->check_account_code(*code);  // the stream's checks, once, before any generation
+  }
+  account_ = code;
+}
+
 void next_token_sampler::shape() {
   // Ids the tokenizer does not have (padding of a wider logits row) can never be drawn.
   std::fill(probs_.begin() + valid_ids_, probs_.end(), 0.0);
@@ -70,6 +80,7 @@ std::vector<token_id> next_token_sampler::generate(std::span<const token_id> pro
     stream_options o;
     o.seed = seed;
     stream = std::make_unique<kgw_stream>(scheme_, o);
+    stream->set_account(account_);
     stream->begin(prompt);
   }
   const std::size_t context = lm_.context_length();

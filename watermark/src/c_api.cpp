@@ -9,6 +9,7 @@
 #include "tritium/key.hpp"
 #include "tritium/kgw.hpp"
 #include "tritium/kgw_stream.hpp"
+#include "tritium/trace.hpp"
 #include "tritium/tritium.h"
 
 struct tritium_key {
@@ -18,6 +19,10 @@ struct tritium_key {
 
 struct tritium_stream {
   tritium::kgw_stream stream;
+};
+
+struct tritium_account_code {
+  tritium::account_code code;
 };
 
 namespace {
@@ -180,6 +185,27 @@ tritium_status tritium_stream_sample(tritium_stream* stream, const float* logits
   TRITIUM_REQUIRE(stream != nullptr && logits != nullptr && out_token != nullptr,
                   "tritium_stream_sample: stream, logits and out_token must not be NULL");
   return guarded([&] { *out_token = stream->stream.sample({logits, n_vocab}); });
+}
+
+tritium_status tritium_account_code_create(const tritium_key* key, const char* id, size_t n,
+                                           tritium_account_code** out) {
+  TRITIUM_REQUIRE(key != nullptr && out != nullptr,
+                  "tritium_account_code_create: key and out must not be NULL");
+  *out = nullptr;
+  TRITIUM_REQUIRE(id != nullptr || n == 0, "tritium_account_code_create: id is NULL but n > 0");
+  return guarded([&] {
+    key->key.require_trace("tritium_account_code_create");
+    tritium::account_code code =
+        tritium::derive_account_code(key->key, {id == nullptr ? "" : id, n}, *key->key.trace());
+    *out = new tritium_account_code{std::move(code)};
+  });
+}
+
+void tritium_account_code_free(tritium_account_code* code) { delete code; }
+
+tritium_status tritium_stream_set_account(tritium_stream* stream, const tritium_account_code* code) {
+  TRITIUM_REQUIRE(stream != nullptr, "tritium_stream_set_account: stream must not be NULL");
+  return guarded([&] { stream->stream.set_account(code == nullptr ? nullptr : &code->code); });
 }
 
 }  // extern "C"

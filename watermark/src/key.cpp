@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -64,7 +65,17 @@ std::string compute_key_id(const std::array<std::uint8_t, key::secret_size>& sec
   return to_hex(digest);
 }
 
-json params_to_json(const kgw_params& p) {
+json trace_to_json(const trace_params& t) {
+  json j;
+  j["prf"] = trace_v1::name;
+  j["code_length"] = t.code_length;
+  j["symbol_bits"] = t.symbol_bits;
+  j["position_width"] = t.position_width;
+  j["account_delta"] = t.account_delta;
+  return j;
+}
+
+json params_to_json(const kgw_params& p, const std::optional<trace_params>& trace) {
   json j;
   j["gamma"] = p.gamma();
   j["gamma_bits"] = p.gamma_bits;
@@ -76,6 +87,8 @@ json params_to_json(const kgw_params& p) {
   j["tokenizer_digest"] = p.tokenizer_digest.empty() ? json(nullptr) : json(p.tokenizer_digest);
   // Written only when set, so that key files made before the field existed keep their MAC.
   if (p.tokenizer_vocab_size != 0) j["tokenizer_vocab_size"] = p.tokenizer_vocab_size;
+  // Likewise only for keys made with `keygen --trace` (papers/key-file-v1.md §1, `params.trace`).
+  if (trace) j["trace"] = trace_to_json(*trace);
   return j;
 }
 
@@ -147,11 +160,38 @@ const std::string& string_field(const json& object, const char* name, const std:
   return v.get_ref<const std::string&>();
 }
 
+// The optional `params.trace` object (papers/key-file-v1.md §1): read as strictly as the rest.
+std::optional<trace_params> trace_from_json(const json& params, const std::filesystem::path& path) {
+  const auto it = params.find("trace");
+  if (it == params.end()) return std::nullopt;
+  const json& j = *it;
+  if (!j.is_object()) corrupt(path, "field 'params.trace': expected an object, got " + shown(j));
+  const std::string where = "params.trace.";
+  require_known_fields(j, {"prf", "code_length", "symbol_bits", "position_width", "account_delta"},
+                       where, path);
+  const std::string& prf = string_field(j, "prf", where, path);
+  if (prf != trace_v1::name) {
+    corrupt(path, std::string("field 'params.trace.prf': expected ") + trace_v1::name + ", got " +
+                      quoted_for_message(prf));
+  }
+  trace_params t;
+  t.code_length = uint32_field(j, "code_length", where, path);
+  t.symbol_bits = uint32_field(j, "symbol_bits", where, path);
+  t.position_width = uint32_field(j, "position_width", where, path);
+  t.account_delta = number_field(j, "account_delta", where, path);
+  try {
+    t.validate();
+  } catch (const error& e) {
+    corrupt(path, e.what());
+  }
+  return t;
+}
+
 kgw_params params_from_json(const json& j, const std::filesystem::path& path) {
   if (!j.is_object()) corrupt(path, "field 'params': expected an object, got " + shown(j));
   const std::string where = "params.";
   require_known_fields(j, {"gamma", "gamma_bits", "gamma_threshold", "delta", "context_width", "seeding", "vocab_size",
-                           "tokenizer_digest", "tokenizer_vocab_size"},
+                           "tokenizer_digest", "tokenizer_vocab_size", "trace"},
                        where, path);
   kgw_params p;
   p.gamma_bits = uint32_field(j, "gamma_bits", where, path);
@@ -255,18 +295,35 @@ void kgw_params::validate() const {
   }
 }
 
-key::key(const std::array<std::uint8_t, secret_size>& secret, const kgw_params& params)
-    : secret_(secret), params_(params), id_(compute_key_id(secret)) {
+key::key(const std::array<std::uint8_t, secret_size>& secret, const kgw_params& params,
+         const std::optional<trace_params>& trace)
+    : secret_(secret), params_(params), trace_(trace), id_(compute_key_id(secret)) {
   params_.validate();
+  if (trace_) trace_->validate();
+}
+
+trace_params trace_defaults_for(const kgw_params& p) noexcept {
+  trace_params t;
+  t.position_width = std::max(trace_default_position_width, p.context_width);
+  return t;
+}
+
+void key::require_trace(const std::string& what) const {
+  if (!trace_) {
+    throw error(errc::mismatch, what + ": the key " + id_.substr(0, 16) +
+                                    " has no trace parameters (params.trace), so it cannot mark "
+                                    "accounts; make a key with `tritium keygen --trace`");
+  }
 }
 
 key::~key() { detail::secure_zero(secret_.data(), secret_.size()); }
 
-key key::generate(const kgw_params& params) {
+key key::generate(const kgw_params& params, const std::optional<trace_params>& trace) {
   params.validate();
+  if (trace) trace->validate();
   std::array<std::uint8_t, secret_size> secret{};
   detail::random_bytes(secret);
-  key k(secret, params);
+  key k(secret, params, trace);
   detail::secure_zero(secret.data(), secret.size());
   return k;
 }
@@ -274,13 +331,14 @@ key key::generate(const kgw_params& params) {
 key key::derive(const std::string& label) const {
   std::array<std::uint8_t, secret_size> secret{};
   detail::hkdf_expand_sha256(secret_, label, secret);
-  key k(secret, params_);
+  key k(secret, params_, trace_);
   detail::secure_zero(secret.data(), secret.size());
   return k;
 }
 
-key key::from_secret(const std::array<std::uint8_t, secret_size>& secret, const kgw_params& params) {
-  return key(secret, params);
+key key::from_secret(const std::array<std::uint8_t, secret_size>& secret, const kgw_params& params,
+                     const std::optional<trace_params>& trace) {
+  return key(secret, params, trace);
 }
 
 std::string key::public_json() const {
@@ -290,7 +348,7 @@ std::string key::public_json() const {
   j["key_id"] = id_;
   j["scheme"] = "kgw";
   j["prf"] = prf_v1::name;
-  j["params"] = params_to_json(params_);
+  j["params"] = params_to_json(params_, trace_);
   return j.dump(2);
 }
 
@@ -426,6 +484,7 @@ key key::load(const std::filesystem::path& path, key_load_info* info) {
   }
   const json& params_json = member(j, "params", "", path);
   const kgw_params params = params_from_json(params_json, path);
+  const std::optional<trace_params> trace = trace_from_json(params_json, path);
 
   std::array<std::uint8_t, secret_size> secret{};
   string_field(j, "secret", "", path, true);
@@ -434,7 +493,7 @@ key key::load(const std::filesystem::path& path, key_load_info* info) {
   detail::secure_zero(secret_hex.data(), secret_hex.size());
   if (!hex_ok) corrupt(path, "field 'secret': expected 64 lowercase hex digits");
 
-  key k(secret, params);
+  key k(secret, params, trace);
   detail::secure_zero(secret.data(), secret.size());
   const std::string& stored_id = string_field(j, "key_id", "", path, true);
   auto as_bytes = [](const std::string& s) {

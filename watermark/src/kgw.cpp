@@ -9,6 +9,7 @@
 #include "tritium/error.hpp"
 
 #include "bias_kernels.hpp"
+#include "context_field.hpp"
 
 namespace tritium {
 namespace {
@@ -41,7 +42,12 @@ void expand_flags(const std::uint8_t* keystream, std::size_t n_tokens, const std
 }  // namespace
 
 kgw::kgw(const key& k)
-    : params_(k.params()), prf_(k), delta_(static_cast<float>(k.params().delta)) {
+    : params_(k.params()),
+      prf_(k),
+      trace_(k.trace() != nullptr ? std::make_unique<const trace_prf>(k, *k.trace()) : nullptr),
+      key_id_(k.id()),
+      account_delta_(k.trace() != nullptr ? static_cast<float>(k.trace()->account_delta) : 0.0f),
+      delta_(static_cast<float>(k.params().delta)) {
   params_.validate();
   // Little-endian packing: flag byte j of entry x is the j-th lane (LSB first) of keystream byte x.
   const std::uint32_t bits = params_.gamma_bits;
@@ -107,18 +113,84 @@ void kgw::green_mask(std::span<const token_id> window, std::span<std::uint8_t> o
   }
 }
 
+void kgw::require_trace() const {
+  if (!trace_) {
+    throw error(errc::mismatch, "account: the key " + key_id_.substr(0, 16) +
+                                    " has no trace parameters (params.trace), so it cannot mark "
+                                    "accounts; make a key with `tritium keygen --trace`");
+  }
+}
+
+void kgw::check_account_code(const account_code& code) const {
+  require_trace();
+  const trace_params& t = trace_->params();
+  if (code.symbols.size() != t.code_length) {
+    throw error(errc::invalid_argument,
+                "account code: expected L = " + std::to_string(t.code_length) +
+                    " symbols (derived with this key's trace parameters), got " +
+                    std::to_string(code.symbols.size()));
+  }
+  for (std::size_t j = 0; j < code.symbols.size(); ++j) {
+    if (code.symbols[j] >= (1u << t.symbol_bits)) {
+      throw error(errc::invalid_argument,
+                  "account code: symbol " + std::to_string(j) + ": expected a value below " +
+                      std::to_string(1u << t.symbol_bits) + ", got " +
+                      std::to_string(code.symbols[j]));
+    }
+  }
+}
+
+account_step kgw::account_step_at(std::span<const token_id> position_window,
+                                  const account_code& code) const {
+  check_account_code(code);
+  const prf_context g = trace_->context(position_window);  // checks the window's size
+  return {g, code.symbols[trace_->position(g)]};
+}
+
+account_step kgw::account_step_unchecked(std::span<const token_id> position_window,
+                                         const account_code& code) const noexcept {
+  const prf_context g = trace_->context(position_window);
+  return {g, code.symbols[trace_->position(g)]};
+}
+
 void kgw::bias_dense(std::span<const token_id> window, std::span<float> logits) const {
+  bias_dense_impl(window, logits, nullptr);
+}
+
+void kgw::bias_dense(std::span<const token_id> window, std::span<float> logits,
+                     const account_step& account) const {
+  require_trace();
+  bias_dense_impl(window, logits, &account);
+}
+
+void kgw::bias_dense_impl(std::span<const token_id> window, std::span<float> logits,
+                          const account_step* account) const {
   check_window(window);
   check_row(logits.size(), "logits row");
   const std::size_t vocab = logits.size();
+  const std::uint32_t account_bits = account != nullptr ? trace_->params().symbol_bits : 0;
+  // Account lanes of one chunk: 8192·2/8 bytes, padded for the kernels' 4-byte loads.
+  alignas(64) std::uint8_t account_stream[chunk_tokens * 2 / 8 + 64];
+  auto account_chunk = [&](std::size_t start, std::size_t n) {
+    trace_->stream_blocks(account->g, static_cast<std::uint32_t>(start * account_bits / 128),
+                          (n * account_bits + 127) / 128, account_stream);
+    return detail::account_lanes{account_stream, account_bits, account->symbol, account_delta_};
+  };
   if (params_.seeding_scheme == seeding::selfhash) {
     for (std::size_t v = 0; v < vocab; ++v) {
       if (is_green(window, static_cast<token_id>(v))) logits[v] += delta_;
+    }
+    if (account != nullptr) {
+      for (std::size_t start = 0; start < vocab; start += chunk_tokens) {
+        const std::size_t n = std::min(chunk_tokens, vocab - start);
+        detail::add_account_matches(logits.data() + start, n, account_chunk(start, n));
+      }
     }
     return;
   }
   // Chunked and fused: the keystream of each 8192-token slice stays in L1 next to its logits.
   static const detail::bias_kernel kernel = detail::best_bias_kernel();
+  static const detail::fused_bias_kernel fused = detail::best_fused_bias_kernel();
   const prf_context ctx = prf_.context(window);
   const std::uint32_t bits = params_.gamma_bits;
   alignas(64) std::uint8_t keystream[chunk_tokens * 16 / 8 + 64];
@@ -126,12 +198,28 @@ void kgw::bias_dense(std::span<const token_id> window, std::span<float> logits) 
     const std::size_t n = std::min(chunk_tokens, vocab - start);
     const std::size_t blocks = (n * bits + 127) / 128;
     prf_.stream_blocks(ctx, static_cast<std::uint32_t>(start * bits / 128), blocks, keystream);
-    kernel(logits.data() + start, keystream, n, bits, params_.gamma_threshold, delta_);
+    if (account != nullptr) {
+      fused(logits.data() + start, keystream, n, bits, params_.gamma_threshold, delta_,
+            account_chunk(start, n));
+    } else {
+      kernel(logits.data() + start, keystream, n, bits, params_.gamma_threshold, delta_);
+    }
   }
 }
 
 void kgw::bias_sparse(std::span<const token_id> window, std::span<const token_id> ids,
                       std::span<float> logits) const {
+  bias_sparse_impl(window, ids, logits, nullptr);
+}
+
+void kgw::bias_sparse(std::span<const token_id> window, std::span<const token_id> ids,
+                      std::span<float> logits, const account_step& account) const {
+  require_trace();
+  bias_sparse_impl(window, ids, logits, &account);
+}
+
+void kgw::bias_sparse_impl(std::span<const token_id> window, std::span<const token_id> ids,
+                           std::span<float> logits, const account_step* account) const {
   check_window(window);
   if (ids.size() != logits.size()) {
     throw error(errc::invalid_argument, "sparse bias: expected as many logits as ids (" +
@@ -146,10 +234,18 @@ void kgw::bias_sparse(std::span<const token_id> window, std::span<const token_id
                                           std::to_string(ids[i]));
     }
   }
+  // The account's +δ_a comes after the green +δ for each candidate, as in the dense kernels.
+  auto add_account = [&] {
+    if (account == nullptr) return;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (trace_->account_lane(account->g, ids[i]) == account->symbol) logits[i] += account_delta_;
+    }
+  };
   if (params_.seeding_scheme == seeding::selfhash) {
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (is_green(window, ids[i])) logits[i] += delta_;
     }
+    add_account();
     return;
   }
   const prf_context ctx = prf_.context(window);
@@ -166,6 +262,7 @@ void kgw::bias_sparse(std::span<const token_id> window, std::span<const token_id
       if (green_lane(prf_.lane_in_block(out + 16 * i, ids[done + i]))) logits[done + i] += delta_;
     }
   }
+  add_account();
 }
 
 namespace {
@@ -267,6 +364,60 @@ token_id kgw::draw_prepared(std::span<const token_id> window, sampling_rng& rng,
   for (std::size_t i = 0; i < n; ++i) {
     const double p = scratch.weights[i];
     running += scratch.green[i] ? p * boost : p;
+    scratch.biased[i] = running;
+  }
+  return draw(scratch.biased, running, rng);
+}
+
+token_id kgw::draw_prepared(std::span<const token_id> window, sampling_rng& rng,
+                            sampling_scratch& scratch, const account_step* account) const {
+  if (account == nullptr) return draw_prepared(window, rng, scratch);
+  require_trace();
+  check_window(window);
+  check_row(scratch.cumulative.size(), "prepared distribution");
+  if (!(scratch.total > 0.0) || scratch.weights.size() != scratch.cumulative.size()) {
+    throw error(errc::invalid_argument, "draw_prepared: expected kgw::prepare first");
+  }
+  // Rejection as above with the weight e^{δ·green + δ_a·match} (design (b), papers/attribution.md
+  // §3.2): its maximum is e^{δ + δ_a}, so a proposal is accepted with e^{δ(green−1) + δ_a(match−1)}.
+  const double delta = params_.delta;
+  const double account_delta = trace_->params().account_delta;
+  const double accept_green_only = std::exp(-account_delta);
+  const double accept_match_only = std::exp(-delta);
+  const double accept_neither = std::exp(-delta - account_delta);
+  const bool left = params_.seeding_scheme == seeding::lefthash;
+  const prf_context ctx = left ? prf_.context(window) : prf_context{};
+  for (int attempt = 0; attempt < kgw_max_proposals; ++attempt) {
+    const token_id v = draw(scratch.cumulative, scratch.total, rng);
+    ++scratch.proposals;
+    const bool green = left ? green_lane(prf_.lane(ctx, v))
+                            : green_lane(prf_.selfhash_lane(prf_.selfhash_anchor(window, v), v));
+    const bool match = trace_->account_lane(account->g, v) == account->symbol;
+    if (green && match) return v;
+    const double accept = green ? accept_green_only : match ? accept_match_only : accept_neither;
+    if (rng.uniform() < accept) return v;
+  }
+  ++scratch.fallbacks;
+  const std::size_t n = scratch.weights.size();
+  scratch.green.resize(n);
+  green_mask(window, scratch.green);
+  scratch.account_match.resize(n);
+  const std::uint32_t bits = trace_->params().symbol_bits;
+  std::uint8_t block[16];
+  for (std::size_t v = 0; v < n; ++v) {
+    const std::uint64_t bit = static_cast<std::uint64_t>(v) * bits;
+    if ((bit & 127) == 0) trace_->stream_blocks(account->g, static_cast<std::uint32_t>(bit >> 7), 1, block);
+    scratch.account_match[v] = detail::lane_at(block, bit, bits) == account->symbol ? 1 : 0;
+  }
+  const double boost = std::exp(delta);
+  const double account_boost = std::exp(account_delta);
+  scratch.biased.resize(n);
+  double running = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    double p = scratch.weights[i];
+    if (scratch.green[i]) p *= boost;
+    if (scratch.account_match[i]) p *= account_boost;
+    running += p;
     scratch.biased[i] = running;
   }
   return draw(scratch.biased, running, rng);

@@ -288,6 +288,13 @@ void trace_prf::positions_and_lanes(const prf_context* g, const token_id* v, std
       lanes[start + i] = detail::lane_at(o + 16, bit, params_.symbol_bits);
     }
   }
+void trace_prf::stream_blocks(const prf_context& g, std::uint32_t first, std::size_t n,
+                              std::uint8_t* out) const noexcept {
+  // Bytes 12..15 of an input block read as a little-endian word are counter | tag << 24; candidates
+  // stay below 2^24, so the counter stays below 2^18 and incrementing the word never reaches the tag.
+  const std::uint32_t word3 =
+      first | static_cast<std::uint32_t>(trace_v1::tag::account_lane) << 24;
+  detail::aes128_counter_blocks(keys_->aes, g.bytes.data(), word3, n, out);
 }
 
 }  // namespace tritium

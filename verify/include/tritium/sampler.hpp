@@ -20,6 +20,11 @@ class next_token_sampler {
   next_token_sampler(const language_model& lm, std::shared_ptr<const kgw> scheme, bool no_watermark,
                      double temperature, double top_p, std::uint32_t valid_ids = 0);
 
+  /// Marks every watermarked completion with an account (papers/trace-v1.md; nullptr: KGW only). Not
+  /// owned: the caller keeps `code` alive while this sampler or any copy of it generates. Throws as
+  /// kgw_stream::set_account (errc::mismatch for a key without trace parameters).
+  void set_account(const account_code* code);
+
   /// `count` new tokens after `prompt`, reproducible from `seed`.
   std::vector<token_id> generate(std::span<const token_id> prompt, std::uint32_t count, std::uint64_t seed);
 
@@ -32,6 +37,7 @@ class next_token_sampler {
   double temperature_;
   double top_p_;
   std::uint32_t valid_ids_;
+  const account_code* account_ = nullptr;  ///< not owned (see set_account)
   std::vector<double> probs_;
   std::vector<std::uint32_t> order_;
   sampling_scratch scratch_;

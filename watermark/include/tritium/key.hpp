@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include "tritium/trace.hpp"
+
 namespace tritium {
 
 /// How the PRF context of a token is formed (Kirchenbauer et al. 2023 §2; Reliability paper §3).
@@ -75,6 +77,11 @@ struct key_vocab_choice {
 /// ids than V. Messages name both numbers and the fix.
 key_vocab_choice choose_key_vocab_size(const key_vocab_sources& sources);
 
+/// The trace parameters `keygen --trace` writes for a key with KGW parameters `p`: the defaults of
+/// papers/trace-v1.md §1, with the position width raised to max(h, 3) so that a position window never
+/// sees less context than the key's green lists (papers/attribution.md §6.1).
+trace_params trace_defaults_for(const kgw_params& p) noexcept;
+
 /// Result flags of loading a key file.
 struct key_load_info {
   bool permissions_too_open = false;  ///< the file is readable by group or others
@@ -86,12 +93,16 @@ class key {
   static constexpr std::size_t secret_size = 32;
 
   /// A new key with 256 bits from libsodium's CSPRNG.
-  static key generate(const kgw_params& params);
+  /// `trace`: the key's account-tracing parameters (papers/trace-v1.md), stored in the key file's
+  /// `params.trace` and covered by its MAC; without them the key cannot mark accounts.
+  static key generate(const kgw_params& params,
+                      const std::optional<trace_params>& trace = std::nullopt);
 
   /// A key from explicit secret bytes (for tests and known-answer vectors; production keys come from
   /// `generate`).
   static key from_secret(const std::array<std::uint8_t, secret_size>& secret,
-                         const kgw_params& params);
+                         const kgw_params& params,
+                         const std::optional<trace_params>& trace = std::nullopt);
 
   /// Loads and checks a key file. Throws errc::io (missing/unreadable), errc::parse (not a key file)
   /// or errc::key_corrupt (truncated, edited, or key id/HMAC mismatch). The file is read strictly:
@@ -110,6 +121,14 @@ class key {
   ~key();
 
   const kgw_params& params() const noexcept { return params_; }
+
+  /// The key's account-tracing parameters, or nullptr for a key made without `keygen --trace`.
+  /// The pointer lives as long as the key.
+  const trace_params* trace() const noexcept { return trace_ ? &*trace_ : nullptr; }
+
+  /// Throws errc::mismatch unless the key has trace parameters; the message names the key and the
+  /// fix (`tritium keygen --trace`). `what` says what needed them ("account", "--account").
+  void require_trace(const std::string& what) const;
 
   /// 64 hex digits: SHA-256("tritium/v1/key-id" || 0x00 || secret).
   const std::string& id() const noexcept { return id_; }
@@ -139,10 +158,12 @@ class key {
   const std::array<std::uint8_t, secret_size>& secret_bytes() const noexcept { return secret_; }
 
  private:
-  key(const std::array<std::uint8_t, secret_size>& secret, const kgw_params& params);
+  key(const std::array<std::uint8_t, secret_size>& secret, const kgw_params& params,
+      const std::optional<trace_params>& trace = std::nullopt);
 
   std::array<std::uint8_t, secret_size> secret_{};
   kgw_params params_;
+  std::optional<trace_params> trace_;
   std::string id_;
 };
 

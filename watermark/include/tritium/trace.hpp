@@ -150,6 +150,10 @@ class trace_prf {
   /// their blocks (a scan's batches). Candidates as account_lane.
   void positions_and_lanes(const prf_context* g, const token_id* v, std::size_t n,
                            std::uint32_t* positions, std::uint32_t* lanes) const noexcept;
+  /// Blocks `first` … `first + n − 1` of the account-lane stream of `g` (16·n bytes into `out`):
+  /// the lane of candidate v is the b_a-bit field at bit v·b_a of the whole stream. For dense rows.
+  void stream_blocks(const prf_context& g, std::uint32_t first, std::size_t n,
+                     std::uint8_t* out) const noexcept;
 
  private:
   struct subkeys;

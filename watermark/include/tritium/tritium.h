@@ -99,6 +99,30 @@ tritium_status tritium_stream_bias_sparse(tritium_stream* stream, const int32_t*
 tritium_status tritium_stream_sample(tritium_stream* stream, const float* logits, size_t n_vocab,
                                      int32_t* out_token);
 
+/* ---- Account tracing (papers/trace-v1.md; papers/attribution.md §3.2 and §6.1) ----
+ * A key made with `tritium keygen --trace` can also mark which account a sequence was generated for.
+ * Derive an account's code once (a few microseconds; nothing is stored per account) and set it on
+ * the stream of each request or sequence: every watermarked step then also adds the key's δ_a to
+ * the candidates whose account lane equals the account's symbol at that step, in the same pass as
+ * the green bias (tritium_stream_bias_dense, _bias_sparse and _sample alike). */
+typedef struct tritium_account_code tritium_account_code;
+
+/* Derives the code of account `id` (n bytes of UTF-8, 1 <= n <= 1024, taken as bytes: no Unicode
+ * normalisation) under `key`. Invalid UTF-8 or a bad length: TRITIUM_ERR_INVALID_ARGUMENT (the
+ * message names the byte offset); a key without trace parameters: TRITIUM_ERR_MISMATCH (the message
+ * names the fix, `tritium keygen --trace`). The code does not keep the key; free it with
+ * tritium_account_code_free. */
+tritium_status tritium_account_code_create(const tritium_key* key, const char* id, size_t n,
+                                           tritium_account_code** out);
+void tritium_account_code_free(tritium_account_code* code);
+
+/* Marks the stream's following steps with `code` (NULL clears: KGW only). The stream keeps a
+ * pointer and does not take ownership: the caller keeps `code` alive until it is cleared or the
+ * stream (and every clone made while it was set) is freed. The setting survives
+ * tritium_stream_begin and _reset. A code from a key with other trace parameters:
+ * TRITIUM_ERR_INVALID_ARGUMENT; a stream whose key has no trace parameters: TRITIUM_ERR_MISMATCH. */
+tritium_status tritium_stream_set_account(tritium_stream* stream, const tritium_account_code* code);
+
 #ifdef __cplusplus
 }
 #endif
