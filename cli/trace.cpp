@@ -19,6 +19,9 @@
 namespace tritium::cli {
 namespace {
 
+// A log10 p-value with two decimals; a value that rounds to zero prints as 0.00, never -0.00.
+double shown(double log10_p) { return log10_p > -0.005 ? 0.0 : log10_p; }
+
 using ojson = nlohmann::ordered_json;
 
 tape_mode tape_of(const std::string& dedup) {
@@ -212,7 +215,7 @@ int trace_commands::run_test(const std::string& mode) const {
       for (std::size_t i = 0; i < r.listed.size(); ++i) {
         const ranked_account& a = r.listed[i];
         out << "  " << std::left << std::setw(6) << i + 1 << std::setw(11) << a.score << std::right << std::setprecision(2)
-            << std::setw(8) << a.log10_p << "   " << std::setw(10) << a.log10_p_fw << (a.accused ? "  ACCUSED   " : "           ")
+            << std::setw(8) << shown(a.log10_p) << "   " << std::setw(10) << shown(a.log10_p_fw) << (a.accused ? "  ACCUSED   " : "           ")
             << std::left << a.id << std::right << "\n";
       }
     }

@@ -776,6 +776,47 @@ run i15-generate-account 0 -- generate --model "$work/small.tlm" --tokenizer "$t
 grep -q '"account":"acct-000001"' "$work/i15-gen.jsonl"; check "issue 15: generate --account records the account in settings" $?
 # The account's mark rides on top of KGW: the global test still finds the key.
 run i15-detect-account 0 -- detect --key "$work/i15-trace.key" --input "$work/i15-gen.jsonl"
+# ==== issue 15: item 3 — tritium trace: which registered accounts' outputs a corpus holds ====
+python3 -c "
+import json
+for i in range(2000): print(json.dumps({'account': 'acct-000001' if i == 777 else 'acct-%06d' % (100000 + i)}))" > "$work/i15-registry.jsonl"
+run i15-generate-long 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/i15-trace.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 150 --seed 3 --account acct-000001 --output "$work/i15-gen-long.jsonl"
+run i15-trace-corpus 0 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --json --list 3
+python3 - "$work/out" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+rows = j['accounts']
+assert j['outcome'] == 'accounts accused', j['outcome']
+assert rows[0]['account'] == 'acct-000001' and rows[0]['accused'] and rows[0]['log10_p_fw'] <= -6, rows[0]
+assert [r['accused'] for r in rows] == [True, False, False, False], rows
+assert j['registry']['accounts'] == 2000 and j['decoys']['passed'], j
+PY
+check "issue 15: item 3: trace corpus accuses the account the text was generated for, and only it" $?
+# Text generated for an account outside the registry accuses nobody in it (exit 1: no account accused).
+run i15-generate-outsider 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/i15-trace.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 150 --seed 4 --account outsider --output "$work/i15-gen-outsider.jsonl"
+run i15-trace-outsider 1 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-outsider.jsonl" --tokenizer "$tok"
+grep -q "verdict: no account accused at family-wise alpha = 1e-06" "$work/out"; check "issue 15: item 3: text for an unregistered account accuses no registered one" $?
+run i15-trace-plain-key 4 -- trace corpus --key "$work/gpt2.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok"
+stderr_has i15-trace-plain-key "has no trace parameters: accounts are traced only with a key made by \`tritium keygen --trace\`"
+run i15-trace-no-registry 4 -- trace corpus --key "$work/i15-trace.key" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok"
+stderr_has i15-trace-no-registry "--registry is required"
+printf '{"account": "a"}\n{"account": "b"}\n{"account": "a"}\n' > "$work/i15-dup-registry.jsonl"
+run i15-trace-dup-registry 3 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-dup-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok"
+stderr_has i15-trace-dup-registry "i15-dup-registry.jsonl:3: account listed twice (first at $work/i15-dup-registry.jsonl:1)"
+run i15-trace-model-in-corpus 4 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --model "$work/small.tlm"
+stderr_has i15-trace-model-in-corpus "The following arguments were not expected"
+# Signed, recomputable: a tampered registry is caught (exit 6).
+run i15-trace-report 0 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --report "$work/i15-trace.report.json" --signing-key "$work/i13-signer.key" --html "$work/i15-trace.html"
+grep -q "ACCUSED" "$work/i15-trace.html"; check "issue 15: item 6: the HTML report shows the accused account" $?
+run i15-trace-verify 0 -- report verify "$work/i15-trace.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/i15-trace.key" --recompute
+grep -q "every figure matches" "$work/out"; check "issue 15: item 6: report verify --recompute reproduces the trace report" $?
+cp "$work/i15-registry.jsonl" "$work/i15-registry.saved"
+echo '{"account": "late-addition"}' >> "$work/i15-registry.jsonl"
+run i15-trace-verify-tampered 6 -- report verify "$work/i15-trace.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/i15-trace.key" --recompute
+stderr_has i15-trace-verify-tampered "changed since the report was signed"
+cp "$work/i15-registry.saved" "$work/i15-registry.jsonl"
+run i15-trace-help 0 -- trace corpus --help
+grep -q "^  1   no account accused at alpha" "$work/out"; check "issue 15: trace corpus --help lists its exit codes" $?
 # ==== end of issue 15: account tracing ====
 
 echo "$passed passed, $failed failed"

@@ -288,6 +288,8 @@ void trace_prf::positions_and_lanes(const prf_context* g, const token_id* v, std
       lanes[start + i] = detail::lane_at(o + 16, bit, params_.symbol_bits);
     }
   }
+}
+
 void trace_prf::stream_blocks(const prf_context& g, std::uint32_t first, std::size_t n,
                               std::uint8_t* out) const noexcept {
   // Bytes 12..15 of an input block read as a little-endian word are counter | tag << 24; candidates

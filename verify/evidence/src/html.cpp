@@ -297,13 +297,13 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   if (trace) {
     const ojson& g = p["global"];
     h << "<h2>The global test</h2><p>Was the suspect's text derived from our watermarked outputs at all, over all accounts "
-         "together: " << show(g["outcome"]) << " at alpha = " << show(g["alpha"]) << " (log10 p = " << show(g["log10_p"], 4)
+         "together: " << show(g["outcome"]) << " at alpha = " << general(get(g, "alpha")) << " (log10 p = " << show(g["log10_p"], 2)
       << ").</p>";
     const ojson& a = p["accounts"];
     const ojson& n = p["null"];
-    h << "<h2>Accounts</h2><p class="small">" << show(a["total"]) << " registered accounts were ranked (registry <code>"
+    h << "<h2>Accounts</h2><p class=\"small\">" << show(a["total"]) << " registered accounts were ranked (registry <code>"
       << show(p["registry"]["sha256"]) << "</code>); listed: " << show(a["selection"]) << ". Given the counts, an innocent "
-      << "account's score has an exact law with mean " << show(n["mean"], 6) << " and standard deviation " << show(n["sd"], 4)
+      << "account's score has an exact law with mean " << show(n["mean"], 1) << " and standard deviation " << show(n["sd"], 1)
       << "; the family-wise p-value corrects for the number of accounts.</p>";
     h << "<table><tr><th>rank</th><th>account</th><th>score</th><th>log10 p</th><th>log10 p (family-wise)</th><th></th></tr>";
     std::size_t rank = 0;
@@ -319,7 +319,6 @@ std::string render_report_html(const ojson& statement, const std::string& signer
       << "were ranked the same way. Their p-values should look uniform: KS p = " << show(dc["ks_p_value"], 3)
       << " (smallest log10 p " << show(dc["min_log10_p"], 4) << "). A failure here gives no verdict.</p>";
   } else {
-    const ojson& d = p.contains("decisive_test") ? p["decisive_test"] : ojson::object();
     h << "<h2>Evidence as tokens accumulate</h2><p class=\"small\">Curve: " << esc(d.value("label", std::string("")))
       << ". The curve is for reading only: stopping where it peaks would be a multiple test; the decision uses the final "
          "value.</p>";

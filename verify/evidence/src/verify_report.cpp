@@ -176,8 +176,8 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
       }
     }
   }
-  if (const ojson& d = v.object(p, at, "decoys", true); !d.is_null()) {
-    for (const char* f : {"count", "ks_statistic", "ks_p_value", "min_log10_p"}) v.number(d, at + "/decoys", f);
+  if (const ojson& dc = v.object(p, at, "decoys", true); !dc.is_null()) {
+    for (const char* f : {"count", "ks_statistic", "ks_p_value", "min_log10_p"}) v.number(dc, at + "/decoys", f);
   }
   if (const ojson& e = v.object(p, at, "excerpt", true); !e.is_null()) {
     v.scalar(e, at + "/excerpt", "document");
