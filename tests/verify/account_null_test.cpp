@@ -98,7 +98,7 @@ std::string hex_of(const account_field& f) {
 
 }  // namespace
 
-TEST_CASE("Known answers: decoys, counts under the account tape, the exact null",
+TEST_CASE("Known answers for decoys and counts under the account tape and the exact null",
           "[trace][null][kat]") {
   // fixtures/kat/trace_scan_v1.json, from the independent fixtures/kat/make_trace_scan_kat.py (exact
   // integer null).
@@ -248,7 +248,7 @@ TEST_CASE("Šidák's correction in log space", "[trace][null]") {
   REQUIRE(sidak_log10(-0.0001, 1000000) == 0.0);
 }
 
-TEST_CASE("Innocent accounts: exactly uniform p-values, the naive binomial over-accuses",
+TEST_CASE("Innocent accounts get exactly uniform p-values while the naive binomial over-accuses",
           "[trace][null]") {
   // Counts from a corpus marked for one guilty account: every counted tuple at position j carries
   // the guilty symbol with probability 0.6 (a strong mark), and positions are loaded unevenly as
@@ -298,7 +298,7 @@ TEST_CASE("Innocent accounts: exactly uniform p-values, the naive binomial over-
   REQUIRE(law.log10_p(table.score_symbols(guilty.symbols)) < -100.0);
 }
 
-TEST_CASE("Bulk code words equal the KAT-pinned derivation; decoys are not accounts",
+TEST_CASE("Bulk code words equal the KAT-pinned derivation and decoys are not accounts",
           "[trace][null]") {
   const key k = test_key(5);
   for (const std::uint32_t b : {2u, 1u}) {
@@ -326,7 +326,7 @@ TEST_CASE("Bulk code words equal the KAT-pinned derivation; decoys are not accou
                       "account id: expected valid UTF-8, got byte 0xff at byte offset 3");
 }
 
-TEST_CASE("A registry is read strictly, with the line of every refusal", "[trace][registry]") {
+TEST_CASE("A registry is read strictly and every refusal names its line", "[trace][registry]") {
   const fs::path p = write_file("ok.jsonl", "\xEF\xBB\xBF{\"account\": \"a\"}\n\n{\"account\": \"b\"}\r\n{\"account\":\"\xc3\xa9\"}");
   const account_registry r = read_account_registry(p.string());
   REQUIRE(r.ids == std::vector<std::string>{"a", "b", "\xc3\xa9"});

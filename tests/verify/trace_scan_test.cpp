@@ -165,7 +165,7 @@ TEST_CASE("Innocent accounts are accused no more often than alpha says", "[trace
   SECTION("200 runs of 1,000 accounts") { null_runs(200, 1000); }
 }
 
-TEST_CASE("Innocent accounts over the issue's 1,000 null runs of 10,000 accounts", "[.long][trace]") {
+TEST_CASE("Innocent accounts over the issue's 1000 null runs of 10000 accounts", "[.long][trace]") {
   // Run with: build/tests/tritium_tests "[.long][trace]"  (about a minute on two cores)
   const key k = trace_test_key(2);
   const trace_params params;
