@@ -2,14 +2,15 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
 
 namespace tritium::cli {
 
-progress_line::progress_line(std::string label, std::ostream& out, bool enabled, clock_function seconds)
-    : label_(std::move(label)), out_(out), enabled_(enabled), seconds_(std::move(seconds)) {
+progress_line::progress_line(std::string label, std::ostream& out, bool enabled, clock_function seconds, double delay)
+    : label_(std::move(label)), out_(out), enabled_(enabled), seconds_(std::move(seconds)), delay_(delay) {
   if (!seconds_) {
     const auto start = std::chrono::steady_clock::now();
     seconds_ = [start] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -22,7 +23,7 @@ void progress_line::show(const progress_update& u) {
   if (!enabled_) return;
   if (u.finished) return finish();
   const double elapsed = seconds_();
-  if (elapsed < delay_seconds) return;
+  if (elapsed < delay_) return;
   std::ostringstream line;
   line.setf(std::ios::fixed);
   line.precision(1);
@@ -58,7 +59,14 @@ bool progress_wanted(const terminals& t, bool quiet, bool streams_to_stdout) {
 }
 
 progress_line stderr_progress(std::string label, bool quiet, bool streams_to_stdout) {
-  return progress_line(std::move(label), std::cerr, progress_wanted(terminals::of_this_process(), quiet, streams_to_stdout));
+  double delay = progress_line::delay_seconds;
+  if (const char* v = std::getenv("TRITIUM_PROGRESS_DELAY"); v != nullptr && *v != '\0') {
+    char* end = nullptr;
+    const double d = std::strtod(v, &end);
+    if (*end == '\0' && d >= 0.0 && d <= 3600.0) delay = d;  // anything else: the default (a display setting)
+  }
+  return progress_line(std::move(label), std::cerr, progress_wanted(terminals::of_this_process(), quiet, streams_to_stdout), {},
+                       delay);
 }
 
 void add_quiet_flag(CLI::App& app, bool& quiet) {

@@ -15,7 +15,8 @@ namespace tritium::cli {
 
 class progress_line {
  public:
-  /// Work that ends sooner than this draws nothing.
+  /// Work that ends sooner than this draws nothing (stderr_progress: TRITIUM_PROGRESS_DELAY seconds
+  /// instead when that is set to a number >= 0, so that a test on a fast machine sees a line).
   static constexpr double delay_seconds = 2.0;
 
   /// Seconds since the work began.
@@ -23,7 +24,8 @@ class progress_line {
 
   /// Draws on `out` when `enabled` (the caller decides: a terminal, no --quiet); `seconds` is the
   /// clock (default: a steady clock started now).
-  progress_line(std::string label, std::ostream& out, bool enabled, clock_function seconds = {});
+  progress_line(std::string label, std::ostream& out, bool enabled, clock_function seconds = {},
+                double delay = delay_seconds);
   /// Erases the line if one was drawn (also when the work failed: the error message follows).
   ~progress_line();
   progress_line(const progress_line&) = delete;
@@ -43,6 +45,7 @@ class progress_line {
   std::ostream& out_;
   bool enabled_;
   clock_function seconds_;
+  double delay_;
   bool drawn_ = false;
 };
 

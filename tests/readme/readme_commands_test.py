@@ -26,7 +26,8 @@ import sys
 import tempfile
 import time
 
-VERDICT_COMMANDS = (("detect",), ("radioactivity", "corpus"), ("radioactivity", "closed"), ("radioactivity", "read"))
+VERDICT_COMMANDS = (("detect",), ("radioactivity", "corpus"), ("radioactivity", "closed"), ("radioactivity", "read"),
+                    ("trace", "corpus"), ("trace", "closed"), ("trace", "read"))
 SETUP_SECTIONS = ("Set-up", "Testing")
 FIRST_STEPS = "First steps"
 
@@ -95,6 +96,9 @@ def make_sandbox(folder, source):
     with open(os.path.join(folder, "sent_and_answered.jsonl"), "w", encoding="utf-8") as f:
         for p, r in zip(prompts[8:20], heldout[2:]):
             f.write(json.dumps({"id": p["id"], "prompt": p["prompt"], "text": r["text"][:2000]}) + "\n")
+    with open(os.path.join(folder, "accounts.jsonl"), "w", encoding="utf-8") as f:
+        for i in range(1000):
+            f.write(json.dumps({"account": "acct-%06d" % i}) + "\n")
     rng = random.Random(14)
     with open(os.path.join(folder, "suspect_top1.jsonl"), "w", encoding="utf-8") as f:
         for i in range(6):
