@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "report_options.hpp"
 #include "exit_codes.hpp"
+#include "fingerprint.hpp"
 #include "radioactivity.hpp"
 #include "report.hpp"
 #include "tritium/error.hpp"
@@ -31,6 +32,7 @@ int run_tritium(const std::vector<std::string>& args) {
   lm_show_command lm_show;
   generate_command generate;
   radioactivity_commands radioactivity;
+  fingerprint_commands fingerprint;
   report_commands report;
   bench_command bench;
   demo_command demo;
@@ -50,6 +52,7 @@ int run_tritium(const std::vector<std::string>& args) {
   lm_show.setup(*lm_app);
   generate.setup(app);
   radioactivity.setup(app);
+  fingerprint.setup(app);
   report.setup(app);
   bench.setup(app);
   demo.setup(app);
@@ -77,6 +80,7 @@ int run_tritium(const std::vector<std::string>& args) {
     if (lm_show.app->parsed()) return lm_show.run();
     if (generate.app->parsed()) return generate.run();
     if (const int code = radioactivity.run(); code >= 0) return code;
+    if (const int code = fingerprint.run(); code >= 0) return code;
     if (const int code = report.run(); code >= 0) return code;
     if (bench.app->parsed()) return bench.run();
     if (demo.app->parsed()) return demo.run();

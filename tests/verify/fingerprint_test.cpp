@@ -285,8 +285,8 @@ TEST_CASE("Fingerprint answers: one error policy", "[fingerprint]") {
     return error_text([&] { read_fingerprint_answers(path, set); }, code);
   };
   const std::string f = (dir.path / "a.jsonl").string();
-  CHECK(refused("") == "answers " + f + ": no answer records, expected JSON Lines {\"question\", \"answer\"}");
-  CHECK(refused("\n  \n") == "answers " + f + ": no answer records, expected JSON Lines {\"question\", \"answer\"}");
+  CHECK(refused("", errc::invalid_argument) == "answers " + f + ": no answer records, expected JSON Lines {\"question\", \"answer\"}");
+  CHECK(refused("\n  \n", errc::invalid_argument) == "answers " + f + ": no answer records, expected JSON Lines {\"question\", \"answer\"}");
   CHECK(refused("{\"question\": 8, \"answer\": \"x\"}\n") ==
         f + ":1: field \"question\": expected an index in [0, 8) (the set has 8 questions), got 8");
   CHECK(refused("{\"question\": 1.0, \"answer\": \"x\"}\n") ==
