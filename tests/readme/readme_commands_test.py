@@ -26,7 +26,8 @@ import sys
 import tempfile
 import time
 
-VERDICT_COMMANDS = (("detect",), ("radioactivity", "corpus"), ("radioactivity", "closed"), ("radioactivity", "read"))
+VERDICT_COMMANDS = (("detect",), ("radioactivity", "corpus"), ("radioactivity", "closed"), ("radioactivity", "read"),
+                    ("fingerprint", "verify"))
 SETUP_SECTIONS = ("Set-up", "Testing")
 FIRST_STEPS = "First steps"
 
@@ -95,6 +96,10 @@ def make_sandbox(folder, source):
     with open(os.path.join(folder, "sent_and_answered.jsonl"), "w", encoding="utf-8") as f:
         for p, r in zip(prompts[8:20], heldout[2:]):
             f.write(json.dumps({"id": p["id"], "prompt": p["prompt"], "text": r["text"][:2000]}) + "\n")
+    # A suspect's answers to the 64 questions of a fingerprint set: made-up words, some of them candidates.
+    with open(os.path.join(folder, "suspect_answers.jsonl"), "w", encoding="utf-8") as f:
+        for i in range(64):
+            f.write(json.dumps({"question": i, "answer": ["bafo", "zuke", "I do not know."][i % 3]}) + "\n")
     rng = random.Random(14)
     with open(os.path.join(folder, "suspect_top1.jsonl"), "w", encoding="utf-8") as f:
         for i in range(6):
