@@ -190,7 +190,7 @@ TEST_CASE("A suspect that always gives the same answer is flagged no more often 
   CHECK(flagged <= hi);
 }
 
-TEST_CASE("The test: matches, distinct candidates under several system prompts, outcomes", "[fingerprint]") {
+TEST_CASE("Fingerprint test: matches and distinct candidates under several system prompts decide the outcome", "[fingerprint]") {
   const fingerprint_set set = make_fingerprint_set(numbered_key(7), {});
   std::vector<fingerprint_answer> answers;
   // 8 correct answers (with the normalisation's spaces and full stop), the rest a non-candidate.
@@ -232,7 +232,7 @@ TEST_CASE("The test: matches, distinct candidates under several system prompts, 
   CHECK(std::exp(r.ln_p) == Approx(std::exp(binomial_upper_tail_ln(64, 8, 2.0 / 256))).epsilon(1e-12));
 }
 
-TEST_CASE("Fingerprint sets are written 0600, read back, and checked against the commitment", "[fingerprint]") {
+TEST_CASE("Fingerprint sets are written 0600 and read back only against their commitment", "[fingerprint]") {
   scratch_dir dir;
   const fingerprint_set set = make_fingerprint_set(numbered_key(1), {.questions = 8, .candidates = 16});
   const fs::path d = dir.path / "set";
