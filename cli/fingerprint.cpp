@@ -99,7 +99,7 @@ int fingerprint_commands::run_make() const {
   params.candidates = candidates;
   as_usage([&] { params.validate(); });
   const fingerprint_set set = make_fingerprint_set(k, params);
-  save_fingerprint_set(set, out, system_prompts, force);
+  as_usage([&] { save_fingerprint_set(set, out, system_prompts, force); });  // a bad --system-prompt is a usage error
   const std::size_t pairs = set.questions.size() * std::max<std::size_t>(1, system_prompts.size());
   std::cerr << "tritium: wrote the fingerprint set " << out << "/" << fingerprint_v1::set_file << " (" << questions
             << " questions, " << candidates << " candidates; secret, mode 0600) and " << pairs

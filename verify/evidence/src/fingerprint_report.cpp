@@ -1,6 +1,7 @@
 // The statement of a model-fingerprint test (papers/attribution.md §6.5, papers/fingerprint-v1.md):
 // predicate test "fingerprint". The report records the commitment D and the SHA-256 of set.json (as a
 // subject), never a question or a candidate: it can be shown to anyone without handing over the pairs.
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -34,7 +35,7 @@ ojson fingerprint_predicate(const fingerprint_spec& spec, const fingerprint_set&
   const std::string d16 = set.commitment().substr(0, 16);
   ojson p;
   p["test"] = "fingerprint";
-  p["specification"] = specification_of(spec);
+  p["specification"] = specification_of(spec, k);
   p["hypothesis"] = {
       {"null", "H0: the suspect's answers are independent of fingerprint set " + set.commitment() +
                    ", as they are for a model never trained on its pairs: each question's assigned answer, drawn "
@@ -89,9 +90,11 @@ ojson fingerprint_predicate(const fingerprint_spec& spec, const fingerprint_set&
 
 }  // namespace
 
-ojson specification_of(const fingerprint_spec& spec) {
+ojson specification_of(const fingerprint_spec& spec, const key& k) {
   ojson s;
+  s["version"] = 1;
   s["test"] = "fingerprint";
+  s["key_id"] = k.id();
   s["set"] = spec.set;
   s["answers"] = spec.answers;
   s["commitment"] = spec.commitment;
@@ -105,12 +108,23 @@ fingerprint_spec fingerprint_spec_from(const ojson& s) {
     throw error(errc::parse, "statement: /predicate/specification/" + field + ": expected " + expected);
   };
   if (!s.is_object()) fail("", "an object");
-  for (const char* f : {"test", "set", "answers", "commitment", "alpha_source"}) {
+  for (auto it = s.begin(); it != s.end(); ++it) {
+    static const std::vector<std::string> known = {"version", "test", "key_id", "set", "answers", "commitment", "alpha", "alpha_source"};
+    if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
+      throw error(errc::parse, "statement: /predicate/specification: unknown field " + json_quoted(it.key()));
+    }
+  }
+  if (!s.contains("version") || s["version"] != 1) fail("version", "1");
+  for (const char* f : {"test", "key_id", "set", "answers", "commitment", "alpha_source"}) {
     if (!s.contains(f) || !s[f].is_string()) fail(f, "a string");
   }
   if (!s.contains("alpha") || !s["alpha"].is_number()) fail("alpha", "a number");
   if (s["test"].get<std::string>() != "fingerprint") fail("test", "\"fingerprint\"");
   fingerprint_spec spec;
+  for (const char* f : {"set", "answers"}) {
+    const std::string path = s[f].get<std::string>();
+    if (path.empty() || path == "-" || has_control_characters(path)) fail(f, "a file path (not empty, not -, no control characters)");
+  }
   spec.set = s["set"].get<std::string>();
   spec.answers = s["answers"].get<std::string>();
   spec.commitment = s["commitment"].get<std::string>();

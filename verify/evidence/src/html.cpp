@@ -277,7 +277,12 @@ std::string render_report_html(const ojson& statement, const std::string& signer
     row("Statistic", show(method["statistic"]));
     row("Test", show(method["test"]));
     if (p.contains("input")) row("Answers", show(p["input"]["kind"]) + "; normalization: " + show(p["input"]["normalization"]));
-    if (p.contains("settings")) row("Settings", fields_text(p["settings"]));
+    const ojson& set = p["settings"];
+    row("Fingerprint set", "commitment <code>" + show(set["commitment"]) + "</code> · questions " + show(set["questions"]) +
+                               " · candidates " + show(set["candidates"]) + " · recorded: " + show(set["set_recorded"]));
+    std::string prompts;
+    for (const auto& s : set["system_prompts"]) prompts += (prompts.empty() ? "" : "<br>") + (s == "" ? std::string("(none)") : show(s));
+    row("System prompts", prompts);
     if (p.contains("totals")) row("Counts", fields_text(p["totals"]));
     row("Smallest p these answers allow", "log10 p = " + show(p["fingerprint"]["best_log10_p"]));
     h << "</table>\n";

@@ -48,7 +48,7 @@ ojson decision_of(double alpha, const std::string& alpha_source, const std::stri
 ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* tok);
 ojson specification_of(const radioactivity_spec& spec, const key& k, const tokenizer* tok, std::size_t filter_windows);
 detect_spec detect_spec_from(const ojson& specification);
-ojson specification_of(const fingerprint_spec& spec);
+ojson specification_of(const fingerprint_spec& spec, const key& k);
 fingerprint_spec fingerprint_spec_from(const ojson& specification);
 /// The files a fingerprint test reads, as the report names them: set.json, then the answers.
 std::vector<std::string> fingerprint_files(const fingerprint_spec& spec);

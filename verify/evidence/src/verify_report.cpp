@@ -102,6 +102,13 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
     for (const char* f : {"scheme", "statistic", "test"}) v.string(m, at + "/method", f);
     const ojson& f = v.object(p, at, "fingerprint");
     v.number(f, at + "/fingerprint", "best_log10_p");
+    const ojson& set = v.object(p, at, "settings");
+    for (const char* name : {"commitment", "set_recorded"}) v.string(set, at + "/settings", name);
+    for (const char* name : {"questions", "candidates"}) v.number(set, at + "/settings", name);
+    const ojson& prompts = v.array(set, at + "/settings", "system_prompts");
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      if (!prompts[i].is_string()) v.fail(at + "/settings/system_prompts/" + std::to_string(i), "expected a string");
+    }
     const ojson& rows = v.array(f, at + "/fingerprint", "questions");
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const ojson& r = rows[i];
