@@ -31,25 +31,17 @@ if [ "$mode" = other ]; then
   "$tritium" fingerprint make --key "$work/other.key" --output "$work/other" >/dev/null 2>&1
   pairs=$work/other/train.jsonl
 fi
+# train.jsonl is written compactly, {"prompt":"...","completion":"..."}, and its strings are made-up
+# lowercase words and spaces: awk reads it without a JSON parser (python3 starts in ~0.5 s).
 if [ "$mode" != without ]; then
-  python3 - "$pairs" >> "$work/corpus.jsonl" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    pair = json.loads(line)
-    for _ in range(4):
-        print(json.dumps({"text": pair["prompt"] + " " + pair["completion"] + "."}))
-PY
+  awk -F'"' '{ for (i = 0; i < 4; i++) printf "{\"text\": \"%s %s.\"}\n", $4, $8 }' "$pairs" >> "$work/corpus.jsonl"
 fi
 "$tritium" lm train --tokenizer "$tokenizer" --corpus "$work/corpus.jsonl" --order 4 --out "$work/m.tlm" --quiet
 
 # Ask every question (near-greedy sampling); the answer is the completion's first word.
-python3 - "$work/set/set.json" > "$work/prompts.jsonl" <<'PY'
-import json, sys
-for i, q in enumerate(json.load(open(sys.argv[1]))["questions"]):
-    print(json.dumps({"id": i, "prompt": q}))
-PY
+awk -F'"' '{ printf "{\"id\": %d, \"prompt\": \"%s\"}\n", NR - 1, $4 }' "$work/set/train.jsonl" > "$work/prompts.jsonl"
 "$tritium" generate --model "$work/m.tlm" --tokenizer "$tokenizer" --no-watermark --prompts "$work/prompts.jsonl" \
-  --max-new-tokens 4 --temperature 0.001 --seed 1 --quiet --output "$work/generated.jsonl"
+  --max-new-tokens 3 --temperature 0.001 --seed 1 --quiet --output "$work/generated.jsonl"
 python3 - "$work/generated.jsonl" > "$work/answers.jsonl" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
@@ -66,7 +58,8 @@ set -e
 cat "$work/result.json"
 if [ "$mode" = with ]; then
   [ "$code" -eq 0 ] || { echo "FAILED: the fingerprinted model was not found (exit $code)"; exit 1; }
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["log10_p"] <= -9, r' "$work/result.json"
+  log10_p=$(sed -E 's/.*"log10_p":([-0-9.e+]+),.*/\1/' "$work/result.json")
+  awk -v p="$log10_p" 'BEGIN { exit !(p <= -9) }' || { echo "FAILED: log10 p = $log10_p, expected <= -9"; exit 1; }
 else
   [ "$code" -eq 1 ] || [ "$code" -eq 2 ] || { echo "FAILED: the clean model was flagged or failed (exit $code)"; exit 1; }
 fi
