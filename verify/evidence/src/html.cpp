@@ -226,6 +226,47 @@ std::string controls_chart(const ojson& controls, double real) {
   return s.str();
 }
 
+void table_row(std::ostringstream& h, const std::string& k, const std::string& v) {
+  h << "<tr><th>" << esc(k) << "</th><td>" << v << "</td></tr>";
+}
+
+// The body of a model-fingerprint report (predicate test "fingerprint", papers/evidence-v2.md): the
+// set by its commitment, the answers' counts and one row per question; no question text exists in it.
+std::string fingerprint_sections(const ojson& p) {
+  std::ostringstream h;
+  const ojson& method = p["method"];
+  h << "<h2>What was tested</h2><table>";
+  table_row(h, "Null hypothesis", show(p["hypothesis"]["null"]));
+  table_row(h, "Alternative", show(p["hypothesis"]["alternative"]));
+  table_row(h, "Not claimed", show(p["hypothesis"]["not_claimed"]));
+  table_row(h, "Key id (commitment)", "<code>" + show(p["key"]["id"]) + "</code>");
+  table_row(h, "Scheme", show(method["scheme"]));
+  table_row(h, "Statistic", show(method["statistic"]));
+  table_row(h, "Test", show(method["test"]));
+  if (p.contains("input")) {
+    table_row(h, "Answers", show(p["input"]["kind"]) + "; normalization: " + show(p["input"]["normalization"]));
+  }
+  const ojson& set = p["settings"];
+  table_row(h, "Fingerprint set", "commitment <code>" + show(set["commitment"]) + "</code> · questions " +
+                                      show(set["questions"]) + " · candidates " + show(set["candidates"]) +
+                                      " · recorded: " + show(set["set_recorded"]));
+  std::string prompts;
+  for (const auto& s : set["system_prompts"]) prompts += (prompts.empty() ? "" : "<br>") + (s == "" ? std::string("(none)") : show(s));
+  table_row(h, "System prompts", prompts);
+  if (p.contains("totals")) table_row(h, "Counts", fields_text(p["totals"]));
+  table_row(h, "Smallest p these answers allow", "log10 p = " + show(p["fingerprint"]["best_log10_p"]));
+  h << "</table>\n";
+  h << "<h2>Questions</h2><p class=\"small\">One row per question of the set (the questions themselves stay out of "
+       "the report). Under the null, a question with d distinct candidates among its answers matches with probability "
+       "d / M.</p><table><tr><th>question</th><th>answers</th><th>distinct candidates</th><th>matched</th></tr>";
+  for (const auto& r : p["fingerprint"]["questions"]) {
+    h << "<tr><td class=\"n\">" << show(r[0]) << "</td><td class=\"n\">" << show(r[1]) << "</td><td class=\"n\">"
+      << show(r[2]) << "</td><td>" << (r[3].get<bool>() ? "<b>yes</b>" : "no") << "</td></tr>";
+  }
+  h << "</table>\n";
+  return h.str();
+}
+
 }  // namespace
 
 std::string render_report_html(const ojson& statement, const std::string& signer) {
@@ -266,107 +307,80 @@ std::string render_report_html(const ojson& statement, const std::string& signer
     << " · alpha = " << general(alpha) << " · " << show(decision["correction"])
     << "</div></div>\n";
 
+  if (fingerprint) h << fingerprint_sections(p);
+  if (!fingerprint) {  // the watermark tests: detect and radioactivity
+  h << "<h2>What was tested</h2><table>";
   auto row = [&](const std::string& k, const std::string& v) { h << "<tr><th>" << esc(k) << "</th><td>" << v << "</td></tr>"; };
-  if (fingerprint) {
-    h << "<h2>What was tested</h2><table>";
-    row("Null hypothesis", show(p["hypothesis"]["null"]));
-    row("Alternative", show(p["hypothesis"]["alternative"]));
-    row("Not claimed", show(p["hypothesis"]["not_claimed"]));
-    row("Key id (commitment)", "<code>" + show(p["key"]["id"]) + "</code>");
-    row("Scheme", show(method["scheme"]));
-    row("Statistic", show(method["statistic"]));
-    row("Test", show(method["test"]));
-    if (p.contains("input")) row("Answers", show(p["input"]["kind"]) + "; normalization: " + show(p["input"]["normalization"]));
-    const ojson& set = p["settings"];
-    row("Fingerprint set", "commitment <code>" + show(set["commitment"]) + "</code> · questions " + show(set["questions"]) +
-                               " · candidates " + show(set["candidates"]) + " · recorded: " + show(set["set_recorded"]));
-    std::string prompts;
-    for (const auto& s : set["system_prompts"]) prompts += (prompts.empty() ? "" : "<br>") + (s == "" ? std::string("(none)") : show(s));
-    row("System prompts", prompts);
-    if (p.contains("totals")) row("Counts", fields_text(p["totals"]));
-    row("Smallest p these answers allow", "log10 p = " + show(p["fingerprint"]["best_log10_p"]));
-    h << "</table>\n";
-    const ojson& rows = p["fingerprint"]["questions"];
-    h << "<h2>Questions</h2><p class=\"small\">One row per question of the set (the questions themselves stay out of "
-         "the report). Under the null, a question with d distinct candidates among its answers matches with probability "
-         "d / M.</p><table><tr><th>question</th><th>answers</th><th>distinct candidates</th><th>matched</th></tr>";
-    for (const auto& r : rows) {
-      h << "<tr><td class=\"n\">" << show(r[0]) << "</td><td class=\"n\">" << show(r[1]) << "</td><td class=\"n\">"
-        << show(r[2]) << "</td><td>" << (r[3].get<bool>() ? "<b>yes</b>" : "no") << "</td></tr>";
+  row("Null hypothesis", show(p["hypothesis"]["null"]));
+  row("Alternative", show(p["hypothesis"]["alternative"]));
+  row("Not claimed", show(p["hypothesis"]["not_claimed"]));
+  row("Key id (commitment)", "<code>" + show(p["key"]["id"]) + "</code>");
+  row("Scheme", show(method["scheme"]) + ", PRF " + show(method["prf"]) + ", gamma " + show(method["gamma"], 4) +
+                    ", delta " + show(method["delta"]) + ", context width " + show(method["context_width"]) + ", " +
+                    show(method["seeding"]));
+  row("Test", show(method["test"]));
+  row("Deduplication", show(method["deduplication"]));
+  row("Aggregation", show(method["aggregation"]));
+  if (p.contains("input")) {
+    const ojson& in = p["input"];
+    row("Input", show(in["kind"]) + "; normalization: " + show(in["normalization"]));
+    if (in.contains("tokenizer") && in["tokenizer"].is_object()) {
+      row("Tokenizer", show(in["tokenizer"]["file"]) + " <code>" + show(in["tokenizer"]["digest"]) + "</code>");
     }
-    h << "</table>\n";
-  } else {
-    h << "<h2>What was tested</h2><table>";
-    row("Null hypothesis", show(p["hypothesis"]["null"]));
-    row("Alternative", show(p["hypothesis"]["alternative"]));
-    row("Not claimed", show(p["hypothesis"]["not_claimed"]));
-    row("Key id (commitment)", "<code>" + show(p["key"]["id"]) + "</code>");
-    row("Scheme", show(method["scheme"]) + ", PRF " + show(method["prf"]) + ", gamma " + show(method["gamma"], 4) +
-                      ", delta " + show(method["delta"]) + ", context width " + show(method["context_width"]) + ", " +
-                      show(method["seeding"]));
-    row("Test", show(method["test"]));
-    row("Deduplication", show(method["deduplication"]));
-    row("Aggregation", show(method["aggregation"]));
-    if (p.contains("input")) {
-      const ojson& in = p["input"];
-      row("Input", show(in["kind"]) + "; normalization: " + show(in["normalization"]));
-      if (in.contains("tokenizer") && in["tokenizer"].is_object()) {
-        row("Tokenizer", show(in["tokenizer"]["file"]) + " <code>" + show(in["tokenizer"]["digest"]) + "</code>");
-      }
-    }
-    if (p.contains("settings")) row("Settings", fields_text(p["settings"]));
-    if (p.contains("totals")) row("Counts", fields_text(p["totals"]));
-    h << "</table>\n";
+  }
+  if (p.contains("settings")) row("Settings", fields_text(p["settings"]));
+  if (p.contains("totals")) row("Counts", fields_text(p["totals"]));
+  h << "</table>\n";
 
-    const ojson& d = p.contains("decisive_test") ? p["decisive_test"] : ojson::object();
-    h << "<h2>Evidence as tokens accumulate</h2><p class=\"small\">Curve: " << esc(d.value("label", std::string("")))
-      << ". The curve is for reading only: stopping where it peaks would be a multiple test; the decision uses the final "
-         "value.</p>";
-    h << curve_chart(d.contains("curve") ? d["curve"] : ojson::array(), -get(d, "threshold_log10_p", std::log10(alpha)),
-                     "scored tuples", "-log10 p");
-    h << "<h2>Score against the null</h2>";
-    h << null_chart(get(d, "scored"), get(d, "green"), get(d, "gamma", get(method, "gamma", 0.25)));
-    if (p.contains("documents") && p["documents"]["rows"].size() >= 2) h << p_histogram(p["documents"]["rows"]);
-    if (p.contains("controls") && p["controls"].contains("log10_p") && !p["controls"]["log10_p"].empty()) {
-      h << "<h2>Control keys</h2><p class=\"small\">The same test under " << p["controls"]["log10_p"].size()
-        << " keys that were never used (derived from the real key). Their p-values should look uniform; KS p = "
-        << show(p["controls"]["ks_p_value"], 3) << ".</p>";
-      h << controls_chart(p["controls"]["log10_p"], -get(d, "log10_p"));
-    }
+  const ojson& d = p.contains("decisive_test") ? p["decisive_test"] : ojson::object();
+  h << "<h2>Evidence as tokens accumulate</h2><p class=\"small\">Curve: " << esc(d.value("label", std::string("")))
+    << ". The curve is for reading only: stopping where it peaks would be a multiple test; the decision uses the final "
+       "value.</p>";
+  h << curve_chart(d.contains("curve") ? d["curve"] : ojson::array(), -get(d, "threshold_log10_p", std::log10(alpha)),
+                   "scored tuples", "-log10 p");
+  h << "<h2>Score against the null</h2>";
+  h << null_chart(get(d, "scored"), get(d, "green"), get(d, "gamma", get(method, "gamma", 0.25)));
+  if (p.contains("documents") && p["documents"]["rows"].size() >= 2) h << p_histogram(p["documents"]["rows"]);
+  if (p.contains("controls") && p["controls"].contains("log10_p") && !p["controls"]["log10_p"].empty()) {
+    h << "<h2>Control keys</h2><p class=\"small\">The same test under " << p["controls"]["log10_p"].size()
+      << " keys that were never used (derived from the real key). Their p-values should look uniform; KS p = "
+      << show(p["controls"]["ks_p_value"], 3) << ".</p>";
+    h << controls_chart(p["controls"]["log10_p"], -get(d, "log10_p"));
+  }
 
-    if (p.contains("documents") && !p["documents"]["rows"].empty()) {
-      const ojson& rows = p["documents"]["rows"];
-      std::vector<std::size_t> order(rows.size());
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(),
-                       [&](std::size_t a, std::size_t b) { return rows[a][4].get<double>() < rows[b][4].get<double>(); });
-      const std::size_t shown = std::min<std::size_t>(order.size(), 200);
-      h << "<h2>Documents</h2><p class=\"small\">" << show(p["documents"]["total"]) << " document(s); the statement lists "
-        << show(p["documents"]["selection"]) << (shown < rows.size() ? "; the " + std::to_string(shown) + " with the smallest p-values are shown here" : "")
-        << ". Each row tests its document alone; the decision above corrects for their number.</p>";
-      h << "<table><tr><th>id</th><th>tokens</th><th>scored</th><th>green</th><th>green share</th><th>log10 p</th></tr>";
-      for (std::size_t i = 0; i < shown; ++i) {
-        const ojson& r = rows[order[i]];
-        const double scored = r[2].get<double>();
-        h << "<tr><td>" << show(r[0]) << "</td><td class=\"n\">" << show(r[1]) << "</td><td class=\"n\">" << show(r[2])
-          << "</td><td class=\"n\">" << show(r[3]) << "</td><td class=\"n\">"
-          << (scored > 0 ? fmt(r[3].get<double>() / scored, 3) : "–") << "</td><td class=\"n\">" << show(r[4]) << "</td></tr>";
-      }
-      h << "</table>\n";
+  if (p.contains("documents") && !p["documents"]["rows"].empty()) {
+    const ojson& rows = p["documents"]["rows"];
+    std::vector<std::size_t> order(rows.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return rows[a][4].get<double>() < rows[b][4].get<double>(); });
+    const std::size_t shown = std::min<std::size_t>(order.size(), 200);
+    h << "<h2>Documents</h2><p class=\"small\">" << show(p["documents"]["total"]) << " document(s); the statement lists "
+      << show(p["documents"]["selection"]) << (shown < rows.size() ? "; the " + std::to_string(shown) + " with the smallest p-values are shown here" : "")
+      << ". Each row tests its document alone; the decision above corrects for their number.</p>";
+    h << "<table><tr><th>id</th><th>tokens</th><th>scored</th><th>green</th><th>green share</th><th>log10 p</th></tr>";
+    for (std::size_t i = 0; i < shown; ++i) {
+      const ojson& r = rows[order[i]];
+      const double scored = r[2].get<double>();
+      h << "<tr><td>" << show(r[0]) << "</td><td class=\"n\">" << show(r[1]) << "</td><td class=\"n\">" << show(r[2])
+        << "</td><td class=\"n\">" << show(r[3]) << "</td><td class=\"n\">"
+        << (scored > 0 ? fmt(r[3].get<double>() / scored, 3) : "–") << "</td><td class=\"n\">" << show(r[4]) << "</td></tr>";
     }
+    h << "</table>\n";
+  }
 
-    if (p.contains("excerpt")) {
-      const ojson& e = p["excerpt"];
-      h << "<h2>Excerpt</h2><p class=\"small\">Document " << show(e["document"]) << ", the first "
-        << show(e["shown"]) << " of " << show(e["of"]) << " tokens.</p><p class=\"legend small\"><span class=\"g\">green tuple</span>"
-        << "<span class=\"r\">red tuple</span><span class=\"d\">repeated tuple (scored once)</span><span class=\"c\">no full context</span></p>"
-        << "<div class=\"excerpt\">";
-      for (const auto& t : e["tokens"]) {
-        h << "<span class=\"" << esc(t[1].get<std::string>()) << "\">" << esc(t[0].get<std::string>()) << "</span>";
-      }
-      h << "</div>\n";
+  if (p.contains("excerpt")) {
+    const ojson& e = p["excerpt"];
+    h << "<h2>Excerpt</h2><p class=\"small\">Document " << show(e["document"]) << ", the first "
+      << show(e["shown"]) << " of " << show(e["of"]) << " tokens.</p><p class=\"legend small\"><span class=\"g\">green tuple</span>"
+      << "<span class=\"r\">red tuple</span><span class=\"d\">repeated tuple (scored once)</span><span class=\"c\">no full context</span></p>"
+      << "<div class=\"excerpt\">";
+    for (const auto& t : e["tokens"]) {
+      h << "<span class=\"" << esc(t[1].get<std::string>()) << "\">" << esc(t[0].get<std::string>()) << "</span>";
     }
-  }  // not a fingerprint
+    h << "</div>\n";
+  }
+  }  // the watermark tests
 
   if (p.contains("limits")) {
     h << "<h2>Limits</h2><ul>";
@@ -375,6 +389,7 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   }
 
   h << "<h2>Provenance</h2><table>";
+  auto row = [&](const std::string& k, const std::string& v) { table_row(h, k, v); };
   for (const auto& s : statement["subject"]) {
     row("Subject", show(s["name"]) + "<br><code>sha256:" + show(s["digest"]["sha256"]) + "</code>");
   }
