@@ -114,10 +114,11 @@ int fingerprint_commands::run_verify() const {
     throw error(errc::usage, "fingerprint verify: --report and --html need --key: the report names the key the set was "
                              "made from, and `report verify --recompute` checks the set against it");
   }
+  // --signing-key, --base or --absolute-paths without a report are refused here (usage error).
+  const std::unique_ptr<report_writer> writer = report.open();  // a bad signing key or output path fails first
   fingerprint_result r;
   if (!verify_key_path.empty()) {
     const tritium::key k = load_key_warn(verify_key_path);
-    const std::unique_ptr<report_writer> writer = report.open();  // a bad signing key or output path fails first
     fingerprint_spec spec;
     spec.set = report.name(set_dir);
     spec.answers = report.name(answers_path);

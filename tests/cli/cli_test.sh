@@ -806,6 +806,8 @@ run fp-no-set 3 -- fingerprint verify --set "$work/nothing" --answers "$work/fp-
 stderr_has fp-no-set "cannot open fingerprint set $work/nothing/set.json"
 run fp-report-no-key 4 -- fingerprint verify --set "$work/fp" --answers "$work/fp-right.jsonl" --commitment "$fp_commitment" --report "$work/fp.report.json" --signing-key "$work/i13-signer.key"
 stderr_has fp-report-no-key "--report and --html need --key"
+run fp-signing-key-unused 4 -- fingerprint verify --set "$work/fp" --answers "$work/fp-right.jsonl" --commitment "$fp_commitment" --signing-key "$work/i13-signer.key"
+stderr_has fp-signing-key-unused "--signing-key is only used with --report or --html"
 run fp-other-key 6 -- fingerprint verify --set "$work/fp" --answers "$work/fp-right.jsonl" --commitment "$fp_commitment" --key "$work/gpt2.key"
 stderr_has fp-other-key "not the set key"
 # The evidence report: signed, recomputed, rendered.
