@@ -11,9 +11,10 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "crypto/crypto.hpp"
 #include "tritium/binomial_tail.hpp"
+#include "tritium/digest.hpp"
 #include "tritium/error.hpp"
+#include "tritium/fingerprint_keys.hpp"
 #include "tritium/json_document.hpp"
 #include "tritium/json_records.hpp"
 #include "tritium/key.hpp"
@@ -34,11 +35,7 @@ void append_string(std::string& out, std::string_view s) {
   out.append(s);
 }
 
-std::array<std::uint8_t, 32> sha256_of(const std::string& message) {
-  std::array<std::uint8_t, 32> out{};
-  detail::sha256({reinterpret_cast<const std::uint8_t*>(message.data()), message.size()}, out.data());
-  return out;
-}
+std::array<std::uint8_t, 32> sha256_of(const std::string& message) { return sha256_bytes(message); }
 
 std::string hex_of(const std::array<std::uint8_t, 32>& bytes) {
   static const char* digits = "0123456789abcdef";
@@ -53,20 +50,14 @@ std::string hex_of(const std::array<std::uint8_t, 32>& bytes) {
 // The word draws of §2: 16-bit little-endian values of the AES-CTR key stream, low 10 bits each.
 class word_draws {
  public:
-  explicit word_draws(const key& k) {
-    std::array<std::uint8_t, 32> k_fp{};
-    detail::hkdf_expand_sha256(k.secret_bytes(), fingerprint_v1::key_label, k_fp);
-    detail::aes128_expand(k_fp.data(), aes_);
-    std::copy(k_fp.begin() + 16, k_fp.begin() + 28, nonce_.begin());
-    detail::secure_zero(k_fp.data(), k_fp.size());
-  }
-  ~word_draws() { detail::secure_zero(&aes_, sizeof aes_); }
+  explicit word_draws(const key& k) : stream_(k) {}
+  ~word_draws() { detail::secure_zero(block_.data(), block_.size()); }
   word_draws(const word_draws&) = delete;
   word_draws& operator=(const word_draws&) = delete;
 
   std::size_t next() {
     if (used_ == 8) {
-      detail::aes128_counter_blocks(aes_, nonce_.data(), counter_++, 1, block_.data());
+      block_ = stream_.block(counter_++);
       used_ = 0;
     }
     const std::size_t v = block_[2 * used_] | static_cast<std::size_t>(block_[2 * used_ + 1]) << 8;
@@ -75,9 +66,8 @@ class word_draws {
   }
 
  private:
-  detail::aes128_key aes_{};
-  std::array<std::uint8_t, 12> nonce_{};
-  std::array<std::uint8_t, 16> block_{};
+  fingerprint_keystream stream_;
+  std::array<std::uint8_t, fingerprint_keys_v1::block_size> block_{};
   std::uint32_t counter_ = 0;
   std::size_t used_ = 8;
 };

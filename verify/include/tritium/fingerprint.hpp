@@ -26,6 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tritium/fingerprint_keys.hpp"
+
 namespace tritium {
 
 class key;
@@ -33,7 +35,7 @@ class key;
 namespace fingerprint_v1 {
 inline constexpr const char* name = "tritium-fingerprint-v1";
 /// HKDF-Expand info of k_fp under the key's secret (papers/fingerprint-v1.md §2).
-inline constexpr std::string_view key_label = "tritium/v1/fingerprint";
+inline constexpr std::string_view key_label = fingerprint_keys_v1::key_label;
 /// Domain label opening the set digest's message (§4).
 inline constexpr std::string_view set_label = "tritium/v1/fingerprint/set";
 /// Words of the built-in list (a power of two, so a 10-bit draw is exactly uniform) and words per question.
