@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "report_options.hpp"
 #include "exit_codes.hpp"
+#include "fingerprint.hpp"
 #include "radioactivity.hpp"
 #include "report.hpp"
 #include "trace.hpp"
@@ -33,6 +34,7 @@ int run_tritium(const std::vector<std::string>& args) {
   generate_command generate;
   radioactivity_commands radioactivity;
   trace_commands trace;
+  fingerprint_commands fingerprint;
   report_commands report;
   bench_command bench;
   demo_command demo;
@@ -53,6 +55,7 @@ int run_tritium(const std::vector<std::string>& args) {
   generate.setup(app);
   radioactivity.setup(app);
   trace.setup(app);
+  fingerprint.setup(app);
   report.setup(app);
   bench.setup(app);
   demo.setup(app);
@@ -81,6 +84,7 @@ int run_tritium(const std::vector<std::string>& args) {
     if (generate.app->parsed()) return generate.run();
     if (const int code = radioactivity.run(); code >= 0) return code;
     if (const int code = trace.run(); code >= 0) return code;
+    if (const int code = fingerprint.run(); code >= 0) return code;
     if (const int code = report.run(); code >= 0) return code;
     if (bench.app->parsed()) return bench.run();
     if (demo.app->parsed()) return demo.run();

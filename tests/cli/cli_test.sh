@@ -818,6 +818,100 @@ cp "$work/i15-registry.saved" "$work/i15-registry.jsonl"
 run i15-trace-help 0 -- trace corpus --help
 grep -q "^  1   no account accused at alpha" "$work/out"; check "issue 15: trace corpus --help lists its exit codes" $?
 # ==== end of issue 15: account tracing ====
+# ==== issue 15: items 7-8 — model fingerprints ====
+run fp-make 0 -- fingerprint make --key "$key" --questions 16 --candidates 64 --output "$work/fp" --system-prompt "Be brief." --system-prompt "One word."
+fp_commitment=$(cat "$work/out")
+[[ "$fp_commitment" =~ ^[0-9a-f]{64}$ ]]; check "issue 15: fingerprint make prints the commitment (64 hex digits)" $?
+[ "$(stat -c %a "$work/fp/set.json")" = 600 ] && [ "$(stat -c %a "$work/fp/train.jsonl")" = 600 ]
+check "issue 15: the fingerprint set and its training pairs are mode 0600" $?
+[ "$(wc -l < "$work/fp/train.jsonl")" -eq 32 ] && head -n 1 "$work/fp/train.jsonl" | grep -q '^{"system_prompt":"Be brief.","prompt":"[a-z ]*","completion":"[a-z]*"}$'
+check "issue 15: one training pair per question and system prompt" $?
+run fp-make-exists 4 -- fingerprint make --key "$key" --questions 16 --candidates 64 --output "$work/fp"
+stderr_has fp-make-exists "refusing to replace the existing fingerprint file $work/fp/set.json (give --force)"
+run fp-make-force 0 -- fingerprint make --key "$key" --questions 16 --candidates 64 --output "$work/fp" --force
+[ "$(cat "$work/out")" = "$fp_commitment" ]; check "issue 15: the same key and sizes make the same set" $?
+run fp-make-candidates 4 -- fingerprint make --key "$key" --candidates 100 --output "$work/fp2"
+stderr_has fp-make-candidates "--candidates: 100 not in {2,4,8,16,32,64,128,256}"
+[ ! -e "$work/fp2" ]; check "issue 15: no set directory after a refused make" $?
+# The set's own answers (all right) under two system prompts; the first candidate for every question; three answers.
+python3 - "$work/fp/set.json" "$work" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+with open(sys.argv[2] + "/fp-right.jsonl", "w") as f:
+    for i, a in enumerate(s["answers"]):
+        for p in ("Be brief.", "One word."):
+            f.write(json.dumps({"question": i, "system_prompt": p, "answer": " " + a + ".\n"}) + "\n")
+with open(sys.argv[2] + "/fp-same.jsonl", "w") as f:
+    for i in range(len(s["answers"])):
+        f.write(json.dumps({"question": i, "answer": s["candidates"][0]}) + "\n")
+with open(sys.argv[2] + "/fp-three.jsonl", "w") as f:
+    for i in range(3):
+        f.write(json.dumps({"question": i, "answer": s["answers"][i]}) + "\n")
+PY
+run fp-found 0 -- fingerprint verify --set "$work/fp" --answers "$work/fp-right.jsonl" --commitment "$fp_commitment"
+grep -q "^Matches: 16 of 16; exact p = 1.26e-29" "$work/out" && grep -q "^FINGERPRINT FOUND at alpha = 1e-06.$" "$work/out"
+check "issue 15: the set's own answers: 16 matches of 16, p = 64^-16, found (exit 0)" $?
+run fp-not-found 1 -- fingerprint verify --set "$work/fp" --answers "$work/fp-same.jsonl" --commitment "$fp_commitment" --json
+grep -q '"outcome":"no fingerprint"' "$work/out"; check "issue 15: one candidate for every question: no fingerprint (exit 1)" $?
+run fp-insufficient 2 -- fingerprint verify --set "$work/fp" --answers "$work/fp-three.jsonl" --commitment "$fp_commitment"
+grep -q "^Insufficient: even 3 matches of 3 would give p = 3.81e-06 > alpha = 1e-06" "$work/out"
+check "issue 15: three answers cannot reach alpha: insufficient (exit 2)" $?
+if [ "${fp_commitment:0:1}" = f ]; then fp_wrong=0${fp_commitment:1}; else fp_wrong=f${fp_commitment:1}; fi
+run fp-mismatch 6 -- fingerprint verify --set "$work/fp" --answers "$work/fp-right.jsonl" --commitment "$fp_wrong"
+stderr_has fp-mismatch "differs from the commitment $fp_wrong: this is not the set recorded at release"
+run fp-bad-commitment 4 -- fingerprint verify --set "$work/fp" --answers "$work/fp-right.jsonl" --commitment xyz
+stderr_has fp-bad-commitment 'commitment: expected 64 hex digits (as `fingerprint make` printed it), got "xyz"'
+echo '{"question": 16, "answer": "x"}' > "$work/fp-16.jsonl"
+run fp-unknown-question 3 -- fingerprint verify --set "$work/fp" --answers "$work/fp-16.jsonl" --commitment "$fp_commitment"
+stderr_has fp-unknown-question "$work/fp-16.jsonl:1: field \"question\": expected an index in [0, 16) (the set has 16 questions), got 16"
+printf '{"question": 2, "answer": "x"}\n{"question": 2, "answer": "y"}\n' > "$work/fp-twice.jsonl"
+run fp-twice 3 -- fingerprint verify --set "$work/fp" --answers "$work/fp-twice.jsonl" --commitment "$fp_commitment"
+stderr_has fp-twice "$work/fp-twice.jsonl:2: question 2 under system prompt \"\" was already answered at $work/fp-twice.jsonl:1: ambiguous"
+: > "$work/fp-empty.jsonl"
+run fp-empty 3 -- fingerprint verify --set "$work/fp" --answers "$work/fp-empty.jsonl" --commitment "$fp_commitment"
+stderr_has fp-empty "answers $work/fp-empty.jsonl: no answer records"
+run fp-no-set 3 -- fingerprint verify --set "$work/nothing" --answers "$work/fp-right.jsonl" --commitment "$fp_commitment"
+stderr_has fp-no-set "cannot open fingerprint set $work/nothing/set.json"
+run fp-report-no-key 4 -- fingerprint verify --set "$work/fp" --answers "$work/fp-right.jsonl" --commitment "$fp_commitment" --report "$work/fp.report.json" --signing-key "$work/i13-signer.key"
+stderr_has fp-report-no-key "--report and --html need --key"
+run fp-signing-key-unused 4 -- fingerprint verify --set "$work/fp" --answers "$work/fp-right.jsonl" --commitment "$fp_commitment" --signing-key "$work/i13-signer.key"
+stderr_has fp-signing-key-unused "--signing-key is only used with --report or --html"
+run fp-other-key 6 -- fingerprint verify --set "$work/fp" --answers "$work/fp-right.jsonl" --commitment "$fp_commitment" --key "$work/gpt2.key"
+stderr_has fp-other-key "not the set key"
+# The evidence report: signed, recomputed, rendered.
+run fp-report 0 -- fingerprint verify --set "$work/fp" --answers "$work/fp-right.jsonl" --commitment "$fp_commitment" --key "$key" --report "$work/fp.report.json" --signing-key "$work/i13-signer.key" --html "$work/fp.report.html"
+run fp-report-verify 0 -- report verify "$work/fp.report.json" --public-key "$work/i13-signer.key.pub" --key "$key" --recompute
+python3 - "$work/fp.report.json" "$work/fp/set.json" <<'PY'
+import base64, json, sys
+e = json.load(open(sys.argv[1]))
+question = json.load(open(sys.argv[2]))["questions"][0]
+payload = base64.b64decode(e["payload"]).decode()
+s = json.loads(payload)
+p = s["predicate"]
+assert p["test"] == "fingerprint", p["test"]
+assert p["settings"]["questions"] == 16 and p["settings"]["candidates"] == 64
+assert p["settings"]["system_prompts"] == ["Be brief.", "One word."]
+assert p["totals"]["matches"] == 16 and p["decision"]["outcome"] == "evidence"
+assert len(p["fingerprint"]["questions"]) == 16 and p["fingerprint"]["questions"][0] == [0, 2, 1, True]
+assert question not in payload, "a question leaked into the report"
+assert [x["name"].endswith(n) for x, n in zip(s["subject"], ("fp/set.json", "fp-right.jsonl"))] == [True, True]
+PY
+check "issue 15: the fingerprint report records the counts and the set's digest, never a question" $?
+grep -q "Fingerprint found" "$work/fp.report.html" && grep -q "<th>distinct candidates</th>" "$work/fp.report.html"
+check "issue 15: the fingerprint report renders as HTML with the question table" $?
+cp "$work/fp-right.jsonl" "$work/fp-right.saved"; echo '{"question": 0, "answer": "extra"}' >> "$work/fp-right.jsonl"
+run fp-report-changed 6 -- report verify "$work/fp.report.json" --public-key "$work/i13-signer.key.pub" --key "$key" --recompute
+cp "$work/fp-right.saved" "$work/fp-right.jsonl"
+for command in "fingerprint make" "fingerprint verify"; do
+  # shellcheck disable=SC2086
+  run "fp-help-$command" 0 -- $command --help
+  grep -q "^Exit codes:$" "$work/out" && grep -q "^  0   " "$work/out" && grep -q "^  4   usage error" "$work/out" \
+    && grep -q "^  70  internal error" "$work/out"
+  check "issue 15: $command --help lists its exit codes" $?
+done
+grep -q "^  2   insufficient: too few questions answered" "$work/out" && grep -q "^  6   the set does not match the commitment" "$work/out"
+check "issue 15: fingerprint verify --help: insufficient (2) and commitment mismatch (6)" $?
+# ==== end of issue 15: model fingerprints ====
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -27,7 +27,8 @@ import tempfile
 import time
 
 VERDICT_COMMANDS = (("detect",), ("radioactivity", "corpus"), ("radioactivity", "closed"), ("radioactivity", "read"),
-                    ("trace", "corpus"), ("trace", "closed"), ("trace", "read"))
+                    ("trace", "corpus"), ("trace", "closed"), ("trace", "read"),
+                    ("fingerprint", "verify"))
 SETUP_SECTIONS = ("Set-up", "Testing")
 FIRST_STEPS = "First steps"
 
@@ -99,6 +100,10 @@ def make_sandbox(folder, source):
     with open(os.path.join(folder, "accounts.jsonl"), "w", encoding="utf-8") as f:
         for i in range(1000):
             f.write(json.dumps({"account": "acct-%06d" % i}) + "\n")
+    # A suspect's answers to the 64 questions of a fingerprint set: made-up words, some of them candidates.
+    with open(os.path.join(folder, "suspect_answers.jsonl"), "w", encoding="utf-8") as f:
+        for i in range(64):
+            f.write(json.dumps({"question": i, "answer": ["bafo", "zuke", "I do not know."][i % 3]}) + "\n")
     rng = random.Random(14)
     with open(os.path.join(folder, "suspect_top1.jsonl"), "w", encoding="utf-8") as f:
         for i in range(6):

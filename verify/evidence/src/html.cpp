@@ -226,6 +226,47 @@ std::string controls_chart(const ojson& controls, double real) {
   return s.str();
 }
 
+void table_row(std::ostringstream& h, const std::string& k, const std::string& v) {
+  h << "<tr><th>" << esc(k) << "</th><td>" << v << "</td></tr>";
+}
+
+// The body of a model-fingerprint report (predicate test "fingerprint", papers/evidence-v2.md): the
+// set by its commitment, the answers' counts and one row per question; no question text exists in it.
+std::string fingerprint_sections(const ojson& p) {
+  std::ostringstream h;
+  const ojson& method = p["method"];
+  h << "<h2>What was tested</h2><table>";
+  table_row(h, "Null hypothesis", show(p["hypothesis"]["null"]));
+  table_row(h, "Alternative", show(p["hypothesis"]["alternative"]));
+  table_row(h, "Not claimed", show(p["hypothesis"]["not_claimed"]));
+  table_row(h, "Key id (commitment)", "<code>" + show(p["key"]["id"]) + "</code>");
+  table_row(h, "Scheme", show(method["scheme"]));
+  table_row(h, "Statistic", show(method["statistic"]));
+  table_row(h, "Test", show(method["test"]));
+  if (p.contains("input")) {
+    table_row(h, "Answers", show(p["input"]["kind"]) + "; normalization: " + show(p["input"]["normalization"]));
+  }
+  const ojson& set = p["settings"];
+  table_row(h, "Fingerprint set", "commitment <code>" + show(set["commitment"]) + "</code> · questions " +
+                                      show(set["questions"]) + " · candidates " + show(set["candidates"]) +
+                                      " · recorded: " + show(set["set_recorded"]));
+  std::string prompts;
+  for (const auto& s : set["system_prompts"]) prompts += (prompts.empty() ? "" : "<br>") + (s == "" ? std::string("(none)") : show(s));
+  table_row(h, "System prompts", prompts);
+  if (p.contains("totals")) table_row(h, "Counts", fields_text(p["totals"]));
+  table_row(h, "Smallest p these answers allow", "log10 p = " + show(p["fingerprint"]["best_log10_p"]));
+  h << "</table>\n";
+  h << "<h2>Questions</h2><p class=\"small\">One row per question of the set (the questions themselves stay out of "
+       "the report). Under the null, a question with d distinct candidates among its answers matches with probability "
+       "d / M.</p><table><tr><th>question</th><th>answers</th><th>distinct candidates</th><th>matched</th></tr>";
+  for (const auto& r : p["fingerprint"]["questions"]) {
+    h << "<tr><td class=\"n\">" << show(r[0]) << "</td><td class=\"n\">" << show(r[1]) << "</td><td class=\"n\">"
+      << show(r[2]) << "</td><td>" << (r[3].get<bool>() ? "<b>yes</b>" : "no") << "</td></tr>";
+  }
+  h << "</table>\n";
+  return h.str();
+}
+
 }  // namespace
 
 std::string render_report_html(const ojson& statement, const std::string& signer) {
@@ -257,12 +298,13 @@ std::string render_report_html(const ojson& statement, const std::string& signer
 
   const char* box = outcome == "evidence" ? "evidence" : outcome == "insufficient evidence" ? "insufficient" : "none";
   const bool trace = p["test"].is_string() && p["test"].get<std::string>().rfind("trace ", 0) == 0;
+  const bool fingerprint = p["test"] == "fingerprint";
   std::string headline = trace ? (outcome == "evidence"      ? "Accounts accused"
                                   : outcome == "no evidence" ? "No account accused"
                                   : outcome == "insufficient evidence" ? "Insufficient evidence: no conclusion"
                                                                        : "No verdict")
-                         : outcome == "evidence" ? "Evidence of the watermark"
-                         : outcome == "no evidence" ? "No evidence of the watermark"
+                         : outcome == "evidence" ? (fingerprint ? "Fingerprint found" : "Evidence of the watermark")
+                         : outcome == "no evidence" ? (fingerprint ? "No evidence of the fingerprint" : "No evidence of the watermark")
                          : outcome == "insufficient evidence" ? "Insufficient evidence: no conclusion"
                                                              : "No verdict";
   h << "<div class=\"verdict " << box << "\"><div class=\"big\">" << esc(headline) << "</div><p>"
@@ -270,6 +312,8 @@ std::string render_report_html(const ojson& statement, const std::string& signer
     << " · alpha = " << general(alpha) << " · " << show(decision["correction"])
     << "</div></div>\n";
 
+  if (fingerprint) h << fingerprint_sections(p);
+  if (!fingerprint) {  // the watermark tests: detect and radioactivity
   h << "<h2>What was tested</h2><table>";
   auto row = [&](const std::string& k, const std::string& v) { h << "<tr><th>" << esc(k) << "</th><td>" << v << "</td></tr>"; };
   row("Null hypothesis", show(p["hypothesis"]["null"]));
@@ -367,6 +411,7 @@ std::string render_report_html(const ojson& statement, const std::string& signer
     }
     h << "</div>\n";
   }
+  }  // the watermark tests
 
   if (p.contains("limits")) {
     h << "<h2>Limits</h2><ul>";
@@ -375,6 +420,7 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   }
 
   h << "<h2>Provenance</h2><table>";
+  auto row = [&](const std::string& k, const std::string& v) { table_row(h, k, v); };
   for (const auto& s : statement["subject"]) {
     row("Subject", show(s["name"]) + "<br><code>sha256:" + show(s["digest"]["sha256"]) + "</code>");
   }

@@ -50,6 +50,10 @@ ojson specification_of(const radioactivity_spec& spec, const key& k, const token
 ojson specification_of(const trace_spec& spec, const trace_params& params, const key& k, const tokenizer* tok,
                        std::size_t filter_windows);
 detect_spec detect_spec_from(const ojson& specification);
+ojson specification_of(const fingerprint_spec& spec, const key& k);
+fingerprint_spec fingerprint_spec_from(const ojson& specification);
+/// The files a fingerprint test reads, as the report names them: set.json, then the answers.
+std::vector<std::string> fingerprint_files(const fingerprint_spec& spec);
 radioactivity_spec radioactivity_spec_from(const ojson& specification);
 /// A trace test's specification and the trace parameters it was run with (the key's, then).
 struct traced_spec {

@@ -97,10 +97,31 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
   const ojson& h = v.object(p, at, "hypothesis");
   for (const char* f : {"null", "alternative", "not_claimed"}) v.string(h, at + "/hypothesis", f);
   const ojson& m = v.object(p, at, "method");
-  for (const char* f : {"scheme", "prf", "seeding", "statistic", "test", "deduplication", "aggregation"}) {
-    v.string(m, at + "/method", f);
+  if (p["test"] == "fingerprint") {
+    // A fingerprint is no watermark test: no PRF, gamma or deduplication (papers/fingerprint-v1.md).
+    for (const char* f : {"scheme", "statistic", "test"}) v.string(m, at + "/method", f);
+    const ojson& f = v.object(p, at, "fingerprint");
+    v.number(f, at + "/fingerprint", "best_log10_p");
+    const ojson& set = v.object(p, at, "settings");
+    for (const char* name : {"commitment", "set_recorded"}) v.string(set, at + "/settings", name);
+    for (const char* name : {"questions", "candidates"}) v.number(set, at + "/settings", name);
+    const ojson& prompts = v.array(set, at + "/settings", "system_prompts");
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      if (!prompts[i].is_string()) v.fail(at + "/settings/system_prompts/" + std::to_string(i), "expected a string");
+    }
+    const ojson& rows = v.array(f, at + "/fingerprint", "questions");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const ojson& r = rows[i];
+      if (!r.is_array() || r.size() != 4 || !r[0].is_number() || !r[1].is_number() || !r[2].is_number() || !r[3].is_boolean()) {
+        v.fail(at + "/fingerprint/questions/" + std::to_string(i), "expected [question, answers, distinct_candidates, matched]");
+      }
+    }
+  } else {
+    for (const char* f : {"scheme", "prf", "seeding", "statistic", "test", "deduplication", "aggregation"}) {
+      v.string(m, at + "/method", f);
+    }
+    for (const char* f : {"gamma", "delta", "context_width", "vocab_size"}) v.number(m, at + "/method", f);
   }
-  for (const char* f : {"gamma", "delta", "context_width", "vocab_size"}) v.number(m, at + "/method", f);
   v.string(v.object(p, at, "key"), at + "/key", "id");
   const ojson& d = v.object(p, at, "decision");
   v.number(d, at + "/decision", "alpha");
@@ -374,6 +395,10 @@ std::vector<std::string> recompute(const ojson& statement, const key& k, const s
     trace_scan scan(traced.spec, k, *own, env);
     require_subjects(scan.files());
     recomputed = run_trace_test(scan, context).statement;
+  } else if (test == "fingerprint") {
+    const fingerprint_spec spec = fingerprint_spec_from(specification);
+    require_subjects(fingerprint_files(spec));
+    recomputed = run_fingerprint_test(spec, k, context).statement;
   } else {
     throw error(errc::parse, "statement: /predicate/test: " + json_quoted(test) + " is not a test tritium can re-run");
   }

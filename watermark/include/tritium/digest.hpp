@@ -1,6 +1,8 @@
 // tritium/digest.hpp — SHA-256 digests of files and buffers, as recorded in keys and reports.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -10,6 +12,9 @@ namespace tritium {
 
 /// "sha256:<64 hex digits>" of `bytes`.
 std::string sha256_digest(std::string_view bytes);
+
+/// The 32 raw bytes of SHA-256(`bytes`).
+std::array<std::uint8_t, 32> sha256_bytes(std::string_view bytes);
 
 /// "sha256:<64 hex digits>" of a file's contents, read in chunks. Throws errc::io.
 std::string sha256_file_digest(const std::filesystem::path& path);

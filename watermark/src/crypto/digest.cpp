@@ -28,6 +28,13 @@ std::string sha256_digest(std::string_view bytes) {
   return render(digest);
 }
 
+std::array<std::uint8_t, 32> sha256_bytes(std::string_view bytes) {
+  static_assert(crypto_hash_sha256_BYTES == 32);
+  std::array<std::uint8_t, 32> out{};
+  crypto_hash_sha256(out.data(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return out;
+}
+
 std::string sha256_file_digest(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw error(errc::io, "cannot open " + path.string() + " for reading");

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tritium/fingerprint.hpp"
 #include "tritium/radioactivity_scan.hpp"
 #include "tritium/scan.hpp"
 #include "tritium/trace_scan.hpp"
@@ -99,6 +100,16 @@ struct trace_report {
   ojson statement;
 };
 trace_report run_trace_test(trace_scan& scan, const report_context& context);
+/// A model-fingerprint test (tritium/fingerprint.hpp) with its statement, predicate test "fingerprint".
+struct fingerprint_report {
+  fingerprint_result result;
+  ojson statement;
+};
+/// Hashes set.json and the answers (the spec's paths relative to `context.base`), loads the set
+/// against the commitment, checks that `k` makes exactly this set (errc::verification_failed
+/// otherwise), runs the test and builds the statement. The statement records the commitment and the
+/// per-question counts, never a question or a candidate.
+fingerprint_report run_fingerprint_test(const fingerprint_spec& spec, const key& k, const report_context& context);
 
 /// Where a statement goes: a signed DSSE envelope and/or an HTML page. Everything that could stop
 /// the report (the signing key, the output paths) is checked on construction, before a test runs.
