@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/binomial_interval.hpp"
+#include "support/test_keys.hpp"
 #include "tritium/account_null.hpp"
 #include "tritium/account_registry.hpp"
 #include "tritium/binomial_tail.hpp"
@@ -28,17 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-key test_key(std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::array<std::uint8_t, key::secret_size> secret{};
-  for (auto& b : secret) b = static_cast<std::uint8_t>(rng());
-  kgw_params p;
-  p.set_gamma(0.25);
-  p.delta = 2.0;
-  p.context_width = 1;
-  p.vocab_size = 1000;
-  return key::from_secret(secret, p);
-}
+key test_key(std::uint64_t seed) { return test::seeded_key(1000, seed); }
 
 trace_counts random_counts(std::uint32_t L, std::uint32_t r, std::uint64_t max, std::mt19937_64& rng) {
   trace_counts c(L, r);

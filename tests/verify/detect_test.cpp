@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "support/binomial_interval.hpp"
+#include "support/test_keys.hpp"
 #include "tritium/binomial_tail.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/error.hpp"
@@ -18,19 +19,7 @@ using namespace tritium;
 
 namespace {
 
-key seeded_key(std::uint32_t vocab, std::uint64_t seed, std::uint32_t h = 1,
-               seeding s = seeding::lefthash) {
-  std::mt19937_64 rng(seed);
-  std::array<std::uint8_t, key::secret_size> secret{};
-  for (auto& b : secret) b = static_cast<std::uint8_t>(rng());
-  kgw_params p;
-  p.set_gamma(0.25);
-  p.delta = 2.0;
-  p.context_width = h;
-  p.seeding_scheme = s;
-  p.vocab_size = vocab;
-  return key::from_secret(secret, p);
-}
+using test::seeded_key;
 
 using test::binomial_interval;
 

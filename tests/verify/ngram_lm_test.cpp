@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "support/binomial_interval.hpp"
+#include "support/test_keys.hpp"
 #include "tritium/sampler.hpp"
 #include "tritium/binomial_tail.hpp"
 #include "tritium/detect.hpp"
@@ -260,18 +261,7 @@ const ngram_lm& teacher_model() {
 }
 
 // A KGW key with γ = 0.25, δ = 2, h = 1 (left hash) and a secret drawn from `seed`.
-key make_key(std::uint32_t vocab, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::array<std::uint8_t, key::secret_size> secret{};
-  for (auto& b : secret) b = static_cast<std::uint8_t>(rng());
-  kgw_params p;
-  p.set_gamma(0.25);
-  p.delta = 2.0;
-  p.context_width = 1;
-  p.seeding_scheme = seeding::lefthash;
-  p.vocab_size = vocab;
-  return key::from_secret(secret, p);
-}
+key make_key(std::uint32_t vocab, std::uint64_t seed) { return test::seeded_key(vocab, seed); }
 
 // `count` completions of `length` tokens at temperature 1 and top-p 1: completion i continues
 // prompts[i mod |prompts|] with seed seed0 + i. Watermarked when `scheme` is given.
