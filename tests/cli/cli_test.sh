@@ -792,6 +792,10 @@ assert [r['accused'] for r in rows] == [True, False, False, False], rows
 assert j['registry']['accounts'] == 2000 and j['decoys']['passed'], j
 PY
 check "issue 15: item 3: trace corpus accuses the account the text was generated for, and only it" $?
+# Closed mode reads the same records as prompts and answers (prompt windows excluded): the same account.
+run i15-trace-closed 0 -- trace closed --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --json --list 1
+python3 -c "import json,sys; j=json.load(open(sys.argv[1])); r=j['accounts']; assert j['mode']=='closed' and r[0]['account']=='acct-000001' and r[0]['accused'] and not r[1]['accused'], r" "$work/out"
+check "issue 15: item 3: trace closed accuses the same account from the answers" $?
 # Text generated for an account outside the registry accuses nobody in it (exit 1: no account accused).
 run i15-generate-outsider 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/i15-trace.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 150 --seed 4 --account outsider --output "$work/i15-gen-outsider.jsonl"
 run i15-trace-outsider 1 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-outsider.jsonl" --tokenizer "$tok"
