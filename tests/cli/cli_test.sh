@@ -19,7 +19,11 @@ run() {  # run NAME EXPECTED_EXIT -- ARGS... ; leaves stdout in $work/out, stder
   "$tritium" "$@" >"$work/out" 2>"$work/err"
   local code=$?
   local rc=0
-  [ "$code" -eq "$expected" ] || rc=1
+  if [ "$expected" = any12 ]; then  # a verdict of 1 or 2, either acceptable
+    [ "$code" -eq 1 ] || [ "$code" -eq 2 ] || rc=1
+  else
+    [ "$code" -eq "$expected" ] || rc=1
+  fi
   check "$name: exit $code, expected $expected ($(head -c 300 "$work/err"))" $rc
 }
 
@@ -725,9 +729,11 @@ cmp -s "$work/i14-gen-1.jsonl" "$work/i14-gen-3.jsonl"; check "issue 14: item 8:
 [ "$(wc -l < "$work/i14-gen-3.jsonl")" -eq 1100 ] && [ "$(tail -n 1 "$work/i14-gen-3.jsonl" | cut -c1-10)" = '{"id":1099' ]
 check "issue 14: item 8: generate answers every prompt of both batches, in prompt order" $?
 for n in 1 3; do
-  run i14-closed-threads-$n 1 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4 --seed 7 --json --threads $n --report "$work/i14-closed-$n.report.json" --signing-key "$work/i13-signer.key"
+  # gpt2.key is drawn at random: "no evidence" (1), or "no verdict" (2) when its control keys happen to fail KS
+  # at 0.01; what is tested here is that every worker count gives the same figures.
+  run i14-closed-threads-$n any12 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4 --seed 7 --json --threads $n --report "$work/i14-closed-$n.report.json" --signing-key "$work/i13-signer.key"
   cp "$work/out" "$work/i14-closed-$n.json"
-  run i14-read-threads-$n 1 -- radioactivity read --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --input "$work/i14-gen-1.jsonl" --json --threads $n
+  run i14-read-threads-$n any12 -- radioactivity read --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --input "$work/i14-gen-1.jsonl" --json --threads $n
   cp "$work/out" "$work/i14-read-$n.json"
 done
 cmp -s "$work/i14-closed-1.json" "$work/i14-closed-3.json"; check "issue 14: item 8: radioactivity closed --model with three workers gives the single worker's figures" $?
@@ -777,11 +783,15 @@ grep -q '"account":"acct-000001"' "$work/i15-gen.jsonl"; check "issue 15: genera
 # The account's mark rides on top of KGW: the global test still finds the key.
 run i15-detect-account 0 -- detect --key "$work/i15-trace.key" --input "$work/i15-gen.jsonl"
 # ==== issue 15: item 3 — tritium trace: which registered accounts' outputs a corpus holds ====
+# A fixed key (fixtures/cli/gpt2-trace.key, the public test secret, V = 50,257, default trace
+# parameters): the verdicts below must not depend on a key drawn at random (decoys and control keys
+# are judged at 0.01).
+cp "$fixtures/gpt2-trace.key" "$work/i15-fixed.key"; chmod 600 "$work/i15-fixed.key"
 python3 -c "
 import json
 for i in range(2000): print(json.dumps({'account': 'acct-000001' if i == 777 else 'acct-%06d' % (100000 + i)}))" > "$work/i15-registry.jsonl"
-run i15-generate-long 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/i15-trace.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 150 --seed 3 --account acct-000001 --output "$work/i15-gen-long.jsonl"
-run i15-trace-corpus 0 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --json --list 3
+run i15-generate-long 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/i15-fixed.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 150 --seed 3 --account acct-000001 --output "$work/i15-gen-long.jsonl"
+run i15-trace-corpus 0 -- trace corpus --key "$work/i15-fixed.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --json --list 3
 python3 - "$work/out" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -793,30 +803,30 @@ assert j['registry']['accounts'] == 2000 and j['decoys']['passed'], j
 PY
 check "issue 15: item 3: trace corpus accuses the account the text was generated for, and only it" $?
 # Closed mode reads the same records as prompts and answers (prompt windows excluded): the same account.
-run i15-trace-closed 0 -- trace closed --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --json --list 1
+run i15-trace-closed 0 -- trace closed --key "$work/i15-fixed.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --json --list 1
 python3 -c "import json,sys; j=json.load(open(sys.argv[1])); r=j['accounts']; assert j['mode']=='closed' and r[0]['account']=='acct-000001' and r[0]['accused'] and not r[1]['accused'], r" "$work/out"
 check "issue 15: item 3: trace closed accuses the same account from the answers" $?
 # Text generated for an account outside the registry accuses nobody in it (exit 1: no account accused).
-run i15-generate-outsider 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/i15-trace.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 150 --seed 4 --account outsider --output "$work/i15-gen-outsider.jsonl"
-run i15-trace-outsider 1 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-outsider.jsonl" --tokenizer "$tok"
+run i15-generate-outsider 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/i15-fixed.key" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 150 --seed 4 --account outsider --output "$work/i15-gen-outsider.jsonl"
+run i15-trace-outsider 1 -- trace corpus --key "$work/i15-fixed.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-outsider.jsonl" --tokenizer "$tok"
 grep -q "verdict: no account accused at family-wise alpha = 1e-06" "$work/out"; check "issue 15: item 3: text for an unregistered account accuses no registered one" $?
 run i15-trace-plain-key 4 -- trace corpus --key "$work/gpt2.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok"
 stderr_has i15-trace-plain-key "has no trace parameters: accounts are traced only with a key made by \`tritium keygen --trace\`"
-run i15-trace-no-registry 4 -- trace corpus --key "$work/i15-trace.key" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok"
+run i15-trace-no-registry 4 -- trace corpus --key "$work/i15-fixed.key" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok"
 stderr_has i15-trace-no-registry "--registry is required"
 printf '{"account": "a"}\n{"account": "b"}\n{"account": "a"}\n' > "$work/i15-dup-registry.jsonl"
-run i15-trace-dup-registry 3 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-dup-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok"
+run i15-trace-dup-registry 3 -- trace corpus --key "$work/i15-fixed.key" --registry "$work/i15-dup-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok"
 stderr_has i15-trace-dup-registry "i15-dup-registry.jsonl:3: account listed twice (first at $work/i15-dup-registry.jsonl:1)"
-run i15-trace-model-in-corpus 4 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --model "$work/small.tlm"
+run i15-trace-model-in-corpus 4 -- trace corpus --key "$work/i15-fixed.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --model "$work/small.tlm"
 stderr_has i15-trace-model-in-corpus "The following arguments were not expected"
 # Signed, recomputable: a tampered registry is caught (exit 6).
-run i15-trace-report 0 -- trace corpus --key "$work/i15-trace.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --report "$work/i15-trace.report.json" --signing-key "$work/i13-signer.key" --html "$work/i15-trace.html"
+run i15-trace-report 0 -- trace corpus --key "$work/i15-fixed.key" --registry "$work/i15-registry.jsonl" --input "$work/i15-gen-long.jsonl" --tokenizer "$tok" --report "$work/i15-trace.report.json" --signing-key "$work/i13-signer.key" --html "$work/i15-trace.html"
 grep -q "ACCUSED" "$work/i15-trace.html"; check "issue 15: item 6: the HTML report shows the accused account" $?
-run i15-trace-verify 0 -- report verify "$work/i15-trace.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/i15-trace.key" --recompute
+run i15-trace-verify 0 -- report verify "$work/i15-trace.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/i15-fixed.key" --recompute
 grep -q "every figure matches" "$work/out"; check "issue 15: item 6: report verify --recompute reproduces the trace report" $?
 cp "$work/i15-registry.jsonl" "$work/i15-registry.saved"
 echo '{"account": "late-addition"}' >> "$work/i15-registry.jsonl"
-run i15-trace-verify-tampered 6 -- report verify "$work/i15-trace.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/i15-trace.key" --recompute
+run i15-trace-verify-tampered 6 -- report verify "$work/i15-trace.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/i15-fixed.key" --recompute
 stderr_has i15-trace-verify-tampered "changed since the report was signed"
 cp "$work/i15-registry.saved" "$work/i15-registry.jsonl"
 run i15-trace-help 0 -- trace corpus --help

@@ -283,7 +283,12 @@ trace_outcome trace_scan::run() {
   }
 
   const bool any_accused = !o.listed.empty() && o.listed.front().accused;
-  o.outcome = o.global.outcome == "no verdict" || !o.decoys.passed ? "no verdict"
+  const bool no_verdict = o.global.outcome == "no verdict" || !o.decoys.passed;
+  // Without a valid test nobody is accused, whatever the p-values say.
+  if (no_verdict) {
+    for (ranked_account& a : o.listed) a.accused = false;
+  }
+  o.outcome = no_verdict ? "no verdict"
               : any_accused                                        ? "accounts accused"
               : o.counts.tuples == 0 || o.best_possible_log10_p_fw > log10_alpha
                   ? "insufficient evidence"
