@@ -9,36 +9,8 @@ trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
 
-check() {  # check NAME STATUS — STATUS must be captured before NAME is built (it may run commands)
-  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $1"; fi
-}
-
-run() {  # run NAME EXPECTED_EXIT -- ARGS... ; leaves stdout in $work/out, stderr in $work/err
-  local name=$1 expected=$2
-  shift 3
-  "$tritium" "$@" >"$work/out" 2>"$work/err"
-  local code=$?
-  local rc=0
-  if [ "$expected" = any12 ]; then  # a verdict of 1 or 2, either acceptable
-    [ "$code" -eq 1 ] || [ "$code" -eq 2 ] || rc=1
-  else
-    [ "$code" -eq "$expected" ] || rc=1
-  fi
-  check "$name: exit $code, expected $expected ($(head -c 300 "$work/err"))" $rc
-}
-
-golden() {  # golden NAME FILE: compares $work/out with the golden file
-  if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then cp "$work/out" "$fixtures/$2"; fi
-  local rc=0
-  diff -u "$fixtures/$2" "$work/out" >"$work/diff" || rc=1
-  check "$1: output differs from $2: $(head -c 2000 "$work/diff")" $rc
-}
-
-stderr_has() {  # stderr_has NAME TEXT
-  local rc=0
-  grep -qF -- "$2" "$work/err" || rc=1
-  check "$1: stderr lacks '$2' (got: $(head -c 300 "$work/err"))" $rc
-}
+# check, run, golden, stderr_has (tests/cli/lib.sh)
+source "$(dirname "$0")/lib.sh"
 
 cp "$fixtures/test.key" "$work/test.key"
 chmod 600 "$work/test.key"
@@ -362,22 +334,8 @@ run corpus-fraction-token 3 -- radioactivity corpus --key "$key" --input "$work/
 stderr_has corpus-fraction-token "fraction.jsonl:1: field \"tokens\"[1]: expected an integer token id in [0, 2^31), got 2.5"
 # ==== end of issue 10, command line ====
 
-# ---- Issue 10, toolchain and sanitizers: the document pipeline with several workers --------------
-# 9000 small documents make three batches (4096 documents each at most), so the batch reader runs
-# alongside four workers; .ci/sanitizers runs this file under ThreadSanitizer too. The output must be
-# the single worker's, in input order.
-seq 1 9000 | awk '{printf "{\"id\": \"d%d\", \"text\": \"Document %d: the quick brown fox, %d times.\"}\n", $1, $1, $1 * 7}' \
-  > "$work/many.jsonl"
-run tokenize-threads-1 0 -- tokenize --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 1
-cp "$work/out" "$work/many.tokens.1"
-run tokenize-threads-4 0 -- tokenize --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 4
-cmp -s "$work/many.tokens.1" "$work/out"; check "tokenize: four workers give the single worker's output" $?
-[ "$(wc -l < "$work/out")" -eq 9000 ] && [ "$(tail -n 1 "$work/out" | cut -c1-13)" = '{"id":"d9000"' ]
-check "tokenize: every document of three batches, in input order" $?
-run detect-threads-1 1 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 1
-cp "$work/out" "$work/many.detect.1"
-run detect-threads-4 1 -- detect --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/many.jsonl" --json --threads 4
-cmp -s "$work/many.detect.1" "$work/out"; check "detect: four workers give the single worker's output" $?
+# The document pipeline with several workers (issue 10) and the model's queries on every core (issue 14,
+# item 8) are tested by tests/cli/threads_test.sh, which .ci/sanitizers also runs under ThreadSanitizer.
 
 # ---- issue 13: vocabulary size ------------------------------------------------------------------
 # One rule: a key's V is the width of the logits it watermarks (the model's rows), which may exceed
@@ -715,34 +673,7 @@ grep -q "An existing output file is never replaced unless --force" "$work/out"; 
 echo stale > "$work/i14-results.jsonl"
 run i14-detect-replaces 0 -- detect --key "$key" --input "$docs" --json --output "$work/i14-results.jsonl"
 diff -q "$fixtures/detect.jsonl" "$work/i14-results.jsonl" >/dev/null; check "issue 14: item 7: detect --output replaces its results" $?
-# ==== issue 14: item 8 — the model's queries on every core; the output is the single worker's ====
-# 1100 prompts make two batches of model queries (1024 at most each), answered by three workers while
-# the answers are written (generate) or scored (radioactivity) in prompt order; .ci/sanitizers runs
-# this file under ThreadSanitizer too.
-python3 -c "
-import json
-for i in range(1100): print(json.dumps({'id': i, 'prompt': 'The %d quick brown foxes, number %d.' % (i * 7, i)}))" > "$work/i14-many-prompts.jsonl"
-for n in 1 3; do
-  run i14-generate-threads-$n 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --key "$work/gpt2.key" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4 --seed 7 --threads $n --output "$work/i14-gen-$n.jsonl"
-done
-cmp -s "$work/i14-gen-1.jsonl" "$work/i14-gen-3.jsonl"; check "issue 14: item 8: generate with three workers writes the single worker's bytes" $?
-[ "$(wc -l < "$work/i14-gen-3.jsonl")" -eq 1100 ] && [ "$(tail -n 1 "$work/i14-gen-3.jsonl" | cut -c1-10)" = '{"id":1099' ]
-check "issue 14: item 8: generate answers every prompt of both batches, in prompt order" $?
-for n in 1 3; do
-  # gpt2.key is drawn at random: "no evidence" (1), or "no verdict" (2) when its control keys happen to fail KS
-  # at 0.01; what is tested here is that every worker count gives the same figures.
-  run i14-closed-threads-$n any12 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4 --seed 7 --json --threads $n --report "$work/i14-closed-$n.report.json" --signing-key "$work/i13-signer.key"
-  cp "$work/out" "$work/i14-closed-$n.json"
-  run i14-read-threads-$n any12 -- radioactivity read --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --input "$work/i14-gen-1.jsonl" --json --threads $n
-  cp "$work/out" "$work/i14-read-$n.json"
-done
-cmp -s "$work/i14-closed-1.json" "$work/i14-closed-3.json"; check "issue 14: item 8: radioactivity closed --model with three workers gives the single worker's figures" $?
-grep -q '"counts":{"read":' "$work/i14-closed-3.json" && ! grep -q '"scored":0,' "$work/i14-closed-3.json"
-check "issue 14: item 8: radioactivity closed --model scored the answers" $?
-cmp -s "$work/i14-read-1.json" "$work/i14-read-3.json"; check "issue 14: item 8: radioactivity read --model with three workers gives the single worker's figures" $?
-# A report made with three workers recomputes with one, and the other way round.
-run i14-verify-recompute-threads-1 0 -- report verify "$work/i14-closed-3.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/gpt2.key" --recompute --threads 1
-run i14-verify-recompute-threads-3 0 -- report verify "$work/i14-closed-1.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/gpt2.key" --recompute --threads 3 --quiet
+# ==== issue 14: item 8 (the rest is in tests/cli/threads_test.sh) ====
 # --quiet is accepted by every long-running command; off a terminal no progress line is ever drawn.
 run i14-quiet-generate 0 -- generate --model "$work/small.tlm" --tokenizer "$tok" --no-watermark --prompts "$work/i14-prompts.jsonl" --max-new-tokens 4 --quiet
 run i14-quiet-detect 0 -- detect --key "$work/gpt2.key" --input "$work/i14-gen.jsonl" --tokenizer "$tok" --quiet
@@ -750,8 +681,6 @@ run i14-quiet-tokenize 0 -- tokenize --tokenizer "$tok" --input "$work/texts" --
 run i14-quiet-lm-train 0 -- lm train --tokenizer "$tok" --corpus "$work/texts" --order 2 --out "$work/i14-quiet.tlm" --quiet
 run i14-quiet-lm-eval 0 -- lm eval --model "$work/small.tlm" --tokenizer "$tok" --input "$work/texts" --quiet
 run i14-quiet-filter 0 -- radioactivity filter --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-gen.jsonl" --out "$work/i14-quiet.filter" --quiet
-run i14-no-progress-off-terminal 1 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4
-! grep -q $'\r' "$work/err"; check "issue 14: item 8: no progress line on a stderr that is not a terminal" $?
 run i14-threads-cap-generate 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --no-watermark --prompts "$work/i14-prompts.jsonl" --threads 1025
 stderr_has i14-threads-cap-generate "--threads: Value 1025 not in range 0 to 1024"
 # ==== end of issue 14: item 8 ====
