@@ -33,7 +33,9 @@ void keygen_command::setup(CLI::App& parent) {
   app->add_option("--model,-m", model_path,
                   "Take V from this reference model (.tlm) and bind the tokenizer it records");
   app->add_option("--gamma", gamma, "Green fraction γ in (0, 1)")->capture_default_str();
-  app->add_option("--delta", delta, "Logit bias δ added to green tokens")->capture_default_str();
+  app->add_option("--delta", delta,
+                  "Logit bias δ added to green tokens (default 2; with --trace 1.9, which keeps text quality "
+                  "with the account mark within 1% of δ = 2 alone: papers/attribution.md §7.1)");
   app->add_option("--context-width,-H", context_width, "Context width h (previous tokens)")
       ->capture_default_str();
   app->add_option("--seeding", seeding, "lefthash or selfhash")
@@ -73,7 +75,8 @@ int keygen_command::run() const {
   // --gamma, --delta, --context-width, --vocab-size and --seeding come from the command line alone: a
   // value out of range is a usage error.
   as_usage([&] { p.set_gamma(gamma); });
-  p.delta = delta;
+  // A traced key's default δ leaves room for the account bias (trace_default_kgw_delta).
+  p.delta = trace && app->count("--delta") == 0 ? trace_default_kgw_delta : delta;
   p.context_width = context_width;
   p.seeding_scheme = *seeding_from_name(seeding);
   p.tokenizer_digest = tokenizer_digest;

@@ -691,6 +691,9 @@ grep -q '"prf": "tritium-trace-v1"' "$work/i15-trace.key"; check "issue 15: keyg
 run i15-key-show-trace 0 -- key show "$work/i15-trace.key"
 grep -q "^trace            tritium-trace-v1: L = 1024, 4 symbols, position width 3, account delta 0.75$" "$work/out"
 check "issue 15: key show prints the trace parameters" $?
+grep -q "^delta            1.9$" "$work/out"; check "issue 15: a traced key defaults to delta 1.9 (papers/attribution.md 7.1)" $?
+run i15-keygen-trace-delta 0 -- keygen --out "$work/i15-trace-d2.key" --tokenizer "$tok" --trace --delta 2
+grep -q '"delta": 2.0,' "$work/i15-trace-d2.key"; check "issue 15: keygen --trace --delta 2 keeps the delta given" $?
 run i15-keygen-trace-length 4 -- keygen --out "$work/i15-bad.key" --tokenizer "$tok" --trace --trace-code-length 1000
 stderr_has i15-keygen-trace-length "trace code_length: expected a power of two in [64, 4096], got 1000"
 run i15-keygen-trace-delta 4 -- keygen --out "$work/i15-bad.key" --tokenizer "$tok" --trace --account-delta 9
