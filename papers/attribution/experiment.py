@@ -390,7 +390,8 @@ def run_trace(cli, work, jobs):
         for task, runs, outcome, innocent in pool.map(one_cluster, tasks):
             c, k, shares_name, m, _ = task
             all_runs += runs
-            summary.append([c, k, shares_name, outcome[0] if outcome else f"> {GRID[-1]}",
+            # Not done: "> the last grid point run" (a member's pool of POOL_DOCS answers ends the grid).
+            summary.append([c, k, shares_name, outcome[0] if outcome else f"> {runs[-1][3]}",
                             outcome[1] if outcome else "", len(runs), innocent])
     write_csv("trace_runs.csv", ["c", "cluster", "shares", "tokens_per_colluder", "tokens_total", "members_accused",
                                  "innocents_accused", "worst_member_log10_p_fw", "best_member_log10_p_fw",
