@@ -2,15 +2,8 @@
 # Command-line tests: golden outputs, pinned error messages and documented exit codes.
 # Usage: cli_test.sh TRITIUM_BINARY FIXTURES_CLI_DIR   (set UPDATE_GOLDEN=1 to rewrite golden files)
 set -uo pipefail
-tritium=$1
-fixtures=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-# check, run, golden, stderr_has (tests/cli/lib.sh)
-source "$(dirname "$0")/lib.sh"
+# $tritium, $fixtures, a scratch $work removed at exit, and check, run, golden, stderr_has
+source "$(dirname "$0")/lib.sh" "$@"
 
 cp "$fixtures/test.key" "$work/test.key"
 chmod 600 "$work/test.key"

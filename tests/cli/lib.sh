@@ -1,5 +1,12 @@
-# Helpers of the command-line test scripts (cli_test.sh, threads_test.sh), sourced after they set
-# $tritium (the binary), $fixtures (fixtures/cli), $work (a scratch directory) and passed=0 failed=0.
+# The set-up and helpers of the command-line test scripts (cli_test.sh, threads_test.sh), sourced as
+# `source lib.sh TRITIUM_BINARY FIXTURES_CLI_DIR`: $tritium, $fixtures, a scratch directory $work removed
+# when the script exits, the pass/fail counters, and check, run, golden, stderr_has.
+tritium=$1
+fixtures=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
 
 check() {  # check NAME STATUS — STATUS must be captured before NAME is built (it may run commands)
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $1"; fi

@@ -5,13 +5,7 @@
 # under ThreadSanitizer (cli.threads), so it holds only what exercises threads and keeps its own set-up.
 # Usage: threads_test.sh TRITIUM_BINARY FIXTURES_CLI_DIR
 set -uo pipefail
-tritium=$1
-fixtures=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.sh" "$@"  # $tritium, $fixtures, $work and the helpers
 
 tok=$fixtures/../tokenizers/gpt2/tokenizer.json
 run keygen-tokenizer 0 -- keygen --out "$work/gpt2.key" --tokenizer "$tok"
