@@ -22,7 +22,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -79,6 +78,9 @@ int main(int argc, char** argv) try {
     k.key->require_trace("attribution_quality");
     k.scheme = std::make_shared<const tritium::kgw>(*k.key);
     k.account = tritium::derive_account_code(*k.key, arg.substr(at + 1), *k.key->trace());
+    if (!(k.key->trace()->account_delta < k.key->params().delta)) {
+      throw std::runtime_error("'" + arg + "': expected the key's account delta below its delta (the classes are told apart by them)");
+    }
     keys.push_back(std::move(k));
   }
   if (keys.empty() || designs.empty()) throw std::runtime_error("expected keys, then -- and designs");
@@ -98,8 +100,9 @@ int main(int argc, char** argv) try {
     const tritium::kgw& s = *k.scheme;
     const std::size_t hw = s.context_width(), hp = k.key->trace()->position_width;
     if (n < std::max(hw, hp) || n >= ids.size()) continue;
-    // The lanes' classes come from one fused bias row with unit weights: 0, 1 (match), 2 (green), 3.
-    const tritium::kgw_params unit = s.params();
+    // A step's classes are read off one fused bias row under the key's own weights: 0, δ_a (match),
+    // δ (green), δ + δ_a (both); δ_a < δ (checked at load) keeps them apart.
+    const float d = static_cast<float>(s.params().delta), da = static_cast<float>(k.key->trace()->account_delta);
     std::vector<double> h(designs.size(), 0.0), green(designs.size(), 0.0), match(designs.size(), 0.0);
     for (std::size_t t = n; t < ids.size(); ++t) {
       const std::size_t from = t > model.context_length() ? t - model.context_length() : 0;
@@ -107,7 +110,6 @@ int main(int argc, char** argv) try {
       const auto step = s.account_step_at(std::span<const tritium::token_id>(ids.data() + t - hp, hp), k.account);
       std::fill(bias.begin(), bias.end(), 0.0f);
       s.bias_dense(std::span<const tritium::token_id>(ids.data() + t - hw, hw), bias, step);
-      const float d = static_cast<float>(unit.delta), da = static_cast<float>(k.key->trace()->account_delta);
       double mass[4] = {0, 0, 0, 0}, nll[4] = {0, 0, 0, 0};
       for (std::size_t v = 0; v < V; ++v) {
         if (!(p[v] > 0.0)) continue;
