@@ -1,0 +1,85 @@
+#include "tritium_llama_sampler.h"
+
+#include <cstdint>
+#include <new>
+#include <vector>
+
+namespace {
+
+struct sampler_state {
+  tritium_stream* stream = nullptr;
+  std::vector<int32_t> ids;  // scratch: the candidates' ids and logits, gathered for the bias call
+  std::vector<float> logits;
+};
+
+sampler_state* state_of(const llama_sampler* s) { return static_cast<sampler_state*>(s->ctx); }
+
+const char* sampler_name(const llama_sampler*) { return "tritium"; }
+
+void sampler_accept(llama_sampler* s, llama_token token) { tritium_stream_accept(state_of(s)->stream, token); }
+
+void sampler_apply(llama_sampler* s, llama_token_data_array* cur) {
+  sampler_state& st = *state_of(s);
+  if (tritium_stream_active(st.stream) != 1) return;  // short context: this step carries no mark
+  const size_t n = cur->size;
+  st.ids.resize(n);
+  st.logits.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    st.ids[i] = cur->data[i].id;
+    st.logits[i] = cur->data[i].logit;
+  }
+  if (tritium_stream_bias_sparse(st.stream, st.ids.data(), st.logits.data(), n) != TRITIUM_OK) return;
+  for (size_t i = 0; i < n; ++i) cur->data[i].logit = st.logits[i];
+}
+
+void sampler_reset(llama_sampler* s) { tritium_stream_reset(state_of(s)->stream); }
+
+void sampler_free(llama_sampler* s) {
+  sampler_state* st = state_of(s);
+  tritium_stream_free(st->stream);
+  delete st;
+}
+
+llama_sampler* sampler_clone(const llama_sampler* s);
+
+llama_sampler_i sampler_iface = {
+    /* .name = */ sampler_name,
+    /* .accept = */ sampler_accept,
+    /* .apply = */ sampler_apply,
+    /* .reset = */ sampler_reset,
+    /* .clone = */ sampler_clone,
+    /* .free = */ sampler_free,
+    /* .backend_init = */ nullptr,
+    /* .backend_accept = */ nullptr,
+    /* .backend_apply = */ nullptr,
+    /* .backend_set_input = */ nullptr,
+    /* .backend_reset = */ nullptr,
+    /* .copy_state = */ nullptr,
+};
+
+llama_sampler* sampler_clone(const llama_sampler* s) {
+  auto* st = new (std::nothrow) sampler_state;
+  if (st == nullptr) return nullptr;
+  if (tritium_stream_clone(state_of(s)->stream, &st->stream) != TRITIUM_OK) {
+    delete st;
+    return nullptr;
+  }
+  return llama_sampler_init(&sampler_iface, st);
+}
+
+}  // namespace
+
+extern "C" llama_sampler* tritium_llama_sampler_init(const tritium_key* key, uint32_t n_vocab,
+                                                     const tritium_account_code* account, uint64_t seed) {
+  auto* st = new (std::nothrow) sampler_state;
+  if (st == nullptr) return nullptr;
+  const tritium_stream_options options{0, seed};
+  if (tritium_stream_create(key, n_vocab, &options, &st->stream) != TRITIUM_OK ||
+      (account != nullptr && tritium_stream_set_account(st->stream, account) != TRITIUM_OK) ||
+      tritium_stream_begin(st->stream, nullptr, 0) != TRITIUM_OK) {
+    tritium_stream_free(st->stream);
+    delete st;
+    return nullptr;
+  }
+  return llama_sampler_init(&sampler_iface, st);
+}

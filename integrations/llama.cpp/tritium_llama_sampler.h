@@ -1,0 +1,27 @@
+// A llama.cpp sampler (llama_sampler_i, llama.cpp v0.4.0) backed by tritium's C ABI: it adds the
+// key's watermark bias δ to the green candidates, and δ_a to the account's quarter when an account
+// code is set, in place on the candidates' logits. Put it right after logit-bias in a chain, so that
+// penalties, top-k, top-p and temperature see the watermarked distribution, and end the chain with
+// `dist` (issue 16; papers/attribution.md §3.2 for the account mark).
+//
+// The sampler owns one tritium_stream: `accept` pushes every token (prompt and generated) into its
+// context window, `apply` changes no state (llama.cpp may apply twice for one position), `reset`
+// starts a new sequence, and `clone` copies the stream with its window.
+#pragma once
+
+#include "llama.h"
+#include "tritium/tritium.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// A new sampler for `key` over logits of width n_vocab (the key's V), marking `account` if not NULL.
+// Neither `key` nor `account` is owned; both must outlive the sampler and its clones. Returns NULL
+// on error, with tritium_last_error() naming it.
+struct llama_sampler* tritium_llama_sampler_init(const tritium_key* key, uint32_t n_vocab,
+                                                 const tritium_account_code* account, uint64_t seed);
+
+#ifdef __cplusplus
+}
+#endif
