@@ -1,6 +1,7 @@
 #include "tritium_llama_sampler.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <new>
 #include <vector>
 
@@ -8,11 +9,16 @@ namespace {
 
 struct sampler_state {
   tritium_stream* stream = nullptr;
+  size_t n_vocab = 0;
   std::vector<int32_t> ids;  // scratch: the candidates' ids and logits, gathered for the bias call
   std::vector<float> logits;
 };
 
 sampler_state* state_of(const llama_sampler* s) { return static_cast<sampler_state*>(s->ctx); }
+
+// apply cannot return an error to llama.cpp; a failed bias (a candidate id outside the key's V)
+// leaves this step unmarked, which must not pass unnoticed: say so on stderr.
+void report_failure() { std::fprintf(stderr, "tritium sampler: this step is not watermarked: %s\n", tritium_last_error()); }
 
 const char* sampler_name(const llama_sampler*) { return "tritium"; }
 
@@ -22,13 +28,32 @@ void sampler_apply(llama_sampler* s, llama_token_data_array* cur) {
   sampler_state& st = *state_of(s);
   if (tritium_stream_active(st.stream) != 1) return;  // short context: this step carries no mark
   const size_t n = cur->size;
+  // The usual case, first in a chain: every token, in id order. Bias the row densely (one pass over
+  // the key's green list) instead of looking each candidate up.
+  if (n == st.n_vocab && n > 0 && cur->data[0].id == 0 && cur->data[n - 1].id == static_cast<llama_token>(n - 1)) {
+    bool identity = true;
+    for (size_t i = 0; i < n && identity; ++i) identity = cur->data[i].id == static_cast<llama_token>(i);
+    if (identity) {
+      st.logits.resize(n);
+      for (size_t i = 0; i < n; ++i) st.logits[i] = cur->data[i].logit;
+      if (tritium_stream_bias_dense(st.stream, st.logits.data(), n) != TRITIUM_OK) {
+        report_failure();
+        return;
+      }
+      for (size_t i = 0; i < n; ++i) cur->data[i].logit = st.logits[i];
+      return;
+    }
+  }
   st.ids.resize(n);
   st.logits.resize(n);
   for (size_t i = 0; i < n; ++i) {
     st.ids[i] = cur->data[i].id;
     st.logits[i] = cur->data[i].logit;
   }
-  if (tritium_stream_bias_sparse(st.stream, st.ids.data(), st.logits.data(), n) != TRITIUM_OK) return;
+  if (tritium_stream_bias_sparse(st.stream, st.ids.data(), st.logits.data(), n) != TRITIUM_OK) {
+    report_failure();
+    return;
+  }
   for (size_t i = 0; i < n; ++i) cur->data[i].logit = st.logits[i];
 }
 
@@ -60,6 +85,7 @@ llama_sampler_i sampler_iface = {
 llama_sampler* sampler_clone(const llama_sampler* s) {
   auto* st = new (std::nothrow) sampler_state;
   if (st == nullptr) return nullptr;
+  st->n_vocab = state_of(s)->n_vocab;
   if (tritium_stream_clone(state_of(s)->stream, &st->stream) != TRITIUM_OK) {
     delete st;
     return nullptr;
@@ -73,6 +99,7 @@ extern "C" llama_sampler* tritium_llama_sampler_init(const tritium_key* key, uin
                                                      const tritium_account_code* account, uint64_t seed) {
   auto* st = new (std::nothrow) sampler_state;
   if (st == nullptr) return nullptr;
+  st->n_vocab = n_vocab;
   const tritium_stream_options options{0, seed};
   if (tritium_stream_create(key, n_vocab, &options, &st->stream) != TRITIUM_OK ||
       (account != nullptr && tritium_stream_set_account(st->stream, account) != TRITIUM_OK) ||
