@@ -92,6 +92,22 @@ int main(int argc, char** argv) {
   bool changed = false;
   for (float& l : logits) l = normal(rng);
   expect(copy != nullptr && same_as_dense(copy, copy_ref, logits, &changed) && changed, "a clone continues its sequence");
+  // A candidate list that is not the full row in id order (say, after top-k): the sparse path must
+  // bias each candidate exactly as the dense row does.
+  {
+    std::vector<float> dense = logits;
+    tritium_stream_bias_dense(copy_ref, dense.data(), V);
+    std::vector<llama_token_data> cand;
+    for (int i = 0; i < 1000; ++i) {
+      const auto id = static_cast<llama_token>((static_cast<uint64_t>(i) * 2654435761u + 17) % V);
+      cand.push_back({id, logits[static_cast<size_t>(id)], 0.0f});
+    }
+    llama_token_data_array arr{cand.data(), cand.size(), -1, false};
+    llama_sampler_apply(copy, &arr);
+    bool same = true;
+    for (const llama_token_data& c : cand) same = same && std::fabs(c.logit - dense[static_cast<size_t>(c.id)]) <= 1e-6f;
+    expect(same, "a partial, shuffled candidate list is biased as the dense row");
+  }
   // Reset: a new sequence with no context is not marked.
   llama_sampler_reset(chain);
   tritium_stream_reset(ref);
