@@ -12,6 +12,7 @@
 // errors (model, key, account).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -121,13 +122,22 @@ int main(int argc, char** argv) {
   llama_context* ctx = llama_init_from_model(model, cparams);
   if (ctx == nullptr) die(3, "cannot create a context");
 
-  // llama-server's default chain, with tritium's sampler in front (where server.patch puts it, after
-  // logit-bias, which this example has none of).
+  // llama-server's default chain: logit-bias with the tokens the model forbids (its GGUF's
+  // tokenizer.ggml.suppress_tokens, e.g. byte tokens that are not whole UTF-8), tritium's sampler
+  // (where server.patch puts it), top-k, top-p, min-p, temperature, the draw.
   llama_sampler_chain_params sparams = llama_sampler_chain_default_params();
   sparams.no_perf = false;
   llama_sampler* chain = llama_sampler_chain_init(sparams);
+  int32_t n_suppress = 0;
+  const llama_token* suppress = llama_vocab_get_suppress_tokens(vocab, &n_suppress);
+  if (n_suppress > 0) {
+    std::vector<llama_logit_bias> biases;
+    for (int32_t i = 0; i < n_suppress; ++i) biases.push_back({suppress[i], -INFINITY});
+    llama_sampler_chain_add(chain, llama_sampler_init_logit_bias(n_vocab, n_suppress, biases.data()));
+  }
+  llama_sampler* mark = nullptr;
   if (!no_watermark) {
-    llama_sampler* mark = tritium_llama_sampler_init(key, static_cast<uint32_t>(n_vocab), code, seed);
+    mark = tritium_llama_sampler_init(key, static_cast<uint32_t>(n_vocab), code, seed);
     if (mark == nullptr) die(3, std::string("watermark sampler: ") + tritium_last_error());
     llama_sampler_chain_add(chain, mark);
   }
@@ -145,6 +155,10 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   while (output.size() < n_predict) {
     if (llama_decode(ctx, batch) != 0) die(3, "llama_decode failed");
+    // The faster path: mark the logits row in place before the candidates are built from it (the
+    // sampler's apply then skips them); without it the sampler marks the candidates itself.
+    if (mark != nullptr && tritium_llama_sampler_bias_logits(mark, llama_get_logits_ith(ctx, -1), static_cast<size_t>(n_vocab)) < 0)
+      die(3, std::string("watermark: ") + tritium_last_error());
     next = llama_sampler_sample(chain, ctx, -1);  // also accepts `next` into the chain
     if (llama_vocab_is_eog(vocab, next)) break;
     output.push_back(next);

@@ -1,6 +1,8 @@
 #include "tritium_llama_sampler.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <cstdio>
 #include <new>
 #include <vector>
@@ -13,7 +15,15 @@ struct sampler_state {
   std::vector<int32_t> ids;  // scratch: the candidates' ids and logits, gathered for the bias call
   std::vector<float> logits;
   std::vector<float> bias;  // the dense path's bias of every id
+  // Set by tritium_llama_sampler_bias_logits when it has biased this step's logits row in place (the
+  // candidates apply sees are then built from the biased row); cleared by accept and reset.
+  bool row_biased = false;
+  const float* row = nullptr;     // that row, and its biased values at the probe positions: a second
+  float probes[64] = {};          // call for the same row (same pointer, same values) does nothing
 };
+
+constexpr size_t n_probes = 64;
+size_t probe_index(size_t n, size_t i) { return (i * n) / n_probes + (n / n_probes) / 2; }
 
 sampler_state* state_of(const llama_sampler* s) { return static_cast<sampler_state*>(s->ctx); }
 
@@ -23,11 +33,15 @@ void report_failure() { std::fprintf(stderr, "tritium sampler: this step is not 
 
 const char* sampler_name(const llama_sampler*) { return "tritium"; }
 
-void sampler_accept(llama_sampler* s, llama_token token) { tritium_stream_accept(state_of(s)->stream, token); }
+void sampler_accept(llama_sampler* s, llama_token token) {
+  state_of(s)->row_biased = false;
+  tritium_stream_accept(state_of(s)->stream, token);
+}
 
 void sampler_apply(llama_sampler* s, llama_token_data_array* cur) {
   sampler_state& st = *state_of(s);
   if (tritium_stream_active(st.stream) != 1) return;  // short context: this step carries no mark
+  if (st.row_biased) return;  // the candidates come from a row tritium_llama_sampler_bias_logits biased
   const size_t n = cur->size;
   // Long candidate lists (the usual case, first in a chain: every token in id order): compute the
   // bias of every id once into a row (the key's dense kernel, on a row that stays in cache), then add
@@ -65,7 +79,10 @@ void sampler_apply(llama_sampler* s, llama_token_data_array* cur) {
   for (size_t i = 0; i < n; ++i) cur->data[i].logit = st.logits[i];
 }
 
-void sampler_reset(llama_sampler* s) { tritium_stream_reset(state_of(s)->stream); }
+void sampler_reset(llama_sampler* s) {
+  state_of(s)->row_biased = false;
+  tritium_stream_reset(state_of(s)->stream);
+}
 
 void sampler_free(llama_sampler* s) {
   sampler_state* st = state_of(s);
@@ -93,7 +110,11 @@ llama_sampler_i sampler_iface = {
 llama_sampler* sampler_clone(const llama_sampler* s) {
   auto* st = new (std::nothrow) sampler_state;
   if (st == nullptr) return nullptr;
-  st->n_vocab = state_of(s)->n_vocab;
+  const sampler_state& from = *state_of(s);
+  st->n_vocab = from.n_vocab;
+  st->row_biased = from.row_biased;
+  st->row = from.row;
+  std::copy(std::begin(from.probes), std::end(from.probes), std::begin(st->probes));
   if (tritium_stream_clone(state_of(s)->stream, &st->stream) != TRITIUM_OK) {
     delete st;
     return nullptr;
@@ -117,4 +138,37 @@ extern "C" llama_sampler* tritium_llama_sampler_init(const tritium_key* key, uin
     return nullptr;
   }
   return llama_sampler_init(&sampler_iface, st);
+}
+
+extern "C" llama_sampler* tritium_llama_sampler_find(llama_sampler* chain) {
+  if (chain == nullptr) return nullptr;
+  if (chain->iface == &sampler_iface) return chain;
+  const int n = llama_sampler_chain_n(chain);
+  for (int i = 0; i < n; ++i) {
+    llama_sampler* s = llama_sampler_chain_get(chain, i);
+    if (s != nullptr && s->iface == &sampler_iface) return s;
+  }
+  return nullptr;
+}
+
+extern "C" int tritium_llama_sampler_bias_logits(llama_sampler* sampler, float* logits, size_t n) {
+  if (sampler == nullptr || sampler->iface != &sampler_iface || logits == nullptr) return -1;
+  sampler_state& st = *state_of(sampler);
+  if (n != st.n_vocab) return -1;
+  const int active = tritium_stream_active(st.stream);
+  if (active < 0) return -1;
+  if (active == 0) return 0;
+  if (st.row_biased && st.row == logits) {
+    bool same = true;
+    for (size_t i = 0; i < n_probes && same; ++i) same = logits[probe_index(n, i)] == st.probes[i];
+    if (same) return 1;  // this very row was biased already
+  }
+  if (tritium_stream_bias_dense(st.stream, logits, n) != TRITIUM_OK) {
+    st.row_biased = false;
+    return -1;
+  }
+  st.row_biased = true;
+  st.row = logits;
+  for (size_t i = 0; i < n_probes; ++i) st.probes[i] = logits[probe_index(n, i)];
+  return 1;
 }

@@ -317,6 +317,15 @@ bool attach(common_sampler* sampler, int32_t account) {
   return true;
 }
 
+void bias_logits(common_sampler* sampler, llama_context* ctx, int idx) {
+  if (g == nullptr || sampler == nullptr) return;
+  llama_sampler* ours = tritium_llama_sampler_find(common_sampler_get(sampler));
+  if (ours == nullptr) return;
+  float* row = llama_get_logits_ith(ctx, idx);
+  // On failure (-1) the sampler's apply marks the step from the candidates instead.
+  if (row != nullptr) tritium_llama_sampler_bias_logits(ours, row, g->info.vocab_size);
+}
+
 void log_completion(int32_t account, const std::string& request_id, int index, const std::string& model,
                     const std::vector<int32_t>& prompt_tokens, const std::vector<int32_t>& output_tokens,
                     const char* finish_reason) {

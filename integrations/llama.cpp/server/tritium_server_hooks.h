@@ -14,6 +14,7 @@
 #include <vector>
 
 struct common_sampler;
+struct llama_context;
 struct llama_vocab;
 
 namespace tritium_server {
@@ -46,6 +47,11 @@ int32_t account_of(const std::map<std::string, std::string>& headers);
 // the operator switched it off for this account); throws std::runtime_error when the sampler
 // cannot be made.
 bool attach(common_sampler* sampler, int32_t account);
+
+// Before a position is sampled on the CPU: biases the logits row of output `idx` in place when the
+// slot's chain holds tritium's sampler, which then leaves the candidates built from that row alone
+// (tritium_llama_sampler_bias_logits). Does nothing otherwise.
+void bias_logits(common_sampler* sampler, llama_context* ctx, int idx);
 
 // Appends one record to the served-output log, if one was configured. Throws std::runtime_error
 // when the record cannot be written (the completion must then not be delivered as logged).

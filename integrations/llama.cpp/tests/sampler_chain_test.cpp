@@ -108,6 +108,30 @@ int main(int argc, char** argv) {
     for (const llama_token_data& c : cand) same = same && std::fabs(c.logit - dense[static_cast<size_t>(c.id)]) <= 1e-6f;
     expect(same, "a partial, shuffled candidate list is biased as the dense row");
   }
+  // The raw-row path: the caller biases the step's logits row (twice, as a careless caller might);
+  // candidates built from it then pass the chain unchanged, equal to the dense bias applied once.
+  {
+    expect(tritium_llama_sampler_find(copy) != nullptr && tritium_llama_sampler_find(chain) != nullptr, "find the sampler in a chain");
+    std::vector<float> row = logits;
+    llama_sampler* mark_copy = tritium_llama_sampler_find(copy);
+    expect(tritium_llama_sampler_bias_logits(mark_copy, row.data(), V) == 1, "bias_logits marks an active step");
+    expect(tritium_llama_sampler_bias_logits(mark_copy, row.data(), V) == 1, "bias_logits again on the same row");
+    std::vector<float> dense = logits;
+    tritium_stream_bias_dense(copy_ref, dense.data(), V);
+    std::vector<llama_token_data> cand(V);
+    for (uint32_t i = 0; i < V; ++i) cand[i] = {static_cast<llama_token>(i), row[i], 0.0f};
+    llama_token_data_array arr{cand.data(), cand.size(), -1, false};
+    llama_sampler_apply(copy, &arr);
+    bool same = true;
+    for (uint32_t i = 0; i < V; ++i) same = same && std::fabs(cand[i].logit - dense[i]) <= 1e-6f;
+    expect(same, "a row biased by bias_logits (twice) is biased exactly once");
+    // After accept, apply marks the next step itself again.
+    const llama_token t = 12345;
+    llama_sampler_accept(copy, t);
+    tritium_stream_accept(copy_ref, t);
+    bool next_changed = false;
+    expect(same_as_dense(copy, copy_ref, logits, &next_changed) && next_changed, "after accept, apply marks the next step");
+  }
   // Reset: a new sequence with no context is not marked.
   llama_sampler_reset(chain);
   tritium_stream_reset(ref);
