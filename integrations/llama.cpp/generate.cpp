@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "json_out.hpp"
 #include "llama.h"
 #include "tritium/tritium.h"
 #include "tritium_llama_sampler.h"
@@ -32,27 +33,15 @@ namespace {
 }
 
 std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  std::string out;
+  tritium_llama::append_json_string(out, s);
+  return out;
 }
 
 std::string json_tokens(const std::vector<llama_token>& tokens) {
-  std::string out = "[";
-  for (size_t i = 0; i < tokens.size(); ++i) out += (i ? "," : "") + std::to_string(tokens[i]);
-  return out + "]";
+  std::string out;
+  tritium_llama::append_json_tokens(out, tokens);
+  return out;
 }
 
 unsigned long parse_number(std::string_view option, const char* text) {

@@ -22,6 +22,7 @@ import crypto from 'node:crypto';
 import { jsonl_file, no_file } from './jsonl_file.mjs';
 import { describe_error, headers_object, make_client, openai, stream_request_options } from './openai_client.mjs';
 import { exit_on_error, parse_keys, parse_options, usage_error } from './options.mjs';
+import { prompts } from './prompts.mjs';
 
 const usage = `usage: node e2e.mjs --base-url http://127.0.0.1:PORT/v1 --out FILE.jsonl --key NAME=APIKEY [--key ...]
                    [--max-tokens N (200)] [--seed S] [--raw FILE.jsonl] [--timeout-ms MS (60000)]
@@ -40,19 +41,6 @@ const option_spec = {
   'no-auth': { kind: 'flag' },
 };
 
-// Short and varied, so two accounts never send byte-identical requests by accident.
-const prompts = [
-  'Write a short story about a lighthouse keeper.',
-  'Describe a rainy morning in a small town.',
-  'Explain why rivers bend.',
-  'List some things you might find in a garden.',
-  'Write a letter to a friend about winter.',
-  'What makes a good evening walk?',
-  'Tell me about the night sky in the north.',
-  'Describe a busy market at noon.',
-  'Write a poem about green stones.',
-  'Why do people keep old letters?',
-];
 
 // What an accepted choice may end with: "stop" (EOS or a stop string) or "length" (max_tokens).
 const finish_reasons = new Set(['stop', 'length']);

@@ -17,6 +17,7 @@
 import { jsonl_file } from './jsonl_file.mjs';
 import { describe_error, make_client, stream_request_options } from './openai_client.mjs';
 import { exit_on_error, parse_keys, parse_options, usage_error } from './options.mjs';
+import { prompts } from './prompts.mjs';
 
 const usage = `usage: node load.mjs --base-url http://127.0.0.1:PORT/v1 --out FILE.jsonl --key NAME=APIKEY [--key ...]
                     [--requests N (1000)] [--concurrency C (8)] [--max-tokens N (32)]
@@ -38,16 +39,6 @@ const option_spec = {
   'reuse-stream-connections': { kind: 'flag' },
 };
 
-const prompts = [
-  'Write a short story about a lighthouse keeper.',
-  'Describe a rainy morning in a small town.',
-  'Explain why rivers bend.',
-  'List some things you might find in a garden.',
-  'Write a letter to a friend about winter.',
-  'What makes a good evening walk?',
-  'Tell me about the night sky in the north.',
-  'Describe a busy market at noon.',
-];
 
 // murmur3's 32-bit finaliser: a fixed, well-mixed function of the request index, so the request mix
 // is reproducible without a hidden RNG.

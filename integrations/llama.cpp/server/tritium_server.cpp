@@ -25,6 +25,7 @@
 #include "common.h"
 #include "sampling.h"
 #include "tritium/tritium.h"
+#include "json_out.hpp"
 #include "tritium_llama_sampler.h"
 #include "tritium_server_hooks.h"
 
@@ -170,33 +171,6 @@ void open_log(const std::string& path, bool sync) {
     fail("--watermark-log " + path + ": cannot cut the torn record: " + std::strerror(errno));
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
-void append_tokens(std::string& out, const std::vector<int32_t>& tokens) {
-  out += '[';
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (i != 0) out += ',';
-    out += std::to_string(tokens[i]);
-  }
-  out += ']';
-}
-
 std::string utc_now() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -296,7 +270,9 @@ int32_t account_of(const std::map<std::string, std::string>& headers) {
 }
 
 bool attach(common_sampler* sampler, int32_t account) {
-  if (g == nullptr || account == unset) return false;
+  if (g == nullptr) return false;
+  // A sampling task that did not come through a completion handler (account unset; none does in
+  // this version) is still marked, with the key alone: the watermark is never quietly off.
   const tritium_account_code* code = nullptr;
   if (account >= 0) {
     const ::account& a = g->accounts.at(static_cast<size_t>(account));
@@ -331,25 +307,25 @@ void log_completion(int32_t account, const std::string& request_id, int index, c
                     const char* finish_reason) {
   if (g == nullptr || g->log.fd < 0) return;
   const bool has_account = account >= 0;
-  const bool marked = account != unset && (!has_account || g->accounts.at(static_cast<size_t>(account)).marked);
+  const bool marked = !has_account || g->accounts.at(static_cast<size_t>(account)).marked;
   std::string line = "{\"time\":\"" + utc_now() + "\",\"account\":";
   if (has_account) {
-    append_json_string(line, g->accounts[static_cast<size_t>(account)].id);
+    tritium_llama::append_json_string(line, g->accounts[static_cast<size_t>(account)].id);
   } else {
     line += "null";
   }
   line += ",\"watermarked\":";
   line += marked ? "true" : "false";
   line += ",\"key_id\":\"" + g->key_id + "\",\"request_id\":";
-  append_json_string(line, request_id);
+  tritium_llama::append_json_string(line, request_id);
   line += ",\"index\":" + std::to_string(index) + ",\"model\":";
-  append_json_string(line, model);
+  tritium_llama::append_json_string(line, model);
   line += ",\"finish_reason\":";
-  append_json_string(line, finish_reason);
+  tritium_llama::append_json_string(line, finish_reason);
   line += ",\"prompt_tokens\":";
-  append_tokens(line, prompt_tokens);
+  tritium_llama::append_json_tokens(line, prompt_tokens);
   line += ",\"tokens\":";
-  append_tokens(line, output_tokens);
+  tritium_llama::append_json_tokens(line, output_tokens);
   line += "}\n";
   std::lock_guard<std::mutex> lock(g->log.mutex);
   size_t done = 0;
