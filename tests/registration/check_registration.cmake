@@ -1,7 +1,7 @@
 # Fails unless ctest runs every Catch test case exactly once: the test cases a Catch binary lists
-# must be exactly the ctest entries carrying LABEL. A name that catch_discover_tests cannot register
-# (a ';' splits it into entries that match nothing; an unmatched '[' swallows the names after it
-# into one entry) shows up as a difference in both directions.
+# must be exactly the ctest entries carrying LABEL (one label, or several as a|b). A name that
+# catch_discover_tests cannot register (a ';' splits it into entries that match nothing; an unmatched
+# '[' swallows the names after it into one entry) shows up as a difference in both directions.
 #
 #   cmake -DTEST_BINARY=… -DLABEL=… -DBUILD_DIR=… -DCTEST=… -P check_registration.cmake
 foreach(var TEST_BINARY LABEL BUILD_DIR CTEST)
@@ -18,7 +18,7 @@ if(NOT rc MATCHES "^[0-9]+$")
 endif()
 # ctest's JSON listing names each entry exactly as registered (no column formatting to parse).
 # -FA: the fixture set-up steps ctest would add to the selection are not test cases.
-execute_process(COMMAND ${CTEST} --test-dir ${BUILD_DIR} --show-only=json-v1 -L "^${LABEL}$" -FA ".*"
+execute_process(COMMAND ${CTEST} --test-dir ${BUILD_DIR} --show-only=json-v1 -L "^(${LABEL})$" -FA ".*"
                 OUTPUT_VARIABLE json RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "ctest --show-only=json-v1 exited ${rc}")
