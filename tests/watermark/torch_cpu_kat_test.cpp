@@ -1,0 +1,180 @@
+// Known answers from real torch (Debian python3-torch 1.13.1, CPU), fixtures/kat/make_torch_kat.py:
+// PyTorch's CPU generator and KGW as transformers and TGI seed it.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tritium/digest.hpp"
+#include "tritium/hf_kgw.hpp"
+#include "tritium/torch_cpu_rng.hpp"
+
+using namespace tritium;
+using json = nlohmann::json;
+
+namespace {
+
+const json& kat() {
+  static const json doc = [] {
+    std::ifstream in(TRITIUM_FIXTURES_DIR "/kat/torch_cpu_v1.json");
+    REQUIRE(in);
+    return json::parse(in);
+  }();
+  return doc;
+}
+
+std::uint64_t u64(const json& v) { return std::stoull(v.get<std::string>()); }
+
+std::string sha256_le_int32(const std::vector<std::int32_t>& values) {
+  std::string bytes(values.size() * 4, '\0');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const auto u = static_cast<std::uint32_t>(values[i]);
+    for (std::size_t b = 0; b < 4; ++b) bytes[4 * i + b] = static_cast<char>((u >> (8 * b)) & 0xFF);
+  }
+  return sha256_digest(bytes).substr(7);  // drop "sha256:"
+}
+
+std::vector<std::int32_t> ints(const json& v) { return v.get<std::vector<std::int32_t>>(); }
+
+}  // namespace
+
+TEST_CASE("torch CPU randperm matches torch for every size and seed, and its prefix is the same",
+          "[torch][kat]") {
+  const auto& cases = kat()["generator"]["randperm"];
+  REQUIRE(cases.size() >= 30);
+  for (const auto& c : cases) {
+    const std::uint32_t n = c["n"];
+    INFO("n = " << n << ", seed " << c["seed"].get<std::string>());
+    std::vector<std::int32_t> perm(n);
+    torch_cpu::generator gen(u64(c["seed"]));
+    torch_cpu::randperm(gen, perm);
+    const auto first = ints(c["first"]);
+    CHECK(std::vector<std::int32_t>(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(first.size())) == first);
+    const auto last = ints(c["last"]);
+    CHECK(std::vector<std::int32_t>(perm.end() - static_cast<std::ptrdiff_t>(last.size()), perm.end()) == last);
+    CHECK(sha256_le_int32(perm) == c["sha256_le_int32"].get<std::string>());
+    // The first k entries alone, in k draws, for a few k including n.
+    for (const std::uint32_t k : {std::uint32_t{1}, n / 4, n / 2, n}) {
+      if (k == 0) continue;
+      torch_cpu::generator again(u64(c["seed"]));
+      std::vector<std::int32_t> scratch(n, -7), prefix(k);
+      torch_cpu::randperm_prefix(again, n, scratch, prefix);
+      CHECK(std::equal(prefix.begin(), prefix.end(), perm.begin()));
+    }
+  }
+}
+
+TEST_CASE("torch CPU randint and rand match torch bit for bit", "[torch][kat]") {
+  for (const auto& c : kat()["generator"]["randint"]) {
+    const std::int64_t low = c["low"], high = c["high"];
+    const std::size_t count = c["count"];
+    torch_cpu::generator gen(u64(c["seed"]));
+    std::vector<std::int32_t> values(count);
+    std::int64_t sum = 0;
+    for (auto& v : values) {
+      v = static_cast<std::int32_t>(torch_cpu::randint(gen, low, high));
+      sum += v;
+    }
+    const auto first = ints(c["first"]);
+    CHECK(std::vector<std::int32_t>(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(first.size())) == first);
+    CHECK(sum == c["sum"].get<std::int64_t>());
+    CHECK(sha256_le_int32(values) == c["sha256_le_int32"].get<std::string>());
+  }
+  for (const auto& c : kat()["generator"]["rand_float32"]) {
+    torch_cpu::generator gen(u64(c["seed"]));
+    for (const auto& bits : c["bits"]) {
+      const float f = torch_cpu::rand_float(gen);
+      std::uint32_t u;
+      std::memcpy(&u, &f, 4);
+      CHECK(u == bits.get<std::uint32_t>());
+    }
+  }
+  for (const auto& c : kat()["generator"]["rand_float64"]) {
+    torch_cpu::generator gen(u64(c["seed"]));
+    for (const auto& bits : c["bits"]) {
+      const double d = torch_cpu::rand_double(gen);
+      std::uint64_t u;
+      std::memcpy(&u, &d, 8);
+      CHECK(u == u64(bits));
+    }
+  }
+}
+
+TEST_CASE("HF and TGI KGW: seeds and green lists equal transformers' recipe run on torch", "[hf_kgw][kat]") {
+  const auto& cases = kat()["kgw"];
+  REQUIRE(cases.size() >= 9);
+  for (const auto& c : cases) {
+    INFO(c["name"].get<std::string>());
+    hf_kgw_params p;
+    p.vocab_size = c["vocab_size"];
+    p.hashing_key = u64(c["hashing_key"]);
+    p.seeding = c["seeding_scheme"] == "selfhash" ? hf_seeding::selfhash : hf_seeding::lefthash;
+    p.context_width = c["context_width"];
+    // The ratio is not stored; G is. Any ratio with int(V * ratio) = G gives the same scheme.
+    p.greenlist_ratio = (c["greenlist_size"].get<double>() + 0.5) / p.vocab_size;
+    const hf_kgw scheme(p);
+    REQUIRE(scheme.greenlist_size() == c["greenlist_size"].get<std::uint32_t>());
+    std::vector<std::int32_t> scratch(p.vocab_size), green(scheme.greenlist_size());
+    for (const auto& w : c["windows"]) {
+      const auto window = ints(w["tokens"]);
+      INFO("window " << w["tokens"].dump());
+      const std::uint64_t s = scheme.seed(window);
+      CHECK(s == u64(w["manual_seed"]));
+      scheme.green_list(hf_kgw::seed32(s), scratch, green);
+      const auto first = ints(w["first"]);
+      CHECK(std::vector<std::int32_t>(green.begin(), green.begin() + static_cast<std::ptrdiff_t>(first.size())) == first);
+      CHECK(sha256_le_int32(green) == w["sha256_le_int32"].get<std::string>());
+      for (const auto& probe : w["probes"]) {
+        CHECK(scheme.is_green(hf_kgw::seed32(s), probe[0].get<token_id>()) == probe[1].get<bool>());
+      }
+      // Membership without the permutation agrees with the list on every token of a stretch.
+      const std::set<std::int32_t> green_set(green.begin(), green.end());
+      for (token_id v = 0; v < static_cast<token_id>(std::min<std::uint32_t>(p.vocab_size, 400)); ++v) {
+        if (scheme.is_green(hf_kgw::seed32(s), v) != (green_set.count(v) == 1)) FAIL("is_green differs at " << v);
+      }
+    }
+    for (const auto& r : c["rejection"]) {
+      // transformers' selfhash processor on a row C++ regenerates exactly (torch.rand float32 · 8).
+      torch_cpu::generator gen(r["logits_seed"].get<std::uint64_t>());
+      std::vector<float> logits(p.vocab_size);
+      for (auto& l : logits) l = torch_cpu::rand_float(gen) * r["scale"].get<float>();
+      const auto before = logits;
+      const auto history = ints(r["tokens"]);
+      REQUIRE(scheme.bias_dense(history, logits, scratch));
+      std::set<std::int32_t> changed;
+      for (std::size_t v = 0; v < logits.size(); ++v) {
+        if (logits[v] != before[v]) {
+          changed.insert(static_cast<std::int32_t>(v));
+          CHECK(logits[v] == before[v] + p.bias);
+        }
+      }
+      const auto kept = ints(r["kept"]);
+      CHECK(changed == std::set<std::int32_t>(kept.begin(), kept.end()));
+    }
+  }
+}
+
+TEST_CASE("HF KGW refuses parameters transformers would not accept", "[hf_kgw]") {
+  hf_kgw_params p;
+  p.vocab_size = 1000;
+  p.greenlist_ratio = 1.0;
+  CHECK_THROWS_WITH(hf_kgw(p), Catch::Contains("greenlist_ratio"));
+  p.greenlist_ratio = 0.0005;
+  CHECK_THROWS_WITH(hf_kgw(p), Catch::Contains("is 0"));
+  p.greenlist_ratio = 0.25;
+  p.hashing_key = std::uint64_t{1} << 63;
+  CHECK_THROWS_WITH(hf_kgw(p), Catch::Contains("hashing_key"));
+  p.hashing_key = 15485863;
+  p.context_width = 0;
+  CHECK_THROWS_WITH(hf_kgw(p), Catch::Contains("context_width"));
+  p.context_width = 3;
+  const hf_kgw scheme(p);
+  std::vector<float> row(1000, 0.0f);
+  std::vector<std::int32_t> scratch(1000);
+  const std::vector<token_id> short_history{1, 2};
+  CHECK_FALSE(scheme.bias_dense(short_history, row, scratch));  // transformers skips the step
+  CHECK(std::all_of(row.begin(), row.end(), [](float x) { return x == 0.0f; }));
+}

@@ -1,0 +1,149 @@
+// KGW as transformers and TGI seed it (tritium/hf_kgw.hpp). The int64 wrap-around of torch tensors
+// is computed in uint64_t; Python's non-negative `%` by 2^64 − 1 is written out (notes/schemes.md §0.2).
+#include "tritium/hf_kgw.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "tritium/error.hpp"
+#include "tritium/torch_cpu_rng.hpp"
+
+namespace tritium {
+namespace {
+
+constexpr std::uint64_t u64_max = std::numeric_limits<std::uint64_t>::max();  // 2^64 − 1
+
+/// Python's x % (2^64 − 1) for a value x in [0, 2^64): only 2^64 − 1 itself wraps to 0.
+std::uint64_t mod_2_64_minus_1(std::uint64_t x) noexcept { return x == u64_max ? 0 : x; }
+
+/// (a · b) mod (2^64 − 1) for the exact (Python integer) product: with 2^64 ≡ 1, hi·2^64 + lo ≡ hi + lo.
+std::uint64_t mul_mod_2_64_minus_1(std::uint64_t a, std::uint64_t b) noexcept {
+  const std::uint64_t a_lo = a & 0xFFFFFFFFu, a_hi = a >> 32, b_lo = b & 0xFFFFFFFFu, b_hi = b >> 32;
+  const std::uint64_t lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi, hi_hi = a_hi * b_hi;
+  const std::uint64_t cross = (lo_lo >> 32) + (hi_lo & 0xFFFFFFFFu) + lo_hi;
+  const std::uint64_t lo = (cross << 32) | (lo_lo & 0xFFFFFFFFu);
+  const std::uint64_t hi = hi_hi + (hi_lo >> 32) + (cross >> 32);
+  std::uint64_t sum = hi + lo;
+  if (sum < lo) sum += 1;  // the carry out of 2^64 is worth 1
+  return mod_2_64_minus_1(sum);
+}
+
+}  // namespace
+
+hf_kgw_params hf_kgw_params::tgi(std::uint32_t logits_width, double gamma, float delta) {
+  hf_kgw_params p;
+  p.vocab_size = logits_width;
+  p.greenlist_ratio = gamma;
+  p.bias = delta;
+  p.hashing_key = 15485863;
+  p.seeding = hf_seeding::lefthash;
+  p.context_width = 1;
+  return p;
+}
+
+hf_kgw::hf_kgw(const hf_kgw_params& params) : params_(params) {
+  if (params_.vocab_size < 2 || params_.vocab_size >= 0xFFFFFFFFu / 20) {
+    throw error(errc::invalid_argument, "hf_kgw: vocab_size: expected 2 to 214748364, got " +
+                                            std::to_string(params_.vocab_size));
+  }
+  if (!(params_.greenlist_ratio > 0.0 && params_.greenlist_ratio < 1.0)) {
+    throw error(errc::invalid_argument, "hf_kgw: greenlist_ratio: expected a value strictly between 0 and 1");
+  }
+  if (!std::isfinite(params_.bias)) throw error(errc::invalid_argument, "hf_kgw: bias: expected a finite value");
+  if (params_.hashing_key >= (std::uint64_t{1} << 63)) {
+    throw error(errc::invalid_argument, "hf_kgw: hashing_key: expected 0 to 2^63 - 1 (torch multiplies it as an int64)");
+  }
+  if (params_.context_width < 1 || params_.context_width > 64) {
+    throw error(errc::invalid_argument, "hf_kgw: context_width: expected 1 to 64, got " +
+                                            std::to_string(params_.context_width));
+  }
+  // int(V * ratio): the product in double, truncated toward zero.
+  greenlist_size_ = static_cast<std::uint32_t>(static_cast<double>(params_.vocab_size) * params_.greenlist_ratio);
+  if (greenlist_size_ == 0) {
+    throw error(errc::invalid_argument, "hf_kgw: int(vocab_size * greenlist_ratio) is 0: no token can be green");
+  }
+  if (params_.seeding == hf_seeding::selfhash) {
+    table_.resize(hf_selfhash_table_size);
+    torch_cpu::generator gen(params_.hashing_key);
+    torch_cpu::randperm(gen, table_);
+  }
+}
+
+std::uint64_t hf_kgw::seed(std::span<const token_id> window) const noexcept {
+  const std::uint64_t key = params_.hashing_key;
+  if (params_.seeding == hf_seeding::lefthash) {
+    // A Python integer product, then % (2^64 − 1).
+    return mul_mod_2_64_minus_1(key, static_cast<std::uint64_t>(window.back()));
+  }
+  const std::size_t width = std::min<std::size_t>(window.size(), params_.context_width);
+  const auto tail = window.subspan(window.size() - width);
+  const std::uint64_t b = static_cast<std::uint64_t>(table_[static_cast<std::uint64_t>(tail.back()) % hf_selfhash_table_size]) + 1;
+  std::int64_t smallest = std::numeric_limits<std::int64_t>::max();
+  for (const token_id x : tail) {
+    const std::uint64_t a = static_cast<std::uint64_t>(table_[static_cast<std::uint64_t>(x) % hf_selfhash_table_size]) + 1;
+    smallest = std::min(smallest, static_cast<std::int64_t>(key * a * b));  // int64 wrap-around
+  }
+  // Python: s % (2^64 − 1) is s for s ≥ 0 (s < 2^63) and s + 2^64 − 1 = u64(s) − 1 for s < 0.
+  return smallest >= 0 ? static_cast<std::uint64_t>(smallest) : mod_2_64_minus_1(static_cast<std::uint64_t>(smallest) - 1);
+}
+
+void hf_kgw::green_list(std::uint32_t seed32, std::span<std::int32_t> scratch,
+                        std::span<std::int32_t> out) const noexcept {
+  torch_cpu::generator gen(seed32);
+  torch_cpu::randperm_prefix(gen, params_.vocab_size, scratch, out.first(greenlist_size_));
+}
+
+bool hf_kgw::is_green(std::uint32_t seed32, token_id v) const noexcept {
+  // Fisher–Yates step i swaps positions i and i + z and never touches positions below i again, so v
+  // ends in the first G positions exactly when some step i < G moves it to position i.
+  torch_cpu::generator gen(seed32);
+  const std::uint32_t n = params_.vocab_size;
+  std::uint32_t position = static_cast<std::uint32_t>(v);
+  for (std::uint32_t i = 0; i < greenlist_size_; ++i) {
+    if (i + 1 == n) return position == i;  // randperm draws nothing for the last position
+    const std::uint32_t z = gen.random() % (n - i);
+    if (position == i + z) return true;
+    if (position == i) position = i + z;
+  }
+  return false;
+}
+
+bool hf_kgw::bias_dense(std::span<const token_id> history, std::span<float> logits,
+                        std::span<std::int32_t> scratch) const {
+  if (logits.size() != params_.vocab_size || scratch.size() < params_.vocab_size) {
+    throw error(errc::invalid_argument, "hf_kgw::bias_dense: expected a row and scratch of vocab_size entries");
+  }
+  if (history.size() < params_.context_width) return false;
+  const float bias = params_.bias;
+  if (params_.seeding == hf_seeding::lefthash) {
+    std::vector<std::int32_t> green(greenlist_size_);
+    green_list(seed32(seed(history)), scratch, green);
+    for (const std::int32_t v : green) logits[static_cast<std::size_t>(v)] += bias;
+    return true;
+  }
+  // selfhash: the 40 highest logits, highest first (equal logits: lower id first).
+  const std::size_t k = std::min<std::size_t>(hf_selfhash_candidates, logits.size());
+  std::vector<std::int32_t> order(logits.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i);
+  const auto higher = [&](std::int32_t a, std::int32_t b) {
+    const float la = logits[static_cast<std::size_t>(a)];
+    const float lb = logits[static_cast<std::size_t>(b)];
+    return la > lb || (la == lb && a < b);
+  };
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), higher);
+  std::array<token_id, 65> window{};
+  const std::size_t width = params_.context_width;
+  std::copy(history.end() - static_cast<std::ptrdiff_t>(width - 1), history.end(), window.begin());
+  std::vector<std::int32_t> kept;
+  for (std::size_t c = 0; c < k; ++c) {
+    window[width - 1] = order[c];
+    if (is_green(seed32(seed(std::span<const token_id>(window.data(), width))), order[c])) kept.push_back(order[c]);
+  }
+  for (const std::int32_t v : kept) logits[static_cast<std::size_t>(v)] += bias;
+  return true;
+}
+
+}  // namespace tritium
