@@ -111,6 +111,32 @@ bool hf_kgw::is_green(std::uint32_t seed32, token_id v) const noexcept {
   return false;
 }
 
+void hf_kgw::are_green(std::uint32_t seed32, std::span<const token_id> tokens, std::span<std::uint8_t> green) const {
+  if (green.size() != tokens.size()) throw error(errc::invalid_argument, "hf_kgw::are_green: sizes differ");
+  std::fill(green.begin(), green.end(), std::uint8_t{0});
+  // The positions still followed, and which token each is.
+  std::vector<std::uint32_t> position(tokens.begin(), tokens.end());
+  std::vector<std::size_t> owner(tokens.size());
+  for (std::size_t j = 0; j < owner.size(); ++j) owner[j] = j;
+  torch_cpu::generator gen(seed32);
+  const std::uint32_t n = params_.vocab_size;
+  for (std::uint32_t i = 0; i < greenlist_size_ && !position.empty(); ++i) {
+    const std::uint32_t z = i + 1 == n ? 0 : gen.random() % (n - i);
+    for (std::size_t j = 0; j < position.size();) {
+      if (position[j] == i + z) {  // moved to the final position i: green, no longer followed
+        green[owner[j]] = 1;
+        position[j] = position.back();
+        owner[j] = owner.back();
+        position.pop_back();
+        owner.pop_back();
+        continue;
+      }
+      if (position[j] == i) position[j] = i + z;
+      ++j;
+    }
+  }
+}
+
 bool hf_kgw::bias_dense(std::span<const token_id> history, std::span<float> logits,
                         std::span<std::int32_t> scratch) const {
   if (logits.size() != params_.vocab_size || scratch.size() < params_.vocab_size) {

@@ -64,6 +64,9 @@ struct detection {
   double p_value = 1.0;   ///< the p-value as a double (0 only when it underflows; use log10_p)
   double z = 0.0;         ///< (S − γT)/√(Tγ(1−γ)), information only
   bool detected = false;  ///< log10_p ≤ log10(alpha)
+  /// ln_p is a proven upper bound on the p-value, not its exact value (HF/TGI KGW: the binomial bound
+  /// on a sum of hypergeometric counts, papers/hf-kgw.md §5). A bound never overstates evidence.
+  bool p_is_bound = false;
   /// Even an all-green outcome on these scored tuples could not reach alpha: no conclusion possible.
   bool insufficient = false;
   std::vector<token_mark> marks;

@@ -1,0 +1,206 @@
+// Detection of KGW as transformers and TGI run it: the Hoeffding bound checked against exact
+// enumeration, marks against the green lists, the null calibration, and detection of marked text.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "support/binomial_interval.hpp"
+#include "tritium/binomial_tail.hpp"
+#include "tritium/hf_kgw.hpp"
+#include "tritium/hf_kgw_detect.hpp"
+
+using namespace tritium;
+using tritium::test::binomial_interval;
+
+namespace {
+
+/// ln C(n, k).
+double ln_choose(std::uint32_t n, std::uint32_t k) {
+  return std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0);
+}
+
+/// The exact law of a sum of independent Hypergeometric(V, G, k_i) counts, by convolution.
+std::vector<double> hypergeometric_sum_pmf(std::uint32_t vocab, std::uint32_t green,
+                                           const std::vector<std::uint32_t>& groups) {
+  std::vector<double> pmf{1.0};
+  for (const std::uint32_t k : groups) {
+    std::vector<double> next(pmf.size() + k, 0.0);
+    for (std::uint32_t x = 0; x <= k; ++x) {
+      if (x > green || k - x > vocab - green) continue;
+      const double px = std::exp(ln_choose(green, x) + ln_choose(vocab - green, k - x) - ln_choose(vocab, k));
+      for (std::size_t s = 0; s < pmf.size(); ++s) next[s + x] += pmf[s] * px;
+    }
+    pmf = next;
+  }
+  return pmf;
+}
+
+std::vector<token_id> skewed_tokens(std::mt19937_64& rng, std::uint32_t vocab, std::size_t n) {
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
+  std::vector<token_id> tokens(n);
+  for (auto& t : tokens) t = static_cast<token_id>(vocab * std::pow(unif(rng), 3.0));
+  return tokens;
+}
+
+}  // namespace
+
+TEST_CASE("The binomial bound holds over exact sums of hypergeometric counts", "[hf_kgw]") {
+  struct instance {
+    std::uint32_t vocab, green;
+    std::vector<std::uint32_t> groups;
+  };
+  const std::vector<instance> instances = {
+      {10, 3, {3, 2, 1, 1, 1}}, {7, 2, {4, 2, 2}}, {20, 5, {10, 10}}, {12, 6, {6, 1, 1, 1, 1, 1, 1}},
+      {1000, 250, {40, 30, 20, 5, 5, 1, 1, 1}}, {5, 1, {5, 5, 5}}, {50, 37, {25, 3, 3}}};
+  for (const auto& [vocab, green, groups] : instances) {
+    const auto pmf = hypergeometric_sum_pmf(vocab, green, groups);
+    std::uint64_t total = 0;
+    for (const auto k : groups) total += k;
+    const double gamma = static_cast<double>(green) / vocab;
+    double tail = 0.0;
+    std::size_t checked = 0;
+    for (std::size_t s = pmf.size(); s-- > 0;) {
+      tail += pmf[s];
+      const double bound_ln = hf_kgw_p_bound_ln(total, s, gamma);
+      INFO("V " << vocab << " G " << green << " T " << total << " s " << s);
+      CHECK(std::log(tail) <= bound_ln + 1e-9);
+      if (static_cast<double>(s) >= static_cast<double>(total) * gamma + 1.0) ++checked;
+    }
+    CHECK(checked > 0);
+  }
+}
+
+TEST_CASE("HF KGW detection scores each (seed, token) once with the green list's verdict", "[hf_kgw]") {
+  for (const hf_seeding seeding : {hf_seeding::lefthash, hf_seeding::selfhash}) {
+    hf_kgw_params p;
+    p.vocab_size = 1000;
+    p.greenlist_ratio = 0.3;
+    p.seeding = seeding;
+    p.context_width = seeding == hf_seeding::selfhash ? 2 : 1;
+    p.hashing_key = 987654321;
+    const hf_kgw scheme(p);
+    std::mt19937_64 rng(17);
+    auto tokens = skewed_tokens(rng, p.vocab_size, 3000);
+    hf_kgw_detect_options options;
+    options.want_marks = true;
+    const detection d = hf_kgw_detect(scheme, tokens, options);
+    // Reference: every n-gram's green list materialised, duplicates by (seed, token) in text order.
+    std::vector<std::int32_t> scratch(p.vocab_size), green(scheme.greenlist_size());
+    std::set<std::pair<std::uint32_t, token_id>> seen;
+    std::uint64_t scored = 0, greens = 0;
+    const std::size_t n = 2;  // lefthash: 1 + 1; selfhash with width 2: 2 + 1 − 1
+    for (std::size_t t = 0; t < tokens.size(); ++t) {
+      if (t + 1 < n) {
+        CHECK(d.marks[t] == token_mark::no_context);
+        continue;
+      }
+      const auto window = seeding == hf_seeding::selfhash ? std::span<const token_id>(tokens).subspan(t - 1, 2)
+                                                          : std::span<const token_id>(tokens).subspan(t - 1, 1);
+      const std::uint32_t s32 = hf_kgw::seed32(scheme.seed(window));
+      if (!seen.insert({s32, tokens[t]}).second) {
+        CHECK(d.marks[t] == token_mark::duplicate);
+        continue;
+      }
+      scheme.green_list(s32, scratch, green);
+      const bool is_green = std::find(green.begin(), green.end(), tokens[t]) != green.end();
+      CHECK(d.marks[t] == (is_green ? token_mark::green : token_mark::red));
+      ++scored;
+      greens += is_green;
+    }
+    CHECK(d.scored == scored);
+    CHECK(d.green == greens);
+    CHECK(d.p_is_bound);
+    CHECK(d.gamma == Approx(300.0 / 1000.0));
+  }
+}
+
+TEST_CASE("HF KGW detection strips a leading BOS and refuses ids outside the vocabulary", "[hf_kgw]") {
+  hf_kgw_params p;
+  p.vocab_size = 100;
+  const hf_kgw scheme(p);
+  const std::vector<token_id> with_bos{99, 5, 6, 7, 8};
+  const std::vector<token_id> without{5, 6, 7, 8};
+  hf_kgw_detect_options options;
+  options.bos = 99;
+  const detection a = hf_kgw_detect(scheme, with_bos, options);
+  const detection b = hf_kgw_detect(scheme, without);
+  CHECK(a.tokens == 4);
+  CHECK(a.scored == b.scored);
+  CHECK(a.green == b.green);
+  const std::vector<token_id> bad{1, 2, 100};
+  CHECK_THROWS_WITH(hf_kgw_detect(scheme, bad), Catch::Contains("token 2: id 100"));
+}
+
+TEST_CASE("HF KGW null calibration: false-positive rates stay within alpha on text independent of the key",
+          "[hf_kgw][statistics]") {
+  // 5 hashing keys x 800 documents of 300 skewed tokens (repeats occur, deduplication acts), for
+  // lefthash and selfhash with context width 2. The p-value is a bound: its false-positive rate must
+  // not exceed alpha beyond the 99.9% binomial interval.
+  for (const hf_seeding seeding : {hf_seeding::lefthash, hf_seeding::selfhash}) {
+    std::mt19937_64 rng(20261204);
+    std::size_t below_01 = 0, below_001 = 0, tests = 0;
+    for (int k = 0; k < 5; ++k) {
+      hf_kgw_params p;
+      p.vocab_size = 1000;  // small, so that the documents take seconds (a generator per distinct seed)
+      p.greenlist_ratio = 0.25;
+      p.seeding = seeding;
+      p.context_width = seeding == hf_seeding::selfhash ? 2 : 1;
+      p.hashing_key = rng() >> 1;
+      const hf_kgw scheme(p);
+      for (int doc = 0; doc < 800; ++doc) {
+        const auto tokens = skewed_tokens(rng, p.vocab_size, 300);
+        const detection d = hf_kgw_detect(scheme, tokens);
+        below_01 += d.p_value <= 0.01;
+        below_001 += d.p_value <= 0.001;
+        ++tests;
+      }
+    }
+    const auto [lo1, hi1] = binomial_interval(tests, 0.01);
+    const auto [lo2, hi2] = binomial_interval(tests, 0.001);
+    INFO((seeding == hf_seeding::selfhash ? "selfhash" : "lefthash")
+         << ": FPR at 0.01: " << below_01 << " of " << tests << " (upper " << hi1 << "); at 0.001: "
+         << below_001 << " (upper " << hi2 << ")");
+    CHECK(below_01 <= hi1);
+    CHECK(below_001 <= hi2);
+    // A bound, but not a vacuous one: the rate at 0.01 stays above a quarter of alpha.
+    CHECK(below_01 >= lo1 / 4);
+  }
+}
+
+TEST_CASE("Text marked by the HF KGW processor is detected at 200 tokens", "[hf_kgw]") {
+  // A synthetic model: fresh Gaussian logits each step (about 6 nats of entropy over V = 5,000);
+  // the processor biases them, then a plain softmax draw. Fixed seeds: the outcome is deterministic.
+  for (const hf_seeding seeding : {hf_seeding::lefthash, hf_seeding::selfhash}) {
+    hf_kgw_params p;
+    p.vocab_size = 5000;
+    p.seeding = seeding;
+    p.context_width = seeding == hf_seeding::selfhash ? 2 : 1;
+    const hf_kgw scheme(p);
+    std::mt19937_64 rng(99);
+    std::normal_distribution<float> normal(0.0f, 2.0f);
+    std::vector<std::int32_t> scratch(p.vocab_size);
+    std::vector<float> logits(p.vocab_size);
+    std::vector<double> weights(p.vocab_size);
+    double worst = -std::numeric_limits<double>::infinity();
+    for (int doc = 0; doc < 10; ++doc) {
+      std::vector<token_id> text{static_cast<token_id>(rng() % p.vocab_size), static_cast<token_id>(rng() % p.vocab_size)};
+      while (text.size() < 202) {
+        for (auto& l : logits) l = normal(rng);
+        REQUIRE(scheme.bias_dense(text, logits, scratch));
+        const float top = *std::max_element(logits.begin(), logits.end());
+        for (std::size_t v = 0; v < logits.size(); ++v) weights[v] = std::exp(static_cast<double>(logits[v] - top));
+        std::discrete_distribution<int> draw(weights.begin(), weights.end());
+        text.push_back(draw(rng));
+      }
+      const detection d = hf_kgw_detect(scheme, std::span<const token_id>(text).subspan(2));
+      worst = std::max(worst, d.log10_p);
+      CHECK(d.detected);
+    }
+    INFO("worst log10 p " << worst);
+    CHECK(worst < -3.0);
+  }
+}

@@ -1,0 +1,114 @@
+// HF/TGI KGW detection (tritium/hf_kgw_detect.hpp).
+#include "tritium/hf_kgw_detect.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "tritium/binomial_tail.hpp"
+#include "tritium/error.hpp"
+
+namespace tritium {
+namespace {
+
+struct tuple {
+  std::uint32_t seed32;
+  token_id token;
+  std::uint32_t first_position;  ///< where it first occurs (marks)
+};
+
+}  // namespace
+
+double hf_kgw_p_bound_ln(std::uint64_t scored, std::uint64_t green, double gamma_prime) {
+  if (scored == 0) return 0.0;
+  // Hoeffding (1956), Theorem 4: the binomial tail bounds the Poisson-binomial tail from s ≥ np̄ + 1.
+  if (static_cast<double>(green) < static_cast<double>(scored) * gamma_prime + 1.0) return 0.0;
+  return binomial_upper_tail_ln(scored, green, gamma_prime);
+}
+
+detection hf_kgw_detect(const hf_kgw& scheme, std::span<const token_id> tokens,
+                        const hf_kgw_detect_options& options) {
+  if (!(options.alpha > 0.0 && options.alpha < 1.0)) {
+    throw error(errc::invalid_argument, "alpha: expected a value in (0, 1), got " + std::to_string(options.alpha));
+  }
+  const std::uint32_t vocab = scheme.vocab_size();
+  if (options.bos && !tokens.empty() && tokens.front() == *options.bos) tokens = tokens.subspan(1);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0 || static_cast<std::uint32_t>(tokens[i]) >= vocab) {
+      throw error(errc::out_of_range, "token " + std::to_string(i) + ": id " + std::to_string(tokens[i]) +
+                                          " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+    }
+  }
+  detection d;
+  d.tokens = tokens.size();
+  d.gamma = static_cast<double>(scheme.greenlist_size()) / static_cast<double>(vocab);
+  d.p_is_bound = true;
+  if (options.want_marks) d.marks.assign(tokens.size(), token_mark::no_context);
+
+  const bool selfhash = scheme.params().seeding == hf_seeding::selfhash;
+  const std::size_t width = scheme.params().context_width;
+  const std::size_t n = width + 1 - (selfhash ? 1 : 0);  // the n-gram transformers scores
+  std::vector<tuple> tuples;
+  if (tokens.size() >= n) tuples.reserve(tokens.size() - n + 1);
+  for (std::size_t t = n - 1; t < tokens.size(); ++t) {
+    // lefthash: the seed reads the token before the target; selfhash: the n-gram ending at it.
+    const auto window = selfhash ? tokens.subspan(t + 1 - width, width) : tokens.subspan(t - 1, 1);
+    tuples.push_back({hf_kgw::seed32(scheme.seed(window)), tokens[t], static_cast<std::uint32_t>(t)});
+  }
+  // One verdict per (seed, token): sort, keep the first occurrence.
+  std::stable_sort(tuples.begin(), tuples.end(), [](const tuple& a, const tuple& b) {
+    return a.seed32 != b.seed32 ? a.seed32 < b.seed32 : a.token < b.token;
+  });
+  std::vector<std::int32_t> scratch, green_list;
+  std::vector<std::uint8_t> green_mask, walk_green;
+  std::vector<token_id> walk_tokens;
+  for (std::size_t i = 0; i < tuples.size();) {
+    std::size_t end = i;
+    while (end < tuples.size() && tuples[end].seed32 == tuples[i].seed32) ++end;
+    // Distinct tokens of this seed: many of them make one full green list cheaper than one walk each.
+    std::size_t distinct = 0;
+    for (std::size_t j = i; j < end; ++j) distinct += j == i || tuples[j].token != tuples[j - 1].token;
+    const bool materialise = distinct >= 8;
+    if (materialise) {
+      scratch.resize(vocab);
+      green_list.resize(scheme.greenlist_size());
+      green_mask.assign(vocab, 0);
+      scheme.green_list(tuples[i].seed32, scratch, green_list);
+      for (const std::int32_t v : green_list) green_mask[static_cast<std::size_t>(v)] = 1;
+    } else {
+      walk_tokens.clear();
+      for (std::size_t j = i; j < end; ++j) {
+        if (j == i || tuples[j].token != tuples[j - 1].token) walk_tokens.push_back(tuples[j].token);
+      }
+      walk_green.resize(walk_tokens.size());
+      scheme.are_green(tuples[i].seed32, walk_tokens, walk_green);
+    }
+    std::size_t walk_index = 0;
+    for (std::size_t j = i; j < end; ++j) {
+      const bool duplicate = j > i && tuples[j].token == tuples[j - 1].token;
+      if (duplicate) {
+        if (options.want_marks) d.marks[tuples[j].first_position] = token_mark::duplicate;
+        continue;
+      }
+      const bool green = materialise ? green_mask[static_cast<std::size_t>(tuples[j].token)] != 0
+                                     : walk_green[walk_index++] != 0;
+      ++d.scored;
+      d.green += green;
+      if (options.want_marks) d.marks[tuples[j].first_position] = green ? token_mark::green : token_mark::red;
+    }
+    i = end;
+  }
+  // Statistics: the bound, not the exact binomial tail of finish_detection.
+  const double ln_alpha = std::log(options.alpha);
+  d.ln_p = hf_kgw_p_bound_ln(d.scored, d.green, d.gamma);
+  d.z = d.scored > 0 ? binomial_z(d.scored, d.green, d.gamma) : 0.0;
+  d.log10_p = d.ln_p / std::numbers::ln10;
+  d.p_value = std::exp(d.ln_p);
+  d.detected = d.scored > 0 && d.ln_p <= ln_alpha;
+  d.insufficient = static_cast<double>(d.scored) * std::log(d.gamma) > ln_alpha;
+  return d;
+}
+
+}  // namespace tritium
