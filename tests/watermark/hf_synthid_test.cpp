@@ -1,0 +1,116 @@
+// SynthID-Text as transformers runs it: g-values, hashes, table and repetition mask from real torch
+// (fixtures/kat/torch_cpu_v1.json), and the tournament's expected g-value.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "support/binomial_interval.hpp"
+#include "tritium/digest.hpp"
+#include "tritium/hf_synthid.hpp"
+
+using namespace tritium;
+using json = nlohmann::json;
+using tritium::test::binomial_interval;
+
+namespace {
+
+const json& synthid_kat() {
+  static const json doc = [] {
+    std::ifstream in(TRITIUM_FIXTURES_DIR "/kat/torch_cpu_v1.json");
+    REQUIRE(in);
+    return json::parse(in)["synthid"];
+  }();
+  return doc;
+}
+
+hf_synthid_params params_with(std::vector<std::int64_t> keys, std::uint32_t ngram_len) {
+  hf_synthid_params p;
+  p.keys = std::move(keys);
+  p.ngram_len = ngram_len;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("HF SynthID: the table, hashes and g-values equal transformers' recipe run on torch", "[hf_synthid][kat]") {
+  const json& kat = synthid_kat();
+  const hf_synthid scheme(params_with({1}, 2));
+  const auto& table = scheme.table();
+  std::size_t ones = 0;
+  for (const auto g : table) ones += g;
+  CHECK(ones == kat["table_ones"].get<std::size_t>());  // 32,743: the table is not balanced
+  CHECK(sha256_digest(std::string(table.begin(), table.end())).substr(7) == kat["table_sha256_u8"].get<std::string>());
+  REQUIRE(kat["ngrams"].size() >= 6);
+  for (const auto& c : kat["ngrams"]) {
+    const auto tokens = c["tokens"].get<std::vector<token_id>>();
+    const auto keys = c["keys"].get<std::vector<std::int64_t>>();
+    INFO("n-gram " << c["tokens"].dump());
+    const hf_synthid s(params_with(keys, static_cast<std::uint32_t>(tokens.size())));
+    const std::span<const token_id> all(tokens);
+    CHECK(static_cast<std::int64_t>(s.context_hash(all.first(tokens.size() - 1))) ==
+          std::stoll(c["context_hash"].get<std::string>()));
+    CHECK(static_cast<std::int64_t>(s.context_hash(all)) == std::stoll(c["token_hash"].get<std::string>()));
+    std::vector<std::uint8_t> g(keys.size());
+    s.g_values(all, g);
+    CHECK(std::vector<int>(g.begin(), g.end()) == c["g"].get<std::vector<int>>());
+  }
+}
+
+TEST_CASE("HF SynthID: a repeated context leaves the row alone, as transformers' FIFO says", "[hf_synthid][kat]") {
+  const json& r = synthid_kat()["repetition"];
+  const auto tokens = r["tokens"].get<std::vector<token_id>>();
+  const auto fresh = r["fresh"].get<std::vector<bool>>();
+  hf_synthid_params p = params_with({654, 400}, r["ngram_len"]);
+  p.context_history_size = r["history"];
+  const hf_synthid scheme(p);
+  // The processor's state: call 1 starts from the zero context; call c ≥ 2 shifts in tokens[c − 2], so
+  // from call 3 on its context is tokens[c − 3 .. c − 2], the detector's context c − 3. The zero-padded
+  // contexts of calls 1 and 2 hash unlike any real one here (no token is 0).
+  REQUIRE(p.ngram_len == 3);
+  hf_synthid_state state(scheme);
+  std::vector<float> row(50, 0.0f);
+  state.apply(-1, row);
+  REQUIRE(fresh.size() == tokens.size() - 2);
+  for (std::size_t c = 2; c < 3 + fresh.size(); ++c) {
+    std::vector<float> scores(50, 0.0f);
+    const bool applied = state.apply(tokens[c - 2], scores);
+    if (c < 3) continue;
+    INFO("call " << c);
+    CHECK(applied == fresh[c - 3]);
+    CHECK((scores != std::vector<float>(50, 0.0f)) == applied);
+  }
+}
+
+TEST_CASE("HF SynthID tournament: the sampled token's mean g-value is 0.5 + 0.25(1 - 1/V) on a flat law",
+          "[hf_synthid][statistics]") {
+  // notes/schemes.md §6.4 (g_value_expectations, N = 2): V = 2 gives 0.625. 20,000 fresh contexts,
+  // one layer, a uniform row; the draw's g-value is Bernoulli(0.625) when the update is right.
+  const hf_synthid scheme(params_with({12345}, 2));
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> unif(0.0, 1.0);
+  std::uint64_t ones = 0;
+  const std::uint64_t trials = 20000;
+  std::uint64_t counted = 0;
+  for (std::uint64_t i = 0; i < trials; ++i) {
+    const token_id context = static_cast<token_id>(rng() % 1000000);
+    std::vector<float> row{0.0f, 0.0f};
+    const std::vector<token_id> ctx{context};
+    scheme.reweight_dense(ctx, row);
+    const double p0 = std::exp(static_cast<double>(row[0]));
+    const token_id drawn = unif(rng) < p0 ? 0 : 1;
+    const std::vector<token_id> ngram{context, drawn};
+    std::uint8_t g = 0;
+    scheme.g_values(ngram, std::span<std::uint8_t>(&g, 1));
+    ones += g;
+    ++counted;
+  }
+  // The table's bias (32,743 / 65,536) moves the expectation by about 1e-3 at most: inside the interval.
+  const auto [lo, hi] = binomial_interval(counted, 0.625);
+  INFO("ones " << ones << " of " << counted << ", interval [" << lo << ", " << hi << "]");
+  CHECK(ones >= lo);
+  CHECK(ones <= hi);
+}

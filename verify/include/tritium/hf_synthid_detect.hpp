@@ -1,0 +1,58 @@
+// tritium/hf_synthid_detect.hpp — detection of transformers' SynthID-Text with an exact p-value.
+//
+// Scored as transformers' detector scores: g-values of every n-gram (positions ngram_len − 1 onward),
+// masked by the context-repetition mask (a context seen among the previous `context_history_size`
+// contexts does not count) and by the EOS mask (nothing from the first EOS on). Scores: the mean and
+// the weighted mean (weights linspace(10, 1, m) rescaled to sum m) of the masked g-values.
+//
+// The p-value (papers/hf-synthid.md §4). The Binomial(n·m, ½) model of i.i.d. fair g-values does not hold
+// for this table: only the low 16 bits of (token hash + key_l) reach it (S = 2^16), so a token's m
+// g-values are fixed by u = token hash mod 2^16, and the table is not balanced (32,743 ones in 65,536
+// for seed 0). tritium's null instead takes the text as fixed and the layer keys as the randomness: each
+// key_l uniform modulo S and independent. Then layer l's count is C(c_l) = Σ_t T'[(u_t + c_l) mod S]
+// with T'[x] = table[(x·M + 1) mod S], its law is the histogram H of C over all S shifts (computed
+// exactly), the layers are i.i.d., and the total has the law H^{*m}: the p-value is exact, whatever the
+// text repeats, and never below 2^{−16m}. The weighted mean gets a Chernoff bound from the same H
+// (a bound, said so). Table sizes must be powers of two up to 2^16.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "tritium/detect.hpp"
+#include "tritium/hf_synthid.hpp"
+
+namespace tritium {
+
+struct hf_synthid_detect_options {
+  double alpha = default_alpha;
+  std::optional<token_id> eos;   ///< positions from the first EOS on are not scored
+  bool repetition_mask = true;   ///< transformers' context-repetition mask (false: score every position)
+};
+
+struct hf_synthid_detection {
+  std::uint64_t tokens = 0;
+  std::uint64_t scored = 0;   ///< positions counted (after both masks)
+  std::uint32_t depth = 0;    ///< m, the layers
+  std::uint64_t ones = 0;     ///< Σ of the counted g-values over positions and layers
+  std::vector<std::uint64_t> ones_per_layer;
+  double mean = 0.0;           ///< transformers' mean score: ones / (scored · m)
+  double weighted_mean = 0.0;  ///< transformers' weighted mean score
+  double ln_p = 0.0;           ///< exact ln P(total ≥ ones) under the key-shift null
+  double log10_p = 0.0;
+  double ln_p_min = 0.0;       ///< the smallest p-value these positions can give (all counts maximal)
+  double weighted_ln_p_bound = 0.0;  ///< Chernoff bound on ln P(weighted sum ≥ observed)
+  double null_mean = 0.0;      ///< E[ones / (scored · m)] under the null (≈ 0.4996, not ½)
+  bool detected = false;       ///< ln_p ≤ ln alpha
+  bool insufficient = false;   ///< ln_p_min > ln alpha: no text over these positions could reach alpha
+};
+
+/// Scores one document (generated tokens only: transformers' processor never hashes the prompt).
+/// Throws errc::invalid_argument if the table size is not a power of two ≤ 2^16, errc::out_of_range
+/// for a negative token id.
+hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                       const hf_synthid_detect_options& options = {});
+
+}  // namespace tritium

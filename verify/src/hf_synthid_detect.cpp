@@ -1,0 +1,181 @@
+// SynthID-Text detection with the exact key-shift null (tritium/hf_synthid_detect.hpp).
+#include "tritium/hf_synthid_detect.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numbers>
+#include <string>
+
+#include "tritium/error.hpp"
+
+namespace tritium {
+namespace {
+
+/// A law on {offset, …, offset + size − 1}, stored as values scaled by e^{ln_scale}.
+struct scaled_pmf {
+  std::uint64_t offset = 0;
+  std::vector<double> values;
+  double ln_scale = 0.0;
+};
+
+scaled_pmf convolve(const scaled_pmf& a, const scaled_pmf& b) {
+  scaled_pmf c;
+  c.offset = a.offset + b.offset;
+  c.values.assign(a.values.size() + b.values.size() - 1, 0.0);
+  for (std::size_t i = 0; i < a.values.size(); ++i) {
+    if (a.values[i] == 0.0) continue;
+    for (std::size_t j = 0; j < b.values.size(); ++j) c.values[i + j] += a.values[i] * b.values[j];
+  }
+  // Rescale so the largest value is 1: every atom of H^{*m} is ≥ 2^{−16m} of the mass, so nothing that
+  // matters underflows for m ≤ 60.
+  const double top = *std::max_element(c.values.begin(), c.values.end());
+  for (auto& v : c.values) v /= top;
+  c.ln_scale = a.ln_scale + b.ln_scale + std::log(top);
+  return c;
+}
+
+/// ln Σ_{k ≥ from} of the law.
+double upper_tail_ln(const scaled_pmf& pmf, std::uint64_t from) {
+  if (from <= pmf.offset) return 0.0;
+  const std::uint64_t start = from - pmf.offset;
+  if (start >= pmf.values.size()) return -std::numeric_limits<double>::infinity();
+  double tail = 0.0, total = 0.0;
+  for (std::size_t i = 0; i < pmf.values.size(); ++i) {
+    total += pmf.values[i];
+    if (i >= start) tail += pmf.values[i];
+  }
+  return std::min(0.0, std::log(tail) - std::log(total));
+}
+
+}  // namespace
+
+hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                       const hf_synthid_detect_options& options) {
+  if (!(options.alpha > 0.0 && options.alpha < 1.0)) {
+    throw error(errc::invalid_argument, "alpha: expected a value in (0, 1), got " + std::to_string(options.alpha));
+  }
+  const std::uint32_t size = scheme.params().sampling_table_size;
+  if ((size & (size - 1)) != 0 || size > 65536) {
+    throw error(errc::invalid_argument, "hf_synthid_detect: sampling_table_size " + std::to_string(size) +
+                                            ": the exact null needs a power of two up to 65536");
+  }
+  const std::uint32_t depth = scheme.depth();
+  if (depth > 60) {
+    throw error(errc::invalid_argument, "hf_synthid_detect: more than 60 layers: the exact null would underflow");
+  }
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
+  }
+  hf_synthid_detection d;
+  d.tokens = tokens.size();
+  d.depth = depth;
+  d.ones_per_layer.assign(depth, 0);
+  const std::size_t n = scheme.params().ngram_len;
+  const std::size_t context = n - 1;
+  std::size_t end = tokens.size();
+  if (options.eos) end = static_cast<std::size_t>(std::find(tokens.begin(), tokens.end(), *options.eos) - tokens.begin());
+
+  // The positions counted, and their token hashes (fold over the n-gram).
+  std::vector<std::uint64_t> history(scheme.params().context_history_size, 0);
+  std::vector<std::uint64_t> token_hashes;
+  for (std::size_t t = context; t < tokens.size(); ++t) {
+    const std::uint64_t h_context = scheme.context_hash(tokens.subspan(t - context, context));
+    const bool repeated = std::find(history.begin(), history.end(), h_context) != history.end();
+    std::rotate(history.rbegin(), history.rbegin() + 1, history.rend());
+    history.front() = h_context;
+    if (t >= end || (options.repetition_mask && repeated)) continue;
+    token_hashes.push_back(hf_synthid_fold(h_context, static_cast<std::uint64_t>(tokens[t])));
+  }
+  d.scored = token_hashes.size();
+  if (d.scored == 0) {
+    d.insufficient = true;
+    return d;
+  }
+  // Weights linspace(10, 1, m) rescaled to sum m (transformers' weighted mean).
+  std::vector<double> weights(depth, 1.0);
+  if (depth > 1) {
+    double sum = 0.0;
+    for (std::uint32_t l = 0; l < depth; ++l) sum += weights[l] = 10.0 - 9.0 * l / (depth - 1.0);
+    for (auto& w : weights) w *= depth / sum;
+  }
+  double weighted = 0.0;
+  for (const std::uint64_t h : token_hashes) {
+    for (std::uint32_t l = 0; l < depth; ++l) {
+      const std::uint8_t g = scheme.g_value(h, l);
+      d.ones_per_layer[l] += g;
+      weighted += weights[l] * g;
+    }
+  }
+  for (const auto c : d.ones_per_layer) d.ones += c;
+  const double cells = static_cast<double>(d.scored) * depth;
+  d.mean = static_cast<double>(d.ones) / cells;
+  d.weighted_mean = weighted / cells;
+
+  // The shift law H of one layer's count: C(c) = Σ_t T'[(u_t + c) mod S] over all S shifts c.
+  const std::uint32_t mask = size - 1;
+  std::vector<std::uint8_t> shifted(size);  // T'[x] = table[(x·M + 1) mod S]
+  for (std::uint32_t x = 0; x < size; ++x) shifted[x] = scheme.table()[static_cast<std::uint32_t>(hf_synthid_fold(x, 0)) & mask];
+  std::map<std::uint32_t, std::uint32_t> residues;  // u → multiplicity
+  for (const std::uint64_t h : token_hashes) ++residues[static_cast<std::uint32_t>(h) & mask];
+  std::vector<std::uint32_t> count(size, 0);
+  for (const auto& [u, w] : residues) {
+    for (std::uint32_t c = 0; c < size; ++c) count[c] += w * shifted[(u + c) & mask];
+  }
+  scaled_pmf layer;
+  layer.values.assign(d.scored + 1, 0.0);
+  for (const std::uint32_t c : count) layer.values[c] += 1.0;
+  double mean_count = 0.0;
+  for (std::size_t v = 0; v < layer.values.size(); ++v) {
+    layer.values[v] /= size;
+    mean_count += layer.values[v] * static_cast<double>(v);
+  }
+  d.null_mean = mean_count / static_cast<double>(d.scored);
+  // Trim to the support so the convolutions stay small.
+  std::size_t lo = 0, hi = layer.values.size();
+  while (layer.values[lo] == 0.0) ++lo;
+  while (layer.values[hi - 1] == 0.0) --hi;
+  const std::uint64_t layer_max = hi - 1;
+  layer.offset = lo;
+  layer.values = std::vector<double>(layer.values.begin() + static_cast<std::ptrdiff_t>(lo), layer.values.begin() + static_cast<std::ptrdiff_t>(hi));
+  scaled_pmf total = layer;
+  for (std::uint32_t l = 1; l < depth; ++l) total = convolve(total, layer);
+  d.ln_p = upper_tail_ln(total, d.ones);
+  d.log10_p = d.ln_p / std::numbers::ln10;
+  d.ln_p_min = upper_tail_ln(total, layer_max * depth);
+  d.detected = d.ln_p <= std::log(options.alpha);
+  d.insufficient = d.ln_p_min > std::log(options.alpha);
+
+  // Weighted mean: P(Σ_l w_l C_l ≥ s) ≤ exp(Σ_l ln M(λ w_l) − λ s) for every λ ≥ 0 (Chernoff), with the
+  // exact moment generating function M of H. Any λ gives a valid bound; a golden-section search finds a
+  // good one on the convex exponent.
+  const double s = weighted;
+  const auto exponent = [&](double lambda) {
+    double e = -lambda * s;
+    for (const double w : weights) {
+      double top = -std::numeric_limits<double>::infinity();
+      for (std::size_t v = 0; v < layer.values.size(); ++v) {
+        if (layer.values[v] > 0.0) top = std::max(top, lambda * w * static_cast<double>(layer.offset + v));
+      }
+      double sum = 0.0;
+      for (std::size_t v = 0; v < layer.values.size(); ++v) {
+        if (layer.values[v] > 0.0) sum += layer.values[v] * std::exp(lambda * w * static_cast<double>(layer.offset + v) - top);
+      }
+      e += top + std::log(sum);
+    }
+    return e;
+  };
+  double a = 0.0, b = 1.0;
+  while (b < 1e6 && exponent(2.0 * b) < exponent(b)) b *= 2.0;
+  b *= 2.0;
+  const double phi = (std::sqrt(5.0) - 1.0) / 2.0;
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    const double x1 = b - phi * (b - a), x2 = a + phi * (b - a);
+    if (exponent(x1) < exponent(x2)) b = x2; else a = x1;
+  }
+  d.weighted_ln_p_bound = std::min(0.0, exponent((a + b) / 2.0));
+  return d;
+}
+
+}  // namespace tritium
