@@ -1,0 +1,87 @@
+// Windowed detection with a weighted Bonferroni correction (tritium/window_scan.hpp).
+#include "tritium/window_scan.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "tritium/binomial_tail.hpp"
+#include "tritium/error.hpp"
+
+namespace tritium {
+
+std::vector<window_size> window_grid(std::uint64_t scored, std::uint64_t min_window) {
+  std::vector<window_size> grid;
+  for (std::uint64_t w = min_window; w < scored; w *= 2) {
+    const std::uint64_t stride = (w + 1) / 2;
+    // Windows start at 0, stride, 2·stride, … while they fit; a last window flush with the end
+    // covers the tail the stride would skip.
+    std::uint64_t count = (scored - w) / stride + 1;
+    if ((scored - w) % stride != 0) ++count;
+    grid.push_back({w, stride, count});
+  }
+  grid.push_back({scored, scored, 1});
+  return grid;
+}
+
+window_scan_result binomial_window_scan(std::span<const std::uint8_t> green,
+                                        std::span<const std::uint64_t> token_position, double gamma,
+                                        const window_scan_options& options) {
+  if (green.size() != token_position.size()) {
+    throw error(errc::invalid_argument, "window scan: verdicts and positions differ in number");
+  }
+  if (!(gamma > 0.0 && gamma < 1.0)) throw error(errc::invalid_argument, "window scan: gamma outside (0, 1)");
+  if (options.min_window < 10) {
+    throw error(errc::invalid_argument, "window scan: min_window: expected at least 10, got " +
+                                            std::to_string(options.min_window));
+  }
+  window_scan_result r;
+  const std::uint64_t n = green.size();
+  r.scored = n;
+  if (n == 0) return r;
+  std::vector<std::uint64_t> prefix(n + 1, 0);
+  for (std::uint64_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + green[i];
+  const auto grid = window_grid(n, options.min_window);
+  r.sizes = static_cast<std::uint32_t>(grid.size());
+  const double ln_sizes = std::log(static_cast<double>(grid.size()));
+  r.ln_p_scan = std::numeric_limits<double>::infinity();
+  for (const window_size& g : grid) {
+    const double ln_weight = ln_sizes + std::log(static_cast<double>(g.count));
+    for (std::uint64_t k = 0; k < g.count; ++k) {
+      const std::uint64_t begin = std::min(k * g.stride, n - g.size);
+      const std::uint64_t end = begin + g.size;
+      const std::uint64_t ones = prefix[end] - prefix[begin];
+      const double ln_p = binomial_upper_tail_ln(g.size, ones, gamma);
+      ++r.windows;
+      if (g.size == n) r.whole_ln_p = ln_p;
+      if (ln_p + ln_weight < r.ln_p_scan) {
+        r.ln_p_scan = ln_p + ln_weight;
+        r.begin = begin;
+        r.end = end;
+        r.window_green = ones;
+        r.window_ln_p = ln_p;
+      }
+    }
+  }
+  r.ln_p_scan = std::min(0.0, r.ln_p_scan);
+  r.token_begin = token_position[r.begin];
+  r.token_end = token_position[r.end - 1] + 1;
+  return r;
+}
+
+window_scan_result window_scan(const detection& d, const window_scan_options& options) {
+  if (d.marks.size() != d.tokens) {
+    throw error(errc::usage, "window scan: the detection was made without marks (set want_marks)");
+  }
+  std::vector<std::uint8_t> green;
+  std::vector<std::uint64_t> position;
+  for (std::uint64_t t = 0; t < d.marks.size(); ++t) {
+    if (d.marks[t] == token_mark::green || d.marks[t] == token_mark::red) {
+      green.push_back(d.marks[t] == token_mark::green);
+      position.push_back(t);
+    }
+  }
+  return binomial_window_scan(green, position, d.gamma, options);
+}
+
+}  // namespace tritium
