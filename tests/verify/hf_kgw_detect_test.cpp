@@ -74,7 +74,7 @@ TEST_CASE("The binomial bound holds over exact sums of hypergeometric counts", "
   }
 }
 
-TEST_CASE("HF KGW detection scores each (seed, token) once with the green list's verdict", "[hf_kgw]") {
+TEST_CASE("HF KGW detection scores each seed and token pair once with the green list's verdict", "[hf_kgw]") {
   for (const hf_seeding seeding : {hf_seeding::lefthash, hf_seeding::selfhash}) {
     hf_kgw_params p;
     p.vocab_size = 1000;

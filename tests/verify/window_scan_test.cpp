@@ -67,7 +67,7 @@ TEST_CASE("The window grid covers every run of 1.5 w tuples with a whole window 
   }
 }
 
-TEST_CASE("The scan reports its best window's own counts, and corrects its p-value upward", "[window]") {
+TEST_CASE("The scan reports its best window own counts and corrects its p-value upward", "[window]") {
   std::mt19937_64 rng(4);
   std::bernoulli_distribution coin(0.3);
   std::vector<std::uint8_t> green(777);
@@ -97,7 +97,7 @@ TEST_CASE("Windowed null calibration: the corrected p-value rejects at most alph
   CHECK(rejected[1] <= hi2);
 }
 
-TEST_CASE("Windowed null calibration at 1e-6 (10 million sequences; papers/window-scan.md)", "[.long][window]") {
+TEST_CASE("Windowed null calibration at 1e-6 over 10 million sequences", "[.long][window]") {
   const std::uint64_t sequences = 10'000'000;
   const auto rejected = null_rejections(sequences, 1000, 0.25, {1e-4, 1e-5, 1e-6}, 6);
   const auto [lo, hi] = binomial_interval(sequences, 1e-6);
@@ -106,7 +106,7 @@ TEST_CASE("Windowed null calibration at 1e-6 (10 million sequences; papers/windo
   CHECK(rejected[2] <= hi);
 }
 
-TEST_CASE("A marked passage of 100 tokens inside 2,000 human ones is found where it is", "[window]") {
+TEST_CASE("A marked passage of 100 tokens inside 2000 human ones is found where it is", "[window]") {
   // KGW self-hash, h = 1: tokens 800-899 are drawn with green tokens favoured, the rest uniformly.
   const std::uint32_t vocab = 50000;
   const key k = seeded_key(vocab, 77, 1, seeding::lefthash);

@@ -36,7 +36,7 @@ hf_synthid_params params_with(std::vector<std::int64_t> keys, std::uint32_t ngra
 
 }  // namespace
 
-TEST_CASE("HF SynthID: the table, hashes and g-values equal transformers' recipe run on torch", "[hf_synthid][kat]") {
+TEST_CASE("HF SynthID: the table and hashes and g-values equal transformers' recipe run on torch", "[hf_synthid][kat]") {
   const json& kat = synthid_kat();
   const hf_synthid scheme(params_with({1}, 2));
   const auto& table = scheme.table();
@@ -60,7 +60,7 @@ TEST_CASE("HF SynthID: the table, hashes and g-values equal transformers' recipe
   }
 }
 
-TEST_CASE("HF SynthID: a repeated context leaves the row alone, as transformers' FIFO says", "[hf_synthid][kat]") {
+TEST_CASE("HF SynthID: a repeated context leaves the row alone as transformers' FIFO says", "[hf_synthid][kat]") {
   const json& r = synthid_kat()["repetition"];
   const auto tokens = r["tokens"].get<std::vector<token_id>>();
   const auto fresh = r["fresh"].get<std::vector<bool>>();

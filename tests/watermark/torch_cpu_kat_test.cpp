@@ -41,7 +41,7 @@ std::vector<std::int32_t> ints(const json& v) { return v.get<std::vector<std::in
 
 }  // namespace
 
-TEST_CASE("torch CPU randperm matches torch for every size and seed, and its prefix is the same",
+TEST_CASE("torch CPU randperm matches torch for every size and seed and its prefix is the same",
           "[torch][kat]") {
   const auto& cases = kat()["generator"]["randperm"];
   REQUIRE(cases.size() >= 30);
