@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "support/binomial_interval.hpp"
+#include "support/skewed_tokens.hpp"
 #include "tritium/binomial_tail.hpp"
 #include "tritium/hf_kgw.hpp"
 #include "tritium/hf_kgw_detect.hpp"
 
 using namespace tritium;
 using tritium::test::binomial_interval;
+using tritium::test::skewed_tokens;
 
 namespace {
 
@@ -39,12 +41,6 @@ std::vector<double> hypergeometric_sum_pmf(std::uint32_t vocab, std::uint32_t gr
   return pmf;
 }
 
-std::vector<token_id> skewed_tokens(std::mt19937_64& rng, std::uint32_t vocab, std::size_t n) {
-  std::uniform_real_distribution<double> unif(0.0, 1.0);
-  std::vector<token_id> tokens(n);
-  for (auto& t : tokens) t = static_cast<token_id>(vocab * std::pow(unif(rng), 3.0));
-  return tokens;
-}
 
 }  // namespace
 
@@ -84,7 +80,7 @@ TEST_CASE("HF KGW detection scores each seed and token pair once with the green 
     p.hashing_key = 987654321;
     const hf_kgw scheme(p);
     std::mt19937_64 rng(17);
-    auto tokens = skewed_tokens(rng, p.vocab_size, 3000);
+    auto tokens = skewed_tokens(rng, p.vocab_size, 3000, 3.0);
     hf_kgw_detect_options options;
     options.want_marks = true;
     const detection d = hf_kgw_detect(scheme, tokens, options);
@@ -152,7 +148,7 @@ TEST_CASE("HF KGW null calibration: false-positive rates stay within alpha on te
       p.hashing_key = rng() >> 1;
       const hf_kgw scheme(p);
       for (int doc = 0; doc < 800; ++doc) {
-        const auto tokens = skewed_tokens(rng, p.vocab_size, 300);
+        const auto tokens = skewed_tokens(rng, p.vocab_size, 300, 3.0);
         const detection d = hf_kgw_detect(scheme, tokens);
         below_01 += d.p_value <= 0.01;
         below_001 += d.p_value <= 0.001;

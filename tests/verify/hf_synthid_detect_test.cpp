@@ -9,29 +9,21 @@
 #include <vector>
 
 #include "support/binomial_interval.hpp"
+#include "support/skewed_tokens.hpp"
 #include "tritium/hf_synthid.hpp"
 #include "tritium/hf_synthid_detect.hpp"
 
 using namespace tritium;
 using tritium::test::binomial_interval;
+using tritium::test::skewed_tokens;
 
-namespace {
-
-std::vector<token_id> random_tokens(std::mt19937_64& rng, std::uint32_t vocab, std::size_t n) {
-  std::uniform_real_distribution<double> unif(0.0, 1.0);
-  std::vector<token_id> tokens(n);
-  for (auto& t : tokens) t = static_cast<token_id>(vocab * std::pow(unif(rng), 2.0));
-  return tokens;
-}
-
-}  // namespace
 
 TEST_CASE("HF SynthID p-value equals the share of all keys that score at least as high", "[hf_synthid]") {
   // Table size 64, two layers: enumerate all 64 x 64 key residues, count those whose total g reaches
   // the observed one. The exact null must give that share.
   std::mt19937_64 rng(3);
   for (int trial = 0; trial < 6; ++trial) {
-    const auto tokens = random_tokens(rng, 40, 25);
+    const auto tokens = skewed_tokens(rng, 40, 25, 2.0);
     const std::int64_t k0 = static_cast<std::int64_t>(rng() >> 2), k1 = static_cast<std::int64_t>(rng() >> 2);
     hf_synthid_params p;
     p.ngram_len = 3;
@@ -92,7 +84,7 @@ TEST_CASE("HF SynthID null calibration: exact false-positive rates under random 
     p.sampling_table_size = 1024;
     for (int l = 0; l < 5; ++l) p.keys.push_back(static_cast<std::int64_t>(rng() >> 1));
     const hf_synthid scheme(p);
-    const auto d = hf_synthid_detect(scheme, random_tokens(rng, 500, 120));
+    const auto d = hf_synthid_detect(scheme, skewed_tokens(rng, 500, 120, 2.0));
     below_01 += d.log10_p <= -2.0;
     below_001 += d.log10_p <= -3.0;
     null_mean += d.null_mean;
