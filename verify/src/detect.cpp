@@ -1,5 +1,7 @@
 #include "tritium/detect.hpp"
 
+#include "tritium/hf_kgw_detect.hpp"
+
 #include <cmath>
 #include <numbers>
 
@@ -56,7 +58,8 @@ void finish_detection(detection& d, double alpha) {
     d.ln_p = 0.0;
     d.z = 0.0;
   } else {
-    d.ln_p = binomial_upper_tail_ln(d.scored, d.green, d.gamma);
+    d.ln_p = d.p_is_bound ? hf_kgw_p_bound_ln(d.scored, d.green, d.gamma)
+                          : binomial_upper_tail_ln(d.scored, d.green, d.gamma);
     d.z = binomial_z(d.scored, d.green, d.gamma);
   }
   d.log10_p = d.ln_p / std::numbers::ln10;

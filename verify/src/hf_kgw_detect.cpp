@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 #include <string>
 #include <vector>
 
@@ -100,14 +99,7 @@ detection hf_kgw_detect(const hf_kgw& scheme, std::span<const token_id> tokens,
     }
     i = end;
   }
-  // Statistics: the bound, not the exact binomial tail of finish_detection.
-  const double ln_alpha = std::log(options.alpha);
-  d.ln_p = hf_kgw_p_bound_ln(d.scored, d.green, d.gamma);
-  d.z = d.scored > 0 ? binomial_z(d.scored, d.green, d.gamma) : 0.0;
-  d.log10_p = d.ln_p / std::numbers::ln10;
-  d.p_value = std::exp(d.ln_p);
-  d.detected = d.scored > 0 && d.ln_p <= ln_alpha;
-  d.insufficient = static_cast<double>(d.scored) * std::log(d.gamma) > ln_alpha;
+  finish_detection(d, options.alpha);  // p_is_bound: the Hoeffding bound
   return d;
 }
 

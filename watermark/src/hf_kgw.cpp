@@ -145,14 +145,15 @@ bool hf_kgw::bias_dense(std::span<const token_id> history, std::span<float> logi
   if (history.size() < params_.context_width) return false;
   const float bias = params_.bias;
   if (params_.seeding == hf_seeding::lefthash) {
-    std::vector<std::int32_t> green(greenlist_size_);
+    // The green list is the first G entries of the permutation, left in place in scratch.
+    const auto green = scratch.first(greenlist_size_);
     green_list(seed32(seed(history)), scratch, green);
     for (const std::int32_t v : green) logits[static_cast<std::size_t>(v)] += bias;
     return true;
   }
-  // selfhash: the 40 highest logits, highest first (equal logits: lower id first).
+  // selfhash: the 40 highest logits, highest first (equal logits: lower id first), ordered in scratch.
   const std::size_t k = std::min<std::size_t>(hf_selfhash_candidates, logits.size());
-  std::vector<std::int32_t> order(logits.size());
+  const auto order = scratch.first(logits.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i);
   const auto higher = [&](std::int32_t a, std::int32_t b) {
     const float la = logits[static_cast<std::size_t>(a)];
@@ -163,12 +164,13 @@ bool hf_kgw::bias_dense(std::span<const token_id> history, std::span<float> logi
   std::array<token_id, 65> window{};
   const std::size_t width = params_.context_width;
   std::copy(history.end() - static_cast<std::ptrdiff_t>(width - 1), history.end(), window.begin());
-  std::vector<std::int32_t> kept;
+  std::array<std::int32_t, hf_selfhash_candidates> kept{};
+  std::size_t n_kept = 0;
   for (std::size_t c = 0; c < k; ++c) {
     window[width - 1] = order[c];
-    if (is_green(seed32(seed(std::span<const token_id>(window.data(), width))), order[c])) kept.push_back(order[c]);
+    if (is_green(seed32(seed(std::span<const token_id>(window.data(), width))), order[c])) kept[n_kept++] = order[c];
   }
-  for (const std::int32_t v : kept) logits[static_cast<std::size_t>(v)] += bias;
+  for (std::size_t i = 0; i < n_kept; ++i) logits[static_cast<std::size_t>(kept[i])] += bias;
   return true;
 }
 

@@ -79,7 +79,8 @@ struct detection {
 std::vector<curve_point> cumulative_curve(std::span<const std::uint8_t> green_flags, double gamma,
                                           std::size_t points);
 
-/// Fills the statistics of `d` from its counts (scored, green, gamma).
+/// Fills the statistics of `d` from its counts (scored, green, gamma): the exact binomial tail, or the
+/// Hoeffding bound of hf_kgw_p_bound_ln when `d.p_is_bound` is set.
 void finish_detection(detection& d, double alpha);
 
 class kgw_detector {

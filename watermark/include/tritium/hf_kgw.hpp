@@ -65,7 +65,7 @@ class hf_kgw {
   static std::uint32_t seed32(std::uint64_t seed) noexcept { return static_cast<std::uint32_t>(seed); }
 
   /// The green list for a generator seed, in randperm order. `scratch` holds V entries (any
-  /// contents); `out` holds greenlist_size() entries.
+  /// contents); `out` holds greenlist_size() entries and may be scratch's first ones.
   void green_list(std::uint32_t seed32, std::span<std::int32_t> scratch,
                   std::span<std::int32_t> out) const noexcept;
   /// Whether v is among the first G entries of randperm(V) under this seed, without the permutation:

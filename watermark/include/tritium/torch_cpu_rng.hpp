@@ -47,7 +47,7 @@ void randperm(generator& gen, std::span<std::int32_t> out) noexcept;
 
 /// The first out.size() entries of randperm(n), the same values in the same order, in out.size() draws
 /// instead of n − 1 (a Fisher–Yates step i fixes position i for good). `scratch` holds n entries; its
-/// contents on entry do not matter. After the call the generator is NOT where torch's would be after
+/// contents on entry do not matter; `out` may be scratch's own first entries. After the call the generator is NOT where torch's would be after
 /// a full randperm.
 void randperm_prefix(generator& gen, std::uint32_t n, std::span<std::int32_t> scratch,
                      std::span<std::int32_t> out) noexcept;
