@@ -64,6 +64,36 @@ TEST_CASE("Dense, sparse, mask and single-token paths agree on the green list", 
   }
 }
 
+TEST_CASE("Batched self-hash lanes equal the single-candidate lanes", "[kgw]") {
+  // The dense row and candidate lists take the batched PRF; is_green and the KAT take one AES block
+  // at a time. Windows with repeated tokens, offsets and lengths off the 32-block kernel stride.
+  const std::vector<std::vector<token_id>> windows = {
+      {5}, {5, 9}, {9, 5}, {7, 7, 7}, {7, 3, 7}, {3, 7, 7, 1}, {100, 200, 300, 400, 500, 600, 700, 800}};
+  for (double gamma : {0.25, 0.1}) {
+    for (const auto& window : windows) {
+      const auto h = static_cast<std::uint32_t>(window.size());
+      const key k = make_key(70001, gamma, h, seeding::selfhash);
+      const kgw scheme(k);
+      const kgw_prf& prf = scheme.prf();
+      const std::size_t first = 40961, n = 1013;
+      std::vector<std::uint16_t> row(n), listed(n);
+      prf.selfhash_lanes(window, static_cast<token_id>(first), n, row.data());
+      std::vector<token_id> ids(n);
+      for (std::size_t j = 0; j < n; ++j) ids[j] = static_cast<token_id>((first + 7919 * j) % 70001);
+      prf.selfhash_lanes(window, ids, listed.data());
+      std::size_t wrong_row = 0, wrong_listed = 0;
+      for (std::size_t j = 0; j < n; ++j) {
+        const auto v = static_cast<token_id>(first + j);
+        wrong_row += row[j] != prf.selfhash_lane(prf.selfhash_anchor(window, v), v);
+        wrong_listed += listed[j] != prf.selfhash_lane(prf.selfhash_anchor(window, ids[j]), ids[j]);
+      }
+      INFO("h " << h << " gamma " << gamma);
+      CHECK(wrong_row == 0);
+      CHECK(wrong_listed == 0);
+    }
+  }
+}
+
 TEST_CASE("Green lists change with the context and with the key", "[kgw]") {
   const std::uint32_t vocab = 4096;
   const kgw a(make_key(vocab, 0.25, 1, seeding::lefthash, 2.0, 1));

@@ -16,6 +16,8 @@ namespace {
 
 // Tokens handled per keystream chunk: 8192·b/8 bytes (at most 16 KiB) stay in L1 with the logits.
 constexpr std::size_t chunk_tokens = 8192;
+// Self-hash candidates per call into the batched PRF: 4 KiB of lanes on the stack.
+constexpr std::size_t selfhash_slice = 2048;
 
 template <unsigned Bits>
 void expand_flags(const std::uint8_t* keystream, std::size_t n_tokens, const std::uint64_t* table,
@@ -92,7 +94,13 @@ void kgw::green_mask(std::span<const token_id> window, std::span<std::uint8_t> o
   check_row(out.size(), "green mask");
   const std::size_t vocab = out.size();
   if (params_.seeding_scheme == seeding::selfhash) {
-    for (std::size_t v = 0; v < vocab; ++v) out[v] = is_green(window, static_cast<token_id>(v)) ? 1 : 0;
+    std::uint16_t lanes[selfhash_slice];
+    for (std::size_t start = 0; start < vocab; start += selfhash_slice) {
+      const std::size_t n = std::min(selfhash_slice, vocab - start);
+      prf_.selfhash_lanes(window, static_cast<token_id>(start), n, lanes);
+      const auto t = static_cast<std::uint16_t>(params_.gamma_threshold);  // a local: bytes alias all
+      for (std::size_t j = 0; j < n; ++j) out[start + j] = lanes[j] < t ? 1 : 0;
+    }
     return;
   }
   const prf_context ctx = prf_.context(window);
@@ -177,8 +185,18 @@ void kgw::bias_dense_impl(std::span<const token_id> window, std::span<float> log
     return detail::account_lanes{account_stream, account_bits, account->symbol, account_delta_};
   };
   if (params_.seeding_scheme == seeding::selfhash) {
-    for (std::size_t v = 0; v < vocab; ++v) {
-      if (is_green(window, static_cast<token_id>(v))) logits[v] += delta_;
+    // (h + 1)·V AES blocks a row (h rank rows and one lane row, fewer when the window repeats a
+    // token), a slice at a time so that the lanes stay in L1 next to their logits.
+    std::uint16_t lanes[selfhash_slice];
+    for (std::size_t start = 0; start < vocab; start += selfhash_slice) {
+      const std::size_t n = std::min(selfhash_slice, vocab - start);
+      prf_.selfhash_lanes(window, static_cast<token_id>(start), n, lanes);
+      float* row = logits.data() + start;
+      // Locals, so that the stores into the row cannot alias them and the loop vectorises; a branch
+      // per token would mispredict on a random quarter of them.
+      const auto t = static_cast<std::uint16_t>(params_.gamma_threshold);
+      const float d = delta_;
+      for (std::size_t j = 0; j < n; ++j) row[j] += lanes[j] < t ? d : 0.0f;
     }
     if (account != nullptr) {
       for (std::size_t start = 0; start < vocab; start += chunk_tokens) {
@@ -242,8 +260,13 @@ void kgw::bias_sparse_impl(std::span<const token_id> window, std::span<const tok
     }
   };
   if (params_.seeding_scheme == seeding::selfhash) {
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (is_green(window, ids[i])) logits[i] += delta_;
+    std::uint16_t lanes[selfhash_slice];
+    for (std::size_t start = 0; start < ids.size(); start += selfhash_slice) {
+      const std::size_t n = std::min(selfhash_slice, ids.size() - start);
+      prf_.selfhash_lanes(window, ids.subspan(start, n), lanes);
+      for (std::size_t j = 0; j < n; ++j) {
+        if (green_lane(lanes[j])) logits[start + j] += delta_;
+      }
     }
     add_account();
     return;

@@ -1,5 +1,6 @@
 #include "tritium/prf.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -149,6 +150,140 @@ std::uint32_t kgw_prf::selfhash_lane(token_id anchor, token_id v) const noexcept
   encrypt(in, out, 1);
   const std::uint32_t low = out[0] | static_cast<std::uint32_t>(out[1]) << 8;
   return lane_bits_ == 16 ? low : low & ((1u << lane_bits_) - 1);
+}
+
+namespace {
+
+// Tokens of a self-hash window without repeats, in order of first occurrence. A repeat has the same
+// rank as its first occurrence, and ties go to the first, so dropping repeats leaves every anchor.
+std::size_t distinct_window(std::span<const token_id> window, token_id* out) noexcept {
+  std::size_t n = 0;
+  for (const token_id c : window) {
+    bool seen = false;
+    for (std::size_t i = 0; i < n; ++i) seen = seen || out[i] == c;
+    if (!seen) out[n++] = c;
+  }
+  return n;
+}
+
+// The fixed part of a self-hash input block: LE32(first) ‖ LE32(second) ‖ FF×4 ‖ 00×3 ‖ tag.
+void selfhash_block(std::uint8_t* b, std::uint32_t first, std::uint32_t second, prf_v1::tag t) noexcept {
+  put_u32le(b, first);
+  put_u32le(b + 4, second);
+  std::memset(b + 8, 0xff, 4);
+  std::memset(b + 12, 0, 3);
+  b[15] = static_cast<std::uint8_t>(t);
+}
+
+constexpr std::size_t selfhash_chunk = 512;
+
+}  // namespace
+
+void kgw_prf::selfhash_lanes(std::span<const token_id> window, token_id first, std::size_t n,
+                             std::uint16_t* lanes) const {
+  detail::check_window_size(window.size(), "self-hash window");
+  token_id tokens[prf_v1::max_context_width];
+  const std::size_t distinct = distinct_window(window, tokens);
+  const std::uint32_t mask = lane_bits_ == 16 ? 0xffffu : (1u << lane_bits_) - 1;
+  std::uint32_t heads[2 * selfhash_chunk];
+  std::uint64_t best[selfhash_chunk];
+  std::uint32_t anchor[selfhash_chunk];
+  for (std::size_t start = 0; start < n; start += selfhash_chunk) {
+    const std::size_t m = std::min(selfhash_chunk, n - start);
+    const auto v0 = static_cast<std::uint32_t>(first) + static_cast<std::uint32_t>(start);
+    std::uint8_t base[16];
+    if (distinct == 1) {
+      // One anchor for every candidate: the lane row is a counter row.
+      selfhash_block(base, static_cast<std::uint32_t>(tokens[0]), 0, prf_v1::tag::selfhash_lane);
+      detail::aes128_counter_heads(keys_->aes, base, v0, nullptr, m, 1, heads);
+    } else {
+      // The whole chunk in registers where VAES allows (a multiple of 32 candidates), then the rest:
+      // each distinct window token's rank row (the first 8 bytes of its blocks) and the lane row with
+      // each candidate's anchor in word 0.
+      std::uint32_t window_words[prf_v1::max_context_width];
+      for (std::size_t d = 0; d < distinct; ++d) window_words[d] = static_cast<std::uint32_t>(tokens[d]);
+      std::uint8_t rank_base[16];
+      selfhash_block(rank_base, 0, 0, prf_v1::tag::selfhash_rank);
+      selfhash_block(base, 0, 0, prf_v1::tag::selfhash_lane);
+      const std::size_t fast =
+          detail::aes128_selfhash_row(keys_->aes, rank_base, base, window_words, distinct, v0, m, heads);
+      for (std::size_t j = 0; j < fast; ++j) lanes[start + j] = static_cast<std::uint16_t>(heads[j] & mask);
+      if (fast == m) continue;
+      // The generic path on candidates [fast, m) of the chunk.
+      const std::size_t rest = m - fast;
+      const std::uint32_t w0 = v0 + static_cast<std::uint32_t>(fast);
+      for (std::size_t d = 0; d < distinct; ++d) {
+        const auto c = static_cast<std::uint32_t>(tokens[d]);
+        selfhash_block(base, c, 0, prf_v1::tag::selfhash_rank);
+        detail::aes128_counter_heads(keys_->aes, base, w0, nullptr, rest, 2, heads);
+        if (d == 0) {
+          for (std::size_t j = 0; j < rest; ++j) {
+            best[j] = heads[2 * j] | static_cast<std::uint64_t>(heads[2 * j + 1]) << 32;
+            anchor[j] = c;
+          }
+          continue;
+        }
+        // Strict (the first of equal ranks stays the anchor) and branch-free: which token ranks
+        // lowest is a coin toss per candidate, so a branch would mispredict on a third of them.
+        for (std::size_t j = 0; j < rest; ++j) {
+          const std::uint64_t r = heads[2 * j] | static_cast<std::uint64_t>(heads[2 * j + 1]) << 32;
+          const std::uint64_t lower = std::uint64_t{0} - static_cast<std::uint64_t>(r < best[j]);
+          best[j] = (r & lower) | (best[j] & ~lower);
+          const auto lower32 = static_cast<std::uint32_t>(lower);
+          anchor[j] = (c & lower32) | (anchor[j] & ~lower32);
+        }
+      }
+      selfhash_block(base, 0, 0, prf_v1::tag::selfhash_lane);
+      detail::aes128_counter_heads(keys_->aes, base, w0, anchor, rest, 1, heads);
+      for (std::size_t j = 0; j < rest; ++j) {
+        lanes[start + fast + j] = static_cast<std::uint16_t>(heads[j] & mask);
+      }
+      continue;
+    }
+    for (std::size_t j = 0; j < m; ++j) lanes[start + j] = static_cast<std::uint16_t>(heads[j] & mask);
+  }
+}
+
+void kgw_prf::selfhash_lanes(std::span<const token_id> window, std::span<const token_id> ids,
+                             std::uint16_t* lanes) const {
+  detail::check_window_size(window.size(), "self-hash window");
+  token_id tokens[prf_v1::max_context_width];
+  const std::size_t distinct = distinct_window(window, tokens);
+  const std::uint32_t mask = lane_bits_ == 16 ? 0xffffu : (1u << lane_bits_) - 1;
+  alignas(64) std::uint8_t blocks[16 * selfhash_chunk];
+  alignas(64) std::uint8_t ranks[16 * selfhash_chunk];
+  std::uint64_t best[selfhash_chunk];
+  std::uint32_t anchor[selfhash_chunk];
+  for (std::size_t start = 0; start < ids.size(); start += selfhash_chunk) {
+    const std::size_t m = std::min(selfhash_chunk, ids.size() - start);
+    const token_id* v = ids.data() + start;
+    if (distinct == 1) {
+      for (std::size_t j = 0; j < m; ++j) anchor[j] = static_cast<std::uint32_t>(tokens[0]);
+    } else {
+      for (std::size_t d = 0; d < distinct; ++d) {
+        const auto c = static_cast<std::uint32_t>(tokens[d]);
+        for (std::size_t j = 0; j < m; ++j) {
+          selfhash_block(ranks + 16 * j, c, static_cast<std::uint32_t>(v[j]), prf_v1::tag::selfhash_rank);
+        }
+        detail::aes128_encrypt_blocks(keys_->aes, ranks, ranks, m);
+        for (std::size_t j = 0; j < m; ++j) {
+          const std::uint64_t r = get_u64le(ranks + 16 * j);
+          if (d == 0 || r < best[j]) {
+            best[j] = r;
+            anchor[j] = c;
+          }
+        }
+      }
+    }
+    for (std::size_t j = 0; j < m; ++j) {
+      selfhash_block(blocks + 16 * j, anchor[j], static_cast<std::uint32_t>(v[j]), prf_v1::tag::selfhash_lane);
+    }
+    detail::aes128_encrypt_blocks(keys_->aes, blocks, blocks, m);
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::uint32_t low = blocks[16 * j] | static_cast<std::uint32_t>(blocks[16 * j + 1]) << 8;
+      lanes[start + j] = static_cast<std::uint16_t>(low & mask);
+    }
+  }
 }
 
 }  // namespace tritium

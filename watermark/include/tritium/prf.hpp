@@ -74,6 +74,19 @@ class kgw_prf {
   /// Self-hash lane of candidate `v` given its anchor.
   std::uint32_t selfhash_lane(token_id anchor, token_id v) const noexcept;
 
+  /// Self-hash lanes of the consecutive candidates first, first + 1, …, first + n − 1 under one
+  /// window, written to `lanes[0..n)`: what a dense row needs. Equal to selfhash_lane(selfhash_anchor(
+  /// window, v), v) for each v, computed a chunk at a time, each rank row and the lane row by the
+  /// counter kernels (papers/prf-v1.md §4 puts the candidate in word 1 of both blocks). Throws
+  /// errc::invalid_argument unless 1 ≤ window size ≤ max_context_width.
+  void selfhash_lanes(std::span<const token_id> window, token_id first, std::size_t n,
+                      std::uint16_t* lanes) const;
+
+  /// Self-hash lanes of the candidates `ids` under one window, in batches: what a candidate list
+  /// needs. Equal to the single-candidate calls.
+  void selfhash_lanes(std::span<const token_id> window, std::span<const token_id> ids,
+                      std::uint16_t* lanes) const;
+
   /// Extracts the lane of token `v` from the keystream bytes of the block that holds it.
   std::uint32_t lane_in_block(const std::uint8_t* block, token_id v) const noexcept;
 

@@ -29,6 +29,24 @@ void aes128_encrypt_blocks(const aes128_key& key, const std::uint8_t* in, std::u
 void aes128_counter_blocks(const aes128_key& key, const std::uint8_t prefix[12], std::uint32_t word3,
                            std::size_t n, std::uint8_t* out) noexcept;
 
+/// The first words of blocks that vary in words 0 and 1 only (the self-hash rows of papers/prf-v1.md
+/// §4): block i is `base` with word 1 (bytes 4..7, little-endian) set to word1 + i and, when `word0s`
+/// is not null, word 0 set to word0s[i]; out[words·i + w] = word w of AES(block i), for w < words ∈
+/// {1, 2}. The caller keeps word1 + n below 2^32.
+void aes128_counter_heads(const aes128_key& key, const std::uint8_t base[16], std::uint32_t word1,
+                          const std::uint32_t* word0s, std::size_t n, unsigned words,
+                          std::uint32_t* out) noexcept;
+
+/// A self-hash lane row in one pass (papers/prf-v1.md §4). For candidates v = v0 + i, i < n: the anchor
+/// is the token t of `tokens[0..distinct)` whose rank block (`rank_base` with word 0 = t and word 1 =
+/// v) encrypts to the smallest first 8 bytes read little-endian, the earlier token on ties; out[i] =
+/// word 0 of the encrypted lane block (`lane_base` with word 0 = the anchor and word 1 = v). Handles a
+/// multiple of 32 leading candidates and returns how many (0 without VAES): the caller does the rest.
+std::size_t aes128_selfhash_row(const aes128_key& key, const std::uint8_t rank_base[16],
+                                const std::uint8_t lane_base[16], const std::uint32_t* tokens,
+                                std::size_t distinct, std::uint32_t v0, std::size_t n,
+                                std::uint32_t* out) noexcept;
+
 /// The same through OpenSSL's EVP interface only: the reference the AES-NI path is tested against.
 void aes128_encrypt_blocks_openssl(const aes128_key& key, const std::uint8_t* in,
                                    std::uint8_t* out, std::size_t n);
