@@ -111,6 +111,8 @@ struct detect_command {
   std::string output;
   bool pool = false;
   bool json = false;
+  bool windows = false;             ///< scan each document in windows (tritium/window_scan.hpp)
+  std::uint64_t min_window = 50;    ///< with windows: the smallest window, in scored tuples
   std::string dedup = "context+token";
   double alpha = 1e-3;
   std::uint32_t vocab_size = 0;

@@ -56,6 +56,7 @@ class reporter {
     }
     if (documents_ == 1) os_ << header;
     print_row(plain_id(id_json), d);
+    if (d.window) print_window(*d.window);
   }
 
   /// Prints the verdict; returns the exit code.
@@ -126,8 +127,38 @@ class reporter {
   }
 
   std::string null_line() const {
-    return "H0: the tokens were produced independently of key " + key_id_.substr(0, 16) +
-           ". Exact one-sided binomial test, gamma = " + exact_text(gamma_) + ", dedup " + dedup_name_ + ".";
+    std::string s = "H0: the tokens were produced independently of key " + key_id_.substr(0, 16) +
+                    ". Exact one-sided binomial test, gamma = " + exact_text(gamma_) + ", dedup " + dedup_name_ + ".";
+    if (spec_.min_window > 0) {
+      s += "\nWindows: sizes " + std::to_string(spec_.min_window) +
+           ", doubling, at half-window strides, plus the whole text; a document's verdict is its best\n"
+           "window's p times the windows of its size times the number of sizes (weighted Bonferroni), so it\n"
+           "holds whichever window is reported. The log10 p column is the whole text's, uncorrected.";
+    }
+    return s;
+  }
+
+  static double log10_of(double ln_p) { return ln_p / std::numbers::ln10; }
+
+  void print_window(const window_scan_result& w) {
+    os_ << "    best window: tokens [" << w.token_begin << ", " << w.token_end << "), " << (w.end - w.begin)
+        << " scored, " << w.window_green << " green, log10 p " << fixed_text(log10_of(w.window_ln_p), 2)
+        << " alone; corrected for " << w.windows << " windows of " << w.sizes
+        << " sizes: log10 p " << fixed_text(log10_of(w.ln_p_scan), 2) << "\n";
+  }
+
+  std::string window_fields(const window_scan_result& w) const {
+    std::string s = ",\"window\":{";
+    s += "\"min_window\":" + std::to_string(spec_.min_window);
+    s += ",\"token_begin\":" + std::to_string(w.token_begin);
+    s += ",\"token_end\":" + std::to_string(w.token_end);
+    s += ",\"scored\":" + std::to_string(w.end - w.begin);
+    s += ",\"green\":" + std::to_string(w.window_green);
+    s += ",\"log10_p\":" + exact_text(log10_of(w.window_ln_p));
+    s += ",\"log10_p_corrected\":" + exact_text(log10_of(w.ln_p_scan));
+    s += ",\"sizes\":" + std::to_string(w.sizes);
+    s += ",\"windows\":" + std::to_string(w.windows);
+    return s + "}";
   }
 
   std::string fields(const detection& d) const {
@@ -141,6 +172,7 @@ class reporter {
     s += ",\"z\":" + exact_text(d.z);
     s += std::string(",\"detected\":") + (d.detected ? "true" : "false");
     s += std::string(",\"insufficient\":") + (d.insufficient ? "true" : "false");
+    if (d.window) s += window_fields(*d.window);
     if (!valid_) s += ",\"p_value_valid\":false";
     s += ",\"dedup\":\"" + dedup_name_ + "\"";
     s += ",\"alpha\":" + exact_text(spec_.alpha);
@@ -178,6 +210,15 @@ void detect_command::setup(CLI::App& parent) {
   add_output_option(*app, output, "Write results here (atomically, replacing the file) instead of stdout", false);
   app->add_flag("--pool", pool, "One pooled test over all documents, with one global deduplication");
   app->add_flag("--json", json, "JSON Lines output: one object per document (or one with --pool)");
+  CLI::Option* windows_flag = app->add_flag(
+      "--windows", windows,
+      "Also scan each document in windows (for a watermarked passage inside longer text): the best "
+      "window, its p, and the p corrected for every window tested, which then decides");
+  app->add_option("--min-window", min_window, "With --windows: the smallest window, in scored tuples (>= 10)")
+      ->check(CLI::Range(std::uint64_t{10}, std::uint64_t{1} << 40))
+      ->needs(windows_flag)
+      ->capture_default_str();
+  windows_flag->excludes("--pool");
   app->add_option("--dedup", dedup, dedup_help)
       ->check(CLI::IsMember({"context+token", "context", "none"}))
       ->capture_default_str();
@@ -214,6 +255,9 @@ int detect_command::run() const {
   const tritium::key k = load_key_warn(key_path);
   if (vocab_size != 0) k.require_vocab_size(vocab_size);
   if (!tokenizer_digest.empty()) k.require_tokenizer(tokenizer_digest);
+  if (windows && report.requested()) {
+    throw error(errc::usage, "--windows: evidence reports do not record windowed scans yet; run it without --report");
+  }
   const std::unique_ptr<report_writer> writer = report.open();  // a bad signing key or output path fails first
   detect_spec spec;
   spec.input = report.name(input);
@@ -222,6 +266,7 @@ int detect_command::run() const {
   spec.utf8 = parse_invalid_utf8(invalid_utf8);
   spec.dedup = *dedup_mode_from_name(dedup);
   spec.pooled = pool;
+  spec.min_window = windows ? min_window : 0;
   spec.alpha = alpha;
   spec.alpha_source = alpha_source_of(*app, "--alpha");
   scan_environment env;

@@ -4,9 +4,13 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <random>
+#include <vector>
 
 #include "tritium/error.hpp"
+#include "tritium/kgw.hpp"
 #include "tritium/scan.hpp"
 
 using namespace tritium;
@@ -77,4 +81,56 @@ TEST_CASE("detect_scan: no document is insufficient evidence, never a verdict", 
     CHECK(v.documents == 0);
     CHECK(v.outcome == "insufficient evidence");
   }
+}
+
+TEST_CASE("detect_scan with windows: a pasted passage decides through its corrected p", "[scan][window]") {
+  // 3,000 tokens drawn without the key, with 80 tokens chosen green under their context at 1,500.
+  folder f;
+  const key k = gpt2_key();
+  const kgw scheme(k);
+  std::mt19937_64 rng(20261204);
+  std::uniform_int_distribution<token_id> any(0, 50256);
+  std::vector<token_id> tokens;
+  for (int i = 0; i < 3000; ++i) {
+    token_id t = any(rng);
+    if (i >= 1500 && i < 1580) {
+      const token_id prev[1] = {tokens.back()};
+      while (!scheme.is_green(prev, t)) t = any(rng);
+    }
+    tokens.push_back(t);
+  }
+  std::string line = "{\"id\": \"pasted\", \"tokens\": [";
+  for (std::size_t i = 0; i < tokens.size(); ++i) line += (i ? ", " : "") + std::to_string(tokens[i]);
+  f.write("docs.jsonl", line + "]}\n");
+
+  detect_spec spec;
+  spec.input = (f.dir / "docs.jsonl").string();
+  std::vector<detection> seen;
+  auto keep = [&](const std::string&, std::span<const token_id>, const detection& d) { seen.push_back(d); };
+  const detect_verdict whole = detect_scan(spec, k, {}).run(keep);
+  spec.min_window = 50;
+  const detect_verdict scanned = detect_scan(spec, k, {}).run(keep);
+  REQUIRE(seen.size() == 2);
+  CHECK_FALSE(seen[0].window.has_value());
+  REQUIRE(seen[1].window.has_value());
+  const window_scan_result& w = *seen[1].window;
+  CHECK(seen[1].ln_p == seen[0].ln_p);  // the whole text's p is unchanged
+  CHECK(w.whole_ln_p == Approx(seen[0].ln_p).epsilon(1e-12));
+  CHECK(w.token_begin >= 1500 - 50);
+  CHECK(w.token_end <= 1580 + 50);
+  CHECK(seen[1].marks.empty());  // the scan drops them
+  INFO("whole text log10 p " << seen[0].log10_p << ", corrected window log10 p " << w.ln_p_scan / std::log(10.0));
+  CHECK(whole.outcome == "no evidence");
+  CHECK(scanned.outcome == "evidence");
+  CHECK(scanned.decisive_log10_p == Approx(w.ln_p_scan / std::log(10.0)).epsilon(1e-12));
+
+  spec.pooled = true;
+  CHECK_THROWS_MATCHES(detect_scan(spec, k, {}), error, Catch::Matchers::Predicate<error>([](const error& e) {
+                         return e.code() == errc::usage;
+                       }));
+  spec.pooled = false;
+  spec.min_window = 9;
+  CHECK_THROWS_MATCHES(detect_scan(spec, k, {}), error, Catch::Matchers::Predicate<error>([](const error& e) {
+                         return e.code() == errc::usage;
+                       }));
 }

@@ -11,6 +11,7 @@
 #include "tritium/inputs.hpp"
 #include "tritium/text_source.hpp"
 #include "tritium/token_jsonl.hpp"
+#include "tritium/window_scan.hpp"
 
 namespace tritium {
 
@@ -22,6 +23,13 @@ std::filesystem::path scan_environment::resolve(const std::string& path) const {
 
 detect_scan::detect_scan(detect_spec spec, const key& k, scan_environment env)
     : spec_(std::move(spec)), key_(k), env_(std::move(env)), detector_(k) {
+  if (spec_.min_window > 0 && spec_.pooled) {
+    throw error(errc::usage, "a windowed scan tests each document; it cannot be combined with a pooled test");
+  }
+  if (spec_.min_window > 0 && spec_.min_window < 10) {
+    throw error(errc::usage, "the smallest scan window must hold at least 10 scored tuples, got " +
+                                 std::to_string(spec_.min_window));
+  }
   if (spec_.tokenizer.empty()) return;
   tokenizer_ = std::make_unique<tritium::tokenizer>(load_tokenizer(env_.resolve(spec_.tokenizer).string()));
   const auto& p = k.params();
@@ -67,6 +75,19 @@ std::vector<std::string> detect_scan::files() const {
   return out;
 }
 
+void detect_scan::scan_windows(detection& d) const {
+  window_scan_options options;
+  options.min_window = spec_.min_window;
+  const window_scan_result w = window_scan(d, options);
+  const double ln_alpha = std::log(spec_.alpha);
+  d.detected = spec_.dedup != dedup_mode::none && w.ln_p_scan <= ln_alpha;
+  // The smallest corrected p any outcome could reach is the all-green whole text's, J·γ^T.
+  d.insufficient = static_cast<double>(w.scored) * std::log(d.gamma) + std::log(static_cast<double>(w.sizes)) > ln_alpha;
+  d.window = w;
+  d.marks.clear();
+  d.marks.shrink_to_fit();
+}
+
 detect_verdict detect_scan::decide(std::size_t documents, double min_ln_p, std::uint64_t max_scored) const {
   detect_verdict v;
   v.documents = documents;
@@ -87,7 +108,12 @@ detect_verdict detect_scan::decide(std::size_t documents, double min_ln_p, std::
   v.decisive_log10_p = std::min(0.0, (min_ln_p + ln_n) / std::numbers::ln10);
   const bool detected = min_ln_p + ln_n <= ln_alpha;
   // Even an all-green document with the most scored tuples could not reach alpha / N.
-  const bool insufficient = static_cast<double>(max_scored) * std::log(key_.params().gamma()) > ln_alpha - ln_n;
+  // With windows, the whole text's factor J (the most sizes belong to the longest document).
+  const double ln_sizes = spec_.min_window == 0
+                              ? 0.0
+                              : std::log(static_cast<double>(window_grid(max_scored, spec_.min_window).size()));
+  const bool insufficient =
+      static_cast<double>(max_scored) * std::log(key_.params().gamma()) + ln_sizes > ln_alpha - ln_n;
   v.outcome = detected ? "evidence" : insufficient ? "insufficient evidence" : "no evidence";
   return v;
 }
@@ -96,6 +122,7 @@ detect_verdict detect_scan::run(const observer& on_document) {
   detect_options options;
   options.dedup = spec_.dedup;
   options.alpha = spec_.alpha;
+  options.want_marks = spec_.min_window > 0;  // the scan reads the marks, then drops them
   const bool valid = spec_.dedup != dedup_mode::none;
   kgw_detector::corpus pooled(detector_, options);
   std::size_t documents = 0;
@@ -108,7 +135,7 @@ detect_verdict detect_scan::run(const observer& on_document) {
       if (spec_.pooled) d = pooled.add(tokens);
       if (!valid) d.detected = false;
       ++documents;
-      min_ln_p = std::min(min_ln_p, d.ln_p);
+      min_ln_p = std::min(min_ln_p, d.window ? d.window->ln_p_scan : d.ln_p);
       max_scored = std::max(max_scored, d.scored);
       if (on_document) on_document(id_json, tokens, d);
       progress.advance();
@@ -134,6 +161,7 @@ detect_verdict detect_scan::run(const observer& on_document) {
       if (!spec_.pooled) {
         try {
           d = detector_.detect(doc.tokens, options);
+          if (spec_.min_window > 0) scan_windows(d);
         } catch (const error& e) {
           throw error(e.code(), where + ": " + e.what());
         }
@@ -164,6 +192,7 @@ detect_verdict detect_scan::run(const observer& on_document) {
             r.tokens.clear();
             sessions[w].encode(d.text, r.tokens);
             r.d = spec_.pooled ? detection{} : detector_.detect(r.tokens, options);
+            if (spec_.min_window > 0) scan_windows(r.d);
           } catch (const error& e) {
             throw error(e.code(), d.where + ": " + e.what());
           }

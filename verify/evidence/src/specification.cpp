@@ -158,6 +158,10 @@ void read_radioactivity_fields(reader& r, radioactivity_spec& spec) {
 }  // namespace
 
 ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* tok) {
+  if (spec.min_window > 0) {
+    // evidence-v2's detect specification has no member for it, and a report must let the test be re-run.
+    throw error(errc::usage, "evidence reports do not record windowed scans yet: run the scan without --report");
+  }
   ojson s;
   s["version"] = 1;
   s["test"] = "detect";

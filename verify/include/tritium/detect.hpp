@@ -54,6 +54,20 @@ struct curve_point {
   double minus_log10_p;
 };
 
+/// The best window of a windowed scan (tritium/window_scan.hpp, papers/window-scan.md).
+struct window_scan_result {
+  std::uint64_t scored = 0;       ///< T, the tuples scanned
+  std::uint32_t sizes = 0;        ///< J, the window sizes (the whole text included)
+  std::uint64_t windows = 0;      ///< windows tested
+  // The best window (smallest corrected p), in scored tuples [begin, end) and in tokens [begin, end).
+  std::uint64_t begin = 0, end = 0;
+  std::uint64_t token_begin = 0, token_end = 0;
+  std::uint64_t window_green = 0;  ///< green tuples in it
+  double window_ln_p = 0.0;        ///< its own p-value, uncorrected (never a verdict on its own)
+  double ln_p_scan = 0.0;          ///< ln of the corrected p-value: the one to decide on
+  double whole_ln_p = 0.0;         ///< the whole text's p-value, uncorrected, for comparison
+};
+
 struct detection {
   std::uint64_t tokens = 0;  ///< tokens read
   std::uint64_t scored = 0;  ///< tuples scored after deduplication
@@ -71,6 +85,9 @@ struct detection {
   bool insufficient = false;
   std::vector<token_mark> marks;
   std::vector<curve_point> curve;
+  /// Set when the document was scanned in windows (detect_spec::min_window): then `detected` and
+  /// `insufficient` follow the scan-corrected p (window->ln_p_scan), and ln_p stays the whole text's.
+  std::optional<window_scan_result> window;
 };
 
 /// The −log10 p curve of a sequence of scored tuples (1 = green), at `points` evenly spaced prefixes

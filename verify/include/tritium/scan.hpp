@@ -33,6 +33,9 @@ struct detect_spec {
   invalid_utf8 utf8 = invalid_utf8::error;  ///< text input: refuse, or read as U+FFFD
   dedup_mode dedup = dedup_mode::context_token;
   bool pooled = false;  ///< one test over all documents with one global deduplication
+  /// > 0: scan each document in windows of at least this many scored tuples (tritium/window_scan.hpp)
+  /// and decide on the scan-corrected p-value; 0: whole documents only. Not with `pooled`.
+  std::uint64_t min_window = 0;
   double alpha = default_alpha;
   /// Who chose alpha, and how (recorded in reports): a front end says whether it was given.
   std::string alpha_source = "the library's default (0.001)";
@@ -86,6 +89,7 @@ class detect_scan {
   std::vector<std::string> files() const;
 
   /// Reads the whole input once. Throws tritium::error naming the file and line of a bad record.
+  /// With `min_window`, each document's detection carries its best window and is decided on it.
   detect_verdict run(const observer& on_document = {});
 
   const detect_spec& spec() const noexcept { return spec_; }
@@ -96,6 +100,8 @@ class detect_scan {
 
  private:
   detect_verdict decide(std::size_t documents, double min_ln_p, std::uint64_t max_scored) const;
+  /// Replaces a document's verdict by its windowed scan's (spec_.min_window > 0); drops its marks.
+  void scan_windows(detection& d) const;
 
   detect_spec spec_;
   const key& key_;

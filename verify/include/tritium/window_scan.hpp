@@ -26,18 +26,7 @@ struct window_scan_options {
   std::uint64_t min_window = 50;  ///< w_min, in scored tuples; ≥ 10
 };
 
-struct window_scan_result {
-  std::uint64_t scored = 0;       ///< T, the tuples scanned
-  std::uint32_t sizes = 0;        ///< J, the window sizes (the whole text included)
-  std::uint64_t windows = 0;      ///< windows tested
-  // The best window (smallest corrected p), in scored tuples [begin, end) and in tokens [begin, end).
-  std::uint64_t begin = 0, end = 0;
-  std::uint64_t token_begin = 0, token_end = 0;
-  std::uint64_t window_green = 0;  ///< green tuples in it
-  double window_ln_p = 0.0;        ///< its own p-value, uncorrected (never a verdict on its own)
-  double ln_p_scan = 0.0;          ///< ln of the corrected p-value: the one to decide on
-  double whole_ln_p = 0.0;         ///< the whole text's p-value, uncorrected, for comparison
-};
+// window_scan_result (the best window and the corrected p) is declared in tritium/detect.hpp.
 
 /// Scans a sequence of scored tuples with the binomial null: green[i] ∈ {0, 1} is tuple i's verdict,
 /// each Bernoulli(gamma) independently under H0; token_position[i] is the token index it scores (for
