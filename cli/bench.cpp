@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <sstream>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -33,6 +34,8 @@
 #include "tritium/trace_scan.hpp"
 #include "tritium/radioactivity_scan.hpp"
 #include "tritium/inputs.hpp"
+#include "tritium/gumbel.hpp"
+#include "tritium/gumbel_detect.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -574,6 +577,68 @@ int bench_command::run() const {
                   "one candidate at a time, %.0f us) (target <= 300 us)%s",
                   qwen3_vocab, h, b, b / sm, sm, one / b, one,
                   targets.check("self-hash dense, h=" + std::to_string(h), "<= 300 us", b <= 300.0).c_str());
+    log(line);
+  }
+
+  // 1d. Gumbel (papers/gumbel-v1.md): the choice over a whole row of probabilities (the softmax's
+  // output, so the yardstick is the step it follows) and over a 40-candidate list; detection speed.
+  {
+    const tritium::key gk = bench_key(qwen3_vocab, seeding::lefthash, 2);
+    const gumbel g(gk);
+    std::vector<float> probs = logits;
+    softmax(probs.data(), probs.size());
+    const int reps = quick ? 200 : 1000;
+    std::vector<double> dense, soft;
+    std::vector<float> ref(logits.size());
+    token_id window[2] = {0, 0};
+    std::size_t checksum = 0;
+    for (int r = 0; r < reps; ++r) {
+      window[0] = r;
+      window[1] = r * 31 % static_cast<int>(qwen3_vocab);
+      std::copy(logits.begin(), logits.end(), ref.begin());
+      auto t0 = clock_type::now();
+      softmax(ref.data(), ref.size());
+      soft.push_back(seconds_since(t0));
+      t0 = clock_type::now();
+      checksum += static_cast<std::size_t>(g.select(window, probs));
+      dense.push_back(seconds_since(t0));
+    }
+    std::vector<token_id> ids(40);
+    std::vector<float> cand(40);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      ids[i] = static_cast<token_id>(i * 3797 % qwen3_vocab);
+      cand[i] = probs[static_cast<std::size_t>(ids[i])] + 1e-6f;
+    }
+    const int cand_reps = quick ? 20000 : 200000;
+    const auto t0 = clock_type::now();
+    for (int r = 0; r < cand_reps; ++r) {
+      window[0] = r % static_cast<int>(qwen3_vocab);
+      checksum += static_cast<std::size_t>(g.select_candidates(window, ids, cand));
+    }
+    const double cand_us = seconds_since(t0) / cand_reps * 1e6;
+    // Detection on the footing of section 4: random token ids in documents of 1,000 tokens.
+    std::vector<token_id> doc(quick ? 2'000'000 : 20'000'000);
+    std::mt19937_64 rng(5);
+    for (auto& t : doc) t = static_cast<token_id>(rng() % qwen3_vocab);
+    gumbel_detection det;
+    const auto t1 = clock_type::now();
+    for (std::size_t start = 0; start < doc.size(); start += 1000) {
+      det.scored += gumbel_detect(g, std::span<const token_id>(doc).subspan(start, 1000)).scored;
+    }
+    const double detect_s = seconds_since(t1);
+    const double d = median(dense) * 1e6;
+    const double sm = median(soft) * 1e6;
+    const double mtps = static_cast<double>(doc.size()) / detect_s / 1e6;
+    results["gumbel"] = {{"vocab", qwen3_vocab}, {"context_width", 2}, {"select_dense_us", d},
+                         {"softmax_us", sm}, {"ratio_to_softmax", d / sm}, {"select_40_candidates_us", cand_us},
+                         {"detect_m_tokens_per_s", mtps}, {"detect_scored", det.scored},
+                         {"target_ratio_max", 2.0}, {"checksum", checksum}};
+    char line[400];
+    std::snprintf(line, sizeof line,
+                  "Gumbel, V=%u, h=2:     choice over the row %.1f us (%.2fx the softmax's %.1f us) (target <= 2)%s; "
+                  "40 candidates %.3f us; detect %.1f M tokens/s (1,000-token documents)",
+                  qwen3_vocab, d, d / sm, sm,
+                  targets.check("Gumbel choice over the row", "<= 2x the softmax", d / sm <= 2.0).c_str(), cand_us, mtps);
     log(line);
   }
 

@@ -1,0 +1,59 @@
+#include "tritium/gumbel_detect.hpp"
+
+#include <cmath>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "tritium/error.hpp"
+#include "tritium/gamma_tail.hpp"
+#include "tritium/tuple_set.hpp"
+
+namespace tritium {
+
+gumbel_detection gumbel_detect(const gumbel& scheme, std::span<const token_id> tokens,
+                               const detect_options& options) {
+  if (options.want_marks || options.curve_points > 0) {
+    throw error(errc::usage, "Gumbel detection: marks and curves are not produced for this scheme");
+  }
+  if (!(options.alpha > 0.0 && options.alpha < 1.0)) {
+    throw error(errc::invalid_argument, "Gumbel detection: alpha must lie in (0, 1)");
+  }
+  const std::size_t h = scheme.context_width();
+  const std::uint32_t vocab = scheme.vocab_size();
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0 || static_cast<std::uint32_t>(tokens[i]) >= vocab) {
+      throw error(errc::out_of_range, "token " + std::to_string(i) + ": expected 0 <= id < " +
+                                          std::to_string(vocab) + ", got " + std::to_string(tokens[i]));
+    }
+  }
+  gumbel_detection d;
+  d.tokens = tokens.size();
+  tuple_set seen;
+  // The distinct tuples' positions, then their uniforms in batches.
+  std::vector<std::size_t> positions;
+  for (std::size_t pos = h; pos < tokens.size(); ++pos) {
+    const std::span<const token_id> window = tokens.subspan(pos - h, h);
+    bool fresh = true;
+    if (options.dedup == dedup_mode::context_token) fresh = seen.insert(tuple_fingerprint(window, tokens[pos]));
+    if (options.dedup == dedup_mode::context) fresh = seen.insert(window_fingerprint(window));
+    if (fresh) positions.push_back(pos);
+  }
+  std::vector<std::uint32_t> u(positions.size());
+  scheme.uniforms_at(tokens, positions, u.data());
+  d.scored = positions.size();
+  for (const std::uint32_t x : u) d.score += gumbel::score(x);
+  const double ln_alpha = std::log(options.alpha);
+  if (d.scored == 0) {
+    d.insufficient = true;
+    return d;
+  }
+  d.ln_p = gamma_upper_tail_ln(d.scored, d.score);
+  d.log10_p = d.ln_p / std::numbers::ln10;
+  d.detected = d.ln_p <= ln_alpha;
+  const double max_score = gumbel::score(0xffffffffu);
+  d.insufficient = !d.detected && gamma_upper_tail_ln(d.scored, max_score * static_cast<double>(d.scored)) > ln_alpha;
+  return d;
+}
+
+}  // namespace tritium
