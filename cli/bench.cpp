@@ -37,6 +37,8 @@
 #include "tritium/gumbel.hpp"
 #include "tritium/gumbel_detect.hpp"
 #include "tritium/unigram_detect.hpp"
+#include "tritium/hf_kgw_detect.hpp"
+#include "tritium/hf_synthid_detect.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -682,6 +684,86 @@ int bench_command::run() const {
                   "list built once in %.1f ms; detect %.1f M tokens/s (1,000-token documents)",
                   qwen3_vocab, d, d / sm, sm,
                   targets.check("Unigram dense bias", "<= 2x the softmax", d / sm <= 2.0).c_str(), list_ms, mtps);
+    log(line);
+  }
+
+  // 1f. The interoperable schemes (papers/hf-kgw.md, papers/hf-synthid.md) as transformers configures
+  // them: the processor on one row beside the softmax, and detection in 1,000-token documents of random
+  // ids (every position a new seed: their worst case).
+  {
+    hf_kgw_params lp;
+    lp.vocab_size = qwen3_vocab;
+    const hf_kgw left(lp);
+    hf_kgw_params sp = lp;
+    sp.seeding = hf_seeding::selfhash;
+    sp.context_width = 4;
+    const hf_kgw self(sp);
+    hf_synthid_params yp;
+    yp.ngram_len = 5;
+    for (int l = 0; l < 30; ++l) yp.keys.push_back(654 + 97 * l);  // 30 layers, DeepMind's default depth
+    const hf_synthid synthid(yp);
+    std::vector<std::int32_t> scratch(qwen3_vocab);
+    std::vector<float> row(logits.size()), ref(logits.size());
+    const int reps = quick ? 20 : 100;
+    std::vector<double> t_left, t_self, t_synthid, soft;
+    std::vector<token_id> history = {11, 22, 33, 44};
+    for (int r = 0; r < reps; ++r) {
+      history.back() = static_cast<token_id>(r * 7919 % static_cast<int>(qwen3_vocab));
+      std::copy(logits.begin(), logits.end(), ref.begin());
+      auto t0 = clock_type::now();
+      softmax(ref.data(), ref.size());
+      soft.push_back(seconds_since(t0));
+      std::copy(logits.begin(), logits.end(), row.begin());
+      t0 = clock_type::now();
+      left.bias_dense(history, row, scratch);
+      t_left.push_back(seconds_since(t0));
+      std::copy(logits.begin(), logits.end(), row.begin());
+      t0 = clock_type::now();
+      self.bias_dense(history, row, scratch);
+      t_self.push_back(seconds_since(t0));
+      std::copy(logits.begin(), logits.end(), row.begin());
+      t0 = clock_type::now();
+      synthid.reweight_dense(history, row);
+      t_synthid.push_back(seconds_since(t0));
+    }
+    const std::size_t kgw_docs = quick ? 2 : 10;
+    std::vector<token_id> doc(1000 * kgw_docs);
+    std::mt19937_64 rng(8);
+    for (auto& t : doc) t = static_cast<token_id>(rng() % qwen3_vocab);
+    auto t1 = clock_type::now();
+    std::uint64_t scored = 0;
+    for (std::size_t start = 0; start < doc.size(); start += 1000) {
+      scored += hf_kgw_detect(left, std::span<const token_id>(doc).subspan(start, 1000)).scored;
+    }
+    const double left_tps = static_cast<double>(doc.size()) / seconds_since(t1);
+    std::vector<token_id> long_doc(quick ? 20'000 : 100'000);
+    for (auto& t : long_doc) t = static_cast<token_id>(rng() % qwen3_vocab);
+    t1 = clock_type::now();
+    for (std::size_t start = 0; start < long_doc.size(); start += 1000) {
+      scored += hf_synthid_detect(synthid, std::span<const token_id>(long_doc).subspan(start, 1000)).scored;
+    }
+    const double synthid_tps = static_cast<double>(long_doc.size()) / seconds_since(t1);
+    const double sm = median(soft) * 1e6, l = median(t_left) * 1e6, sh = median(t_self) * 1e6,
+                 y = median(t_synthid) * 1e6;
+    results["interoperable"] = {{"vocab", qwen3_vocab}, {"softmax_us", sm}, {"hf_kgw_lefthash_us", l},
+                                {"hf_kgw_selfhash4_us", sh}, {"hf_synthid_30_layers_us", y},
+                                {"hf_kgw_detect_tokens_per_s", left_tps}, {"hf_synthid_detect_tokens_per_s", synthid_tps},
+                                {"scored", scored}};
+    char line[480];
+    std::snprintf(line, sizeof line,
+                  "transformers KGW, V=%u: lefthash %.0f us (%.1fx the softmax's %.1f us) (target <= 2)%s, selfhash h=4 "
+                  "%.0f us (%.1fx); detect %.0f k tokens/s (a green-list walk per new seed) (target >= 20 M)%s",
+                  qwen3_vocab, l, l / sm, sm,
+                  targets.check("transformers KGW lefthash", "<= 2x the softmax", l / sm <= 2.0).c_str(), sh, sh / sm,
+                  left_tps / 1e3,
+                  targets.check("transformers KGW detect", ">= 20 M tokens/s", left_tps >= 20e6).c_str());
+    log(line);
+    std::snprintf(line, sizeof line,
+                  "transformers SynthID, V=%u, 30 layers: tournament over the row %.0f us (%.1fx the softmax) "
+                  "(target <= 2)%s; detect %.0f k tokens/s (the exact key-shift null: 2^16 shifts per document)",
+                  qwen3_vocab, y, y / sm,
+                  targets.check("transformers SynthID tournament", "<= 2x the softmax", y / sm <= 2.0).c_str(),
+                  synthid_tps / 1e3);
     log(line);
   }
 
