@@ -57,6 +57,39 @@ void hf_synthid::reweight_dense(std::span<const token_id> context, std::span<flo
   double total = 0.0;
   for (std::size_t v = 0; v < vocab; ++v) total += probs[v] = std::exp(static_cast<double>(scores[v] - top));
   for (auto& p : probs) p /= total;
+  const std::uint32_t size = params_.sampling_table_size;
+  if ((size & (size - 1)) == 0 && size <= (1u << 16)) {
+    // A power-of-two table reads the low bits of (h_v + key_l)·M + 1, which depend only on u_v = h_v mod
+    // size (papers/hf-synthid.md §4): every token of one u has the same g-value in every layer, so the
+    // tournament runs over the `size` buckets of summed probability, each layer's multiplier
+    // (1 + g − mass) is kept per bucket, and each token's probability is scaled by its bucket's product.
+    const std::uint32_t mask = size - 1;
+    std::vector<double> bucket(size, 0.0), factor(size, 1.0);
+    std::vector<std::uint32_t> u(vocab);
+    for (std::size_t v = 0; v < vocab; ++v) {
+      u[v] = static_cast<std::uint32_t>(hf_synthid_fold(h_context, v)) & mask;
+      bucket[u[v]] += probs[v];
+    }
+    std::vector<std::uint8_t> g(size);
+    for (std::uint32_t l = 0; l < depth(); ++l) {
+      const auto key = static_cast<std::uint64_t>(params_.keys[l]);
+      double mass = 0.0;
+      for (std::uint32_t x = 0; x < size; ++x) {
+        g[x] = table_[static_cast<std::uint32_t>(hf_synthid_fold(x, key)) & mask];
+        mass += bucket[x] * static_cast<double>(g[x]);  // branch-free: g is a coin toss per bucket
+      }
+      for (std::uint32_t x = 0; x < size; ++x) {
+        const double m = 1.0 + static_cast<double>(g[x]) - mass;
+        bucket[x] *= m;
+        factor[x] *= m;
+      }
+    }
+    for (std::size_t v = 0; v < vocab; ++v) {
+      const double p = probs[v] * factor[u[v]];
+      scores[v] = p > 0.0 ? static_cast<float>(std::log(p)) : std::numeric_limits<float>::lowest();
+    }
+    return;
+  }
   std::vector<std::uint64_t> token_hash(vocab);
   for (std::size_t v = 0; v < vocab; ++v) token_hash[v] = hf_synthid_fold(h_context, v);
   std::vector<std::uint8_t> g(vocab);
