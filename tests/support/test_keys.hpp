@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <random>
+#include <string>
 
 #include "tritium/key.hpp"
 
@@ -22,6 +23,15 @@ inline key seeded_key(std::uint32_t vocab, std::uint64_t seed, std::uint32_t h =
   p.seeding_scheme = s;
   p.vocab_size = vocab;
   return key::from_secret(secret, p);
+}
+
+/// The 32 secret bytes written as 64 hex digits, as the known-answer files store them.
+inline std::array<std::uint8_t, key::secret_size> secret_from_hex(const std::string& hex) {
+  std::array<std::uint8_t, key::secret_size> secret{};
+  for (std::size_t i = 0; i < secret.size(); ++i) {
+    secret[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  }
+  return secret;
 }
 
 }  // namespace tritium::test

@@ -20,11 +20,7 @@ using json = nlohmann::json;
 namespace {
 
 key key_from(const json& v) {
-  std::array<std::uint8_t, key::secret_size> secret{};
-  const std::string hex = v["secret_hex"];
-  for (std::size_t i = 0; i < secret.size(); ++i) {
-    secret[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
-  }
+  const auto secret = test::secret_from_hex(v["secret_hex"]);
   kgw_params p;
   p.set_gamma(0.25);
   p.context_width = v["context_width"];

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "support/test_keys.hpp"
 #include "tritium/key.hpp"
 #include "tritium/kgw.hpp"
 
@@ -22,11 +23,7 @@ json load_kat() {
 }
 
 key key_from(const json& v) {
-  std::array<std::uint8_t, key::secret_size> secret{};
-  const std::string hex = v["secret_hex"];
-  for (std::size_t i = 0; i < secret.size(); ++i) {
-    secret[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
-  }
+  const auto secret = test::secret_from_hex(v["secret_hex"]);
   kgw_params p;
   p.gamma_bits = v["gamma_bits"];
   p.gamma_threshold = v["gamma_threshold"];
