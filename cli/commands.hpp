@@ -25,6 +25,7 @@ struct keygen_command {
   std::uint32_t trace_code_length = 0;         ///< 0: the default L
   double account_delta = 0.0;                  ///< 0: the default δ_a
   std::uint32_t trace_position_width = 0;      ///< 0: max(h, 3)
+  std::vector<std::string> schemes{"kgw"};     ///< params.schemes (papers/key-file-v1.md §1.2)
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
@@ -114,6 +115,7 @@ struct detect_command {
   bool windows = false;             ///< scan each document in windows (tritium/window_scan.hpp)
   std::uint64_t min_window = 50;    ///< with windows: the smallest window, in scored tuples
   std::string dedup = "context+token";
+  std::vector<std::string> schemes{"auto"};  ///< --scheme: auto (the key's params.schemes) or a list
   double alpha = 1e-3;
   std::uint32_t vocab_size = 0;
   std::string tokenizer_digest;

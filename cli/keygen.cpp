@@ -59,6 +59,12 @@ void keygen_command::setup(CLI::App& parent) {
   app->add_option("--trace-position-width", trace_position_width,
                   "With --trace: position window h_p in [1, 16] tokens (default max(h, 3))")
       ->needs(trace_flag);
+  app->add_option("--scheme", schemes,
+                  "The schemes the key embeds with and is tested for, comma-separated: kgw, gumbel, "
+                  "unigram (params.schemes; `detect --scheme auto` tests each)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"kgw", "gumbel", "unigram"}))
+      ->capture_default_str();
   app->add_flag("--force", force, "Replace an existing key file (without it: refused, exit 4)");
   app->footer(exit_codes_footer({{exit_evidence, "the key was written"},
                                  {exit_input_error, "--model or --tokenizer is unreadable or malformed, they disagree, or\n"
@@ -80,6 +86,15 @@ int keygen_command::run() const {
   p.context_width = context_width;
   p.seeding_scheme = *seeding_from_name(seeding);
   p.tokenizer_digest = tokenizer_digest;
+  p.schemes = 0;
+  for (const std::string& name : schemes) {
+    const scheme_kind s = *scheme_from_name(name);
+    if (p.names(s)) throw error(errc::usage, "--scheme names " + name + " twice");
+    p.schemes = static_cast<scheme_set>(p.schemes | scheme_bit(s));
+  }
+  if (trace && !p.names(scheme_kind::kgw)) {
+    throw error(errc::usage, "--trace marks accounts through KGW: --scheme must include kgw");
+  }
   key_vocab_sources sources;
   sources.requested = vocab_size;
   if (!model_path.empty()) {
@@ -156,7 +171,9 @@ int key_show_command::run() const {
   }
   const auto& p = k.params();
   std::cout << "key id           " << k.id() << "\n"
-            << "scheme           kgw (PRF tritium-prf-v1)\n"
+            << (p.schemes == scheme_bit(scheme_kind::kgw) ? std::string("scheme           kgw")
+                                                          : "schemes          " + scheme_list_text(p.schemes))
+            << " (PRF tritium-prf-v1)\n"
             << "gamma            " << p.gamma() << " (" << p.gamma_threshold << "/2^" << p.gamma_bits
             << ")\n"
             << "delta            " << p.delta << "\n"

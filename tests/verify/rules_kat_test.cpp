@@ -169,6 +169,9 @@ TEST_CASE("Rules KAT: key files written from the layout load and every documente
       CHECK(k.params().vocab_size == e["vocab_size"].get<std::uint32_t>());
       CHECK(k.params().tokenizer_digest == e["tokenizer_digest"].get<std::string>());
       CHECK(k.params().tokenizer_vocab_size == e["tokenizer_vocab_size"].get<std::uint32_t>());
+      std::vector<std::string> schemes;
+      for (const scheme_kind s : schemes_in(k.params().schemes)) schemes.emplace_back(scheme_name(s));
+      CHECK(schemes == e["schemes"].get<std::vector<std::string>>());
     } else {
       try {
         (void)key::load(path);

@@ -10,6 +10,7 @@
 
 #include "tritium/error.hpp"
 #include "tritium/key.hpp"
+#include "tritium/kgw_stream.hpp"
 
 using namespace tritium;
 namespace fs = std::filesystem;
@@ -387,4 +388,36 @@ TEST_CASE("Key derivation reads the whole HKDF info string however long", "[key]
   };
   CHECK(hex(k.derive(stem + "a")) == "8eae330856afe8a638e117e5216c566bc37aae75f48541a0c1de1d11263d7aa5");
   CHECK(hex(k.derive(stem + "b")) == "a10bd51ff859d4679a21fb9f3b0f4e350005c74bd8025032cce5fa5893f25450");
+}
+
+TEST_CASE("A key names its schemes: saved and loaded with them and refused for an embedding it does not name", "[key]") {
+  const fs::path dir = scratch_dir();
+  const fs::path file = dir / "schemes.key";
+  fs::remove(file);
+  kgw_params p = params_v(1000);
+  p.schemes = static_cast<scheme_set>(scheme_bit(scheme_kind::gumbel) | scheme_bit(scheme_kind::unigram));
+  const key k = key::generate(p);
+  k.save(file);
+  const key back = key::load(file);
+  CHECK(back.params().schemes == p.schemes);
+  CHECK(scheme_list_text(back.params().schemes) == "gumbel, unigram");
+  CHECK(k.public_json().find("\"schemes\": [") != std::string::npos);
+  CHECK_NOTHROW(back.require_scheme(scheme_kind::gumbel, "detect gumbel"));
+  CHECK_THROWS_WITH(back.require_scheme(scheme_kind::kgw, "detect kgw"),
+                    Catch::Contains("names the scheme(s) gumbel, unigram (params.schemes), not kgw"));
+  // The KGW stream (behind the C ABI and the llama.cpp sampler) refuses to mark with such a key.
+  try {
+    kgw_stream stream(std::make_shared<const kgw>(back), {});
+    FAIL("a KGW stream was built for a key that does not name kgw");
+  } catch (const error& e) {
+    CHECK(e.code() == errc::mismatch);
+    CHECK_THAT(e.what(), Catch::Contains("KGW embedding") && Catch::Contains("not kgw"));
+  }
+  // Tracing rides on KGW.
+  CHECK_THROWS_AS(key::generate(p, trace_defaults_for(p)), error);
+  // A KGW-only key writes no member, so that it keeps its bytes for older readers.
+  CHECK(key::generate(params_v(1000)).public_json().find("schemes") == std::string::npos);
+  p.schemes = 0;
+  CHECK_THROWS_WITH(key::generate(p), Catch::Contains("schemes: expected a non-empty set"));
+  fs::remove_all(dir);
 }

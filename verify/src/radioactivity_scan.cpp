@@ -94,6 +94,8 @@ void check_settings(const radioactivity_spec& s) {
 radioactivity_scan::radioactivity_scan(radioactivity_spec spec, const key& k, scan_environment env)
     : spec_(std::move(spec)), key_(k), env_(std::move(env)) {
   check_settings(spec_);
+  // The radioactivity scores are KGW's green lists: a key used with other schemes only left none.
+  k.require_scheme(scheme_kind::kgw, "radioactivity");
   if (!spec_.tokenizer.empty()) {
     tokenizer_ = std::make_unique<tritium::tokenizer>(load_tokenizer(env_.resolve(spec_.tokenizer).string()));
     k.require_tokenizer(tokenizer_->digest());

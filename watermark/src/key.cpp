@@ -89,6 +89,12 @@ json params_to_json(const kgw_params& p, const std::optional<trace_params>& trac
   if (p.tokenizer_vocab_size != 0) j["tokenizer_vocab_size"] = p.tokenizer_vocab_size;
   // Likewise only for keys made with `keygen --trace` (papers/key-file-v1.md §1, `params.trace`).
   if (trace) j["trace"] = trace_to_json(*trace);
+  // And only for keys that name other schemes than KGW alone (§1.2, `params.schemes`).
+  if (p.schemes != scheme_bit(scheme_kind::kgw)) {
+    json names = json::array();
+    for (const scheme_kind s : schemes_in(p.schemes)) names.push_back(scheme_name(s));
+    j["schemes"] = names;
+  }
   return j;
 }
 
@@ -191,7 +197,7 @@ kgw_params params_from_json(const json& j, const std::filesystem::path& path) {
   if (!j.is_object()) corrupt(path, "field 'params': expected an object, got " + shown(j));
   const std::string where = "params.";
   require_known_fields(j, {"gamma", "gamma_bits", "gamma_threshold", "delta", "context_width", "seeding", "vocab_size",
-                           "tokenizer_digest", "tokenizer_vocab_size", "trace"},
+                           "tokenizer_digest", "tokenizer_vocab_size", "trace", "schemes"},
                        where, path);
   kgw_params p;
   p.gamma_bits = uint32_field(j, "gamma_bits", where, path);
@@ -206,6 +212,22 @@ kgw_params params_from_json(const json& j, const std::filesystem::path& path) {
   const auto digest = j.find("tokenizer_digest");
   if (digest != j.end() && !digest->is_null()) p.tokenizer_digest = string_field(j, "tokenizer_digest", where, path);
   if (j.contains("tokenizer_vocab_size")) p.tokenizer_vocab_size = uint32_field(j, "tokenizer_vocab_size", where, path);
+  if (const auto list = j.find("schemes"); list != j.end()) {
+    // §1.2: a non-empty array of distinct scheme names.
+    if (!list->is_array() || list->empty()) {
+      corrupt(path, "field 'params.schemes': expected a non-empty array of scheme names, got " + shown(*list));
+    }
+    p.schemes = 0;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const json& name = (*list)[i];
+      const std::string at = "field 'params.schemes[" + std::to_string(i) + "]': ";
+      if (!name.is_string()) corrupt(path, at + "expected a scheme name, got " + shown(name));
+      const auto kind = scheme_from_name(name.get<std::string>());
+      if (!kind) corrupt(path, at + "expected kgw, gumbel or unigram, got " + shown(name));
+      if (p.schemes & scheme_bit(*kind)) corrupt(path, at + "names " + scheme_name(*kind) + " a second time");
+      p.schemes = static_cast<scheme_set>(p.schemes | scheme_bit(*kind));
+    }
+  }
   try {
     p.validate();
   } catch (const error& e) {
@@ -225,6 +247,37 @@ const char* seeding_name(seeding s) noexcept {
     case seeding::selfhash: return "selfhash";
   }
   return "unknown";
+}
+
+const char* scheme_name(scheme_kind s) noexcept {
+  switch (s) {
+    case scheme_kind::kgw: return "kgw";
+    case scheme_kind::gumbel: return "gumbel";
+    case scheme_kind::unigram: return "unigram";
+  }
+  return "unknown";
+}
+
+std::optional<scheme_kind> scheme_from_name(const std::string& name) noexcept {
+  for (std::size_t i = 0; i < scheme_kinds; ++i) {
+    const auto s = static_cast<scheme_kind>(i);
+    if (name == scheme_name(s)) return s;
+  }
+  return std::nullopt;
+}
+
+std::vector<scheme_kind> schemes_in(scheme_set set) {
+  std::vector<scheme_kind> out;
+  for (std::size_t i = 0; i < scheme_kinds; ++i) {
+    if (set & (1u << i)) out.push_back(static_cast<scheme_kind>(i));
+  }
+  return out;
+}
+
+std::string scheme_list_text(scheme_set set) {
+  std::string out;
+  for (const scheme_kind s : schemes_in(set)) out += (out.empty() ? "" : ", ") + std::string(scheme_name(s));
+  return out;
 }
 
 std::optional<seeding> seeding_from_name(const std::string& name) noexcept {
@@ -293,6 +346,9 @@ void kgw_params::validate() const {
     bad("vocab_size: expected 2 <= V <= " + std::to_string(prf_v1::max_vocab_size) + ", got " +
         std::to_string(vocab_size));
   }
+  if (schemes == 0 || (schemes & ~all_schemes) != 0) {
+    bad("schemes: expected a non-empty set of kgw, gumbel and unigram, got the bits " + std::to_string(schemes));
+  }
 }
 
 key::key(const std::array<std::uint8_t, secret_size>& secret, const kgw_params& params,
@@ -300,6 +356,9 @@ key::key(const std::array<std::uint8_t, secret_size>& secret, const kgw_params& 
     : secret_(secret), params_(params), trace_(trace), id_(compute_key_id(secret)) {
   params_.validate();
   if (trace_) trace_->validate();
+  if (trace_ && !params_.names(scheme_kind::kgw)) {
+    throw error(errc::invalid_argument, "trace: account tracing marks through KGW, but the key's schemes do not include kgw");
+  }
 }
 
 trace_params trace_defaults_for(const kgw_params& p) noexcept {
@@ -313,6 +372,15 @@ void key::require_trace(const std::string& what) const {
     throw error(errc::mismatch, what + ": the key " + id_.substr(0, 16) +
                                     " has no trace parameters (params.trace), so it cannot mark "
                                     "accounts; make a key with `tritium keygen --trace`");
+  }
+}
+
+void key::require_scheme(scheme_kind s, const std::string& what) const {
+  if (!params_.names(s)) {
+    throw error(errc::mismatch, what + ": the key " + id_.substr(0, 16) + " names the scheme(s) " +
+                                    scheme_list_text(params_.schemes) + " (params.schemes), not " +
+                                    scheme_name(s) + "; make a key with `tritium keygen --scheme " +
+                                    scheme_name(s) + "`");
   }
 }
 
@@ -485,6 +553,9 @@ key key::load(const std::filesystem::path& path, key_load_info* info) {
   const json& params_json = member(j, "params", "", path);
   const kgw_params params = params_from_json(params_json, path);
   const std::optional<trace_params> trace = trace_from_json(params_json, path);
+  if (trace && !params.names(scheme_kind::kgw)) {
+    corrupt(path, "field 'params.trace': account tracing marks through KGW, but params.schemes does not name kgw");
+  }
 
   std::array<std::uint8_t, secret_size> secret{};
   string_field(j, "secret", "", path, true);

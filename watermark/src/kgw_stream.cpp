@@ -10,6 +10,13 @@ namespace tritium {
 kgw_stream::kgw_stream(std::shared_ptr<const kgw> scheme, stream_options options)
     : scheme_(std::move(scheme)), options_(options), rng_(options.seed) {
   if (!scheme_) throw error(errc::invalid_argument, "stream: expected a scheme, got null");
+  // A stream embeds KGW: a key that names other schemes only must not be marked with it quietly.
+  if (!scheme_->params().names(scheme_kind::kgw)) {
+    throw error(errc::mismatch, "KGW embedding: the key " + scheme_->key_id().substr(0, 16) + " names the scheme(s) " +
+                                    scheme_list_text(scheme_->params().schemes) +
+                                    " (params.schemes), not kgw; embed it with the library's scheme classes, "
+                                    "or make a key with `tritium keygen --scheme kgw`");
+  }
   keep_ = scheme_->context_width();
   if (scheme_->trace() != nullptr) {
     keep_ = std::max<std::size_t>(keep_, scheme_->trace()->params().position_width);

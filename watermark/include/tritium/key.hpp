@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tritium/trace.hpp"
 
@@ -25,6 +26,28 @@ enum class seeding : std::uint8_t {
 
 const char* seeding_name(seeding s) noexcept;
 std::optional<seeding> seeding_from_name(const std::string& name) noexcept;
+
+/// The schemes one secret can embed and be tested with (papers/key-file-v1.md §1.2). Each derives its
+/// own subkeys from the secret under its own labels, so one key may name several.
+enum class scheme_kind : std::uint8_t {
+  kgw = 0,      ///< green lists by context (papers/prf-v1.md, papers/kgw.md)
+  gumbel = 1,   ///< exponential-minimum sampling (papers/gumbel-v1.md)
+  unigram = 2,  ///< one fixed green list (papers/unigram-v1.md)
+};
+inline constexpr std::size_t scheme_kinds = 3;
+/// A set of schemes: bit k for scheme_kind k.
+using scheme_set = std::uint8_t;
+inline constexpr scheme_set scheme_bit(scheme_kind s) noexcept {
+  return static_cast<scheme_set>(1u << static_cast<unsigned>(s));
+}
+inline constexpr scheme_set all_schemes = (1u << scheme_kinds) - 1;
+
+const char* scheme_name(scheme_kind s) noexcept;
+std::optional<scheme_kind> scheme_from_name(const std::string& name) noexcept;
+/// The members of `set` in the canonical order (kgw, gumbel, unigram).
+std::vector<scheme_kind> schemes_in(scheme_set set);
+/// "kgw, gumbel": the names of `set`'s members, for messages.
+std::string scheme_list_text(scheme_set set);
 
 /// Default KGW parameters: γ = 0.25, δ = 2 as recommended by the lm-watermarking README
 /// (Kirchenbauer et al. 2023, "A Watermark for Large Language Models", §6 and their reference code).
@@ -45,6 +68,11 @@ struct kgw_params {
   std::uint32_t vocab_size = 0;
   std::string tokenizer_digest;      ///< "sha256:<64 hex>" of the tokenizer the key is bound to, or empty
   std::uint32_t tokenizer_vocab_size = 0;  ///< ids of that tokenizer (0: not bound); ≤ vocab_size
+  /// The schemes the key embeds with and is tested for (non-empty; key files without `schemes`:
+  /// KGW alone). Gumbel and Unigram read γ, δ, h and V from the fields above as they apply.
+  scheme_set schemes = scheme_bit(scheme_kind::kgw);
+
+  bool names(scheme_kind s) const noexcept { return (schemes & scheme_bit(s)) != 0; }
 
   /// γ as a real number: gamma_threshold / 2^gamma_bits.
   double gamma() const noexcept;
@@ -129,6 +157,10 @@ class key {
   /// Throws errc::mismatch unless the key has trace parameters; the message names the key and the
   /// fix (`tritium keygen --trace`). `what` says what needed them ("account", "--account").
   void require_trace(const std::string& what) const;
+
+  /// Throws errc::mismatch unless the key names scheme `s` (params.schemes); the message names the
+  /// key, the schemes it names and the fix. `what` says what needed it ("KGW embedding").
+  void require_scheme(scheme_kind s, const std::string& what) const;
 
   /// 64 hex digits: SHA-256("tritium/v1/key-id" || 0x00 || secret).
   const std::string& id() const noexcept { return id_; }

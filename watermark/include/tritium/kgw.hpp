@@ -52,6 +52,8 @@ class kgw {
   explicit kgw(const key& k);
 
   const kgw_params& params() const noexcept { return params_; }
+  /// The key's id (64 hex digits), for messages.
+  const std::string& key_id() const noexcept { return key_id_; }
   const kgw_prf& prf() const noexcept { return prf_; }
   std::uint32_t context_width() const noexcept { return params_.context_width; }
   std::uint32_t vocab_size() const noexcept { return params_.vocab_size; }
