@@ -46,12 +46,18 @@ class reporter {
  public:
   reporter(std::ostream& os, bool json, const tritium::key& k, const detect_spec& spec)
       : os_(os), json_(json), key_id_(k.id()), gamma_(k.params().gamma()), spec_(spec),
-        dedup_name_(dedup_mode_name(spec.dedup)), valid_(spec.dedup != dedup_mode::none) {}
+        dedup_name_(dedup_mode_name(spec.dedup)), valid_(spec.dedup != dedup_mode::none),
+        kgw_only_(spec.schemes == scheme_bit(scheme_kind::kgw)) {}
 
   void row(const std::string& id_json, const detection& d) {
     ++documents_;
     if (json_) {
       os_ << "{\"id\":" << id_json << fields(d) << "}\n";
+      return;
+    }
+    if (!kgw_only_) {
+      if (documents_ == 1) os_ << scheme_header;
+      print_scheme_row(plain_id(id_json), d);
       return;
     }
     if (documents_ == 1) os_ << header;
@@ -67,6 +73,8 @@ class reporter {
  private:
   static constexpr const char* header =
       "id                         tokens   scored   green  green%     log10 p   this document\n";
+  static constexpr const char* scheme_header =
+      "id                      scheme      tokens   scored  statistic             log10 p   this document\n";
 
   int pooled(const detect_verdict& v) {
     const detection& d = v.pooled;
@@ -101,15 +109,25 @@ class reporter {
     const bool detected = v.outcome == "evidence", insufficient = v.outcome == "insufficient evidence";
     std::ostringstream verdict;
     verdict << (detected ? "WATERMARK DETECTED" : insufficient ? "insufficient evidence" : "no evidence")
-            << " at alpha = " << shortest_text(spec_.alpha) << " across " << v.documents
-            << " document(s) (Bonferroni: smallest p times " << v.documents << ", log10 = "
-            << fixed_text(v.decisive_log10_p, 2) << ")";
+            << " at alpha = " << shortest_text(spec_.alpha) << " across " << v.documents << " document(s)";
+    if (kgw_only_) {
+      verdict << " (Bonferroni: smallest p times " << v.documents;
+    } else {
+      verdict << " and " << v.schemes << " scheme(s) (Bonferroni: smallest p times " << v.documents << " x "
+              << v.schemes;
+    }
+    verdict << ", log10 = " << fixed_text(v.decisive_log10_p, 2) << ")";
     if (json_) {
       std::cerr << "tritium: " << verdict.str() << "\n";
     } else {
-      os_ << "\n" << null_line() << "\n" << "Verdict: " << verdict.str() << ".\n"
-          << "Rows test each document alone at alpha; the verdict corrects for testing " << v.documents
-          << " of them.\n";
+      os_ << "\n" << null_line() << "\n" << "Verdict: " << verdict.str() << ".\n";
+      if (kgw_only_) {
+        os_ << "Rows test each document alone at alpha; the verdict corrects for testing " << v.documents
+            << " of them.\n";
+      } else {
+        os_ << "Rows test each document under one scheme alone at alpha; the verdict corrects for all "
+            << v.documents * v.schemes << " tests.\n";
+      }
     }
     return exit_of(v);
   }
@@ -127,6 +145,24 @@ class reporter {
   }
 
   std::string null_line() const {
+    if (!kgw_only_) {
+      std::string s = "H0: the tokens were produced independently of key " + key_id_.substr(0, 16) + ". Dedup " +
+                      dedup_name_ + ". Exact tests:";
+      for (const scheme_kind k : schemes_in(spec_.schemes)) {
+        switch (k) {
+          case scheme_kind::kgw:
+            s += "\n  kgw      one-sided binomial tail of the green count, gamma = " + exact_text(gamma_);
+            break;
+          case scheme_kind::gumbel:
+            s += "\n  gumbel   Gamma(N, 1) tail of S, the sum of -ln(1 - U) over the N scored tuples";
+            break;
+          case scheme_kind::unigram:
+            s += "\n  unigram  hypergeometric tail of the green count over distinct token ids";
+            break;
+        }
+      }
+      return s;
+    }
     std::string s = "H0: the tokens were produced independently of key " + key_id_.substr(0, 16) +
                     ". Exact one-sided binomial test, gamma = " + exact_text(gamma_) + ", dedup " + dedup_name_ + ".";
     if (spec_.min_window > 0) {
@@ -163,13 +199,17 @@ class reporter {
 
   std::string fields(const detection& d) const {
     std::string s;
+    s += std::string(",\"scheme\":\"") + scheme_name(d.scheme) + "\"";
     s += ",\"tokens\":" + std::to_string(d.tokens);
     s += ",\"scored\":" + std::to_string(d.scored);
-    s += ",\"green\":" + std::to_string(d.green);
-    s += ",\"gamma\":" + exact_text(d.gamma);
+    if (d.scheme != scheme_kind::gumbel) {
+      s += ",\"green\":" + std::to_string(d.green);
+      s += ",\"gamma\":" + exact_text(d.gamma);
+    }
     s += ",\"p_value\":" + exact_text(d.p_value);
     s += ",\"log10_p\":" + exact_text(d.log10_p);
-    s += ",\"z\":" + exact_text(d.z);
+    if (d.scheme == scheme_kind::kgw) s += ",\"z\":" + exact_text(d.z);
+    if (d.scheme == scheme_kind::gumbel) s += ",\"score\":" + exact_text(d.score);
     s += std::string(",\"detected\":") + (d.detected ? "true" : "false");
     s += std::string(",\"insufficient\":") + (d.insufficient ? "true" : "false");
     if (d.window) s += window_fields(*d.window);
@@ -188,6 +228,21 @@ class reporter {
         << fixed_text(share, 1) + "%" << std::setw(12) << fixed_text(d.log10_p, 2) << "   " << verdict << "\n";
   }
 
+  void print_scheme_row(const std::string& id, const detection& d) {
+    std::string statistic;
+    if (d.scheme == scheme_kind::gumbel) {
+      statistic = "S = " + fixed_text(d.score, 2);
+    } else {
+      const double share = d.scored ? 100.0 * static_cast<double>(d.green) / static_cast<double>(d.scored) : 0.0;
+      statistic = std::to_string(d.green) + " green " + fixed_text(share, 1) + "%";
+    }
+    const char* verdict = !valid_ ? "(no valid p-value)" : d.detected ? "p <= alpha" : d.insufficient ? "insufficient tokens" : "no evidence";
+    os_ << std::left << std::setw(24) << (id.size() > 23 ? id.substr(0, 22) + "~" : id) << std::setw(9)
+        << scheme_name(d.scheme) << std::right << std::setw(9) << d.tokens << std::setw(9) << d.scored << "  "
+        << std::left << std::setw(18) << statistic << std::right << std::setw(12) << fixed_text(d.log10_p, 2)
+        << "   " << verdict << "\n";
+  }
+
   std::ostream& os_;
   bool json_;
   std::string key_id_;
@@ -195,13 +250,14 @@ class reporter {
   detect_spec spec_;
   std::string dedup_name_;
   bool valid_;
+  bool kgw_only_;  ///< the layout of KGW alone (the same as before schemes could be chosen)
   std::size_t documents_ = 0;
 };
 
 }  // namespace
 
 void detect_command::setup(CLI::App& parent) {
-  app = parent.add_subcommand("detect", "Test documents for a watermark (exact binomial test)");
+  app = parent.add_subcommand("detect", "Test documents for a watermark (exact tests: KGW, Gumbel, Unigram)");
   app->add_option("--key,-k", key_path, "Key file")->required();
   app->add_option("--input,-i", input,
                   "JSON Lines of {\"id\": ..., \"tokens\": [...]}, or - for stdin; with --tokenizer: text "
@@ -219,6 +275,13 @@ void detect_command::setup(CLI::App& parent) {
       ->needs(windows_flag)
       ->capture_default_str();
   windows_flag->excludes("--pool");
+  app->add_option("--scheme", schemes,
+                  "Which schemes to test: auto (every scheme the key names, params.schemes) or a comma-separated "
+                  "list of kgw, gumbel, unigram (each must be one the key names); more than one multiplies "
+                  "the Bonferroni correction")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"auto", "kgw", "gumbel", "unigram"}))
+      ->capture_default_str();
   app->add_option("--dedup", dedup, dedup_help)
       ->check(CLI::IsMember({"context+token", "context", "none"}))
       ->capture_default_str();
@@ -236,10 +299,11 @@ void detect_command::setup(CLI::App& parent) {
   add_report_options(*app, report);
   add_quiet_flag(*app, quiet);
   app->footer(
-      "Null hypothesis: the tokens were produced independently of the key. The p-value is the exact\n"
-      "binomial upper tail after deduplication; z is informational only. Rows test each document\n"
-      "alone; the verdict and exit code correct for the number of documents (Bonferroni) or, with\n"
-      "--pool, come from one test over all documents.\n" +
+      "Null hypothesis: the tokens were produced independently of the key. The p-value is exact after\n"
+      "deduplication: KGW's binomial tail (z is informational only), Gumbel's Gamma(N, 1) tail, Unigram's\n"
+      "hypergeometric tail. Rows test each document under one scheme alone; the verdict and exit code\n"
+      "correct for the number of documents times schemes (Bonferroni) or, with --pool (KGW), come from\n"
+      "one test over all documents.\n" +
       exit_codes_footer({{exit_evidence, "WATERMARK DETECTED: the run's verdict at alpha (Bonferroni across documents,\n"
                                          "      or the pooled test)"},
                          {exit_no_evidence, "no evidence at alpha"},
@@ -267,6 +331,17 @@ int detect_command::run() const {
   spec.dedup = *dedup_mode_from_name(dedup);
   spec.pooled = pool;
   spec.min_window = windows ? min_window : 0;
+  spec.schemes = 0;
+  for (const std::string& name : schemes) {
+    if (name == "auto") {
+      if (schemes.size() != 1) throw error(errc::usage, "--scheme auto stands alone: it means every scheme the key names");
+      spec.schemes = k.params().schemes;
+      continue;
+    }
+    const scheme_kind s = *scheme_from_name(name);
+    if (spec.schemes & scheme_bit(s)) throw error(errc::usage, "--scheme names " + name + " twice");
+    spec.schemes = static_cast<scheme_set>(spec.schemes | scheme_bit(s));
+  }
   spec.alpha = alpha;
   spec.alpha_source = alpha_source_of(*app, "--alpha");
   scan_environment env;

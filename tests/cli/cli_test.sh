@@ -77,6 +77,44 @@ run detect-windows-report 4 -- detect --key "$key" --input "$work/pasted.jsonl" 
 stderr_has detect-windows-report "evidence reports do not record windowed scans yet"
 [ ! -e "$work/w.html" ]; check "no report for a windowed scan" $?
 
+# Schemes (issue 17 item 7): a key naming kgw, gumbel and unigram (test.key's public secret,
+# fixtures/cli/test-schemes.key); --scheme auto tests each and corrects for all of them.
+cp "$fixtures/test-schemes.key" "$work/schemes.key"
+chmod 600 "$work/schemes.key"
+skey=$work/schemes.key
+run key-show-schemes 0 -- key show "$skey"
+grep -q "^schemes          kgw, gumbel, unigram (PRF tritium-prf-v1)" "$work/out"; check "key show names the schemes" $?
+run detect-auto-gumbel 0 -- detect --key "$skey" --input "$fixtures/docs_gumbel.jsonl"
+[ "$(grep -c '^gumbel-[0-2] *gumbel .*p <= alpha' "$work/out")" -eq 3 ]; check "--scheme auto: the Gumbel documents are detected under gumbel" $?
+! grep -q '^plain-[34] .*p <= alpha' "$work/out"; check "--scheme auto: no plain document is detected" $?
+grep -q "across 5 document(s) and 3 scheme(s) (Bonferroni: smallest p times 5 x 3" "$work/out"; check "--scheme auto: the verdict corrects for documents x schemes" $?
+grep -q "gumbel   Gamma(N, 1) tail" "$work/out"; check "--scheme auto: each scheme's null is named" $?
+run detect-auto-kgw-docs 0 -- detect --key "$skey" --input "$docs" --json
+[ "$(grep -c '"scheme":"kgw".*"detected":true' "$work/out")" -eq 3 ] && ! grep -q '"scheme":"unigram".*"detected":true' "$work/out"
+check "--scheme auto --json: the KGW documents are detected under kgw, not unigram" $?
+grep -q '"scheme":"gumbel","tokens":120,"scored":[0-9]*,"p_value"' "$work/out"; check "--json: a Gumbel row has no green count" $?
+run detect-gumbel-only 0 -- detect --key "$skey" --input "$fixtures/docs_gumbel.jsonl" --scheme gumbel --json
+[ "$(grep -c '"scheme":"gumbel"' "$work/out")" -eq 5 ] && grep -q '"score":' "$work/out"; check "--scheme gumbel: one row per document with its score" $?
+run detect-kgw-on-gumbel 1 -- detect --key "$skey" --input "$fixtures/docs_gumbel.jsonl" --scheme kgw,unigram
+run detect-scheme-not-named 3 -- detect --key "$key" --input "$docs" --scheme gumbel
+stderr_has detect-scheme-not-named "names the scheme(s) kgw (params.schemes), not gumbel"
+run detect-scheme-auto-and 4 -- detect --key "$skey" --input "$docs" --scheme auto,kgw
+stderr_has detect-scheme-auto-and "--scheme auto stands alone"
+run detect-scheme-twice 4 -- detect --key "$skey" --input "$docs" --scheme kgw,kgw
+run detect-scheme-pool 4 -- detect --key "$skey" --input "$docs" --pool
+stderr_has detect-scheme-pool "a pooled test is built for KGW only so far, not gumbel, unigram"
+run detect-scheme-windows 4 -- detect --key "$skey" --input "$docs" --windows --scheme gumbel
+stderr_has detect-scheme-windows "not built for gumbel yet"
+run detect-scheme-report 4 -- detect --key "$skey" --input "$docs" --html "$work/s.html"
+stderr_has detect-scheme-report "evidence reports record KGW tests only so far, not kgw, gumbel, unigram"
+[ ! -e "$work/s.html" ]; check "no report for a multi-scheme scan" $?
+run keygen-schemes 0 -- keygen --out "$work/s2.key" --vocab-size 1000 --scheme gumbel,unigram
+grep -q '"schemes": \[' "$work/s2.key"; check "keygen --scheme writes params.schemes" $?
+run keygen-schemes-trace 4 -- keygen --out "$work/s3.key" --vocab-size 1000 --scheme gumbel --trace
+stderr_has keygen-schemes-trace "--trace marks accounts through KGW: --scheme must include kgw"
+run keygen-kgw-default 0 -- keygen --out "$work/s4.key" --vocab-size 1000
+! grep -q '"schemes"' "$work/s4.key"; check "a KGW-only key has no params.schemes (older readers still read it)" $?
+
 # Bad input: exit 3 with file and line named, and no partial output file.
 { head -n 2 "$docs"; echo '{"id": "broken", "tokens": [1, 2,'; } > "$work/bad.jsonl"
 run detect-malformed 3 -- detect --key "$key" --input "$work/bad.jsonl" --json --output "$work/partial.jsonl"
@@ -331,7 +369,7 @@ run detect-jsonl-replace 2 -- detect --key "$work/gpt2.key" --tokenizer "$tok" -
 # What the readers accept (README): a BOM at the start of the file only, -0 as token 0, no NUL byte.
 printf '\xef\xbb\xbf{"id": "bom", "tokens": [-0, 1, 2, 3, 4, 5]}\n' > "$work/bom.jsonl"
 run jsonl-bom-minus-zero 1 -- detect --key "$key" --input "$work/bom.jsonl" --json
-grep -q '^{"id":"bom","tokens":6,' "$work/out"; check "jsonl-bom-minus-zero: read as 6 tokens" $?
+grep -q '^{"id":"bom","scheme":"kgw","tokens":6,' "$work/out"; check "jsonl-bom-minus-zero: read as 6 tokens" $?
 printf '{"tokens": [1]}\n\xef\xbb\xbf{"tokens": [2]}\n' > "$work/late_bom.jsonl"
 run jsonl-late-bom 3 -- detect --key "$key" --input "$work/late_bom.jsonl"
 stderr_has jsonl-late-bom "late_bom.jsonl:2:1: a byte order mark, which is accepted only at the start of the file"

@@ -1,19 +1,57 @@
 // Regenerates fixtures/cli/docs.jsonl from fixtures/cli/test.key (see fixtures/README.md):
 // three watermarked and two plain 120-token documents from the synthetic model, and a 3-token one.
-// Usage: make_cli_fixtures KEYFILE > docs.jsonl
+// With --gumbel, fixtures/cli/docs_gumbel.jsonl: three 120-token documents chosen by the Gumbel scheme
+// under the key and two plain ones.
+// Usage: make_cli_fixtures KEYFILE [--gumbel] > docs.jsonl
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "tritium/gumbel.hpp"
 #include "tritium/kgw_stream.hpp"
 #include "tritium/synthetic_lm.hpp"
 
+namespace {
+
+int gumbel_documents(const tritium::key& k) {
+  const tritium::gumbel g(k);
+  const tritium::synthetic_lm lm(k.params().vocab_size, 4242, 1.6);
+  std::vector<float> logits(k.params().vocab_size), probs(k.params().vocab_size);
+  tritium::sampling_scratch scratch;
+  for (int d = 0; d < 5; ++d) {
+    const bool watermarked = d < 3;
+    tritium::sampling_rng rng(static_cast<std::uint64_t>(d + 100));
+    tritium::token_id previous = d;
+    std::cout << "{\"id\": \"" << (watermarked ? "gumbel-" : "plain-") << d << "\", \"tokens\": [";
+    for (int t = 0; t < 120; ++t) {
+      lm.logits(previous, logits);
+      if (watermarked) {
+        const float top = *std::max_element(logits.begin(), logits.end());
+        for (std::size_t v = 0; v < logits.size(); ++v) probs[v] = std::exp(logits[v] - top);
+        const tritium::token_id window[1] = {previous};
+        previous = g.select(window, probs);
+      } else {
+        previous = tritium::kgw::sample_plain(logits, rng, scratch);
+      }
+      std::cout << (t ? ", " : "") << previous;
+    }
+    std::cout << "]}\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: make_cli_fixtures KEYFILE\n";
+  if (argc < 2 || argc > 3 || (argc == 3 && std::string(argv[2]) != "--gumbel")) {
+    std::cerr << "usage: make_cli_fixtures KEYFILE [--gumbel]\n";
     return 2;
   }
   const tritium::key k = tritium::key::load(argv[1]);
+  if (argc == 3) return gumbel_documents(k);
   auto scheme = std::make_shared<const tritium::kgw>(k);
   const tritium::synthetic_lm lm(k.params().vocab_size, 4242, 1.6);
   std::vector<float> logits(k.params().vocab_size);

@@ -8,9 +8,13 @@
 
 #include "tritium/batch_pipeline.hpp"
 #include "tritium/error.hpp"
+#include "tritium/gamma_tail.hpp"
+#include "tritium/gumbel_detect.hpp"
+#include "tritium/hypergeometric_tail.hpp"
 #include "tritium/inputs.hpp"
 #include "tritium/text_source.hpp"
 #include "tritium/token_jsonl.hpp"
+#include "tritium/unigram_detect.hpp"
 #include "tritium/window_scan.hpp"
 
 namespace tritium {
@@ -30,6 +34,23 @@ detect_scan::detect_scan(detect_spec spec, const key& k, scan_environment env)
     throw error(errc::usage, "the smallest scan window must hold at least 10 scored tuples, got " +
                                  std::to_string(spec_.min_window));
   }
+  if (spec_.schemes == 0 || (spec_.schemes & ~all_schemes) != 0) {
+    throw error(errc::usage, "the scan must test at least one of kgw, gumbel and unigram");
+  }
+  for (const scheme_kind s : schemes_in(spec_.schemes)) k.require_scheme(s, std::string("detect ") + scheme_name(s));
+  const scheme_set others = static_cast<scheme_set>(spec_.schemes & ~scheme_bit(scheme_kind::kgw));
+  if (others != 0 && spec_.pooled) {
+    throw error(errc::usage, "a pooled test is built for KGW only so far, not " + scheme_list_text(others));
+  }
+  if (others != 0 && spec_.min_window > 0) {
+    throw error(errc::usage, "the window scan uses KGW's binomial null; it is not built for " + scheme_list_text(others) +
+                                 " yet");
+  }
+  if ((spec_.schemes & scheme_bit(scheme_kind::unigram)) && spec_.dedup == dedup_mode::none) {
+    throw error(errc::usage, "unigram detection counts distinct token ids: dedup none is refused");
+  }
+  if (spec_.schemes & scheme_bit(scheme_kind::gumbel)) gumbel_ = std::make_unique<const gumbel>(k);
+  if (spec_.schemes & scheme_bit(scheme_kind::unigram)) unigram_ = std::make_unique<const unigram>(k);
   if (spec_.tokenizer.empty()) return;
   tokenizer_ = std::make_unique<tritium::tokenizer>(load_tokenizer(env_.resolve(spec_.tokenizer).string()));
   const auto& p = k.params();
@@ -82,15 +103,63 @@ void detect_scan::scan_windows(detection& d) const {
   const double ln_alpha = std::log(spec_.alpha);
   d.detected = spec_.dedup != dedup_mode::none && w.ln_p_scan <= ln_alpha;
   // The smallest corrected p any outcome could reach is the all-green whole text's, J·γ^T.
-  d.insufficient = static_cast<double>(w.scored) * std::log(d.gamma) + std::log(static_cast<double>(w.sizes)) > ln_alpha;
+  d.ln_p_floor = static_cast<double>(w.scored) * std::log(d.gamma) + std::log(static_cast<double>(w.sizes));
+  d.insufficient = d.ln_p_floor > ln_alpha;
   d.window = w;
   d.marks.clear();
   d.marks.shrink_to_fit();
 }
 
-detect_verdict detect_scan::decide(std::size_t documents, double min_ln_p, std::uint64_t max_scored) const {
+std::vector<detection> detect_scan::detect_document(std::span<const token_id> tokens,
+                                                    const detect_options& options) const {
+  std::vector<detection> out;
+  if (spec_.schemes & scheme_bit(scheme_kind::kgw)) {
+    detection d = detector_.detect(tokens, options);
+    d.ln_p_floor = static_cast<double>(d.scored) * std::log(d.gamma);
+    if (spec_.min_window > 0) scan_windows(d);
+    out.push_back(std::move(d));
+  }
+  if (gumbel_) {
+    const gumbel_detection g = gumbel_detect(*gumbel_, tokens, options);
+    detection d;
+    d.scheme = scheme_kind::gumbel;
+    d.tokens = g.tokens;
+    d.scored = g.scored;
+    d.score = g.score;
+    d.ln_p = g.ln_p;
+    d.log10_p = g.log10_p;
+    d.p_value = std::exp(g.ln_p);
+    d.detected = g.detected;
+    d.insufficient = g.insufficient;
+    d.ln_p_floor = g.scored == 0 ? 0.0
+                                 : gamma_upper_tail_ln(g.scored, gumbel::score(0xffffffffu) * static_cast<double>(g.scored));
+    out.push_back(std::move(d));
+  }
+  if (unigram_) {
+    const unigram_detection u = unigram_detect(*unigram_, tokens, options);
+    const std::uint64_t vocab = unigram_->vocab_size(), green_ids = unigram_->green_count();
+    detection d;
+    d.scheme = scheme_kind::unigram;
+    d.tokens = u.tokens;
+    d.scored = u.scored;
+    d.green = u.green;
+    d.gamma = static_cast<double>(green_ids) / static_cast<double>(vocab);
+    d.ln_p = u.ln_p;
+    d.log10_p = u.log10_p;
+    d.p_value = std::exp(u.ln_p);
+    d.detected = u.detected;
+    d.insufficient = u.insufficient;
+    d.ln_p_floor = hypergeometric_upper_tail_ln(vocab, green_ids, u.scored, std::min(u.scored, green_ids));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+detect_verdict detect_scan::decide(std::size_t documents, double min_ln_p, double min_ln_p_floor,
+                                   std::uint64_t max_scored) const {
   detect_verdict v;
   v.documents = documents;
+  v.schemes = schemes_in(spec_.schemes).size();
   v.max_scored = max_scored;
   v.p_values_valid = spec_.dedup != dedup_mode::none;
   if (documents == 0) {
@@ -102,18 +171,14 @@ detect_verdict detect_scan::decide(std::size_t documents, double min_ln_p, std::
     v.decisive_log10_p = min_ln_p / std::numbers::ln10;
     return v;
   }
-  // Bonferroni across documents: evidence when N · min p ≤ alpha, computed in log space.
-  const double ln_n = std::log(static_cast<double>(documents));
+  // Bonferroni across documents and schemes: evidence when N · S · min p ≤ alpha, in log space.
+  const double ln_tests = std::log(static_cast<double>(documents) * static_cast<double>(v.schemes));
   const double ln_alpha = std::log(spec_.alpha);
-  v.decisive_log10_p = std::min(0.0, (min_ln_p + ln_n) / std::numbers::ln10);
-  const bool detected = min_ln_p + ln_n <= ln_alpha;
-  // Even an all-green document with the most scored tuples could not reach alpha / N.
-  // With windows, the whole text's factor J (the most sizes belong to the longest document).
-  const double ln_sizes = spec_.min_window == 0
-                              ? 0.0
-                              : std::log(static_cast<double>(window_grid(max_scored, spec_.min_window).size()));
-  const bool insufficient =
-      static_cast<double>(max_scored) * std::log(key_.params().gamma()) + ln_sizes > ln_alpha - ln_n;
+  v.decisive_log10_p = std::min(0.0, (min_ln_p + ln_tests) / std::numbers::ln10);
+  const bool detected = min_ln_p + ln_tests <= ln_alpha;
+  // Even the most extreme outcome of the document and scheme that could go furthest could not reach
+  // alpha / (N · S).
+  const bool insufficient = min_ln_p_floor > ln_alpha - ln_tests;
   v.outcome = detected ? "evidence" : insufficient ? "insufficient evidence" : "no evidence";
   return v;
 }
@@ -126,18 +191,22 @@ detect_verdict detect_scan::run(const observer& on_document) {
   const bool valid = spec_.dedup != dedup_mode::none;
   kgw_detector::corpus pooled(detector_, options);
   std::size_t documents = 0;
-  double min_ln_p = 0.0;
+  double min_ln_p = 0.0, min_ln_p_floor = 0.0;
   std::uint64_t max_scored = 0;
   progress_meter progress(env_.progress, "documents");
   // One document, in input order, on the calling thread.
-  auto take = [&](const std::string& id_json, std::span<const token_id> tokens, detection d, const std::string& where) {
+  auto take = [&](const std::string& id_json, std::span<const token_id> tokens, std::vector<detection> rows,
+                  const std::string& where) {
     try {
-      if (spec_.pooled) d = pooled.add(tokens);
-      if (!valid) d.detected = false;
+      if (spec_.pooled) rows.assign(1, pooled.add(tokens));
       ++documents;
-      min_ln_p = std::min(min_ln_p, d.window ? d.window->ln_p_scan : d.ln_p);
-      max_scored = std::max(max_scored, d.scored);
-      if (on_document) on_document(id_json, tokens, d);
+      for (detection& d : rows) {
+        if (!valid) d.detected = false;
+        min_ln_p = std::min(min_ln_p, d.window ? d.window->ln_p_scan : d.ln_p);
+        min_ln_p_floor = std::min(min_ln_p_floor, d.ln_p_floor);
+        max_scored = std::max(max_scored, d.scored);
+        if (on_document) on_document(id_json, tokens, d);
+      }
       progress.advance();
     } catch (const error& e) {
       throw error(e.code(), where + ": " + e.what());
@@ -157,16 +226,15 @@ detect_verdict detect_scan::run(const observer& on_document) {
     token_document doc;
     while (reader.next(doc)) {
       const std::string where = spec_.input + ":" + std::to_string(doc.line);
-      detection d;
+      std::vector<detection> rows;
       if (!spec_.pooled) {
         try {
-          d = detector_.detect(doc.tokens, options);
-          if (spec_.min_window > 0) scan_windows(d);
+          rows = detect_document(doc.tokens, options);
         } catch (const error& e) {
           throw error(e.code(), where + ": " + e.what());
         }
       }
-      take(doc.id_json, doc.tokens, std::move(d), where);
+      take(doc.id_json, doc.tokens, std::move(rows), where);
     }
   } else {
     text_source source(spec_.input == "-" ? std::string("-") : input.string(), spec_.format);
@@ -181,7 +249,7 @@ detect_verdict detect_scan::run(const observer& on_document) {
     for (unsigned w = 0; w < workers; ++w) sessions.emplace_back(*tokenizer_, spec_.utf8);
     struct result {
       std::vector<token_id> tokens;
-      detection d;
+      std::vector<detection> rows;
     };
     run_batches<text_document, result>(
         workers, batch_limits{}, [&](text_document& d) { return source.next(d); },
@@ -191,17 +259,17 @@ detect_verdict detect_scan::run(const observer& on_document) {
           try {
             r.tokens.clear();
             sessions[w].encode(d.text, r.tokens);
-            r.d = spec_.pooled ? detection{} : detector_.detect(r.tokens, options);
-            if (spec_.min_window > 0) scan_windows(r.d);
+            r.rows.clear();
+            if (!spec_.pooled) r.rows = detect_document(r.tokens, options);
           } catch (const error& e) {
             throw error(e.code(), d.where + ": " + e.what());
           }
         },
-        [&](text_document& d, result& r) { take(d.id_json, r.tokens, std::move(r.d), d.where); });
+        [&](text_document& d, result& r) { take(d.id_json, r.tokens, std::move(r.rows), d.where); });
   }
   progress.finish();
 
-  if (!spec_.pooled) return decide(documents, min_ln_p, max_scored);
+  if (!spec_.pooled) return decide(documents, min_ln_p, min_ln_p_floor, max_scored);
   detect_verdict v;
   v.documents = documents;
   v.p_values_valid = valid;

@@ -162,6 +162,11 @@ ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* t
     // evidence-v2's detect specification has no member for it, and a report must let the test be re-run.
     throw error(errc::usage, "evidence reports do not record windowed scans yet: run the scan without --report");
   }
+  if (spec.schemes != scheme_bit(scheme_kind::kgw)) {
+    // evidence-v2 records a KGW test; a Gumbel or Unigram test, or several, would be misread as one.
+    throw error(errc::usage, "evidence reports record KGW tests only so far, not " + scheme_list_text(spec.schemes) +
+                                 ": run the scan with --scheme kgw, or without --report");
+  }
   ojson s;
   s["version"] = 1;
   s["test"] = "detect";

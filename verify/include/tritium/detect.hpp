@@ -69,6 +69,9 @@ struct window_scan_result {
 };
 
 struct detection {
+  /// The scheme tested. KGW and Unigram count green tuples (Unigram: distinct ids, gamma = G/V);
+  /// Gumbel sums scores (`score`), with green and gamma 0.
+  scheme_kind scheme = scheme_kind::kgw;
   std::uint64_t tokens = 0;  ///< tokens read
   std::uint64_t scored = 0;  ///< tuples scored after deduplication
   std::uint64_t green = 0;
@@ -76,7 +79,11 @@ struct detection {
   double ln_p = 0.0;      ///< natural log of the exact p-value
   double log10_p = 0.0;   ///< log10 of the exact p-value (finite far below 1e-300)
   double p_value = 1.0;   ///< the p-value as a double (0 only when it underflows; use log10_p)
-  double z = 0.0;         ///< (S − γT)/√(Tγ(1−γ)), information only
+  double z = 0.0;         ///< (S − γT)/√(Tγ(1−γ)), information only (KGW)
+  double score = 0.0;     ///< Gumbel: S = Σ −ln(1 − U/2^32) over the scored tuples
+  /// ln of the smallest p-value any text could give on these scored tuples (all green, or every
+  /// Gumbel score maximal; with a window scan, times its sizes): what `insufficient` compares to alpha.
+  double ln_p_floor = 0.0;
   bool detected = false;  ///< log10_p ≤ log10(alpha)
   /// ln_p is a proven upper bound on the p-value, not its exact value (HF/TGI KGW: the binomial bound
   /// on a sum of hypergeometric counts, papers/hf-kgw.md §5). A bound never overstates evidence.

@@ -18,9 +18,11 @@
 #include <vector>
 
 #include "tritium/detect.hpp"
+#include "tritium/gumbel.hpp"
 #include "tritium/key.hpp"
 #include "tritium/progress.hpp"
 #include "tritium/tokenizer.hpp"
+#include "tritium/unigram.hpp"
 
 namespace tritium {
 
@@ -36,6 +38,10 @@ struct detect_spec {
   /// > 0: scan each document in windows of at least this many scored tuples (tritium/window_scan.hpp)
   /// and decide on the scan-corrected p-value; 0: whole documents only. Not with `pooled`.
   std::uint64_t min_window = 0;
+  /// The schemes tested, each document under each (a subset of the key's params.schemes). More than
+  /// one multiplies the Bonferroni correction by their number. Gumbel and Unigram: not `pooled`, not
+  /// windowed; Unigram not with dedup none.
+  scheme_set schemes = scheme_bit(scheme_kind::kgw);
   double alpha = default_alpha;
   /// Who chose alpha, and how (recorded in reports): a front end says whether it was given.
   std::string alpha_source = "the library's default (0.001)";
@@ -63,6 +69,7 @@ struct detect_verdict {
   std::string outcome;
   double decisive_log10_p = 0.0;  ///< Bonferroni-adjusted smallest p (min(0, log10(N·p))), or the pooled p
   std::size_t documents = 0;
+  std::size_t schemes = 1;        ///< schemes each document was tested under (the correction's second factor)
   std::uint64_t max_scored = 0;   ///< the most tuples scored in one document
   detection pooled;               ///< with `pooled`: the pooled test
   bool p_values_valid = true;     ///< false with dedup none: rows then never say detected
@@ -73,12 +80,14 @@ struct detect_verdict {
 /// A detect test ready to run: the tokenizer loaded and checked against the key.
 class detect_scan {
  public:
-  /// Called once per document in input order, with its tokens and its own detection (with `pooled`:
-  /// its contribution to the pooled test). `detected` is false whenever p-values are not valid.
+  /// Called once per document and scheme tested (schemes in the order kgw, gumbel, unigram; documents
+  /// in input order), with its tokens and its own detection (`detection::scheme` says which; with
+  /// `pooled`: its contribution to the pooled test). `detected` is false whenever p-values are not valid.
   using observer = std::function<void(const std::string& id_json, std::span<const token_id> tokens, const detection& d)>;
 
   /// Loads the tokenizer (errc::invalid_argument when it cannot be read) and checks it against the
-  /// key: its binding (errc::mismatch unless allowed) and its id count against the key's V.
+  /// key: its binding (errc::mismatch unless allowed) and its id count against the key's V. Throws
+  /// errc::mismatch for a scheme the key does not name, errc::usage for a combination not supported.
   detect_scan(detect_spec spec, const key& k, scan_environment env);
   ~detect_scan();
   detect_scan(const detect_scan&) = delete;
@@ -99,7 +108,9 @@ class detect_scan {
   const tritium::tokenizer* text_tokenizer() const noexcept { return tokenizer_.get(); }
 
  private:
-  detect_verdict decide(std::size_t documents, double min_ln_p, std::uint64_t max_scored) const;
+  detect_verdict decide(std::size_t documents, double min_ln_p, double min_ln_p_floor, std::uint64_t max_scored) const;
+  /// Every scheme's detection of one document, in the spec's order.
+  std::vector<detection> detect_document(std::span<const token_id> tokens, const detect_options& options) const;
   /// Replaces a document's verdict by its windowed scan's (spec_.min_window > 0); drops its marks.
   void scan_windows(detection& d) const;
 
@@ -107,6 +118,8 @@ class detect_scan {
   const key& key_;
   scan_environment env_;
   kgw_detector detector_;
+  std::unique_ptr<const gumbel> gumbel_;    ///< when the spec tests Gumbel
+  std::unique_ptr<const unigram> unigram_;  ///< when the spec tests Unigram
   std::unique_ptr<tritium::tokenizer> tokenizer_;
   std::vector<std::filesystem::path> listed_;  ///< a folder's text files as listed on construction
   std::vector<std::string> folder_files_;     ///< the same, named as the spec names the folder
