@@ -92,6 +92,83 @@ static void trace_checks(const char* plain_path, const char* trace_path) {
   tritium_account_code_free(NULL);
 }
 
+/* The scheme choice (papers/key-file-v1.md §1.2): a key naming kgw, gumbel and unigram. */
+static void scheme_checks(const char* plain_path, const char* schemes_path) {
+  tritium_key* plain = NULL;
+  tritium_key* key = NULL;
+  tritium_stream* g1 = NULL;
+  tritium_stream* g2 = NULL;
+  tritium_stream* u = NULL;
+  tritium_stream_options masked = {1, 42};
+  tritium_stream_options other_seed = {1, 43};
+  uint32_t mask = 0;
+  float row[1000];
+  float biased_a[1000];
+  float biased_b[1000];
+  int32_t a[1] = {5};
+  int32_t b[1] = {6};
+  int32_t ids[4] = {3, 30, 300, 999};
+  float cand[4] = {0.0f, -0.5f, -1.0f, -1.5f};
+  int32_t t1 = -1;
+  int32_t t2 = -2;
+  size_t i;
+  int differ = 0;
+
+  EXPECT(tritium_key_load(plain_path, &plain) == TRITIUM_OK);
+  EXPECT(tritium_key_load(schemes_path, &key) == TRITIUM_OK);
+  if (plain == NULL || key == NULL) return;
+  EXPECT(tritium_key_schemes(plain, &mask) == TRITIUM_OK && mask == 1u);
+  EXPECT(tritium_key_schemes(key, &mask) == TRITIUM_OK && mask == 7u);
+  /* A scheme the key does not name, and one that does not exist. */
+  EXPECT(tritium_stream_create_scheme(plain, TRITIUM_SCHEME_GUMBEL, 1000, NULL, &g1) == TRITIUM_ERR_MISMATCH);
+  EXPECT(strstr(tritium_last_error(), "not gumbel") != NULL);
+  EXPECT(tritium_stream_create_scheme(key, 7, 1000, NULL, &g1) == TRITIUM_ERR_INVALID_ARGUMENT);
+  EXPECT(g1 == NULL);
+
+  /* Gumbel chooses: the same window and row give the same token whatever the stream's seed. */
+  EXPECT(tritium_stream_create_scheme(key, TRITIUM_SCHEME_GUMBEL, 1000, &masked, &g1) == TRITIUM_OK);
+  EXPECT(tritium_stream_create_scheme(key, TRITIUM_SCHEME_GUMBEL, 1000, &other_seed, &g2) == TRITIUM_OK);
+  for (i = 0; i < 1000; ++i) row[i] = (float)(-0.002 * (double)i);
+  EXPECT(tritium_stream_bias_dense(g1, row, 1000) == TRITIUM_ERR_USAGE);
+  EXPECT(strstr(tritium_last_error(), "Gumbel chooses the token itself") != NULL);
+  EXPECT(tritium_stream_begin(g1, a, 1) == TRITIUM_OK && tritium_stream_begin(g2, a, 1) == TRITIUM_OK);
+  EXPECT(tritium_stream_active(g1) == 1);
+  EXPECT(tritium_stream_sample(g1, row, 1000, &t1) == TRITIUM_OK);
+  EXPECT(tritium_stream_sample(g2, row, 1000, &t2) == TRITIUM_OK);
+  EXPECT(t1 == t2 && t1 >= 0 && t1 < 1000);
+  EXPECT(tritium_stream_sample_candidates(g1, ids, cand, 4, &t1) == TRITIUM_OK);
+  EXPECT(tritium_stream_sample_candidates(g2, ids, cand, 4, &t2) == TRITIUM_OK);
+  EXPECT(t1 == t2 && (t1 == 3 || t1 == 30 || t1 == 300 || t1 == 999));
+  /* With masking, a window the sequence chose after before is sampled plainly (inactive). */
+  EXPECT(tritium_stream_accept(g1, 7) == TRITIUM_OK);
+  EXPECT(tritium_stream_accept(g1, 5) == TRITIUM_OK);
+  EXPECT(tritium_stream_active(g1) == 0);
+  EXPECT(tritium_stream_accept(g1, 8) == TRITIUM_OK);
+  EXPECT(tritium_stream_active(g1) == 1);
+  EXPECT(tritium_stream_sample_candidates(g1, ids, cand, 3, &t1) == TRITIUM_OK);
+  EXPECT(t1 == 3 || t1 == 30 || t1 == 300);
+
+  /* Unigram: one list whatever the context. */
+  EXPECT(tritium_stream_create_scheme(key, TRITIUM_SCHEME_UNIGRAM, 1000, &masked, &u) == TRITIUM_OK);
+  for (i = 0; i < 1000; ++i) biased_a[i] = biased_b[i] = row[i];
+  EXPECT(tritium_stream_begin(u, a, 1) == TRITIUM_OK);
+  EXPECT(tritium_stream_bias_dense(u, biased_a, 1000) == TRITIUM_OK);
+  EXPECT(tritium_stream_begin(u, b, 1) == TRITIUM_OK);
+  EXPECT(tritium_stream_bias_dense(u, biased_b, 1000) == TRITIUM_OK);
+  for (i = 0; i < 1000; ++i) {
+    EXPECT(biased_a[i] == biased_b[i]);
+    differ += biased_a[i] != row[i];
+  }
+  EXPECT(differ == 250); /* G = floor(0.25 * 1000) green ids */
+  EXPECT(tritium_stream_sample(u, row, 1000, &t1) == TRITIUM_OK && t1 >= 0 && t1 < 1000);
+
+  tritium_stream_free(u);
+  tritium_stream_free(g2);
+  tritium_stream_free(g1);
+  tritium_key_free(key);
+  tritium_key_free(plain);
+}
+
 int main(int argc, char** argv) {
   tritium_key* key = NULL;
   tritium_stream* stream = NULL;
@@ -108,8 +185,8 @@ int main(int argc, char** argv) {
   size_t i;
   int greens = 0;
 
-  if (argc != 4) {
-    fprintf(stderr, "usage: %s KEYFILE SCRATCH_DIR TRACE_KEYFILE\n", argv[0]);
+  if (argc != 5) {
+    fprintf(stderr, "usage: %s KEYFILE SCRATCH_DIR TRACE_KEYFILE SCHEMES_KEYFILE\n", argv[0]);
     return 2;
   }
   /* Errors: a missing file, NULL arguments. */
@@ -281,6 +358,7 @@ int main(int argc, char** argv) {
   }
 
   trace_checks(argv[1], argv[3]);
+  scheme_checks(argv[1], argv[4]);
 
   tritium_stream_free(NULL);
   tritium_key_free(NULL);

@@ -134,3 +134,49 @@ TEST_CASE("detect_scan with windows: a pasted passage decides through its correc
                          return e.code() == errc::usage;
                        }));
 }
+
+TEST_CASE("detect_scan over several schemes: one row per scheme and a verdict corrected for all", "[scan][schemes]") {
+  // fixtures/cli: three Gumbel-marked and two plain documents under test-schemes.key (kgw, gumbel, unigram).
+  const key k = key::load(TRITIUM_FIXTURES_DIR "/cli/test-schemes.key");
+  detect_spec spec;
+  spec.input = TRITIUM_FIXTURES_DIR "/cli/docs_gumbel.jsonl";
+  spec.schemes = k.params().schemes;
+  std::vector<detection> rows;
+  auto keep = [&](const std::string&, std::span<const token_id>, const detection& d) { rows.push_back(d); };
+  const detect_verdict v = detect_scan(spec, k, {}).run(keep);
+  REQUIRE(rows.size() == 15);
+  CHECK(v.documents == 5);
+  CHECK(v.schemes == 3);
+  double smallest = 0.0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CHECK(rows[i].scheme == static_cast<scheme_kind>(i % 3));  // kgw, gumbel, unigram for each document
+    const bool gumbel_marked = i < 9 && rows[i].scheme == scheme_kind::gumbel;
+    CHECK(rows[i].detected == gumbel_marked);
+    smallest = std::min(smallest, rows[i].ln_p);
+  }
+  CHECK(v.outcome == "evidence");
+  CHECK(v.decisive_log10_p == Approx((smallest + std::log(15.0)) / std::log(10.0)).epsilon(1e-12));
+
+  // One scheme alone: five rows and no factor for the others.
+  rows.clear();
+  spec.schemes = scheme_bit(scheme_kind::gumbel);
+  const detect_verdict alone = detect_scan(spec, k, {}).run(keep);
+  CHECK(rows.size() == 5);
+  CHECK(alone.decisive_log10_p == Approx((smallest + std::log(5.0)) / std::log(10.0)).epsilon(1e-12));
+
+  // A scheme the key does not name, and the combinations not built, are refused before any reading.
+  const key kgw_only = key::load(TRITIUM_FIXTURES_DIR "/cli/test.key");
+  CHECK_THROWS_MATCHES(detect_scan(spec, kgw_only, {}), error, Catch::Matchers::Predicate<error>([](const error& e) {
+                         return e.code() == errc::mismatch;
+                       }));
+  spec.pooled = true;
+  CHECK_THROWS_MATCHES(detect_scan(spec, k, {}), error, Catch::Matchers::Predicate<error>([](const error& e) {
+                         return e.code() == errc::usage;
+                       }));
+  spec.pooled = false;
+  spec.schemes = scheme_bit(scheme_kind::unigram);
+  spec.dedup = dedup_mode::none;
+  CHECK_THROWS_MATCHES(detect_scan(spec, k, {}), error, Catch::Matchers::Predicate<error>([](const error& e) {
+                         return e.code() == errc::usage;
+                       }));
+}

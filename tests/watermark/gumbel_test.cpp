@@ -12,6 +12,7 @@
 #include "support/test_keys.hpp"
 #include "tritium/error.hpp"
 #include "tritium/gumbel.hpp"
+#include "tritium/scheme_stream.hpp"
 #include "tritium/key.hpp"
 
 using namespace tritium;
@@ -152,4 +153,51 @@ TEST_CASE("Gumbel choices follow the model's probabilities over contexts", "[gum
   }
   INFO("chi-square " << chi2);
   CHECK(chi2 < 25.74);
+}
+
+TEST_CASE("A Gumbel scheme_stream chooses as gumbel::select does and masks repeated windows", "[gumbel][stream]") {
+  kgw_params p;
+  p.set_gamma(0.25);
+  p.context_width = 2;
+  p.vocab_size = 500;
+  p.schemes = static_cast<scheme_set>(scheme_bit(scheme_kind::gumbel) | scheme_bit(scheme_kind::unigram));
+  const key k = test::seeded_key(500, 77, 2);  // for its secret
+  const key named = key::from_secret(k.secret_bytes(), p);
+  const auto schemes = std::make_shared<const key_schemes>(named);
+  stream_options o;
+  o.mask_repeated_contexts = true;
+  scheme_stream s(schemes, scheme_kind::gumbel, o);
+  std::vector<float> logits(500), weights(500);
+  std::mt19937_64 rng(5);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  const token_id prompt[2] = {10, 11};
+  s.begin(prompt);
+  std::vector<token_id> window(prompt, prompt + 2);
+  for (int step = 0; step < 50; ++step) {
+    for (auto& x : logits) x = normal(rng);
+    const float top = *std::max_element(logits.begin(), logits.end());
+    for (std::size_t v = 0; v < 500; ++v) weights[v] = std::exp(logits[v] - top);
+    REQUIRE(s.active());
+    const token_id t = s.sample(logits);
+    CHECK(t == schemes->gumbel_scheme->select(window, weights));
+    // Never repeat a window here, so that every step stays active: accept a fresh token.
+    const token_id next = static_cast<token_id>(100 + step);
+    s.accept(next);
+    window = {window[1], next};
+  }
+  // Back to a window already chosen after: masked, then active again on a new one.
+  s.accept(100);
+  s.accept(101);
+  CHECK_FALSE(s.active());
+  s.accept(7);
+  CHECK(s.active());
+  CHECK_THROWS_AS(s.bias_dense(logits), error);
+  CHECK_THROWS_AS(scheme_stream(schemes, scheme_kind::kgw, o), error);
+  // Unigram through the stream: the list's bias, whatever the context.
+  scheme_stream u(schemes, scheme_kind::unigram, o);
+  std::vector<float> a = logits, b = logits;
+  u.begin(prompt);
+  u.bias_dense(a);
+  schemes->unigram_scheme->bias_dense(b);
+  CHECK(a == b);
 }

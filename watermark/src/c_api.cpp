@@ -9,16 +9,17 @@
 #include "tritium/key.hpp"
 #include "tritium/kgw.hpp"
 #include "tritium/kgw_stream.hpp"
+#include "tritium/scheme_stream.hpp"
 #include "tritium/trace.hpp"
 #include "tritium/tritium.h"
 
 struct tritium_key {
-  std::shared_ptr<const tritium::kgw> scheme;
+  std::shared_ptr<const tritium::key_schemes> schemes;
   tritium::key key;
 };
 
 struct tritium_stream {
-  tritium::kgw_stream stream;
+  tritium::scheme_stream stream;
 };
 
 struct tritium_account_code {
@@ -81,8 +82,8 @@ tritium_status tritium_key_load(const char* path, tritium_key** out) {
   *out = nullptr;
   return guarded([&] {
     tritium::key k = tritium::key::load(path);
-    auto scheme = std::make_shared<const tritium::kgw>(k);
-    *out = new tritium_key{std::move(scheme), std::move(k)};
+    auto schemes = std::make_shared<const tritium::key_schemes>(k);
+    *out = new tritium_key{std::move(schemes), std::move(k)};
   });
 }
 
@@ -107,11 +108,18 @@ tritium_status tritium_key_info(const tritium_key* key, tritium_kgw_info* out) {
   return TRITIUM_OK;
 }
 
-tritium_status tritium_stream_create(const tritium_key* key, uint32_t n_vocab,
-                                     const tritium_stream_options* options, tritium_stream** out) {
-  TRITIUM_REQUIRE(key != nullptr && out != nullptr,
-                  "tritium_stream_create: key and out must not be NULL");
+tritium_status tritium_key_schemes(const tritium_key* key, uint32_t* out_mask) {
+  TRITIUM_REQUIRE(key != nullptr && out_mask != nullptr, "tritium_key_schemes: key and out_mask must not be NULL");
+  *out_mask = key->key.params().schemes;
+  return TRITIUM_OK;
+}
+
+tritium_status tritium_stream_create_scheme(const tritium_key* key, uint32_t scheme, uint32_t n_vocab,
+                                            const tritium_stream_options* options, tritium_stream** out) {
+  TRITIUM_REQUIRE(key != nullptr && out != nullptr, "tritium_stream_create: key and out must not be NULL");
   *out = nullptr;
+  TRITIUM_REQUIRE(scheme < tritium::scheme_kinds,
+                  "tritium_stream_create_scheme: scheme must be TRITIUM_SCHEME_KGW, _GUMBEL or _UNIGRAM");
   return guarded([&] {
     key->key.require_vocab_size(n_vocab);
     tritium::stream_options o;
@@ -121,8 +129,13 @@ tritium_status tritium_stream_create(const tritium_key* key, uint32_t n_vocab,
     } else {
       o.seed = tritium::detail::random_seed();
     }
-    *out = new tritium_stream{tritium::kgw_stream(key->scheme, o)};
+    *out = new tritium_stream{tritium::scheme_stream(key->schemes, static_cast<tritium::scheme_kind>(scheme), o)};
   });
+}
+
+tritium_status tritium_stream_create(const tritium_key* key, uint32_t n_vocab,
+                                     const tritium_stream_options* options, tritium_stream** out) {
+  return tritium_stream_create_scheme(key, TRITIUM_SCHEME_KGW, n_vocab, options, out);
 }
 
 tritium_status tritium_stream_clone(const tritium_stream* stream, tritium_stream** out) {
@@ -185,6 +198,13 @@ tritium_status tritium_stream_sample(tritium_stream* stream, const float* logits
   TRITIUM_REQUIRE(stream != nullptr && logits != nullptr && out_token != nullptr,
                   "tritium_stream_sample: stream, logits and out_token must not be NULL");
   return guarded([&] { *out_token = stream->stream.sample({logits, n_vocab}); });
+}
+
+tritium_status tritium_stream_sample_candidates(tritium_stream* stream, const int32_t* ids, const float* logits,
+                                                size_t n, int32_t* out_token) {
+  TRITIUM_REQUIRE(stream != nullptr && ids != nullptr && logits != nullptr && out_token != nullptr,
+                  "tritium_stream_sample_candidates: stream, ids, logits and out_token must not be NULL");
+  return guarded([&] { *out_token = stream->stream.sample_candidates({ids, n}, {logits, n}); });
 }
 
 tritium_status tritium_account_code_create(const tritium_key* key, const char* id, size_t n,

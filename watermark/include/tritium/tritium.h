@@ -62,16 +62,33 @@ typedef struct tritium_kgw_info {
 } tritium_kgw_info;
 tritium_status tritium_key_info(const tritium_key* key, tritium_kgw_info* out);
 
+/* The native schemes a key can name (its params.schemes; papers/key-file-v1.md §1.2). */
+enum {
+  TRITIUM_SCHEME_KGW = 0,    /* green lists by context: bias or sample */
+  TRITIUM_SCHEME_GUMBEL = 1, /* exponential-minimum choice: sample or sample_candidates only */
+  TRITIUM_SCHEME_UNIGRAM = 2 /* one fixed green list: bias or sample */
+};
+
+/* Bit k of *out_mask is set when the key names scheme k (keys without params.schemes: KGW alone). */
+tritium_status tritium_key_schemes(const tritium_key* key, uint32_t* out_mask);
+
 typedef struct tritium_stream_options {
   int mask_repeated_contexts; /* non-zero: leave contexts already used in the sequence unbiased */
   uint64_t seed;              /* seed of the stream's sampling random source */
 } tritium_stream_options;
 
-/* Creates a stream for one sequence. `n_vocab` is the logits width and must equal the key's
+/* Creates a KGW stream for one sequence. `n_vocab` is the logits width and must equal the key's
  * vocabulary size. `options` may be NULL for the defaults: no masking and a seed drawn from the
- * operating system's CSPRNG, so that streams created without options never share random draws. */
+ * operating system's CSPRNG, so that streams created without options never share random draws.
+ * A key that does not name KGW: TRITIUM_ERR_MISMATCH. */
 tritium_status tritium_stream_create(const tritium_key* key, uint32_t n_vocab,
                                      const tritium_stream_options* options, tritium_stream** out);
+/* The same under `scheme` (TRITIUM_SCHEME_*), which the key must name (TRITIUM_ERR_MISMATCH otherwise).
+ * Gumbel chooses the token itself: call tritium_stream_sample or _sample_candidates as the chain's
+ * final selector (the bias calls return TRITIUM_ERR_USAGE), and set mask_repeated_contexts, so that a
+ * window the sequence has already chosen after is sampled plainly instead of locking it into a loop. */
+tritium_status tritium_stream_create_scheme(const tritium_key* key, uint32_t scheme, uint32_t n_vocab,
+                                            const tritium_stream_options* options, tritium_stream** out);
 /* A copy of the stream, including the state of its random source: the copy draws the same numbers
  * as the original would. Call tritium_stream_set_seed on it to make its draws independent. */
 tritium_status tritium_stream_clone(const tritium_stream* stream, tritium_stream** out);
@@ -95,9 +112,16 @@ tritium_status tritium_stream_bias_dense(tritium_stream* stream, float* logits, 
 tritium_status tritium_stream_bias_sparse(tritium_stream* stream, const int32_t* ids,
                                           float* logits, size_t n);
 
-/* Draws the next token from softmax(logits + δ·green) without accepting it. */
+/* Draws the next token from a full row without accepting it: softmax(logits + δ·green) for KGW and
+ * Unigram, the Gumbel choice for Gumbel. */
 tritium_status tritium_stream_sample(tritium_stream* stream, const float* logits, size_t n_vocab,
                                      int32_t* out_token);
+
+/* The same among n candidates (ids in [0, V) with their logits, after top-k/top-p/temperature), as a
+ * sampler chain's final step: KGW and Unigram draw from softmax(logits + bias) over the candidates,
+ * Gumbel chooses among them. Not accepted. */
+tritium_status tritium_stream_sample_candidates(tritium_stream* stream, const int32_t* ids, const float* logits,
+                                                size_t n, int32_t* out_token);
 
 /* ---- Account tracing (papers/trace-v1.md; papers/attribution.md §3.2 and §6.1) ----
  * A key made with `tritium keygen --trace` can also mark which account a sequence was generated for.
