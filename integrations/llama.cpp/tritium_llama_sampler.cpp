@@ -122,7 +122,97 @@ llama_sampler* sampler_clone(const llama_sampler* s) {
   return llama_sampler_init(&sampler_iface, st);
 }
 
+// ---- The selector: the chain's final step, for a scheme that chooses the token (Gumbel) ----
+
+struct selector_state {
+  tritium_stream* stream = nullptr;
+  std::vector<int32_t> ids;
+  std::vector<float> logits;
+};
+
+selector_state* selector_of(const llama_sampler* s) { return static_cast<selector_state*>(s->ctx); }
+
+const char* selector_name(const llama_sampler*) { return "tritium-select"; }
+
+void selector_accept(llama_sampler* s, llama_token token) { tritium_stream_accept(selector_of(s)->stream, token); }
+
+void selector_apply(llama_sampler* s, llama_token_data_array* cur) {
+  selector_state& st = *selector_of(s);
+  const size_t n = cur->size;
+  if (n == 0) return;
+  st.ids.resize(n);
+  st.logits.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    st.ids[i] = cur->data[i].id;
+    st.logits[i] = cur->data[i].logit;
+  }
+  int32_t token = -1;
+  if (tritium_stream_sample_candidates(st.stream, st.ids.data(), st.logits.data(), n, &token) != TRITIUM_OK) {
+    // apply cannot fail: the step falls back to the most likely candidate, and says so.
+    std::fprintf(stderr, "tritium selector: this step is not watermarked: %s\n", tritium_last_error());
+    size_t best = 0;
+    for (size_t i = 1; i < n; ++i) best = cur->data[i].logit > cur->data[best].logit ? i : best;
+    cur->selected = static_cast<int64_t>(best);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (cur->data[i].id == token) {
+      cur->selected = static_cast<int64_t>(i);
+      return;
+    }
+  }
+}
+
+void selector_reset(llama_sampler* s) { tritium_stream_reset(selector_of(s)->stream); }
+
+void selector_free(llama_sampler* s) {
+  selector_state* st = selector_of(s);
+  tritium_stream_free(st->stream);
+  delete st;
+}
+
+llama_sampler* selector_clone(const llama_sampler* s);
+
+llama_sampler_i selector_iface = {
+    /* .name = */ selector_name,
+    /* .accept = */ selector_accept,
+    /* .apply = */ selector_apply,
+    /* .reset = */ selector_reset,
+    /* .clone = */ selector_clone,
+    /* .free = */ selector_free,
+    /* .backend_init = */ nullptr,
+    /* .backend_accept = */ nullptr,
+    /* .backend_apply = */ nullptr,
+    /* .backend_set_input = */ nullptr,
+    /* .backend_reset = */ nullptr,
+    /* .copy_state = */ nullptr,
+};
+
+llama_sampler* selector_clone(const llama_sampler* s) {
+  auto* st = new (std::nothrow) selector_state;
+  if (st == nullptr) return nullptr;
+  if (tritium_stream_clone(selector_of(s)->stream, &st->stream) != TRITIUM_OK) {
+    delete st;
+    return nullptr;
+  }
+  return llama_sampler_init(&selector_iface, st);
+}
+
 }  // namespace
+
+extern "C" llama_sampler* tritium_llama_selector_init(const tritium_key* key, uint32_t scheme, uint32_t n_vocab,
+                                                      uint64_t seed) {
+  auto* st = new (std::nothrow) selector_state;
+  if (st == nullptr) return nullptr;
+  const tritium_stream_options options{1, seed};  // a repeated window is sampled plainly (no loops)
+  if (tritium_stream_create_scheme(key, scheme, n_vocab, &options, &st->stream) != TRITIUM_OK ||
+      tritium_stream_begin(st->stream, nullptr, 0) != TRITIUM_OK) {
+    tritium_stream_free(st->stream);
+    delete st;
+    return nullptr;
+  }
+  return llama_sampler_init(&selector_iface, st);
+}
 
 extern "C" llama_sampler* tritium_llama_sampler_init(const tritium_key* key, uint32_t n_vocab,
                                                      const tritium_account_code* account, uint64_t seed) {

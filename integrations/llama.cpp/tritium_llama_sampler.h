@@ -31,6 +31,15 @@ struct llama_sampler* tritium_llama_sampler_init(const tritium_key* key, uint32_
 // for). Once it returned 1, the step must be sampled from candidates built from this row.
 int tritium_llama_sampler_bias_logits(struct llama_sampler* sampler, float* logits, size_t n);
 
+// A sampler that ends a chain in place of `dist`, for a scheme that chooses the token itself
+// (TRITIUM_SCHEME_GUMBEL; KGW and Unigram work too, as a biased draw over the candidates): apply
+// selects among the candidates the chain left (after top-k, top-p, temperature) with
+// tritium_stream_sample_candidates, under `scheme`, which the key must name. Repeated windows are
+// sampled plainly (mask_repeated_contexts), so that a deterministic choice cannot loop. `accept`
+// pushes every token (prompt and generated). Returns NULL on error, with tritium_last_error().
+struct llama_sampler* tritium_llama_selector_init(const tritium_key* key, uint32_t scheme, uint32_t n_vocab,
+                                                  uint64_t seed);
+
 // The tritium sampler in `chain` (or `chain` itself if it is one), or NULL.
 struct llama_sampler* tritium_llama_sampler_find(struct llama_sampler* chain);
 

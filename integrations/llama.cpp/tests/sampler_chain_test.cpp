@@ -1,7 +1,11 @@
 // The tritium sampler inside a llama.cpp sampler chain (prebuilt libllama v0.4.0) biases the
 // candidates exactly as tritium_stream_bias_dense biases a full row, with an account mark, over 50
 // steps; a clone taken mid-sequence continues identically; reset starts a new sequence.
-// Usage: tritium_llama_sampler_test KEY_FILE (a key made with --trace, V = 151,936)
+// The selector (Gumbel in place of `dist`) after top-k chooses what the Gumbel stream chooses among the
+// top-k candidates, whatever its seed.
+// Usage: tritium_llama_sampler_test KEY_FILE SCHEMES_KEY_FILE (a key made with --trace, V = 151,936;
+// a key naming kgw, gumbel and unigram)
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -39,13 +43,73 @@ bool same_as_dense(llama_sampler* chain, tritium_stream* ref, const std::vector<
   return same;
 }
 
+void selector_checks(const char* schemes_path) {
+  tritium_key* key = nullptr;
+  if (tritium_key_load(schemes_path, &key) != TRITIUM_OK) {
+    std::printf("key: %s\n", tritium_last_error());
+    ++failures;
+    return;
+  }
+  tritium_kgw_info info{};
+  tritium_key_info(key, &info);
+  const uint32_t V = info.vocab_size;
+  const size_t k = 40;
+  llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
+  llama_sampler_chain_add(chain, llama_sampler_init_top_k(static_cast<int32_t>(k)));
+  llama_sampler* select = tritium_llama_selector_init(key, TRITIUM_SCHEME_GUMBEL, V, 11);
+  expect(select != nullptr, "tritium_llama_selector_init");
+  if (select == nullptr) return;
+  expect(std::string_view(llama_sampler_name(select)) == "tritium-select", "selector name");
+  llama_sampler_chain_add(chain, select);
+  tritium_stream* ref = nullptr;
+  const tritium_stream_options options{1, 99};  // another seed: Gumbel's choice does not depend on it
+  expect(tritium_stream_create_scheme(key, TRITIUM_SCHEME_GUMBEL, V, &options, &ref) == TRITIUM_OK, "reference stream");
+  tritium_stream_begin(ref, nullptr, 0);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<float> logits(V);
+  int same = 0, chosen = 0;
+  for (int step = 0; step < 60; ++step) {
+    for (float& l : logits) l = normal(rng);
+    std::vector<llama_token_data> cand(V);
+    for (uint32_t i = 0; i < V; ++i) cand[i] = {static_cast<llama_token>(i), logits[i], 0.0f};
+    llama_token_data_array arr{cand.data(), cand.size(), -1, false};
+    llama_sampler_apply(chain, &arr);
+    expect(arr.selected >= 0 && static_cast<size_t>(arr.selected) < arr.size, "the selector selects a candidate");
+    const llama_token got = arr.data[arr.selected].id;
+    // The reference: the k largest logits, chosen among by the stream.
+    std::vector<int32_t> top(V);
+    for (uint32_t i = 0; i < V; ++i) top[i] = static_cast<int32_t>(i);
+    std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(k), top.end(),
+                      [&](int32_t a, int32_t b) { return logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)]; });
+    top.resize(k);
+    std::vector<float> top_logits(k);
+    for (size_t i = 0; i < k; ++i) top_logits[i] = logits[static_cast<size_t>(top[i])];
+    int32_t want = -1;
+    const bool active = tritium_stream_active(ref) == 1;
+    tritium_stream_sample_candidates(ref, top.data(), top_logits.data(), k, &want);
+    if (active) {
+      ++chosen;
+      same += got == want;
+    }
+    llama_sampler_accept(chain, got);
+    tritium_stream_accept(ref, got);
+  }
+  expect(chosen >= 55 && same == chosen, "every Gumbel step chooses what the stream chooses among the top k");
+  std::printf("selector: %d of %d Gumbel steps as the reference\n", same, chosen);
+  tritium_stream_free(ref);
+  llama_sampler_free(chain);
+  tritium_key_free(key);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::printf("usage: tritium_llama_sampler_test KEY_FILE\n");
+  if (argc != 3) {
+    std::printf("usage: tritium_llama_sampler_test KEY_FILE SCHEMES_KEY_FILE\n");
     return 2;
   }
+  selector_checks(argv[2]);
   tritium_key* key = nullptr;
   if (tritium_key_load(argv[1], &key) != TRITIUM_OK) {
     std::printf("key: %s\n", tritium_last_error());
