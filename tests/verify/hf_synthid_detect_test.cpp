@@ -10,6 +10,7 @@
 
 #include "support/binomial_interval.hpp"
 #include "support/skewed_tokens.hpp"
+#include "support/synthid_text.hpp"
 #include "tritium/hf_synthid.hpp"
 #include "tritium/hf_synthid_detect.hpp"
 
@@ -108,23 +109,10 @@ TEST_CASE("Text marked by the HF SynthID processor is detected at 200 tokens", "
   const hf_synthid scheme(p);
   std::mt19937_64 rng(8);
   std::normal_distribution<float> normal(0.0f, 2.0f);
-  std::vector<float> scores(2000);
-  std::vector<double> weights(2000);
   double worst_marked = -1e300, best_plain = 0.0;
   for (int doc = 0; doc < 4; ++doc) {
     for (const bool marked : {true, false}) {
-      hf_synthid_state state(scheme);
-      std::vector<token_id> text;
-      token_id last = 1;
-      while (text.size() < 200) {
-        for (auto& s : scores) s = normal(rng);
-        if (marked) state.apply(last, scores);
-        const float top = *std::max_element(scores.begin(), scores.end());
-        for (std::size_t v = 0; v < scores.size(); ++v) weights[v] = std::exp(static_cast<double>(scores[v] - top));
-        std::discrete_distribution<int> draw(weights.begin(), weights.end());
-        last = draw(rng);
-        text.push_back(last);
-      }
+      const std::vector<token_id> text = tritium::test::synthid_text(scheme, marked, 2000, 200, rng, normal);
       const auto d = hf_synthid_detect(scheme, text);
       if (marked) {
         worst_marked = std::max(worst_marked, d.log10_p);

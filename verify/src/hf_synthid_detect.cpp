@@ -9,6 +9,7 @@
 #include <string>
 
 #include "tritium/error.hpp"
+#include "tritium/hf_synthid_bayesian.hpp"
 
 namespace tritium {
 namespace {
@@ -82,6 +83,43 @@ double upper_tail_ln(const scaled_pmf& pmf, std::uint64_t from) {
 
 }  // namespace
 
+namespace {
+
+/// The token hashes (fold over the n-gram) of the positions counted: after the first ngram_len − 1,
+/// before the first EOS, and (with the repetition mask) whose context is not in the FIFO of the last
+/// context_history_size contexts.
+std::vector<std::uint64_t> counted_hashes(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                          const hf_synthid_detect_options& options) {
+  const std::size_t context = scheme.params().ngram_len - 1;
+  std::size_t end = tokens.size();
+  if (options.eos) end = static_cast<std::size_t>(std::find(tokens.begin(), tokens.end(), *options.eos) - tokens.begin());
+  std::vector<std::uint64_t> history(scheme.params().context_history_size, 0);
+  std::vector<std::uint64_t> token_hashes;
+  for (std::size_t t = context; t < tokens.size(); ++t) {
+    const std::uint64_t h_context = scheme.context_hash(tokens.subspan(t - context, context));
+    const bool repeated = std::find(history.begin(), history.end(), h_context) != history.end();
+    std::rotate(history.rbegin(), history.rbegin() + 1, history.rend());
+    history.front() = h_context;
+    if (t >= end || (options.repetition_mask && repeated)) continue;
+    token_hashes.push_back(hf_synthid_fold(h_context, static_cast<std::uint64_t>(tokens[t])));
+  }
+  return token_hashes;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> hf_synthid_counted_g_values(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                                      const hf_synthid_detect_options& options) {
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
+  }
+  std::vector<std::uint8_t> g;
+  for (const std::uint64_t h : counted_hashes(scheme, tokens, options)) {
+    for (std::uint32_t l = 0; l < scheme.depth(); ++l) g.push_back(scheme.g_value(h, l));
+  }
+  return g;
+}
+
 hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const token_id> tokens,
                                        const hf_synthid_detect_options& options) {
   if (!(options.alpha > 0.0 && options.alpha < 1.0)) {
@@ -103,22 +141,7 @@ hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const
   d.tokens = tokens.size();
   d.depth = depth;
   d.ones_per_layer.assign(depth, 0);
-  const std::size_t n = scheme.params().ngram_len;
-  const std::size_t context = n - 1;
-  std::size_t end = tokens.size();
-  if (options.eos) end = static_cast<std::size_t>(std::find(tokens.begin(), tokens.end(), *options.eos) - tokens.begin());
-
-  // The positions counted, and their token hashes (fold over the n-gram).
-  std::vector<std::uint64_t> history(scheme.params().context_history_size, 0);
-  std::vector<std::uint64_t> token_hashes;
-  for (std::size_t t = context; t < tokens.size(); ++t) {
-    const std::uint64_t h_context = scheme.context_hash(tokens.subspan(t - context, context));
-    const bool repeated = std::find(history.begin(), history.end(), h_context) != history.end();
-    std::rotate(history.rbegin(), history.rbegin() + 1, history.rend());
-    history.front() = h_context;
-    if (t >= end || (options.repetition_mask && repeated)) continue;
-    token_hashes.push_back(hf_synthid_fold(h_context, static_cast<std::uint64_t>(tokens[t])));
-  }
+  const std::vector<std::uint64_t> token_hashes = counted_hashes(scheme, tokens, options);
   d.scored = token_hashes.size();
   if (d.scored == 0) {
     d.insufficient = true;
@@ -211,6 +234,19 @@ hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const
     if (exponent(x1) < exponent(x2)) b = x2; else a = x1;
   }
   d.weighted_ln_p_bound = std::min(0.0, exponent((a + b) / 2.0));
+  if (options.bayesian != nullptr) {
+    // Beside the exact test, never instead of it: detected and insufficient stay the p-value's.
+    if (options.bayesian->depth() != depth) {
+      throw error(errc::mismatch, "Bayesian detector: trained for " + std::to_string(options.bayesian->depth()) +
+                                      " layers, the configuration has " + std::to_string(depth));
+    }
+    std::vector<std::uint8_t> g;
+    g.reserve(token_hashes.size() * depth);
+    for (const std::uint64_t h : token_hashes) {
+      for (std::uint32_t l = 0; l < depth; ++l) g.push_back(scheme.g_value(h, l));
+    }
+    d.bayesian_posterior = options.bayesian->posterior(g);
+  }
   return d;
 }
 

@@ -26,10 +26,15 @@
 
 namespace tritium {
 
+class hf_synthid_bayesian;
+
 struct hf_synthid_detect_options {
   double alpha = default_alpha;
   std::optional<token_id> eos;   ///< positions from the first EOS on are not scored
   bool repetition_mask = true;   ///< transformers' context-repetition mask (false: score every position)
+  /// A trained Bayesian detector (tritium/hf_synthid_bayesian.hpp): its posterior is reported beside
+  /// the p-value, never used for the decision. Not owned.
+  const hf_synthid_bayesian* bayesian = nullptr;
 };
 
 struct hf_synthid_detection {
@@ -47,6 +52,8 @@ struct hf_synthid_detection {
   double null_mean = 0.0;      ///< E[ones / (scored · m)] under the null (≈ 0.4996, not ½)
   bool detected = false;       ///< ln_p ≤ ln alpha
   bool insufficient = false;   ///< ln_p_min > ln alpha: no text over these positions could reach alpha
+  /// With options.bayesian: P(watermarked | g) under that model and its prior. Not a p-value.
+  std::optional<double> bayesian_posterior;
 };
 
 /// Scores one document (generated tokens only: transformers' processor never hashes the prompt).
@@ -54,5 +61,10 @@ struct hf_synthid_detection {
 /// for a negative token id.
 hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const token_id> tokens,
                                        const hf_synthid_detect_options& options = {});
+
+/// The g-values of the positions hf_synthid_detect counts (both masks): one row of m per position,
+/// in text order. What a Bayesian detector is trained on and scores.
+std::vector<std::uint8_t> hf_synthid_counted_g_values(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                                      const hf_synthid_detect_options& options = {});
 
 }  // namespace tritium
