@@ -318,7 +318,9 @@ void apply_pre_tokenizer(const pre_tokenizer_step& step, pieces& in, pieces& out
 // -----------------------------------------------------------------------------------------------
 
 // Pre-token → ids. Most words of a corpus repeat, so this is where the speed comes from: an open-
-// addressing table over 64-bit hashes, with keys and ids in two arenas, cleared when full.
+// addressing table over 64-bit hashes, with keys and ids in two arenas, cleared when full. The table
+// starts small and doubles up to its cap, so a session that encodes little (a worker among many given
+// few documents) costs kilobytes, not the 3 MB of a full table.
 class piece_cache {
  public:
   piece_cache() { reset(); }
@@ -341,6 +343,7 @@ class piece_cache {
 
   /// The cached ids of `piece`, or nullptr.
   const token_id* find(std::string_view piece, std::uint64_t h, std::size_t& count) const noexcept {
+    if (size_ == 0) return nullptr;
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
       const entry& e = table_[i];
       if (e.hash == 0) return nullptr;
@@ -354,7 +357,15 @@ class piece_cache {
 
   void insert(std::string_view piece, std::uint64_t h, const token_id* ids, std::size_t count) {
     if (piece.size() > max_key || count > max_key) return;
-    if ((size_ + 1) * 2 > table_.size() || keys_.size() + piece.size() > max_arena) reset();
+    if (keys_.size() + piece.size() > max_arena) {
+      reset();
+    } else if ((size_ + 1) * 2 > table_.size()) {
+      if (table_.size() < slots) {
+        grow();
+      } else {
+        reset();
+      }
+    }
     std::size_t i = h & mask_;
     while (table_[i].hash != 0) i = (i + 1) & mask_;
     table_[i] = {h, static_cast<std::uint32_t>(keys_.size()), static_cast<std::uint32_t>(piece.size()),
@@ -369,13 +380,26 @@ class piece_cache {
     std::uint64_t hash;
     std::uint32_t key_offset, key_length, ids_offset, ids_length;
   };
-  static constexpr std::size_t slots = 1 << 17;
+  static constexpr std::size_t slots = 1 << 17;  ///< the cap
+  static constexpr std::size_t first_slots = 1 << 8;
   static constexpr std::size_t max_key = 256;
   static constexpr std::size_t max_arena = 64u << 20;
 
+  void grow() {
+    std::vector<entry> old(table_.size() * 2, entry{0, 0, 0, 0, 0});
+    old.swap(table_);
+    mask_ = table_.size() - 1;
+    for (const entry& e : old) {
+      if (e.hash == 0) continue;
+      std::size_t i = e.hash & mask_;
+      while (table_[i].hash != 0) i = (i + 1) & mask_;
+      table_[i] = e;
+    }
+  }
+
   void reset() {
-    table_.assign(slots, entry{0, 0, 0, 0, 0});
-    mask_ = slots - 1;
+    table_.assign(first_slots, entry{0, 0, 0, 0, 0});
+    mask_ = first_slots - 1;
     keys_.clear();
     ids_.clear();
     size_ = 0;
