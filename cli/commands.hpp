@@ -106,6 +106,9 @@ struct key_show_command {
   int run() const;
 };
 
+/// A document id as a table shows it: a JSON string's text, any other id as written.
+std::string plain_id(const std::string& id_json);
+
 struct detect_command {
   std::string key_path;
   std::string input;
@@ -126,9 +129,18 @@ struct detect_command {
   unsigned threads = 0;
   bool quiet = false;
   report_options report;
+  // A transformers watermark configuration in place of a key (tritium/interop_scan.hpp).
+  std::string hf_config;
+  std::int64_t bos = -1;               ///< --bos (KGW): given when >= 0
+  std::int64_t eos = -1;               ///< --eos (SynthID): given when >= 0
+  bool no_repetition_mask = false;     ///< --no-repetition-mask (SynthID)
+  std::string bayesian_weights;        ///< --bayesian-weights (SynthID): model.safetensors
   CLI::App* app = nullptr;
   void setup(CLI::App& parent);
   int run() const;
+
+ private:
+  int run_interop() const;  ///< detect_interop.cpp
 };
 
 struct bench_command {

@@ -28,7 +28,6 @@
 #include "tritium/scan.hpp"
 
 namespace tritium::cli {
-namespace {
 
 std::string plain_id(const std::string& id_json) {
   if (id_json.size() >= 2 && id_json.front() == '"') {
@@ -40,6 +39,8 @@ std::string plain_id(const std::string& id_json) {
   }
   return id_json;
 }
+
+namespace {
 
 // Prints the rows as the scan hands them out, and the run's verdict.
 class reporter {
@@ -257,8 +258,15 @@ class reporter {
 }  // namespace
 
 void detect_command::setup(CLI::App& parent) {
-  app = parent.add_subcommand("detect", "Test documents for a watermark (exact tests: KGW, Gumbel, Unigram)");
-  app->add_option("--key,-k", key_path, "Key file")->required();
+  app = parent.add_subcommand("detect", "Test documents for a watermark (exact tests: KGW, Gumbel, Unigram; transformers' KGW and SynthID)");
+  CLI::Option* key_option = app->add_option("--key,-k", key_path, "Key file (or --hf-config)");
+  CLI::Option* hf_option = app->add_option(
+      "--hf-config", hf_config,
+      "Instead of a key: a transformers watermark configuration (generation_config.json with "
+      "\"watermarking_config\", or that object alone): WatermarkingConfig (KGW, also TGI's) or "
+      "SynthIDTextWatermarkingConfig");
+  key_option->excludes(hf_option);
+  hf_option->excludes(key_option);
   app->add_option("--input,-i", input,
                   "JSON Lines of {\"id\": ..., \"tokens\": [...]}, or - for stdin; with --tokenizer: text "
                   "(.txt, a folder of .txt, or JSON Lines {\"id\": ..., \"text\": ...})")
@@ -288,7 +296,18 @@ void detect_command::setup(CLI::App& parent) {
   app->add_option("--alpha", alpha, "Pre-registered significance level of the decision")
       ->check(CLI::Range(1e-300, 0.5))
       ->capture_default_str();
-  app->add_option("--vocab-size", vocab_size, "Refuse unless the key's V (the logits width it watermarks) is this");
+  app->add_option("--vocab-size", vocab_size,
+                  "With --key: refuse unless the key's V (the logits width it watermarks) is this; with a KGW "
+                  "--hf-config: the V its green lists are drawn over (model_config.vocab_size, TGI: the logits width)");
+  app->add_option("--bos", bos, "KGW --hf-config: drop this token when it opens a document (model_config.bos_token_id)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{INT32_MAX}));
+  app->add_option("--eos", eos, "SynthID --hf-config: score nothing from the first occurrence of this token on")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{INT32_MAX}));
+  app->add_flag("--no-repetition-mask", no_repetition_mask,
+                "SynthID --hf-config: score every position, not only those whose context is new (transformers' mask)");
+  app->add_option("--bayesian-weights", bayesian_weights,
+                  "SynthID --hf-config: a trained BayesianDetectorModel (model.safetensors); its posterior is "
+                  "printed beside the exact p-value, which alone decides");
   app->add_option("--tokenizer-digest", tokenizer_digest,
                   "Refuse unless the key is bound to this tokenizer (or to none)");
   app->add_option("--tokenizer,-t", tokenizer_path,
@@ -303,7 +322,9 @@ void detect_command::setup(CLI::App& parent) {
       "deduplication: KGW's binomial tail (z is informational only), Gumbel's Gamma(N, 1) tail, Unigram's\n"
       "hypergeometric tail. Rows test each document under one scheme alone; the verdict and exit code\n"
       "correct for the number of documents times schemes (Bonferroni) or, with --pool (KGW), come from\n"
-      "one test over all documents.\n" +
+      "one test over all documents.\n"
+      "With --hf-config (no key): transformers' KGW (binomial bound on distinct (seed, token) tuples,\n"
+      "needs --vocab-size) or SynthID (exact key-shift null), Bonferroni across documents.\n\n" +
       exit_codes_footer({{exit_evidence, "WATERMARK DETECTED: the run's verdict at alpha (Bonferroni across documents,\n"
                                          "      or the pooled test)"},
                          {exit_no_evidence, "no evidence at alpha"},
@@ -316,6 +337,13 @@ void detect_command::setup(CLI::App& parent) {
 }
 
 int detect_command::run() const {
+  if (!hf_config.empty()) return run_interop();
+  if (key_path.empty()) throw error(errc::usage, "detect needs --key KEY, or --hf-config CONFIG for a transformers watermark");
+  for (const char* name : {"--bos", "--eos", "--no-repetition-mask", "--bayesian-weights"}) {
+    if (app->count(name) > 0) {
+      throw error(errc::usage, std::string(name) + " reads a transformers watermark: it needs --hf-config, not a key");
+    }
+  }
   const tritium::key k = load_key_warn(key_path);
   if (vocab_size != 0) k.require_vocab_size(vocab_size);
   if (!tokenizer_digest.empty()) k.require_tokenizer(tokenizer_digest);

@@ -25,7 +25,7 @@ make_seed() {
   fi
 }
 
-for t in token_jsonl text_jsonl key_file tokenizer_json gguf tlm filter dsse statement report_html; do
+for t in token_jsonl text_jsonl key_file tokenizer_json gguf tlm filter dsse statement report_html hf_config; do
   mkdir -p "$out/$t"
   if [ -d "$here/seeds/$t" ]; then cp -R "$here/seeds/$t/." "$out/$t/"; fi
 done

@@ -11,7 +11,7 @@ seconds=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(token_jsonl text_jsonl key_file tokenizer_json gguf tlm filter dsse statement report_html)
+[ ${#targets[@]} -gt 0 ] || targets=(token_jsonl text_jsonl key_file tokenizer_json gguf tlm filter dsse statement report_html hf_config)
 corpus=${FUZZ_CORPUS:-}
 if [ -z "$corpus" ]; then
   corpus=$(mktemp -d)
@@ -25,7 +25,7 @@ failed=()
 for t in "${targets[@]}"; do
   dict=()
   case $t in
-    token_jsonl|text_jsonl|key_file|tokenizer_json|dsse|statement|report_html) dict=(-dict="$here/json.dict") ;;
+    token_jsonl|text_jsonl|key_file|tokenizer_json|dsse|statement|report_html|hf_config) dict=(-dict="$here/json.dict") ;;
   esac
   log=$artifacts/$t.log
   # -close_fd_mask=1: the report targets' own output is not wanted; sanitizer reports go to stderr.

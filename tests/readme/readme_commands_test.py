@@ -88,6 +88,10 @@ def make_sandbox(folder, source):
             open(os.path.join(folder, sub, "%02d.txt" % i), "w", encoding="utf-8").write(r["text"])
     open(os.path.join(folder, "heldout.txt"), "w", encoding="utf-8").write(heldout[0]["text"])
     open(os.path.join(folder, "suspect.txt"), "w", encoding="utf-8").write(heldout[1]["text"])
+    # A transformers deployment's generation config with its KGW watermark (WatermarkingConfig).
+    with open(os.path.join(folder, "generation_config.json"), "w", encoding="utf-8") as f:
+        json.dump({"do_sample": True, "watermarking_config": {"greenlist_ratio": 0.25, "bias": 2.0,
+                   "hashing_key": 15485863, "seeding_scheme": "lefthash", "context_width": 1}}, f)
     with open(os.path.join(folder, "prompts.jsonl"), "w", encoding="utf-8") as f:
         for p in prompts[:8]:
             f.write(json.dumps(p) + "\n")

@@ -93,7 +93,11 @@ std::vector<std::uint64_t> counted_hashes(const hf_synthid& scheme, std::span<co
   const std::size_t context = scheme.params().ngram_len - 1;
   std::size_t end = tokens.size();
   if (options.eos) end = static_cast<std::size_t>(std::find(tokens.begin(), tokens.end(), *options.eos) - tokens.begin());
-  std::vector<std::uint64_t> history(scheme.params().context_history_size, 0);
+  // The zero-initialised FIFO, no longer than the positions it can receive plus one: a longer one
+  // answers every lookup the same (it still holds a zero, and every context seen), and a configured
+  // size of millions would otherwise cost that much per position.
+  const std::size_t positions = tokens.size() > context ? tokens.size() - context : 0;
+  std::vector<std::uint64_t> history(std::min<std::size_t>(scheme.params().context_history_size, positions + 1), 0);
   std::vector<std::uint64_t> token_hashes;
   for (std::size_t t = context; t < tokens.size(); ++t) {
     const std::uint64_t h_context = scheme.context_hash(tokens.subspan(t - context, context));

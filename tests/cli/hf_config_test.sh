@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# `tritium detect --hf-config` (issue 17): detection under a transformers watermark configuration —
+# WatermarkingConfig (KGW; TGI's watermark is its lefthash form) or SynthIDTextWatermarkingConfig —
+# instead of a tritium key. Golden outputs, figures recomputed without tritium (recompute_hf.py), the
+# refusals of options the configuration does not use, and bad configuration files.
+# Usage: hf_config_test.sh TRITIUM_BINARY FIXTURES_CLI_DIR   (UPDATE_GOLDEN=1 rewrites golden files)
+set -uo pipefail
+source "$(dirname "$0")/lib.sh" "$@"
+here=$(dirname "$0")
+kgw_config=$fixtures/hf_kgw_generation_config.json
+synthid_config=$fixtures/hf_synthid_config.json
+kgw_docs=$fixtures/docs_hf_kgw.jsonl
+synthid_docs=$fixtures/docs_hf_synthid.jsonl
+
+# KGW from a generation_config.json: the three marked documents are detected, the two plain ones not.
+run hf-kgw 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs"
+golden hf-kgw detect_hf_kgw.txt
+run hf-kgw-json 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs" --json
+golden hf-kgw-json detect_hf_kgw.jsonl
+python3 "$here/recompute_hf.py" "$kgw_config" "$kgw_docs" "$work/out" 1000 >"$work/recomputed" 2>&1
+rc=$?
+check "hf KGW figures recomputed without tritium: $(grep -v '^ok' "$work/recomputed" | head -c 600)" $rc
+[ "$(grep -c '"p_is_bound":true' "$work/out")" -eq 5 ]; check "hf KGW rows say their p is a bound" $?
+# The same configuration object alone, as WatermarkingConfig.to_json_file writes it.
+python3 -c "import json,sys; json.dump(json.load(open(sys.argv[1]))['watermarking_config'], open(sys.argv[2], 'w'))" \
+  "$kgw_config" "$work/kgw_alone.json"
+run hf-kgw-alone 0 -- detect --hf-config "$work/kgw_alone.json" --vocab-size 1000 --input "$kgw_docs" --json
+golden hf-kgw-alone detect_hf_kgw.jsonl
+# Another hashing key: the same documents are no evidence.
+sed 's/"hashing_key": 15485863/"hashing_key": 15485867/' "$kgw_config" > "$work/other_key.json"
+run hf-kgw-other-key 1 -- detect --hf-config "$work/other_key.json" --vocab-size 1000 --input "$kgw_docs"
+# Only the plain documents: no evidence; a 3-token document: insufficient.
+grep plain "$kgw_docs" > "$work/plain.jsonl"
+run hf-kgw-plain 1 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/plain.jsonl"
+echo '{"id": "short", "tokens": [1, 2, 3]}' > "$work/short.jsonl"
+run hf-kgw-short 2 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/short.jsonl"
+# A leading BOS is dropped only when named.
+sed 's/"tokens": \[/"tokens": [0, /' "$kgw_docs" > "$work/bos.jsonl"
+run hf-kgw-bos 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --bos 0 --input "$work/bos.jsonl" --json
+golden hf-kgw-bos detect_hf_kgw.jsonl
+
+# SynthID: 20 layers; the Bayesian detector needs its own layer count (the KAT model has 5).
+run hf-synthid 0 -- detect --hf-config "$synthid_config" --input "$synthid_docs"
+golden hf-synthid detect_hf_synthid.txt
+run hf-synthid-json 0 -- detect --hf-config "$synthid_config" --input "$synthid_docs" --json
+golden hf-synthid-json detect_hf_synthid.jsonl
+python3 "$here/recompute_hf.py" "$synthid_config" "$synthid_docs" "$work/out" >"$work/recomputed" 2>&1
+rc=$?
+check "SynthID figures recomputed without tritium: $(grep -v '^ok' "$work/recomputed" | head -c 600)" $rc
+run hf-synthid-bayes-layers 3 -- detect --hf-config "$synthid_config" --input "$synthid_docs" \
+  --bayesian-weights "$fixtures/../kat/synthid_bayesian_v1.safetensors"
+stderr_has hf-synthid-bayes-layers "the Bayesian detector has 5 layers, the configuration 20 keys"
+python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c['keys']=c['keys'][:5]; json.dump(c, open(sys.argv[2], 'w'))" \
+  "$synthid_config" "$work/synthid5.json"
+run hf-synthid-bayes 0 -- detect --hf-config "$work/synthid5.json" --input "$synthid_docs" \
+  --bayesian-weights "$fixtures/../kat/synthid_bayesian_v1.safetensors"
+grep -q "not a p-value" "$work/out" && [ "$(grep -cE '^(marked|plain)-[0-9] .* [01]\.[0-9]{4}$' "$work/out")" -eq 5 ]
+check "--bayesian-weights: a posterior per row, said not to be a p-value" $?
+run hf-synthid-no-mask 0 -- detect --hf-config "$synthid_config" --input "$synthid_docs" --no-repetition-mask --json
+# Nothing from the first EOS on is scored: a document that opens with it is too short to conclude.
+head -1 "$synthid_docs" | sed 's/"tokens": \[/"tokens": [7, /' > "$work/eos.jsonl"
+run hf-synthid-eos 2 -- detect --hf-config "$synthid_config" --input "$work/eos.jsonl" --eos 7
+run hf-synthid-other-keys 1 -- detect --hf-config "$work/synthid5.json" --input "$kgw_docs"
+
+# Options the configuration does not use are refused (exit 4), never ignored.
+for args in "--pool" "--windows" "--scheme kgw" "--dedup none" "--tokenizer-digest sha256:00" "--allow-tokenizer-mismatch"; do
+  # shellcheck disable=SC2086
+  run "hf-refuses $args" 4 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs" $args
+  stderr_has "hf-refuses $args" "is for tests under a tritium key; it is not used with --hf-config"
+done
+run hf-refuses-report 4 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs" --html "$work/r.html"
+[ ! -e "$work/r.html" ]; check "no report for an --hf-config scan" $?
+run hf-kgw-needs-vocab 4 -- detect --hf-config "$kgw_config" --input "$kgw_docs"
+stderr_has hf-kgw-needs-vocab "--vocab-size: $kgw_config is a KGW configuration"
+run hf-synthid-vocab 4 -- detect --hf-config "$synthid_config" --vocab-size 1000 --input "$synthid_docs"
+run hf-kgw-eos 4 -- detect --hf-config "$kgw_config" --vocab-size 1000 --eos 2 --input "$kgw_docs"
+run hf-kgw-no-mask 4 -- detect --hf-config "$kgw_config" --vocab-size 1000 --no-repetition-mask --input "$kgw_docs"
+run hf-kgw-bayes 4 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs" \
+  --bayesian-weights "$fixtures/../kat/synthid_bayesian_v1.safetensors"
+run hf-synthid-bos 4 -- detect --hf-config "$synthid_config" --bos 0 --input "$synthid_docs"
+run hf-key-and-config 4 -- detect --key "$fixtures/test.key" --hf-config "$kgw_config" --input "$kgw_docs"
+run hf-neither 4 -- detect --input "$kgw_docs"
+stderr_has hf-neither "detect needs --key KEY, or --hf-config CONFIG"
+cp "$fixtures/test.key" "$work/test.key" && chmod 600 "$work/test.key"
+run hf-bos-with-key 4 -- detect --key "$work/test.key" --bos 0 --input "$fixtures/docs.jsonl"
+stderr_has hf-bos-with-key "--bos reads a transformers watermark: it needs --hf-config"
+# A token at or above V is an input error naming the file and line.
+echo '{"id": "big", "tokens": [1, 2, 1000]}' > "$work/big.jsonl"
+run hf-kgw-token-range 3 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/big.jsonl"
+stderr_has hf-kgw-token-range "big.jsonl:1: token 2: id 1000 is outside the vocabulary [0, 1000)"
+
+# Bad configuration files: exit 3 naming the file and the field.
+bad_config() {  # bad_config NAME JSON EXPECTED_MESSAGE
+  printf '%s' "$2" > "$work/bad.json"
+  local vocab=(--vocab-size 1000)
+  case $2 in *'"keys"'*) vocab=() ;; esac  # SynthID does not take one
+  run "hf-bad-$1" 3 -- detect --hf-config "$work/bad.json" "${vocab[@]}" --input "$kgw_docs"
+  stderr_has "hf-bad-$1" "$3"
+}
+bad_config unknown '{"greenlist_ratio": 0.25, "gama": 0.5}' 'field "gama": not a field of transformers'
+bad_config mixed '{"greenlist_ratio": 0.25, "keys": [1, 2]}' "mixes fields of WatermarkingConfig (KGW) and of SynthIDTextWatermarkingConfig"
+bad_config empty '{}' "no watermark field"
+bad_config null '{"do_sample": true, "watermarking_config": null}' "the generation config's watermarking_config is null"
+bad_config ratio '{"greenlist_ratio": 1.5}' 'field "greenlist_ratio": expected a value in (0, 1), got 1.5'
+bad_config seeding '{"seeding_scheme": "algorithm-3"}' 'field "seeding_scheme": expected "lefthash" or "selfhash"'
+bad_config key-type '{"hashing_key": "15485863"}' 'field "hashing_key": expected an integer'
+bad_config key-range '{"hashing_key": 9223372036854775808}' 'field "hashing_key": expected an integer in [0, 9223372036854775807]'
+bad_config width '{"context_width": 0}' 'field "context_width": expected an integer in [1, 1024], got 0'
+bad_config synthid-keys '{"ngram_len": 5, "keys": [1, 2.5]}' 'field "keys[1]": expected a 64-bit signed integer, got 2.5'
+bad_config synthid-no-keys '{"ngram_len": 5}' 'SynthID needs its "keys"'
+bad_config synthid-table '{"ngram_len": 5, "keys": [1], "sampling_table_size": 1000}' "tritium's exact SynthID null needs a power of two"
+bad_config not-json '{"greenlist_ratio": 0.25,' "not valid JSON at byte"
+bad_config duplicate '{"bias": 1.0, "bias": 2.0}' 'the key "bias" appears twice'
+bad_config generation-only '{"do_sample": true}' '(a generation config holds the watermark as "watermarking_config")'
+run hf-missing-config 3 -- detect --hf-config "$work/none.json" --vocab-size 1000 --input "$kgw_docs"
+stderr_has hf-missing-config "none.json"
+
+echo "hf_config_test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

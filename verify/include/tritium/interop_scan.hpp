@@ -1,0 +1,127 @@
+// tritium/interop_scan.hpp — a detect test over a whole input under a watermark configuration another
+// project wrote: Hugging Face transformers' `WatermarkingConfig` (KGW, also TGI's watermark) or
+// `SynthIDTextWatermarkingConfig`.
+//
+// An analyst handed text from a transformers deployment holds that deployment's configuration, not a
+// tritium key: a generation_config.json with a "watermarking_config" member, or the member alone. The
+// scan reads it, refuses what it cannot read exactly (an unknown field, a field of the wrong type, the
+// fields of both schemes at once), and tests each document with tritium's statistics for that scheme
+// (papers/hf-kgw.md §5: the binomial bound on the hypergeometric sum; papers/hf-synthid.md §4: the exact
+// key-shift null). The run's verdict corrects for the number of documents (Bonferroni) as `detect_scan`
+// does. What is scored is what transformers' own detectors score, so a document is read as the
+// generated tokens alone (the prompt is not the model's output) and, for KGW, a leading BOS is dropped
+// when `bos` names it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tritium/hf_kgw.hpp"
+#include "tritium/hf_synthid.hpp"
+#include "tritium/scan.hpp"
+
+namespace tritium {
+
+class hf_synthid_bayesian;
+
+enum class interop_kind : std::uint8_t { hf_kgw = 0, hf_synthid = 1 };
+
+/// One configuration as read from its file.
+struct interop_config {
+  interop_kind kind = interop_kind::hf_kgw;
+  /// kind hf_kgw: every WatermarkingConfig field (transformers' defaults where the file omits one);
+  /// vocab_size is not part of the file: the caller sets it (the model's logits width, TGI's too).
+  hf_kgw_params kgw;
+  hf_synthid_params synthid;  ///< kind hf_synthid
+  /// The fields the file set, by name, in the order read: what the analyst gave, for messages.
+  std::vector<std::string> fields;
+};
+
+/// Parses a configuration: a JSON object that is either a generation config holding it as
+/// "watermarking_config", or the configuration object itself. `what` names the source in messages.
+/// Throws errc::parse (not JSON, naming the byte) or errc::invalid_argument naming the field and what
+/// is wrong with it: an unknown field, a wrong type or value, fields of both schemes, none at all, or
+/// a generation config whose watermarking_config is null.
+interop_config parse_interop_config(std::string_view json_text, const std::string& what);
+/// Reads and parses a file (errc::invalid_argument when it cannot be read).
+interop_config load_interop_config(const std::filesystem::path& path);
+
+/// A one-line description, e.g. "transformers KGW: lefthash, context width 1, greenlist ratio 0.25,
+/// bias 2, hashing key 15485863, V = 50257".
+std::string interop_description(const interop_config& config);
+
+struct interop_spec {
+  /// As detect_spec::input: JSON Lines of {"id", "tokens"}, or with a tokenizer text (a file, a
+  /// folder of .txt, JSON Lines of {"id", "text"}); "-" is standard input.
+  std::string input;
+  std::string tokenizer;        ///< tokenizer.json or .gguf; empty: the input holds token ids
+  std::string format = "auto";  ///< text input: auto, jsonl or text
+  invalid_utf8 utf8 = invalid_utf8::error;
+  double alpha = default_alpha;
+  std::optional<token_id> bos;  ///< KGW only: dropped when it opens a document (model_config.bos_token_id)
+  std::optional<token_id> eos;  ///< SynthID only: nothing from the first EOS on is scored
+  bool repetition_mask = true;  ///< SynthID only: transformers' context-repetition mask
+};
+
+/// One document's test.
+struct interop_detection {
+  interop_kind kind = interop_kind::hf_kgw;
+  std::uint64_t tokens = 0;
+  std::uint64_t scored = 0;  ///< KGW: distinct (seed, token) tuples; SynthID: positions after both masks
+  /// KGW: green tuples; SynthID: the sum of the counted g-values over positions and layers.
+  std::uint64_t count = 0;
+  double gamma = 0.0;          ///< KGW: G/V
+  double mean = 0.0;           ///< KGW: green share; SynthID: transformers' mean score
+  double weighted_mean = 0.0;  ///< SynthID: transformers' weighted mean score
+  double ln_p = 0.0;           ///< KGW: the Hoeffding bound (p_is_bound); SynthID: exact
+  double log10_p = 0.0;
+  double ln_p_floor = 0.0;     ///< the smallest ln p any text could give on these scored positions
+  bool p_is_bound = false;
+  bool detected = false;
+  bool insufficient = false;
+  std::optional<double> bayesian_posterior;  ///< SynthID with a Bayesian model: not a p-value
+};
+
+/// A scan ready to run: the configuration built (a selfhash table drawn, a SynthID table checked) and
+/// the tokenizer loaded.
+class interop_scan {
+ public:
+  using observer = std::function<void(const std::string& id_json, const interop_detection& d)>;
+
+  /// Throws errc::usage for an option the configuration's scheme does not use (bos with SynthID; eos,
+  /// a disabled repetition mask or a Bayesian model with KGW), errc::invalid_argument for a KGW
+  /// configuration without vocab_size or a table size SynthID detection cannot test, and
+  /// errc::mismatch when the tokenizer has ids at or above V or the Bayesian model's layers are not the
+  /// configuration's. `bayesian` is not owned.
+  interop_scan(interop_spec spec, const interop_config& config, scan_environment env,
+               const hf_synthid_bayesian* bayesian = nullptr);
+  ~interop_scan();
+  interop_scan(const interop_scan&) = delete;
+  interop_scan& operator=(const interop_scan&) = delete;
+
+  /// Reads the whole input once, calling `on_document` in input order. Throws tritium::error naming
+  /// the file and line of a bad record or a token outside the vocabulary.
+  detect_verdict run(const observer& on_document = {});
+
+  const interop_spec& spec() const noexcept { return spec_; }
+  const interop_config& config() const noexcept { return config_; }
+
+  /// One document alone (what run() does for each).
+  interop_detection detect(std::span<const token_id> tokens) const;
+
+ private:
+  interop_spec spec_;
+  interop_config config_;
+  scan_environment env_;
+  const hf_synthid_bayesian* bayesian_;
+  std::unique_ptr<const hf_kgw> kgw_;
+  std::unique_ptr<const hf_synthid> synthid_;
+  std::unique_ptr<tritium::tokenizer> tokenizer_;
+};
+
+}  // namespace tritium
