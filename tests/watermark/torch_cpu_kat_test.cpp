@@ -1,6 +1,7 @@
 // Known answers from real torch (Debian python3-torch 1.13.1, CPU), fixtures/kat/make_torch_kat.py:
 // PyTorch's CPU generator and KGW as transformers and TGI seed it.
 #include <catch2/catch.hpp>
+#include <random>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -177,4 +178,30 @@ TEST_CASE("HF KGW refuses parameters transformers would not accept", "[hf_kgw]")
   const std::vector<token_id> short_history{1, 2};
   CHECK_FALSE(scheme.bias_dense(short_history, row, scratch));  // transformers skips the step
   CHECK(std::all_of(row.begin(), row.end(), [](float x) { return x == 0.0f; }));
+}
+
+TEST_CASE("The block MT19937 is std::mt19937 and the fast modulo is the remainder", "[torch]") {
+  // The generator's buffered engine against the standard one, across several refills.
+  for (const std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{5}, std::uint64_t{15485863},
+                                   std::uint64_t{0xFFFFFFFFu}, std::uint64_t{0x1234567890ABCDEFull}}) {
+    torch_cpu::generator block(seed);
+    std::mt19937 reference(static_cast<std::uint32_t>(seed));
+    bool same = true;
+    for (int i = 0; i < 624 * 5 + 17; ++i) same = same && block.random() == static_cast<std::uint32_t>(reference());
+    CHECK(same);
+  }
+  // Lemire's remainder against %, on random numerators and the divisors randperm meets, and the extremes.
+  std::mt19937_64 rng(3);
+  std::uint64_t wrong = 0;
+  for (int i = 0; i < 1'000'000; ++i) {
+    const auto x = static_cast<std::uint32_t>(rng());
+    const auto d = static_cast<std::uint32_t>(1 + rng() % (0xFFFFFFFFu / 20));
+    wrong += torch_cpu::fast_mod(x, torch_cpu::fast_mod_magic(d), d) != x % d;
+  }
+  for (const std::uint32_t d : {1u, 2u, 3u, 151936u, 0xFFFFFFFFu / 20 - 1, 0xFFFFFFFFu}) {
+    for (const std::uint32_t x : {0u, 1u, d - 1, d, 0x7FFFFFFFu, 0xFFFFFFFEu, 0xFFFFFFFFu}) {
+      wrong += torch_cpu::fast_mod(x, torch_cpu::fast_mod_magic(d), d) != x % d;
+    }
+  }
+  CHECK(wrong == 0);
 }

@@ -65,6 +65,7 @@ hf_kgw::hf_kgw(const hf_kgw_params& params) : params_(params) {
   if (greenlist_size_ == 0) {
     throw error(errc::invalid_argument, "hf_kgw: int(vocab_size * greenlist_ratio) is 0: no token can be green");
   }
+  magics_ = torch_cpu::randperm_magics(params_.vocab_size, greenlist_size_);
   if (params_.seeding == hf_seeding::selfhash) {
     table_.resize(hf_selfhash_table_size);
     torch_cpu::generator gen(params_.hashing_key);
@@ -93,7 +94,7 @@ std::uint64_t hf_kgw::seed(std::span<const token_id> window) const noexcept {
 void hf_kgw::green_list(std::uint32_t seed32, std::span<std::int32_t> scratch,
                         std::span<std::int32_t> out) const noexcept {
   torch_cpu::generator gen(seed32);
-  torch_cpu::randperm_prefix(gen, params_.vocab_size, scratch, out.first(greenlist_size_));
+  torch_cpu::randperm_prefix(gen, params_.vocab_size, scratch, out.first(greenlist_size_), magics_);
 }
 
 bool hf_kgw::is_green(std::uint32_t seed32, token_id v) const noexcept {
@@ -104,7 +105,7 @@ bool hf_kgw::is_green(std::uint32_t seed32, token_id v) const noexcept {
   std::uint32_t position = static_cast<std::uint32_t>(v);
   for (std::uint32_t i = 0; i < greenlist_size_; ++i) {
     if (i + 1 == n) return position == i;  // randperm draws nothing for the last position
-    const std::uint32_t z = gen.random() % (n - i);
+    const std::uint32_t z = torch_cpu::fast_mod(gen.random(), magics_[i], n - i);
     if (position == i + z) return true;
     if (position == i) position = i + z;
   }
@@ -121,7 +122,7 @@ void hf_kgw::are_green(std::uint32_t seed32, std::span<const token_id> tokens, s
   torch_cpu::generator gen(seed32);
   const std::uint32_t n = params_.vocab_size;
   for (std::uint32_t i = 0; i < greenlist_size_ && !position.empty(); ++i) {
-    const std::uint32_t z = i + 1 == n ? 0 : gen.random() % (n - i);
+    const std::uint32_t z = i + 1 == n ? 0 : torch_cpu::fast_mod(gen.random(), magics_[i], n - i);
     for (std::size_t j = 0; j < position.size();) {
       if (position[j] == i + z) {  // moved to the final position i: green, no longer followed
         green[owner[j]] = 1;

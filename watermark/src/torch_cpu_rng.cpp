@@ -7,6 +7,59 @@
 
 namespace tritium::torch_cpu {
 
+generator::generator(std::uint64_t seed) noexcept {
+  // init_with_uint32 (std::mt19937's seeding).
+  state_[0] = static_cast<std::uint32_t>(seed);
+  for (std::uint32_t j = 1; j < words; ++j) state_[j] = 1812433253u * (state_[j - 1] ^ (state_[j - 1] >> 30)) + j;
+}
+
+void generator::refill() noexcept {
+  // The twist in three loops: words 0..226 read the old words 397 ahead, words 227..622 the new words
+  // 227 behind (further apart than any vector), and the last wraps to word 0.
+  constexpr std::uint32_t upper = 0x80000000u, lower = 0x7fffffffu, matrix = 0x9908b0dfu;
+  std::uint32_t* s = state_.data();
+  for (std::size_t i = 0; i < 227; ++i) {
+    const std::uint32_t y = (s[i] & upper) | (s[i + 1] & lower);
+    s[i] = s[i + 397] ^ (y >> 1) ^ ((0u - (y & 1u)) & matrix);
+  }
+  for (std::size_t i = 227; i < words - 1; ++i) {
+    const std::uint32_t y = (s[i] & upper) | (s[i + 1] & lower);
+    s[i] = s[i - 227] ^ (y >> 1) ^ ((0u - (y & 1u)) & matrix);
+  }
+  const std::uint32_t y = (s[words - 1] & upper) | (s[0] & lower);
+  s[words - 1] = s[396] ^ (y >> 1) ^ ((0u - (y & 1u)) & matrix);
+  for (std::size_t i = 0; i < words; ++i) {
+    std::uint32_t t = s[i];
+    t ^= t >> 11;
+    t ^= (t << 7) & 0x9d2c5680u;
+    t ^= (t << 15) & 0xefc60000u;
+    t ^= t >> 18;
+    out_[i] = t;
+  }
+  index_ = 0;
+}
+
+std::vector<std::uint64_t> randperm_magics(std::uint32_t n, std::uint32_t k) {
+  assert(k <= n);
+  std::vector<std::uint64_t> m(k);
+  for (std::uint32_t i = 0; i < k; ++i) m[i] = fast_mod_magic(n - i);
+  return m;
+}
+
+void randperm_prefix(generator& gen, std::uint32_t n, std::span<std::int32_t> scratch, std::span<std::int32_t> out,
+                     std::span<const std::uint64_t> magics) noexcept {
+  assert(scratch.size() >= n && out.size() <= n && magics.size() >= out.size() && n < 0xFFFFFFFFu / 20);
+  std::iota(scratch.begin(), scratch.begin() + n, 0);
+  const std::size_t k = out.size();
+  for (std::size_t i = 0; i < k && i + 1 < n; ++i) {
+    const std::uint32_t d = n - static_cast<std::uint32_t>(i);
+    const std::size_t z = fast_mod(gen.random(), magics[i], d);
+    std::swap(scratch[i], scratch[i + z]);
+    out[i] = scratch[i];
+  }
+  if (k == n && n > 0) out[n - 1] = scratch[n - 1];
+}
+
 void randperm(generator& gen, std::span<std::int32_t> out) noexcept {
   const std::size_t n = out.size();
   assert(n < 0xFFFFFFFFu / 20);

@@ -86,6 +86,7 @@ class hf_kgw {
  private:
   hf_kgw_params params_;
   std::uint32_t greenlist_size_ = 0;
+  std::vector<std::uint64_t> magics_;  ///< randperm's first G divisors' fast-modulo magics (torch_cpu_rng.hpp)
   std::vector<std::int32_t> table_;  ///< selfhash: T = randperm(1,000,003) seeded with hashing_key
 };
 
