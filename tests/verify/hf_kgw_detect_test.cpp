@@ -200,3 +200,37 @@ TEST_CASE("Text marked by the HF KGW processor is detected at 200 tokens", "[hf_
     CHECK(worst < -3.0);
   }
 }
+
+TEST_CASE("Green lists kept across documents never change a result", "[hf_kgw]") {
+  // Zipf-like documents over V = 3,000 (seeds recur within and across documents), both seedings, and
+  // a cache of 40 lists: draws, hits and evictions all happen.
+  for (const hf_seeding seeding : {hf_seeding::lefthash, hf_seeding::selfhash}) {
+    hf_kgw_params p;
+    p.vocab_size = 3000;
+    p.seeding = seeding;
+    p.context_width = seeding == hf_seeding::selfhash ? 2 : 1;
+    const hf_kgw scheme(p);
+    hf_kgw_green_cache cache(scheme, 40 * ((3000 + 63) / 64) * sizeof(std::uint64_t));
+    REQUIRE(cache.capacity() == 40);
+    std::mt19937_64 rng(17);
+    std::vector<double> weights(p.vocab_size);
+    for (std::size_t v = 0; v < weights.size(); ++v) weights[v] = 1.0 / (1.0 + static_cast<double>(v));
+    std::discrete_distribution<int> zipf(weights.begin(), weights.end());
+    bool same = true;
+    for (int doc = 0; doc < 30; ++doc) {
+      std::vector<token_id> text(300);
+      for (auto& t : text) t = zipf(rng);
+      hf_kgw_detect_options with;
+      with.cache = &cache;
+      with.want_marks = true;
+      hf_kgw_detect_options without;
+      without.want_marks = true;
+      const detection a = hf_kgw_detect(scheme, text, with), b = hf_kgw_detect(scheme, text, without);
+      same = same && a.scored == b.scored && a.green == b.green && a.ln_p == b.ln_p && a.marks == b.marks;
+    }
+    CHECK(same);
+    INFO("draws " << cache.draws() << ", hits " << cache.hits());
+    CHECK(cache.draws() > 40);  // evictions happened
+    CHECK(cache.hits() > 10);  // and lists were used again
+  }
+}

@@ -27,6 +27,52 @@ double hf_kgw_p_bound_ln(std::uint64_t scored, std::uint64_t green, double gamma
   return binomial_upper_tail_ln(scored, green, gamma_prime);
 }
 
+hf_kgw_green_cache::hf_kgw_green_cache(const hf_kgw& scheme, std::size_t max_bytes)
+    : scheme_(scheme), words_((scheme.vocab_size() + 63) / 64) {
+  capacity_ = std::max<std::size_t>(1, max_bytes / (words_ * sizeof(std::uint64_t)));
+  capacity_ = std::min<std::size_t>(capacity_, std::size_t{1} << 32);
+}
+
+const std::uint64_t* hf_kgw_green_cache::find_or_draw(std::uint32_t seed32) {
+  if (const auto it = slot_of_.find(seed32); it != slot_of_.end()) {
+    ++hits_;
+    referenced_[it->second] = 1;
+    return bits_.data() + static_cast<std::size_t>(it->second) * words_;
+  }
+  if (met_once_.insert(seed32).second) {
+    // The admission filter: seeds met once are remembered (cheaply) until it grows too large.
+    if (met_once_.size() > 8 * capacity_ + 65536) met_once_.clear();
+    return nullptr;
+  }
+  met_once_.erase(seed32);
+  std::size_t slot;
+  if (used_ < capacity_) {
+    slot = used_++;
+    bits_.resize(used_ * words_);
+    slot_seed_.push_back(seed32);
+    referenced_.push_back(1);
+  } else {
+    while (referenced_[hand_]) {  // CLOCK: a second chance for the recently used
+      referenced_[hand_] = 0;
+      hand_ = (hand_ + 1) % capacity_;
+    }
+    slot = hand_;
+    hand_ = (hand_ + 1) % capacity_;
+    slot_of_.erase(slot_seed_[slot]);
+    slot_seed_[slot] = seed32;
+    referenced_[slot] = 1;
+  }
+  slot_of_[seed32] = static_cast<std::uint32_t>(slot);
+  scratch_.resize(scheme_.vocab_size());
+  green_.resize(scheme_.greenlist_size());
+  scheme_.green_list(seed32, scratch_, green_);
+  std::uint64_t* bits = bits_.data() + slot * words_;
+  std::fill(bits, bits + words_, std::uint64_t{0});
+  for (const std::int32_t v : green_) bits[static_cast<std::uint32_t>(v) >> 6] |= std::uint64_t{1} << (v & 63);
+  ++draws_;
+  return bits;
+}
+
 detection hf_kgw_detect(const hf_kgw& scheme, std::span<const token_id> tokens,
                         const hf_kgw_detect_options& options) {
   if (!(options.alpha > 0.0 && options.alpha < 1.0)) {
@@ -69,8 +115,11 @@ detection hf_kgw_detect(const hf_kgw& scheme, std::span<const token_id> tokens,
     // Distinct tokens of this seed: many of them make one full green list cheaper than one walk each.
     std::size_t distinct = 0;
     for (std::size_t j = i; j < end; ++j) distinct += j == i || tuples[j].token != tuples[j - 1].token;
-    const bool materialise = distinct >= 8;
-    if (materialise) {
+    const std::uint64_t* cached = options.cache ? options.cache->find_or_draw(tuples[i].seed32) : nullptr;
+    const bool materialise = cached == nullptr && distinct >= 8;
+    if (cached != nullptr) {
+      // the kept list answers below
+    } else if (materialise) {
       scratch.resize(vocab);
       green_list.resize(scheme.greenlist_size());
       green_mask.assign(vocab, 0);
@@ -91,8 +140,10 @@ detection hf_kgw_detect(const hf_kgw& scheme, std::span<const token_id> tokens,
         if (options.want_marks) d.marks[tuples[j].first_position] = token_mark::duplicate;
         continue;
       }
-      const bool green = materialise ? green_mask[static_cast<std::size_t>(tuples[j].token)] != 0
-                                     : walk_green[walk_index++] != 0;
+      const auto v = static_cast<std::uint32_t>(tuples[j].token);
+      const bool green = cached != nullptr ? ((cached[v >> 6] >> (v & 63)) & 1) != 0
+                         : materialise     ? green_mask[v] != 0
+                                           : walk_green[walk_index++] != 0;
       ++d.scored;
       d.green += green;
       if (options.want_marks) d.marks[tuples[j].first_position] = green ? token_mark::green : token_mark::red;

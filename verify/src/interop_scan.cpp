@@ -238,13 +238,14 @@ interop_scan::interop_scan(interop_spec spec, const interop_config& config, scan
 
 interop_scan::~interop_scan() = default;
 
-interop_detection interop_scan::detect(std::span<const token_id> tokens) const {
+interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_green_cache* cache) const {
   interop_detection r;
   r.kind = config_.kind;
   if (kgw_) {
     hf_kgw_detect_options o;
     o.alpha = spec_.alpha;
     o.bos = spec_.bos;
+    o.cache = cache;
     const detection d = hf_kgw_detect(*kgw_, tokens, o);
     r.tokens = d.tokens;  // after a dropped BOS
     r.scored = d.scored;
@@ -292,6 +293,14 @@ detect_verdict interop_scan::run(const observer& on_document) {
     if (on_document) on_document(id_json, d);
     progress.advance();
   };
+  // Green lists kept across documents, one cache per worker (made on its first document).
+  const unsigned workers = tokenizer_ ? default_threads(env_.threads) : 1;
+  std::vector<std::unique_ptr<hf_kgw_green_cache>> caches(workers);
+  auto cache_of = [&](unsigned w) -> hf_kgw_green_cache* {
+    if (!kgw_ || env_.cache_bytes == 0) return nullptr;
+    if (!caches[w]) caches[w] = std::make_unique<hf_kgw_green_cache>(*kgw_, env_.cache_bytes / workers);
+    return caches[w].get();
+  };
   const std::filesystem::path input = env_.resolve(spec_.input);
   if (!tokenizer_) {
     std::ifstream file;
@@ -306,7 +315,7 @@ detect_verdict interop_scan::run(const observer& on_document) {
     while (reader.next(doc)) {
       interop_detection d;
       try {
-        d = detect(doc.tokens);
+        d = detect(doc.tokens, cache_of(0));
       } catch (const error& e) {
         throw error(e.code(), spec_.input + ":" + std::to_string(doc.line) + ": " + e.what());
       }
@@ -316,7 +325,6 @@ detect_verdict interop_scan::run(const observer& on_document) {
     text_source source(spec_.input == "-" ? std::string("-") : input.string(), spec_.format);
     source.defer_parsing(true);
     source.set_invalid_utf8(spec_.utf8);
-    const unsigned workers = default_threads(env_.threads);
     std::vector<tokenizer::session> sessions;
     for (unsigned w = 0; w < workers; ++w) sessions.emplace_back(*tokenizer_, spec_.utf8);
     struct result {
@@ -331,7 +339,7 @@ detect_verdict interop_scan::run(const observer& on_document) {
           try {
             r.tokens.clear();
             sessions[w].encode(doc.text, r.tokens);
-            r.d = detect(r.tokens);
+            r.d = detect(r.tokens, cache_of(w));
           } catch (const error& e) {
             throw error(e.code(), doc.where + ": " + e.what());
           }

@@ -19,17 +19,56 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "tritium/detect.hpp"
 #include "tritium/hf_kgw.hpp"
 
 namespace tritium {
 
+/// Green lists already drawn, kept across the documents of a scan. Drawing one costs G steps of the
+/// torch generator (tens of microseconds at V = 151,936), and a corpus meets the same seeds again and
+/// again (lefthash: one seed per previous token, and text repeats its tokens), so a scan that keeps
+/// them pays once per seed instead of once per document. A seed is kept from its second meeting on (a
+/// seed met once is tested by a walk, which is cheaper than drawing the list); when the cache is full
+/// the least recently used is dropped (CLOCK). Not thread-safe: one per worker.
+class hf_kgw_green_cache {
+ public:
+  /// At most `max_bytes` of green lists (V bits each); at least one is kept.
+  hf_kgw_green_cache(const hf_kgw& scheme, std::size_t max_bytes);
+
+  /// The green lists of seed32 as V bits, when kept; null otherwise. Draws and keeps it when the seed
+  /// has been met before.
+  const std::uint64_t* find_or_draw(std::uint32_t seed32);
+
+  std::uint64_t hits() const noexcept { return hits_; }
+  std::uint64_t draws() const noexcept { return draws_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  const hf_kgw& scheme_;
+  std::size_t words_;     ///< 64-bit words per list
+  std::size_t capacity_;  ///< lists kept at most
+  std::vector<std::uint64_t> bits_;           ///< capacity_ lists of words_ words
+  std::vector<std::uint32_t> slot_seed_;
+  std::vector<std::uint8_t> referenced_;
+  std::unordered_map<std::uint32_t, std::uint32_t> slot_of_;
+  std::unordered_set<std::uint32_t> met_once_;
+  std::size_t used_ = 0, hand_ = 0;
+  std::vector<std::int32_t> scratch_, green_;
+  std::uint64_t hits_ = 0, draws_ = 0;
+};
+
 struct hf_kgw_detect_options {
   double alpha = default_alpha;
   /// Strip this token when it opens the text (transformers strips model_config.bos_token_id).
   std::optional<token_id> bos;
   bool want_marks = false;  ///< fill `detection::marks`, one per token (after any stripped BOS)
+  /// Green lists kept across documents (same scheme); null: each document draws its own. Never changes
+  /// a result, only its cost.
+  hf_kgw_green_cache* cache = nullptr;
 };
 
 /// Scores one document. Throws errc::out_of_range naming the index of a token outside [0, V).

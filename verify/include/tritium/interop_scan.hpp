@@ -28,6 +28,7 @@
 namespace tritium {
 
 class hf_synthid_bayesian;
+class hf_kgw_green_cache;
 
 enum class interop_kind : std::uint8_t { hf_kgw = 0, hf_synthid = 1 };
 
@@ -111,8 +112,9 @@ class interop_scan {
   const interop_spec& spec() const noexcept { return spec_; }
   const interop_config& config() const noexcept { return config_; }
 
-  /// One document alone (what run() does for each).
-  interop_detection detect(std::span<const token_id> tokens) const;
+  /// One document alone (what run() does for each). `cache`: green lists kept across calls (KGW; the
+  /// caller's, one per thread), or null.
+  interop_detection detect(std::span<const token_id> tokens, hf_kgw_green_cache* cache = nullptr) const;
 
  private:
   interop_spec spec_;

@@ -54,6 +54,9 @@ struct scan_environment {
   bool allow_tokenizer_mismatch = false;  ///< a tokenizer other than the key's is a warning, not an error
   std::function<void(const std::string&)> warn;  ///< warnings; none when empty
   progress_callback progress;  ///< how far the scan has come (tritium/progress.hpp); none when empty
+  /// Memory for green lists kept across documents, shared by the workers (interop_scan, transformers
+  /// KGW: hf_kgw_green_cache); 0 keeps none.
+  std::size_t cache_bytes = std::size_t{256} << 20;
 
   /// `path` as the scan opens it: as given when absolute or "-", otherwise below `base`.
   std::filesystem::path resolve(const std::string& path) const;
