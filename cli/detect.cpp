@@ -79,17 +79,28 @@ class reporter {
 
   int pooled(const detect_verdict& v) {
     const detection& d = v.pooled;
+    const std::string label = "(pooled: " + std::to_string(v.documents) + " docs)";
     if (json_) {
-      os_ << "{\"documents\":" << v.documents << fields(d) << "}\n";
-    } else {
+      for (const detection& p : v.pooled_schemes) os_ << "{\"documents\":" << v.documents << fields(p) << "}\n";
+    } else if (kgw_only_) {
       os_ << header;
-      print_row("(pooled: " + std::to_string(v.documents) + " docs)", d);
+      print_row(label, d);
+      os_ << "\n" << null_line() << "\n";
+    } else {
+      os_ << scheme_header;
+      for (const detection& p : v.pooled_schemes) print_scheme_row(label, p);
       os_ << "\n" << null_line() << "\n";
     }
     if (valid_) {
-      const std::string verdict = std::string(d.detected ? "WATERMARK DETECTED" : d.insufficient ? "insufficient evidence" : "no evidence") +
-                                  " at alpha = " + shortest_text(spec_.alpha) + " (one pooled test over " +
-                                  std::to_string(v.documents) + " document(s), log10 p = " + fixed_text(d.log10_p, 2) + ")";
+      std::string verdict = std::string(d.detected ? "WATERMARK DETECTED" : d.insufficient ? "insufficient evidence" : "no evidence") +
+                            " at alpha = " + shortest_text(spec_.alpha);
+      if (kgw_only_) {
+        verdict += " (one pooled test over " + std::to_string(v.documents) + " document(s), log10 p = " + fixed_text(d.log10_p, 2) + ")";
+      } else {
+        verdict += " (one pooled test per scheme over " + std::to_string(v.documents) + " document(s); Bonferroni: smallest p, " +
+                   std::string(scheme_name(d.scheme)) + "'s, times " + std::to_string(v.schemes) +
+                   ", log10 = " + fixed_text(v.decisive_log10_p, 2) + ")";
+      }
       // As for per-document rows: with --json the verdict goes to stderr, standard output stays JSON.
       if (json_) {
         std::cerr << "tritium: pooled verdict: " << verdict << "\n";
@@ -321,8 +332,8 @@ void detect_command::setup(CLI::App& parent) {
       "Null hypothesis: the tokens were produced independently of the key. The p-value is exact after\n"
       "deduplication: KGW's binomial tail (z is informational only), Gumbel's Gamma(N, 1) tail, Unigram's\n"
       "hypergeometric tail. Rows test each document under one scheme alone; the verdict and exit code\n"
-      "correct for the number of documents times schemes (Bonferroni) or, with --pool (KGW), come from\n"
-      "one test over all documents.\n"
+      "correct for the number of documents times schemes (Bonferroni) or, with --pool, come from one\n"
+      "test over all documents per scheme (Bonferroni over the schemes).\n"
       "With --hf-config (no key): transformers' KGW (binomial bound on distinct (seed, token) tuples,\n"
       "needs --vocab-size) or SynthID (exact key-shift null), Bonferroni across documents.\n\n" +
       exit_codes_footer({{exit_evidence, "WATERMARK DETECTED: the run's verdict at alpha (Bonferroni across documents,\n"

@@ -101,8 +101,17 @@ stderr_has detect-scheme-not-named "names the scheme(s) kgw (params.schemes), no
 run detect-scheme-auto-and 4 -- detect --key "$skey" --input "$docs" --scheme auto,kgw
 stderr_has detect-scheme-auto-and "--scheme auto stands alone"
 run detect-scheme-twice 4 -- detect --key "$skey" --input "$docs" --scheme kgw,kgw
-run detect-scheme-pool 4 -- detect --key "$skey" --input "$docs" --pool
-stderr_has detect-scheme-pool "a pooled test is built for KGW only so far, not gumbel, unigram"
+# --pool with several schemes: one pooled test per scheme (one global deduplication each), the verdict
+# corrected for their number. The Gumbel documents' pooled Gumbel test decides.
+run detect-scheme-pool 0 -- detect --key "$skey" --input "$fixtures/docs_gumbel.jsonl" --pool
+[ "$(grep -c '^(pooled: 5 docs) ' "$work/out")" -eq 3 ] && grep -q '^(pooled: 5 docs) *gumbel .*p <= alpha' "$work/out" &&
+  grep -q "one pooled test per scheme over 5 document(s); Bonferroni: smallest p, gumbel's, times 3" "$work/out"
+check "--pool --scheme auto: a pooled row per scheme, Gumbel's decides, corrected for 3" $?
+grep plain "$fixtures/docs_gumbel.jsonl" > "$work/plain_gumbel.jsonl"
+run detect-scheme-pool-plain 1 -- detect --key "$skey" --input "$work/plain_gumbel.jsonl" --pool --json
+[ "$(grep -c '"documents":2,"scheme":' "$work/out")" -eq 3 ]; check "--pool --json: one object per scheme" $?
+run detect-scheme-pool-nodedup 4 -- detect --key "$skey" --input "$docs" --pool --scheme gumbel --dedup none
+stderr_has detect-scheme-pool-nodedup "a pooled Gumbel test needs deduplication"
 run detect-scheme-windows 4 -- detect --key "$skey" --input "$docs" --windows --scheme gumbel
 stderr_has detect-scheme-windows "not built for gumbel yet"
 run detect-scheme-report 4 -- detect --key "$skey" --input "$docs" --html "$work/s.html"

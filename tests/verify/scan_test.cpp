@@ -11,6 +11,7 @@
 
 #include "tritium/error.hpp"
 #include "tritium/kgw.hpp"
+#include "tritium/gamma_tail.hpp"
 #include "tritium/scan.hpp"
 
 using namespace tritium;
@@ -169,10 +170,30 @@ TEST_CASE("detect_scan over several schemes: one row per scheme and a verdict co
   CHECK_THROWS_MATCHES(detect_scan(spec, kgw_only, {}), error, Catch::Matchers::Predicate<error>([](const error& e) {
                          return e.code() == errc::mismatch;
                        }));
+  // A pooled Gumbel test needs deduplication.
   spec.pooled = true;
+  spec.dedup = dedup_mode::none;
   CHECK_THROWS_MATCHES(detect_scan(spec, k, {}), error, Catch::Matchers::Predicate<error>([](const error& e) {
                          return e.code() == errc::usage;
                        }));
+  spec.dedup = dedup_mode::context_token;
+
+  // Pooled, Gumbel alone: one test over the five documents, its p the Gamma tail of the pooled
+  // counts; the rows handed out are each document's share.
+  rows.clear();
+  const detect_verdict pooled = detect_scan(spec, k, {}).run(keep);
+  REQUIRE(pooled.pooled_schemes.size() == 1);
+  CHECK(rows.size() == 5);
+  std::uint64_t shares = 0;
+  double score = 0.0;
+  for (const detection& r : rows) {
+    shares += r.scored;
+    score += r.score;
+  }
+  CHECK(pooled.pooled.scheme == scheme_kind::gumbel);
+  CHECK(pooled.pooled.scored == shares);
+  CHECK(pooled.pooled.score == Approx(score).epsilon(1e-12));
+  CHECK(pooled.pooled.ln_p == Approx(gamma_upper_tail_ln(shares, pooled.pooled.score)).epsilon(1e-12));
   spec.pooled = false;
   spec.schemes = scheme_bit(scheme_kind::unigram);
   spec.dedup = dedup_mode::none;

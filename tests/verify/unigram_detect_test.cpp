@@ -12,6 +12,7 @@
 #include "support/test_keys.hpp"
 #include "tritium/error.hpp"
 #include "tritium/synthetic_lm.hpp"
+#include "tritium/gumbel_detect.hpp"
 #include "tritium/unigram_detect.hpp"
 
 using namespace tritium;
@@ -155,4 +156,38 @@ TEST_CASE("A Unigram list estimated from marked text spoofs the mark", "[unigram
   CHECK(worst < -6.0);
   WARN("Unigram spoofing: " << right << " of " << u.green_count() << " list tokens right from 50 marked texts; "
                             << "20 keyless texts of 400 tokens, worst log10 p " << worst);
+}
+
+TEST_CASE("Pooled Unigram and Gumbel tests count each id or tuple of the whole input once", "[unigram][gumbel]") {
+  const key k = test::seeded_key(2000, 77, 2);
+  const unigram u(k);
+  const gumbel g(k);
+  std::mt19937_64 rng(4);
+  std::vector<std::vector<token_id>> docs(6);
+  std::vector<token_id> all;
+  for (auto& d : docs) {
+    for (int t = 0; t < 150; ++t) d.push_back(static_cast<token_id>(rng() % 300));  // ids recur across documents
+    all.insert(all.end(), d.begin(), d.end());
+  }
+  // Unigram has no context: the pool over the documents is one document of all their tokens.
+  unigram_pool up(u, detect_options{});
+  std::uint64_t contributed = 0;
+  for (const auto& d : docs) contributed += up.add(d).scored;
+  const unigram_detection pooled = up.result(), whole = unigram_detect(u, all);
+  CHECK(pooled.scored == whole.scored);
+  CHECK(pooled.green == whole.green);
+  CHECK(pooled.ln_p == whole.ln_p);
+  CHECK(contributed == whole.scored);
+  // Gumbel: a document pooled twice adds nothing the second time; the pool's score is its shares' sum.
+  gumbel_pool gp(g, detect_options{});
+  const gumbel_detection first = gp.add(docs[0]), again = gp.add(docs[0]), second = gp.add(docs[1]);
+  CHECK(first.scored == gumbel_detect(g, docs[0]).scored);
+  CHECK(again.scored == 0);
+  const gumbel_detection total = gp.result();
+  CHECK(total.scored == first.scored + second.scored);
+  CHECK(total.score == first.score + second.score);
+  detect_options none;
+  none.dedup = dedup_mode::none;
+  CHECK_THROWS_AS(gumbel_pool(g, none), error);
+  CHECK_THROWS_AS(unigram_pool(u, none), error);
 }

@@ -11,14 +11,20 @@
 
 namespace tritium {
 
-gumbel_detection gumbel_detect(const gumbel& scheme, std::span<const token_id> tokens,
-                               const detect_options& options) {
+namespace {
+
+void check_options(const detect_options& options) {
   if (options.want_marks || options.curve_points > 0) {
     throw error(errc::usage, "Gumbel detection: marks and curves are not produced for this scheme");
   }
   if (!(options.alpha > 0.0 && options.alpha < 1.0)) {
     throw error(errc::invalid_argument, "Gumbel detection: alpha must lie in (0, 1)");
   }
+}
+
+/// Adds the tuples of `tokens` not yet in `seen` to d's counts (tokens, scored, score).
+void score_tuples(const gumbel& scheme, std::span<const token_id> tokens, dedup_mode dedup, tuple_set& seen,
+                  gumbel_detection& d) {
   const std::size_t h = scheme.context_width();
   const std::uint32_t vocab = scheme.vocab_size();
   for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -27,32 +33,71 @@ gumbel_detection gumbel_detect(const gumbel& scheme, std::span<const token_id> t
                                           std::to_string(vocab) + ", got " + std::to_string(tokens[i]));
     }
   }
-  gumbel_detection d;
-  d.tokens = tokens.size();
-  tuple_set seen;
+  d.tokens += tokens.size();
   // The distinct tuples' positions, then their uniforms in batches.
   std::vector<std::size_t> positions;
   for (std::size_t pos = h; pos < tokens.size(); ++pos) {
     const std::span<const token_id> window = tokens.subspan(pos - h, h);
     bool fresh = true;
-    if (options.dedup == dedup_mode::context_token) fresh = seen.insert(tuple_fingerprint(window, tokens[pos]));
-    if (options.dedup == dedup_mode::context) fresh = seen.insert(window_fingerprint(window));
+    if (dedup == dedup_mode::context_token) fresh = seen.insert(tuple_fingerprint(window, tokens[pos]));
+    if (dedup == dedup_mode::context) fresh = seen.insert(window_fingerprint(window));
     if (fresh) positions.push_back(pos);
   }
   std::vector<std::uint32_t> u(positions.size());
   scheme.uniforms_at(tokens, positions, u.data());
-  d.scored = positions.size();
+  d.scored += positions.size();
   for (const std::uint32_t x : u) d.score += gumbel::score(x);
-  const double ln_alpha = std::log(options.alpha);
+}
+
+/// The statistics of d from its counts.
+void finish(gumbel_detection& d, double alpha) {
+  const double ln_alpha = std::log(alpha);
+  d.ln_p = 0.0;
+  d.log10_p = 0.0;
+  d.detected = false;
   if (d.scored == 0) {
     d.insufficient = true;
-    return d;
+    return;
   }
   d.ln_p = gamma_upper_tail_ln(d.scored, d.score);
   d.log10_p = d.ln_p / std::numbers::ln10;
   d.detected = d.ln_p <= ln_alpha;
   const double max_score = gumbel::score(0xffffffffu);
   d.insufficient = !d.detected && gamma_upper_tail_ln(d.scored, max_score * static_cast<double>(d.scored)) > ln_alpha;
+}
+
+}  // namespace
+
+gumbel_detection gumbel_detect(const gumbel& scheme, std::span<const token_id> tokens,
+                               const detect_options& options) {
+  check_options(options);
+  gumbel_detection d;
+  tuple_set seen;
+  score_tuples(scheme, tokens, options.dedup, seen, d);
+  finish(d, options.alpha);
+  return d;
+}
+
+gumbel_pool::gumbel_pool(const gumbel& scheme, const detect_options& options) : scheme_(scheme), options_(options) {
+  check_options(options);
+  if (options.dedup == dedup_mode::none) {
+    throw error(errc::usage, "a pooled Gumbel test needs deduplication: without it its p-value is not valid");
+  }
+}
+
+gumbel_detection gumbel_pool::add(std::span<const token_id> tokens) {
+  gumbel_detection d;
+  score_tuples(scheme_, tokens, options_.dedup, seen_, d);
+  total_.tokens += d.tokens;
+  total_.scored += d.scored;
+  total_.score += d.score;
+  finish(d, options_.alpha);
+  return d;
+}
+
+gumbel_detection gumbel_pool::result() const {
+  gumbel_detection d = total_;
+  finish(d, options_.alpha);
   return d;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <numbers>
 
 #include "tritium/batch_pipeline.hpp"
@@ -18,6 +19,43 @@
 #include "tritium/window_scan.hpp"
 
 namespace tritium {
+
+namespace {
+
+detection from_gumbel(const gumbel_detection& g) {
+  detection d;
+  d.scheme = scheme_kind::gumbel;
+  d.tokens = g.tokens;
+  d.scored = g.scored;
+  d.score = g.score;
+  d.ln_p = g.ln_p;
+  d.log10_p = g.log10_p;
+  d.p_value = std::exp(g.ln_p);
+  d.detected = g.detected;
+  d.insufficient = g.insufficient;
+  d.ln_p_floor = g.scored == 0 ? 0.0
+                               : gamma_upper_tail_ln(g.scored, gumbel::score(0xffffffffu) * static_cast<double>(g.scored));
+  return d;
+}
+
+detection from_unigram(const unigram_detection& u, const unigram& scheme) {
+  const std::uint64_t vocab = scheme.vocab_size(), green_ids = scheme.green_count();
+  detection d;
+  d.scheme = scheme_kind::unigram;
+  d.tokens = u.tokens;
+  d.scored = u.scored;
+  d.green = u.green;
+  d.gamma = static_cast<double>(green_ids) / static_cast<double>(vocab);
+  d.ln_p = u.ln_p;
+  d.log10_p = u.log10_p;
+  d.p_value = std::exp(u.ln_p);
+  d.detected = u.detected;
+  d.insufficient = u.insufficient;
+  d.ln_p_floor = hypergeometric_upper_tail_ln(vocab, green_ids, u.scored, std::min(u.scored, green_ids));
+  return d;
+}
+
+}  // namespace
 
 std::filesystem::path scan_environment::resolve(const std::string& path) const {
   const std::filesystem::path p(path);
@@ -39,8 +77,8 @@ detect_scan::detect_scan(detect_spec spec, const key& k, scan_environment env)
   }
   for (const scheme_kind s : schemes_in(spec_.schemes)) k.require_scheme(s, std::string("detect ") + scheme_name(s));
   const scheme_set others = static_cast<scheme_set>(spec_.schemes & ~scheme_bit(scheme_kind::kgw));
-  if (others != 0 && spec_.pooled) {
-    throw error(errc::usage, "a pooled test is built for KGW only so far, not " + scheme_list_text(others));
+  if ((spec_.schemes & scheme_bit(scheme_kind::gumbel)) && spec_.pooled && spec_.dedup == dedup_mode::none) {
+    throw error(errc::usage, "a pooled Gumbel test needs deduplication: dedup none is refused");
   }
   if (others != 0 && spec_.min_window > 0) {
     throw error(errc::usage, "the window scan uses KGW's binomial null; it is not built for " + scheme_list_text(others) +
@@ -119,39 +157,8 @@ std::vector<detection> detect_scan::detect_document(std::span<const token_id> to
     if (spec_.min_window > 0) scan_windows(d);
     out.push_back(std::move(d));
   }
-  if (gumbel_) {
-    const gumbel_detection g = gumbel_detect(*gumbel_, tokens, options);
-    detection d;
-    d.scheme = scheme_kind::gumbel;
-    d.tokens = g.tokens;
-    d.scored = g.scored;
-    d.score = g.score;
-    d.ln_p = g.ln_p;
-    d.log10_p = g.log10_p;
-    d.p_value = std::exp(g.ln_p);
-    d.detected = g.detected;
-    d.insufficient = g.insufficient;
-    d.ln_p_floor = g.scored == 0 ? 0.0
-                                 : gamma_upper_tail_ln(g.scored, gumbel::score(0xffffffffu) * static_cast<double>(g.scored));
-    out.push_back(std::move(d));
-  }
-  if (unigram_) {
-    const unigram_detection u = unigram_detect(*unigram_, tokens, options);
-    const std::uint64_t vocab = unigram_->vocab_size(), green_ids = unigram_->green_count();
-    detection d;
-    d.scheme = scheme_kind::unigram;
-    d.tokens = u.tokens;
-    d.scored = u.scored;
-    d.green = u.green;
-    d.gamma = static_cast<double>(green_ids) / static_cast<double>(vocab);
-    d.ln_p = u.ln_p;
-    d.log10_p = u.log10_p;
-    d.p_value = std::exp(u.ln_p);
-    d.detected = u.detected;
-    d.insufficient = u.insufficient;
-    d.ln_p_floor = hypergeometric_upper_tail_ln(vocab, green_ids, u.scored, std::min(u.scored, green_ids));
-    out.push_back(std::move(d));
-  }
+  if (gumbel_) out.push_back(from_gumbel(gumbel_detect(*gumbel_, tokens, options)));
+  if (unigram_) out.push_back(from_unigram(unigram_detect(*unigram_, tokens, options), *unigram_));
   return out;
 }
 
@@ -190,6 +197,11 @@ detect_verdict detect_scan::run(const observer& on_document) {
   options.want_marks = spec_.min_window > 0;  // the scan reads the marks, then drops them
   const bool valid = spec_.dedup != dedup_mode::none;
   kgw_detector::corpus pooled(detector_, options);
+  std::unique_ptr<gumbel_pool> gumbel_pooled;
+  std::unique_ptr<unigram_pool> unigram_pooled;
+  if (spec_.pooled && gumbel_) gumbel_pooled = std::make_unique<gumbel_pool>(*gumbel_, options);
+  if (spec_.pooled && unigram_) unigram_pooled = std::make_unique<unigram_pool>(*unigram_, options);
+  const bool kgw_tested = (spec_.schemes & scheme_bit(scheme_kind::kgw)) != 0;
   std::size_t documents = 0;
   double min_ln_p = 0.0, min_ln_p_floor = 0.0;
   std::uint64_t max_scored = 0;
@@ -198,7 +210,13 @@ detect_verdict detect_scan::run(const observer& on_document) {
   auto take = [&](const std::string& id_json, std::span<const token_id> tokens, std::vector<detection> rows,
                   const std::string& where) {
     try {
-      if (spec_.pooled) rows.assign(1, pooled.add(tokens));
+      if (spec_.pooled) {
+        // Each scheme's share of its pooled test, in the spec's order.
+        rows.clear();
+        if (kgw_tested) rows.push_back(pooled.add(tokens));
+        if (gumbel_pooled) rows.push_back(from_gumbel(gumbel_pooled->add(tokens)));
+        if (unigram_pooled) rows.push_back(from_unigram(unigram_pooled->add(tokens), *unigram_));
+      }
       ++documents;
       for (detection& d : rows) {
         if (!valid) d.detected = false;
@@ -272,14 +290,37 @@ detect_verdict detect_scan::run(const observer& on_document) {
   if (!spec_.pooled) return decide(documents, min_ln_p, min_ln_p_floor, max_scored);
   detect_verdict v;
   v.documents = documents;
+  v.schemes = schemes_in(spec_.schemes).size();
   v.p_values_valid = valid;
-  v.pooled = pooled.result();
-  if (!valid) v.pooled.detected = false;
+  if (kgw_tested) {
+    detection d = pooled.result();
+    d.ln_p_floor = static_cast<double>(d.scored) * std::log(d.gamma);
+    v.pooled_schemes.push_back(std::move(d));
+  }
+  if (gumbel_pooled) v.pooled_schemes.push_back(from_gumbel(gumbel_pooled->result()));
+  if (unigram_pooled) v.pooled_schemes.push_back(from_unigram(unigram_pooled->result(), *unigram_));
+  // Bonferroni over the schemes pooled: the decisive test is the smallest p, times their number.
+  const double ln_tests = std::log(static_cast<double>(v.schemes));
+  const double ln_alpha = std::log(spec_.alpha);
+  std::size_t best = 0;
+  double floor = 0.0;
+  for (std::size_t i = 0; i < v.pooled_schemes.size(); ++i) {
+    detection& d = v.pooled_schemes[i];
+    if (!valid) d.detected = false;
+    if (v.schemes > 1) {
+      d.detected = valid && d.ln_p + ln_tests <= ln_alpha;
+      d.insufficient = !d.detected && d.ln_p_floor + ln_tests > ln_alpha;
+    }
+    if (d.ln_p < v.pooled_schemes[best].ln_p) best = i;
+    floor = std::min(floor, d.ln_p_floor);
+  }
+  v.pooled = v.pooled_schemes[best];
   v.max_scored = v.pooled.scored;
-  v.decisive_log10_p = v.pooled.log10_p;
+  v.decisive_log10_p = std::min(0.0, (v.pooled.ln_p + ln_tests) / std::numbers::ln10);
+  const bool insufficient = documents == 0 || floor + ln_tests > ln_alpha;
   v.outcome = !valid ? "no verdict"
-              : documents == 0 || v.pooled.insufficient ? "insufficient evidence"
               : v.pooled.detected ? "evidence"
+              : insufficient      ? "insufficient evidence"
                                   : "no evidence";
   return v;
 }

@@ -15,6 +15,7 @@
 
 #include "tritium/detect.hpp"
 #include "tritium/gumbel.hpp"
+#include "tritium/tuple_set.hpp"
 
 namespace tritium {
 
@@ -35,5 +36,23 @@ struct gumbel_detection {
 /// token outside [0, V).
 gumbel_detection gumbel_detect(const gumbel& scheme, std::span<const token_id> tokens,
                                const detect_options& options = {});
+
+/// One pooled test over many documents: each distinct tuple of the whole input is scored once (one
+/// global deduplication), and N and S add up, so Q(N, S) is again a valid p-value. `options.dedup`
+/// must not be none: the pooled p would not be valid.
+class gumbel_pool {
+ public:
+  gumbel_pool(const gumbel& scheme, const detect_options& options);
+  /// Adds a document; returns its own contribution (tokens, new tuples, their score).
+  gumbel_detection add(std::span<const token_id> tokens);
+  /// The pooled test so far.
+  gumbel_detection result() const;
+
+ private:
+  const gumbel& scheme_;
+  detect_options options_;
+  tuple_set seen_;
+  gumbel_detection total_;
+};
 
 }  // namespace tritium

@@ -39,8 +39,8 @@ struct detect_spec {
   /// and decide on the scan-corrected p-value; 0: whole documents only. Not with `pooled`.
   std::uint64_t min_window = 0;
   /// The schemes tested, each document under each (a subset of the key's params.schemes). More than
-  /// one multiplies the Bonferroni correction by their number. Gumbel and Unigram: not `pooled`, not
-  /// windowed; Unigram not with dedup none.
+  /// one multiplies the Bonferroni correction by their number (pooled: one test per scheme). Gumbel
+  /// and Unigram: not windowed; Unigram not with dedup none, nor a pooled Gumbel test.
   scheme_set schemes = scheme_bit(scheme_kind::kgw);
   double alpha = default_alpha;
   /// Who chose alpha, and how (recorded in reports): a front end says whether it was given.
@@ -74,7 +74,10 @@ struct detect_verdict {
   std::size_t documents = 0;
   std::size_t schemes = 1;        ///< schemes each document was tested under (the correction's second factor)
   std::uint64_t max_scored = 0;   ///< the most tuples scored in one document
-  detection pooled;               ///< with `pooled`: the pooled test
+  /// With `pooled`: the decisive pooled test (the smallest p among the schemes; with more than one, its
+  /// `detected` and `insufficient` are corrected for their number), and each scheme's in the spec's order.
+  detection pooled;
+  std::vector<detection> pooled_schemes;
   bool p_values_valid = true;     ///< false with dedup none: rows then never say detected
 
   bool detected() const noexcept { return outcome == "evidence"; }

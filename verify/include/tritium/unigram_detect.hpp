@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "tritium/detect.hpp"
 #include "tritium/unigram.hpp"
@@ -33,5 +34,22 @@ struct unigram_detection {
 /// errc::out_of_range naming the index of a token outside [0, V).
 unigram_detection unigram_detect(const unigram& scheme, std::span<const token_id> tokens,
                                  const detect_options& options = {});
+
+/// One pooled test over many documents: the distinct token ids of the whole input, tested against the
+/// one green list (Hypergeometric(V, G, m) as for one document).
+class unigram_pool {
+ public:
+  unigram_pool(const unigram& scheme, const detect_options& options);
+  /// Adds a document; returns its own contribution (tokens, ids new to the pool, green among them).
+  unigram_detection add(std::span<const token_id> tokens);
+  /// The pooled test so far.
+  unigram_detection result() const;
+
+ private:
+  const unigram& scheme_;
+  detect_options options_;
+  std::vector<std::uint8_t> seen_;
+  unigram_detection total_;
+};
 
 }  // namespace tritium
