@@ -112,8 +112,19 @@ run detect-scheme-pool-plain 1 -- detect --key "$skey" --input "$work/plain_gumb
 [ "$(grep -c '"documents":2,"scheme":' "$work/out")" -eq 3 ]; check "--pool --json: one object per scheme" $?
 run detect-scheme-pool-nodedup 4 -- detect --key "$skey" --input "$docs" --pool --scheme gumbel --dedup none
 stderr_has detect-scheme-pool-nodedup "a pooled Gumbel test needs deduplication"
-run detect-scheme-windows 4 -- detect --key "$skey" --input "$docs" --windows --scheme gumbel
-stderr_has detect-scheme-windows "not built for gumbel yet"
+# Windows under every scheme: a Gumbel passage (gumbel-0, 120 tokens) pasted at token 800 into 1,500
+# tokens drawn independently of the key; Gumbel's best window lies in it, with its score S.
+gumbel_marked=$(grep '"gumbel-0"' "$fixtures/docs_gumbel.jsonl" | sed 's/.*"tokens": \[\(.*\)\].*/\1/')
+awk -v m="$gumbel_marked" 'BEGIN { srand(17); s = "";
+  for (i = 0; i < 1500; i++) { if (i == 800) s = s m ", "; s = s int(rand() * 1000) (i < 1499 ? ", " : "") }
+  print "{\"id\": \"pasted\", \"tokens\": [" s "]}" }' > "$work/gumbel_pasted.jsonl"
+run detect-scheme-windows 0 -- detect --key "$skey" --input "$work/gumbel_pasted.jsonl" --windows --scheme gumbel
+grep -qE "best window: tokens \[8[0-9][0-9], 9[0-9][0-9]\), [0-9]+ scored, S = [0-9.]+, log10 p" "$work/out"
+check "detect --windows --scheme gumbel: the best window lies in the pasted passage, with its score" $?
+run detect-scheme-windows-json 0 -- detect --key "$skey" --input "$work/gumbel_pasted.jsonl" --windows --json
+grep -q '"scheme":"gumbel",.*"window":{"min_window":50,"token_begin":8[0-9][0-9],"token_end":9[0-9][0-9],"scored":[0-9]*,"score":' "$work/out" &&
+  grep -q '"scheme":"unigram",.*"window":{' "$work/out"
+check "detect --windows --json under every scheme: a window object per row" $?
 run detect-scheme-report 4 -- detect --key "$skey" --input "$docs" --html "$work/s.html"
 stderr_has detect-scheme-report "evidence reports record KGW tests only so far, not kgw, gumbel, unigram"
 [ ! -e "$work/s.html" ]; check "no report for a multi-scheme scan" $?

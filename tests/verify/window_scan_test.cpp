@@ -136,3 +136,53 @@ TEST_CASE("A marked passage of 100 tokens inside 2000 human ones is found where 
   detection no_marks = detector.detect(tokens);
   CHECK_THROWS_WITH(window_scan(no_marks), Catch::Contains("want_marks"));
 }
+
+TEST_CASE("Gumbel and Unigram window scans: the corrected p-value rejects at most alpha", "[window][statistics]") {
+  // Gumbel: 10,000 null sequences of 600 scores -ln(1 - U/2^32), U uniform 32-bit (the scheme's null).
+  // Unigram: 10,000 sequences of 600 distinct ids drawn without replacement from V = 5,000 with
+  // G = 1,250 green (a uniformly random G-subset's verdicts on fixed distinct ids).
+  const std::uint64_t sequences = 10000, length = 600;
+  const auto where = positions(length);
+  std::mt19937_64 rng(20261205);
+  std::vector<double> scores(length);
+  std::vector<std::uint8_t> green(length);
+  std::vector<std::uint32_t> ids(5000);
+  std::uint64_t gumbel_rejected[2] = {0, 0}, unigram_rejected[2] = {0, 0};
+  for (std::uint64_t s = 0; s < sequences; ++s) {
+    for (auto& x : scores) x = -std::log1p(-static_cast<double>(static_cast<std::uint32_t>(rng())) * 0x1.0p-32);
+    const window_scan_result g = gamma_window_scan(scores, where);
+    for (std::uint32_t i = 0; i < ids.size(); ++i) ids[i] = i;
+    for (std::uint64_t i = 0; i < length; ++i) {  // a partial Fisher-Yates: `length` distinct ids
+      std::swap(ids[i], ids[i + rng() % (ids.size() - i)]);
+      green[i] = ids[i] < 1250;
+    }
+    const window_scan_result u = hypergeometric_window_scan(green, where, 5000, 1250);
+    gumbel_rejected[0] += g.ln_p_scan <= std::log(1e-2);
+    gumbel_rejected[1] += g.ln_p_scan <= std::log(1e-3);
+    unigram_rejected[0] += u.ln_p_scan <= std::log(1e-2);
+    unigram_rejected[1] += u.ln_p_scan <= std::log(1e-3);
+  }
+  const auto [lo1, hi1] = binomial_interval(sequences, 1e-2);
+  const auto [lo2, hi2] = binomial_interval(sequences, 1e-3);
+  INFO("Gumbel " << gumbel_rejected[0] << " / " << gumbel_rejected[1] << ", Unigram " << unigram_rejected[0] << " / "
+                 << unigram_rejected[1] << " (upper limits " << hi1 << " / " << hi2 << ")");
+  CHECK(gumbel_rejected[0] <= hi1);
+  CHECK(gumbel_rejected[1] <= hi2);
+  CHECK(unigram_rejected[0] <= hi1);
+  CHECK(unigram_rejected[1] <= hi2);
+}
+
+TEST_CASE("A Gumbel passage inside unmarked scores is found where it is", "[window]") {
+  // 2,000 null scores with 80 marked ones (each at least 2, as the largest of many candidates would
+  // score) at tuples 1,200 to 1,279.
+  std::mt19937_64 rng(9);
+  std::vector<double> scores(2000);
+  for (auto& x : scores) x = -std::log1p(-static_cast<double>(static_cast<std::uint32_t>(rng())) * 0x1.0p-32);
+  for (std::size_t i = 1200; i < 1280; ++i) scores[i] = 2.0 + scores[i];
+  const window_scan_result r = gamma_window_scan(scores, positions(scores.size()));
+  CHECK(r.begin >= 1150);
+  CHECK(r.end <= 1330);
+  CHECK(r.ln_p_scan < std::log(1e-6));
+  CHECK(r.window_score > static_cast<double>(r.end - r.begin));
+  CHECK(r.ln_p_scan < r.whole_ln_p);
+}

@@ -24,7 +24,7 @@ void check_options(const detect_options& options) {
 
 /// Adds the tuples of `tokens` not yet in `seen` to d's counts (tokens, scored, score).
 void score_tuples(const gumbel& scheme, std::span<const token_id> tokens, dedup_mode dedup, tuple_set& seen,
-                  gumbel_detection& d) {
+                  gumbel_detection& d, gumbel_tuples* tuples = nullptr) {
   const std::size_t h = scheme.context_width();
   const std::uint32_t vocab = scheme.vocab_size();
   for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -47,6 +47,12 @@ void score_tuples(const gumbel& scheme, std::span<const token_id> tokens, dedup_
   scheme.uniforms_at(tokens, positions, u.data());
   d.scored += positions.size();
   for (const std::uint32_t x : u) d.score += gumbel::score(x);
+  if (tuples != nullptr) {
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+      tuples->scores.push_back(gumbel::score(u[i]));
+      tuples->positions.push_back(positions[i]);
+    }
+  }
 }
 
 /// The statistics of d from its counts.
@@ -76,6 +82,16 @@ gumbel_detection gumbel_detect(const gumbel& scheme, std::span<const token_id> t
   score_tuples(scheme, tokens, options.dedup, seen, d);
   finish(d, options.alpha);
   return d;
+}
+
+gumbel_tuples gumbel_scored_tuples(const gumbel& scheme, std::span<const token_id> tokens,
+                                   const detect_options& options) {
+  check_options(options);
+  gumbel_detection d;
+  tuple_set seen;
+  gumbel_tuples out;
+  score_tuples(scheme, tokens, options.dedup, seen, d, &out);
+  return out;
 }
 
 gumbel_pool::gumbel_pool(const gumbel& scheme, const detect_options& options) : scheme_(scheme), options_(options) {

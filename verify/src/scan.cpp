@@ -76,13 +76,8 @@ detect_scan::detect_scan(detect_spec spec, const key& k, scan_environment env)
     throw error(errc::usage, "the scan must test at least one of kgw, gumbel and unigram");
   }
   for (const scheme_kind s : schemes_in(spec_.schemes)) k.require_scheme(s, std::string("detect ") + scheme_name(s));
-  const scheme_set others = static_cast<scheme_set>(spec_.schemes & ~scheme_bit(scheme_kind::kgw));
   if ((spec_.schemes & scheme_bit(scheme_kind::gumbel)) && spec_.pooled && spec_.dedup == dedup_mode::none) {
     throw error(errc::usage, "a pooled Gumbel test needs deduplication: dedup none is refused");
-  }
-  if (others != 0 && spec_.min_window > 0) {
-    throw error(errc::usage, "the window scan uses KGW's binomial null; it is not built for " + scheme_list_text(others) +
-                                 " yet");
   }
   if ((spec_.schemes & scheme_bit(scheme_kind::unigram)) && spec_.dedup == dedup_mode::none) {
     throw error(errc::usage, "unigram detection counts distinct token ids: dedup none is refused");
@@ -137,15 +132,20 @@ std::vector<std::string> detect_scan::files() const {
 void detect_scan::scan_windows(detection& d) const {
   window_scan_options options;
   options.min_window = spec_.min_window;
-  const window_scan_result w = window_scan(d, options);
-  const double ln_alpha = std::log(spec_.alpha);
-  d.detected = spec_.dedup != dedup_mode::none && w.ln_p_scan <= ln_alpha;
-  // The smallest corrected p any outcome could reach is the all-green whole text's, J·γ^T.
-  d.ln_p_floor = static_cast<double>(w.scored) * std::log(d.gamma) + std::log(static_cast<double>(w.sizes));
-  d.insufficient = d.ln_p_floor > ln_alpha;
-  d.window = w;
+  d.ln_p_floor = static_cast<double>(d.scored) * std::log(d.gamma);
+  decide_on_window(d, window_scan(d, options));
   d.marks.clear();
   d.marks.shrink_to_fit();
+}
+
+void detect_scan::decide_on_window(detection& d, const window_scan_result& w) const {
+  const double ln_alpha = std::log(spec_.alpha);
+  d.detected = spec_.dedup != dedup_mode::none && w.ln_p_scan <= ln_alpha;
+  // The smallest corrected p any outcome could reach is the most extreme whole text's times J (the
+  // whole text's weight): for KGW J·γ^T.
+  if (w.sizes > 0) d.ln_p_floor += std::log(static_cast<double>(w.sizes));
+  d.insufficient = d.ln_p_floor > ln_alpha;
+  d.window = w;
 }
 
 std::vector<detection> detect_scan::detect_document(std::span<const token_id> tokens,
@@ -157,8 +157,29 @@ std::vector<detection> detect_scan::detect_document(std::span<const token_id> to
     if (spec_.min_window > 0) scan_windows(d);
     out.push_back(std::move(d));
   }
-  if (gumbel_) out.push_back(from_gumbel(gumbel_detect(*gumbel_, tokens, options)));
-  if (unigram_) out.push_back(from_unigram(unigram_detect(*unigram_, tokens, options), *unigram_));
+  // Gumbel and Unigram produce no marks; their window scans read their own tuples.
+  detect_options plain = options;
+  plain.want_marks = false;
+  plain.curve_points = 0;
+  window_scan_options w;
+  w.min_window = spec_.min_window;
+  if (gumbel_) {
+    detection d = from_gumbel(gumbel_detect(*gumbel_, tokens, plain));
+    if (spec_.min_window > 0) {
+      const gumbel_tuples t = gumbel_scored_tuples(*gumbel_, tokens, plain);
+      decide_on_window(d, gamma_window_scan(t.scores, t.positions, w));
+    }
+    out.push_back(std::move(d));
+  }
+  if (unigram_) {
+    detection d = from_unigram(unigram_detect(*unigram_, tokens, plain), *unigram_);
+    if (spec_.min_window > 0) {
+      const unigram_ids ids = unigram_distinct_ids(*unigram_, tokens, plain);
+      decide_on_window(d, hypergeometric_window_scan(ids.green, ids.positions, unigram_->vocab_size(),
+                                                     unigram_->green_count(), w));
+    }
+    out.push_back(std::move(d));
+  }
   return out;
 }
 

@@ -27,7 +27,7 @@ void check_options(const detect_options& options) {
 
 /// Adds the ids of `tokens` not yet in `seen` to d's counts.
 void score_ids(const unigram& scheme, std::span<const token_id> tokens, std::vector<std::uint8_t>& seen,
-               unigram_detection& d) {
+               unigram_detection& d, unigram_ids* ids = nullptr) {
   const std::uint32_t vocab = scheme.vocab_size();
   const auto& green = scheme.green_mask();
   for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -38,12 +38,16 @@ void score_ids(const unigram& scheme, std::span<const token_id> tokens, std::vec
     }
   }
   d.tokens += tokens.size();
-  for (const token_id t : tokens) {
-    const auto v = static_cast<std::size_t>(t);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const auto v = static_cast<std::size_t>(tokens[i]);
     if (seen[v]) continue;
     seen[v] = 1;
     ++d.scored;
     d.green += green[v];
+    if (ids != nullptr) {
+      ids->green.push_back(green[v]);
+      ids->positions.push_back(i);
+    }
   }
 }
 
@@ -67,6 +71,16 @@ unigram_detection unigram_detect(const unigram& scheme, std::span<const token_id
   score_ids(scheme, tokens, seen, d);
   finish(scheme, d, options.alpha);
   return d;
+}
+
+unigram_ids unigram_distinct_ids(const unigram& scheme, std::span<const token_id> tokens,
+                                 const detect_options& options) {
+  check_options(options);
+  unigram_detection d;
+  std::vector<std::uint8_t> seen(scheme.vocab_size(), 0);
+  unigram_ids out;
+  score_ids(scheme, tokens, seen, d, &out);
+  return out;
 }
 
 unigram_pool::unigram_pool(const unigram& scheme, const detect_options& options)

@@ -1,11 +1,14 @@
 // Windowed detection with a weighted Bonferroni correction (tritium/window_scan.hpp).
 #include "tritium/window_scan.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include "tritium/binomial_tail.hpp"
+#include "tritium/gamma_tail.hpp"
+#include "tritium/hypergeometric_tail.hpp"
 #include "tritium/error.hpp"
 
 namespace tritium {
@@ -24,23 +27,24 @@ std::vector<window_size> window_grid(std::uint64_t scored, std::uint64_t min_win
   return grid;
 }
 
-window_scan_result binomial_window_scan(std::span<const std::uint8_t> green,
-                                        std::span<const std::uint64_t> token_position, double gamma,
-                                        const window_scan_options& options) {
-  if (green.size() != token_position.size()) {
-    throw error(errc::invalid_argument, "window scan: verdicts and positions differ in number");
-  }
-  if (!(gamma > 0.0 && gamma < 1.0)) throw error(errc::invalid_argument, "window scan: gamma outside (0, 1)");
+namespace {
+
+void check_scan(std::size_t values, std::size_t positions, const window_scan_options& options) {
+  if (values != positions) throw error(errc::invalid_argument, "window scan: verdicts and positions differ in number");
   if (options.min_window < 10) {
     throw error(errc::invalid_argument, "window scan: min_window: expected at least 10, got " +
                                             std::to_string(options.min_window));
   }
+}
+
+/// The scan over n tuples: `window(begin, end, statistic)` returns the window's ln p and sets its
+/// statistic (green count, or score sum).
+template <class Window>
+window_scan_result scan(std::uint64_t n, std::span<const std::uint64_t> token_position,
+                        const window_scan_options& options, Window window) {
   window_scan_result r;
-  const std::uint64_t n = green.size();
   r.scored = n;
   if (n == 0) return r;
-  std::vector<std::uint64_t> prefix(n + 1, 0);
-  for (std::uint64_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + green[i];
   const auto grid = window_grid(n, options.min_window);
   r.sizes = static_cast<std::uint32_t>(grid.size());
   const double ln_sizes = std::log(static_cast<double>(grid.size()));
@@ -50,15 +54,16 @@ window_scan_result binomial_window_scan(std::span<const std::uint8_t> green,
     for (std::uint64_t k = 0; k < g.count; ++k) {
       const std::uint64_t begin = std::min(k * g.stride, n - g.size);
       const std::uint64_t end = begin + g.size;
-      const std::uint64_t ones = prefix[end] - prefix[begin];
-      const double ln_p = binomial_upper_tail_ln(g.size, ones, gamma);
+      double statistic = 0.0;
+      const double ln_p = window(begin, end, statistic);
       ++r.windows;
       if (g.size == n) r.whole_ln_p = ln_p;
       if (ln_p + ln_weight < r.ln_p_scan) {
         r.ln_p_scan = ln_p + ln_weight;
         r.begin = begin;
         r.end = end;
-        r.window_green = ones;
+        r.window_green = static_cast<std::uint64_t>(statistic);
+        r.window_score = statistic;
         r.window_ln_p = ln_p;
       }
     }
@@ -67,6 +72,55 @@ window_scan_result binomial_window_scan(std::span<const std::uint8_t> green,
   r.token_begin = token_position[r.begin];
   r.token_end = token_position[r.end - 1] + 1;
   return r;
+}
+
+std::vector<std::uint64_t> prefix_counts(std::span<const std::uint8_t> green) {
+  std::vector<std::uint64_t> prefix(green.size() + 1, 0);
+  for (std::size_t i = 0; i < green.size(); ++i) prefix[i + 1] = prefix[i] + green[i];
+  return prefix;
+}
+
+}  // namespace
+
+window_scan_result binomial_window_scan(std::span<const std::uint8_t> green,
+                                        std::span<const std::uint64_t> token_position, double gamma,
+                                        const window_scan_options& options) {
+  check_scan(green.size(), token_position.size(), options);
+  if (!(gamma > 0.0 && gamma < 1.0)) throw error(errc::invalid_argument, "window scan: gamma outside (0, 1)");
+  const std::vector<std::uint64_t> prefix = prefix_counts(green);
+  return scan(green.size(), token_position, options, [&](std::uint64_t begin, std::uint64_t end, double& statistic) {
+    const std::uint64_t ones = prefix[end] - prefix[begin];
+    statistic = static_cast<double>(ones);
+    return binomial_upper_tail_ln(end - begin, ones, gamma);
+  });
+}
+
+window_scan_result gamma_window_scan(std::span<const double> scores, std::span<const std::uint64_t> token_position,
+                                     const window_scan_options& options) {
+  check_scan(scores.size(), token_position.size(), options);
+  // Window sums from prefix sums in long double (the window's own sum to well within the tail's
+  // sensitivity; the p-value of a sum is continuous in it).
+  std::vector<long double> prefix(scores.size() + 1, 0.0L);
+  for (std::size_t i = 0; i < scores.size(); ++i) prefix[i + 1] = prefix[i] + scores[i];
+  return scan(scores.size(), token_position, options, [&](std::uint64_t begin, std::uint64_t end, double& statistic) {
+    statistic = static_cast<double>(prefix[end] - prefix[begin]);
+    return gamma_upper_tail_ln(end - begin, statistic);
+  });
+}
+
+window_scan_result hypergeometric_window_scan(std::span<const std::uint8_t> green,
+                                              std::span<const std::uint64_t> token_position, std::uint64_t population,
+                                              std::uint64_t green_in_population, const window_scan_options& options) {
+  check_scan(green.size(), token_position.size(), options);
+  if (green_in_population == 0 || green_in_population >= population || green.size() > population) {
+    throw error(errc::invalid_argument, "window scan: the green list must be a proper part of the population");
+  }
+  const std::vector<std::uint64_t> prefix = prefix_counts(green);
+  return scan(green.size(), token_position, options, [&](std::uint64_t begin, std::uint64_t end, double& statistic) {
+    const std::uint64_t ones = prefix[end] - prefix[begin];
+    statistic = static_cast<double>(ones);
+    return hypergeometric_upper_tail_ln(population, green_in_population, end - begin, ones);
+  });
 }
 
 window_scan_result window_scan(const detection& d, const window_scan_options& options) {

@@ -62,7 +62,8 @@ struct window_scan_result {
   // The best window (smallest corrected p), in scored tuples [begin, end) and in tokens [begin, end).
   std::uint64_t begin = 0, end = 0;
   std::uint64_t token_begin = 0, token_end = 0;
-  std::uint64_t window_green = 0;  ///< green tuples in it
+  std::uint64_t window_green = 0;  ///< green tuples in it (KGW, Unigram)
+  double window_score = 0.0;       ///< Gumbel: the sum of its tuples' scores
   double window_ln_p = 0.0;        ///< its own p-value, uncorrected (never a verdict on its own)
   double ln_p_scan = 0.0;          ///< ln of the corrected p-value: the one to decide on
   double whole_ln_p = 0.0;         ///< the whole text's p-value, uncorrected, for comparison

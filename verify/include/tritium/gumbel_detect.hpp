@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "tritium/detect.hpp"
 #include "tritium/gumbel.hpp"
@@ -36,6 +37,15 @@ struct gumbel_detection {
 /// token outside [0, V).
 gumbel_detection gumbel_detect(const gumbel& scheme, std::span<const token_id> tokens,
                                const detect_options& options = {});
+
+/// The scored tuples of one document in text order (after `options.dedup`): each one's score and the
+/// index of the token it scores. What a window scan reads (tritium/window_scan.hpp, gamma_window_scan).
+struct gumbel_tuples {
+  std::vector<double> scores;
+  std::vector<std::uint64_t> positions;
+};
+gumbel_tuples gumbel_scored_tuples(const gumbel& scheme, std::span<const token_id> tokens,
+                                   const detect_options& options = {});
 
 /// One pooled test over many documents: each distinct tuple of the whole input is scored once (one
 /// global deduplication), and N and S add up, so Q(N, S) is again a valid p-value. `options.dedup`

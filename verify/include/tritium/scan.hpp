@@ -39,8 +39,8 @@ struct detect_spec {
   /// and decide on the scan-corrected p-value; 0: whole documents only. Not with `pooled`.
   std::uint64_t min_window = 0;
   /// The schemes tested, each document under each (a subset of the key's params.schemes). More than
-  /// one multiplies the Bonferroni correction by their number (pooled: one test per scheme). Gumbel
-  /// and Unigram: not windowed; Unigram not with dedup none, nor a pooled Gumbel test.
+  /// one multiplies the Bonferroni correction by their number (pooled: one test per scheme). Unigram
+  /// not with dedup none, nor a pooled Gumbel test.
   scheme_set schemes = scheme_bit(scheme_kind::kgw);
   double alpha = default_alpha;
   /// Who chose alpha, and how (recorded in reports): a front end says whether it was given.
@@ -119,6 +119,8 @@ class detect_scan {
   std::vector<detection> detect_document(std::span<const token_id> tokens, const detect_options& options) const;
   /// Replaces a document's verdict by its windowed scan's (spec_.min_window > 0); drops its marks.
   void scan_windows(detection& d) const;
+  /// Sets a document's verdict and floor from its window scan.
+  void decide_on_window(detection& d, const window_scan_result& w) const;
 
   detect_spec spec_;
   const key& key_;

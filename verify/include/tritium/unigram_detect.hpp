@@ -35,6 +35,15 @@ struct unigram_detection {
 unigram_detection unigram_detect(const unigram& scheme, std::span<const token_id> tokens,
                                  const detect_options& options = {});
 
+/// The distinct ids of one document in order of first occurrence: whether each is green and the
+/// index of its first token. What a window scan reads (hypergeometric_window_scan).
+struct unigram_ids {
+  std::vector<std::uint8_t> green;
+  std::vector<std::uint64_t> positions;
+};
+unigram_ids unigram_distinct_ids(const unigram& scheme, std::span<const token_id> tokens,
+                                 const detect_options& options = {});
+
 /// One pooled test over many documents: the distinct token ids of the whole input, tested against the
 /// one green list (Hypergeometric(V, G, m) as for one document).
 class unigram_pool {

@@ -36,6 +36,19 @@ window_scan_result binomial_window_scan(std::span<const std::uint8_t> green,
                                         std::span<const std::uint64_t> token_position, double gamma,
                                         const window_scan_options& options = {});
 
+/// Scans a sequence of Gumbel scores (papers/gumbel-v1.md): score[i] = −ln(1 − U_i/2^32) of scored tuple
+/// i, each at most Exp(1) under H0 independently; a window of w tuples and sum S has p = Q(w, S)
+/// (the Gamma(w, 1) tail). The best window's sum is `window_score`.
+window_scan_result gamma_window_scan(std::span<const double> scores, std::span<const std::uint64_t> token_position,
+                                     const window_scan_options& options = {});
+
+/// Scans the distinct token ids of a Unigram text in order of first occurrence: green[i] says whether
+/// id i is in the list of G among V. The ids of a window are distinct, so its green count is
+/// Hypergeometric(V, G, w) exactly under H0.
+window_scan_result hypergeometric_window_scan(std::span<const std::uint8_t> green,
+                                              std::span<const std::uint64_t> token_position, std::uint64_t population,
+                                              std::uint64_t green_in_population, const window_scan_options& options = {});
+
 /// Scans a detection made with marks (`want_marks`): its green and red marks, in text order, are the
 /// scored tuples; its gamma is the null's. Throws errc::usage when the detection has no marks. For a
 /// detection whose p-value is a bound (`p_is_bound`) the windows' binomial tails are the same bound.
