@@ -28,6 +28,18 @@ hf_synthid::hf_synthid(hf_synthid_params params) : params_(std::move(params)) {
   table_.resize(params_.sampling_table_size);
   torch_cpu::generator gen(params_.sampling_table_seed);
   for (auto& g : table_) g = static_cast<std::uint8_t>(torch_cpu::randint(gen, 0, 2));
+  // Each layer's g-value of each bucket, for power-of-two tables whose layers fit in 8 MB (30 layers
+  // of 2^16: 2 MB): they do not depend on the context, so a row need not hash them again.
+  const std::uint32_t size = params_.sampling_table_size;
+  if ((size & (size - 1)) == 0 && size <= (1u << 16) && std::size_t{size} * depth() <= (std::size_t{8} << 20)) {
+    layer_g_.resize(std::size_t{size} * depth());
+    for (std::uint32_t l = 0; l < depth(); ++l) {
+      const auto key = static_cast<std::uint64_t>(params_.keys[l]);
+      for (std::uint32_t x = 0; x < size; ++x) {
+        layer_g_[std::size_t{l} * size + x] = table_[static_cast<std::uint32_t>(hf_synthid_fold(x, key)) & (size - 1)];
+      }
+    }
+  }
 }
 
 std::uint64_t hf_synthid::context_hash(std::span<const token_id> context) const noexcept {
@@ -49,50 +61,106 @@ void hf_synthid::g_values(std::span<const token_id> ngram, std::span<std::uint8_
   for (std::uint32_t l = 0; l < depth(); ++l) out[l] = g_value(token_hash, l);
 }
 
+namespace {
+
+// The rows' working arrays, kept per thread: allocating them per call (2.5 MB at V = 151,936) cost page
+// faults and zeroing that took as long as the tournament itself.
+struct reweight_scratch {
+  std::vector<double> probs, bucket, factor;
+  std::vector<std::uint32_t> u;
+  std::vector<std::uint8_t> g;
+  std::vector<std::uint64_t> token_hash;
+};
+
+reweight_scratch& scratch_of_this_thread() {
+  thread_local reweight_scratch scratch;
+  return scratch;
+}
+
+}  // namespace
+
 void hf_synthid::reweight_dense(std::span<const token_id> context, std::span<float> scores) const {
   const std::size_t vocab = scores.size();
   const std::uint64_t h_context = context_hash(context);
-  std::vector<double> probs(vocab);
+  reweight_scratch& scratch = scratch_of_this_thread();
+  std::vector<double>& probs = scratch.probs;
+  probs.resize(vocab);
   const float top = *std::max_element(scores.begin(), scores.end());
   double total = 0.0;
   for (std::size_t v = 0; v < vocab; ++v) total += probs[v] = std::exp(static_cast<double>(scores[v] - top));
-  for (auto& p : probs) p /= total;
   const std::uint32_t size = params_.sampling_table_size;
   if ((size & (size - 1)) == 0 && size <= (1u << 16)) {
     // A power-of-two table reads the low bits of (h_v + key_l)·M + 1, which depend only on u_v = h_v mod
     // size (papers/hf-synthid.md §4): every token of one u has the same g-value in every layer, so the
-    // tournament runs over the `size` buckets of summed probability, each layer's multiplier
-    // (1 + g − mass) is kept per bucket, and each token's probability is scaled by its bucket's product.
+    // tournament runs over the `size` buckets of summed probability. A layer multiplies a bucket by
+    // 1 + g − mass, one of two values, so a bucket's log factor is a sum of the layers' logs (no log per
+    // token), and ln p'_v = (score_v − top) − ln total + ln factor(u_v).
     const std::uint32_t mask = size - 1;
-    std::vector<double> bucket(size, 0.0), factor(size, 1.0);
-    std::vector<std::uint32_t> u(vocab);
+    std::vector<double>& bucket = scratch.bucket;
+    std::vector<double>& ln_factor = scratch.factor;
+    std::vector<std::uint32_t>& u = scratch.u;
+    bucket.assign(size, 0.0);
+    ln_factor.assign(size, 0.0);
+    u.resize(vocab);
     for (std::size_t v = 0; v < vocab; ++v) {
       u[v] = static_cast<std::uint32_t>(hf_synthid_fold(h_context, v)) & mask;
       bucket[u[v]] += probs[v];
     }
-    std::vector<std::uint8_t> g(size);
+    for (auto& b : bucket) b /= total;
+    std::vector<std::uint8_t>& own = scratch.g;
     for (std::uint32_t l = 0; l < depth(); ++l) {
-      const auto key = static_cast<std::uint64_t>(params_.keys[l]);
-      double mass = 0.0;
-      for (std::uint32_t x = 0; x < size; ++x) {
-        g[x] = table_[static_cast<std::uint32_t>(hf_synthid_fold(x, key)) & mask];
-        mass += bucket[x] * static_cast<double>(g[x]);  // branch-free: g is a coin toss per bucket
+      const std::uint8_t* layer = layer_g_.data() + std::size_t{l} * size;
+      if (layer_g_.empty()) {
+        const auto key = static_cast<std::uint64_t>(params_.keys[l]);
+        own.resize(size);
+        for (std::uint32_t x = 0; x < size; ++x) own[x] = table_[static_cast<std::uint32_t>(hf_synthid_fold(x, key)) & mask];
+        layer = own.data();
       }
-      for (std::uint32_t x = 0; x < size; ++x) {
-        const double m = 1.0 + static_cast<double>(g[x]) - mass;
-        bucket[x] *= m;
-        factor[x] *= m;
+      // The layer's mass in four partial sums (the additions need not wait for one another).
+      double partial[4] = {0.0, 0.0, 0.0, 0.0};
+      std::uint32_t x = 0;
+      for (; x + 4 <= size; x += 4) {
+        for (std::uint32_t k = 0; k < 4; ++k) partial[k] += bucket[x + k] * static_cast<double>(layer[x + k]);
+      }
+      for (; x < size; ++x) partial[0] += bucket[x] * static_cast<double>(layer[x]);
+      const double mass = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+      const double up = 1.0 + 1.0 - mass, down = 1.0 - mass;  // the multipliers of g = 1 and g = 0
+      const double ln_up = std::log(up);
+      const double ln_down = down > 0.0 ? std::log(down) : -std::numeric_limits<double>::infinity();
+      // Restrict-qualified: the byte table may not alias the doubles, so the update vectorises.
+      const std::uint8_t* __restrict__ g = layer;
+      double* __restrict__ b = bucket.data();
+      double* __restrict__ lf = ln_factor.data();
+      if (down > 0.0) {
+        // Arithmetic, not a branch: g is a coin toss per bucket, which no predictor learns.
+        const double ln_step = ln_up - ln_down;
+        for (std::uint32_t y = 0; y < size; ++y) {
+          const double one = static_cast<double>(g[y]);
+          b[y] *= 1.0 + one - mass;
+          lf[y] += ln_down + one * ln_step;
+        }
+      } else {  // every bucket with g = 0 is empty: they leave the race (ln 0)
+        for (std::uint32_t y = 0; y < size; ++y) {
+          b[y] *= 1.0 + static_cast<double>(g[y]) - mass;
+          lf[y] += g[y] != 0 ? ln_up : ln_down;
+        }
       }
     }
+    const double ln_total = std::log(total);
     for (std::size_t v = 0; v < vocab; ++v) {
-      const double p = probs[v] * factor[u[v]];
-      scores[v] = p > 0.0 ? static_cast<float>(std::log(p)) : std::numeric_limits<float>::lowest();
+      const double lf = ln_factor[u[v]];
+      scores[v] = probs[v] > 0.0 && lf > -std::numeric_limits<double>::infinity()
+                      ? static_cast<float>(static_cast<double>(scores[v] - top) - ln_total + lf)
+                      : std::numeric_limits<float>::lowest();
     }
     return;
   }
-  std::vector<std::uint64_t> token_hash(vocab);
+  for (auto& p : probs) p /= total;
+  std::vector<std::uint64_t>& token_hash = scratch.token_hash;
+  token_hash.resize(vocab);
   for (std::size_t v = 0; v < vocab; ++v) token_hash[v] = hf_synthid_fold(h_context, v);
-  std::vector<std::uint8_t> g(vocab);
+  std::vector<std::uint8_t>& g = scratch.g;
+  g.resize(vocab);
   for (std::uint32_t l = 0; l < depth(); ++l) {
     double mass = 0.0;
     for (std::size_t v = 0; v < vocab; ++v) {

@@ -65,6 +65,7 @@ class hf_synthid {
  private:
   hf_synthid_params params_;
   std::vector<std::uint8_t> table_;
+  std::vector<std::uint8_t> layer_g_;  ///< depth × size: layer l's g-value of bucket x (small power-of-two tables)
 };
 
 /// The processor's per-sequence state (`SynthIDTextWatermarkState`): the zero-padded context, the FIFO
