@@ -11,7 +11,7 @@
 #include <numbers>
 #include <sstream>
 
-#include "tritium/batch_pipeline.hpp"
+#include "scan_documents.hpp"
 #include "tritium/error.hpp"
 #include "tritium/hf_kgw_detect.hpp"
 #include "tritium/hf_synthid_bayesian.hpp"
@@ -293,59 +293,20 @@ detect_verdict interop_scan::run(const observer& on_document) {
     if (on_document) on_document(id_json, d);
     progress.advance();
   };
+  const detail::document_input in = detail::input_of(spec_.input, env_, tokenizer_.get(), spec_.format, spec_.utf8);
   // Green lists kept across documents, one cache per worker (made on its first document).
-  const unsigned workers = tokenizer_ ? default_threads(env_.threads) : 1;
+  const unsigned workers = in.workers;
   std::vector<std::unique_ptr<hf_kgw_green_cache>> caches(workers);
   auto cache_of = [&](unsigned w) -> hf_kgw_green_cache* {
     if (!kgw_ || env_.cache_bytes == 0) return nullptr;
     if (!caches[w]) caches[w] = std::make_unique<hf_kgw_green_cache>(*kgw_, env_.cache_bytes / workers);
     return caches[w].get();
   };
-  const std::filesystem::path input = env_.resolve(spec_.input);
-  if (!tokenizer_) {
-    std::ifstream file;
-    std::istream* in = &std::cin;
-    if (spec_.input != "-") {
-      file.open(input, std::ios::binary);
-      if (!file) throw error(errc::invalid_argument, "cannot open input " + spec_.input);
-      in = &file;
-    }
-    token_jsonl_reader reader(*in, spec_.input);
-    token_document doc;
-    while (reader.next(doc)) {
-      interop_detection d;
-      try {
-        d = detect(doc.tokens, cache_of(0));
-      } catch (const error& e) {
-        throw error(e.code(), spec_.input + ":" + std::to_string(doc.line) + ": " + e.what());
-      }
-      take(doc.id_json, d);
-    }
-  } else {
-    text_source source(spec_.input == "-" ? std::string("-") : input.string(), spec_.format);
-    source.defer_parsing(true);
-    source.set_invalid_utf8(spec_.utf8);
-    std::vector<tokenizer::session> sessions;
-    for (unsigned w = 0; w < workers; ++w) sessions.emplace_back(*tokenizer_, spec_.utf8);
-    struct result {
-      std::vector<token_id> tokens;
-      interop_detection d;
-    };
-    run_batches<text_document, result>(
-        workers, batch_limits{}, [&](text_document& doc) { return source.next(doc); },
-        [](const text_document& doc) { return doc.text.size(); },
-        [&](text_document& doc, result& r, unsigned w) {
-          resolve(doc);  // JSON Lines records are parsed here, on the workers
-          try {
-            r.tokens.clear();
-            sessions[w].encode(doc.text, r.tokens);
-            r.d = detect(r.tokens, cache_of(w));
-          } catch (const error& e) {
-            throw error(e.code(), doc.where + ": " + e.what());
-          }
-        },
-        [&](text_document& doc, result& r) { take(doc.id_json, r.d); });
-  }
+  detail::scan_documents<interop_detection>(
+      in, [&](std::span<const token_id> tokens, interop_detection& d, unsigned w) { d = detect(tokens, cache_of(w)); },
+      [&](const std::string& id_json, std::span<const token_id>, interop_detection& d, const std::string&) {
+        take(id_json, d);
+      });
   progress.finish();
 
   detect_verdict v;
@@ -356,13 +317,7 @@ detect_verdict interop_scan::run(const observer& on_document) {
     v.outcome = "insufficient evidence";
     return v;
   }
-  // Bonferroni across documents, in log space, as detect_scan decides.
-  const double ln_tests = std::log(static_cast<double>(documents));
-  const double ln_alpha = std::log(spec_.alpha);
-  v.decisive_log10_p = std::min(0.0, (min_ln_p + ln_tests) / std::numbers::ln10);
-  const bool detected = min_ln_p + ln_tests <= ln_alpha;
-  const bool insufficient = min_ln_p_floor > ln_alpha - ln_tests;
-  v.outcome = detected ? "evidence" : insufficient ? "insufficient evidence" : "no evidence";
+  decide_bonferroni(v, min_ln_p, min_ln_p_floor, static_cast<double>(documents), spec_.alpha);  // across documents
   return v;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <numbers>
 
+#include "scan_documents.hpp"
 #include "tritium/batch_pipeline.hpp"
 #include "tritium/error.hpp"
 #include "tritium/gamma_tail.hpp"
@@ -199,16 +200,21 @@ detect_verdict detect_scan::decide(std::size_t documents, double min_ln_p, doubl
     v.decisive_log10_p = min_ln_p / std::numbers::ln10;
     return v;
   }
-  // Bonferroni across documents and schemes: evidence when N · S · min p ≤ alpha, in log space.
-  const double ln_tests = std::log(static_cast<double>(documents) * static_cast<double>(v.schemes));
-  const double ln_alpha = std::log(spec_.alpha);
+  // Bonferroni across documents and schemes.
+  decide_bonferroni(v, min_ln_p, min_ln_p_floor, static_cast<double>(documents) * static_cast<double>(v.schemes),
+                    spec_.alpha);
+  return v;
+}
+
+void decide_bonferroni(detect_verdict& v, double min_ln_p, double min_ln_p_floor, double tests, double alpha) {
+  // Evidence when tests · min p ≤ alpha, in log space.
+  const double ln_tests = std::log(tests);
+  const double ln_alpha = std::log(alpha);
   v.decisive_log10_p = std::min(0.0, (min_ln_p + ln_tests) / std::numbers::ln10);
   const bool detected = min_ln_p + ln_tests <= ln_alpha;
-  // Even the most extreme outcome of the document and scheme that could go furthest could not reach
-  // alpha / (N · S).
+  // Even the most extreme outcome of the test that could go furthest could not reach alpha / tests.
   const bool insufficient = min_ln_p_floor > ln_alpha - ln_tests;
   v.outcome = detected ? "evidence" : insufficient ? "insufficient evidence" : "no evidence";
-  return v;
 }
 
 detect_verdict detect_scan::run(const observer& on_document) {
@@ -252,60 +258,16 @@ detect_verdict detect_scan::run(const observer& on_document) {
     }
   };
 
-  const std::filesystem::path input = env_.resolve(spec_.input);
-  if (!tokenizer_) {
-    std::ifstream file;
-    std::istream* in = &std::cin;
-    if (spec_.input != "-") {
-      file.open(input, std::ios::binary);
-      if (!file) throw error(errc::invalid_argument, "cannot open input " + spec_.input);
-      in = &file;
-    }
-    token_jsonl_reader reader(*in, spec_.input);
-    token_document doc;
-    while (reader.next(doc)) {
-      const std::string where = spec_.input + ":" + std::to_string(doc.line);
-      std::vector<detection> rows;
-      if (!spec_.pooled) {
-        try {
-          rows = detect_document(doc.tokens, options);
-        } catch (const error& e) {
-          throw error(e.code(), where + ": " + e.what());
-        }
-      }
-      take(doc.id_json, doc.tokens, std::move(rows), where);
-    }
-  } else {
-    text_source source(spec_.input == "-" ? std::string("-") : input.string(), spec_.format);
-    // The files read must be the files listed (and hashed, for a report) when the scan was made.
-    if (source.files() != listed_) {
-      throw error(errc::invalid_argument, "input folder " + spec_.input + " changed since the scan listed its files");
-    }
-    source.defer_parsing(true);
-    source.set_invalid_utf8(spec_.utf8);
-    const unsigned workers = default_threads(env_.threads);
-    std::vector<tokenizer::session> sessions;
-    for (unsigned w = 0; w < workers; ++w) sessions.emplace_back(*tokenizer_, spec_.utf8);
-    struct result {
-      std::vector<token_id> tokens;
-      std::vector<detection> rows;
-    };
-    run_batches<text_document, result>(
-        workers, batch_limits{}, [&](text_document& d) { return source.next(d); },
-        [](const text_document& d) { return d.text.size(); },
-        [&](text_document& d, result& r, unsigned w) {
-          resolve(d);  // JSON Lines records are parsed here, on the workers
-          try {
-            r.tokens.clear();
-            sessions[w].encode(d.text, r.tokens);
-            r.rows.clear();
-            if (!spec_.pooled) r.rows = detect_document(r.tokens, options);
-          } catch (const error& e) {
-            throw error(e.code(), d.where + ": " + e.what());
-          }
-        },
-        [&](text_document& d, result& r) { take(d.id_json, r.tokens, std::move(r.rows), d.where); });
-  }
+  detail::document_input in = detail::input_of(spec_.input, env_, tokenizer_.get(), spec_.format, spec_.utf8);
+  in.listed = &listed_;
+  detail::scan_documents<std::vector<detection>>(
+      in,
+      [&](std::span<const token_id> tokens, std::vector<detection>& rows, unsigned) {
+        rows.clear();
+        if (!spec_.pooled) rows = detect_document(tokens, options);
+      },
+      [&](const std::string& id_json, std::span<const token_id> tokens, std::vector<detection>& rows,
+          const std::string& where) { take(id_json, tokens, std::move(rows), where); });
   progress.finish();
 
   if (!spec_.pooled) return decide(documents, min_ln_p, min_ln_p_floor, max_scored);

@@ -83,6 +83,11 @@ struct detect_verdict {
   bool detected() const noexcept { return outcome == "evidence"; }
 };
 
+/// Sets v's outcome and decisive_log10_p from the smallest ln p and the smallest ln p floor among
+/// `tests` tests (Bonferroni): evidence when tests · min p ≤ alpha; insufficient evidence when not even
+/// the most extreme outcome of any of them could get there.
+void decide_bonferroni(detect_verdict& v, double min_ln_p, double min_ln_p_floor, double tests, double alpha);
+
 /// A detect test ready to run: the tokenizer loaded and checked against the key.
 class detect_scan {
  public:
