@@ -589,10 +589,7 @@ assert 'prompt exclusion no' in settings and 'tape window+token' in settings, se
 assert '_' not in counts and 'prompt excluded 0' in counts and not counts.endswith(' · '), counts
 PY
 check "issue 14: item 9: the HTML report's settings and counts are words, not raw JSON" $?
-run i14-bench-targets 0 -- bench --quick --json
-python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['targets']; assert t['checked']==16 and isinstance(t['missed'], list), t" "$work/out"
-check "issue 14: item 9: bench checks its sixteen targets (issue 15: + dense bias + account at two V, the trace scan and the ranking; issue 17: + self-hash dense at h = 1 and 3 the Gumbel choice, the Unigram bias, transformers KGW and SynthID)" $?
-stderr_has i14-bench-targets "tritium: bench targets: "
+# `bench --quick` checking its targets: tests/cli/bench_test.sh (ctest bench.quick_checks_its_targets).
 # ==== issue 14: item 6 — command-line mistakes are usage errors (exit 4); each command documents its codes ====
 run i14-generate-no-key 4 -- generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/prompts.jsonl"
 stderr_has i14-generate-no-key "generate: give --key (watermarked) or --no-watermark (plain)"
