@@ -27,6 +27,7 @@ class interop_reporter {
 
   void row(const std::string& id_json, const interop_detection& d) {
     ++documents_;
+    gamma_ = d.gamma;  // G/V, the same on every KGW row
     if (json_) {
       os_ << "{\"id\":" << id_json << fields(d) << "}\n";
       return;
@@ -76,12 +77,9 @@ class interop_reporter {
  private:
   std::string null_line() const {
     if (kgw_) {
-      const double gamma = static_cast<double>(static_cast<std::uint32_t>(static_cast<double>(config_.kgw.vocab_size) *
-                                                                          config_.kgw.greenlist_ratio)) /
-                           static_cast<double>(config_.kgw.vocab_size);
       return "H0: the tokens were produced independently of this configuration's green lists. Each distinct\n"
              "(seed, token) tuple is scored once; p is the binomial tail at gamma' = G/V = " +
-             shortest_text(gamma) +
+             shortest_text(gamma_) +
              ", a proven upper bound\n"
              "on the exact p (Hoeffding 1956; papers/hf-kgw.md section 5): it never overstates the evidence.";
     }
@@ -122,6 +120,7 @@ class interop_reporter {
   double alpha_;
   bool bayesian_;
   bool kgw_;
+  double gamma_ = 0.0;
   std::size_t documents_ = 0;
 };
 

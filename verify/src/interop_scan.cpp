@@ -4,12 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <iostream>
 #include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <numbers>
-#include <sstream>
 
 #include "scan_documents.hpp"
 #include "tritium/error.hpp"
@@ -19,8 +16,6 @@
 #include "tritium/inputs.hpp"
 #include "tritium/json_document.hpp"
 #include "tritium/number_text.hpp"
-#include "tritium/text_source.hpp"
-#include "tritium/token_jsonl.hpp"
 
 namespace tritium {
 namespace {

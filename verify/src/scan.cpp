@@ -2,20 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <iostream>
 #include <memory>
 #include <numbers>
 
 #include "scan_documents.hpp"
-#include "tritium/batch_pipeline.hpp"
 #include "tritium/error.hpp"
 #include "tritium/gamma_tail.hpp"
 #include "tritium/gumbel_detect.hpp"
 #include "tritium/hypergeometric_tail.hpp"
 #include "tritium/inputs.hpp"
 #include "tritium/text_source.hpp"
-#include "tritium/token_jsonl.hpp"
 #include "tritium/unigram_detect.hpp"
 #include "tritium/window_scan.hpp"
 

@@ -66,7 +66,7 @@ namespace {
 // The rows' working arrays, kept per thread: allocating them per call (2.5 MB at V = 151,936) cost page
 // faults and zeroing that took as long as the tournament itself.
 struct reweight_scratch {
-  std::vector<double> probs, bucket, factor;
+  std::vector<double> probs, bucket, ln_factor;
   std::vector<std::uint32_t> u;
   std::vector<std::uint8_t> g;
   std::vector<std::uint64_t> token_hash;
@@ -97,7 +97,7 @@ void hf_synthid::reweight_dense(std::span<const token_id> context, std::span<flo
     // token), and ln p'_v = (score_v − top) − ln total + ln factor(u_v).
     const std::uint32_t mask = size - 1;
     std::vector<double>& bucket = scratch.bucket;
-    std::vector<double>& ln_factor = scratch.factor;
+    std::vector<double>& ln_factor = scratch.ln_factor;
     std::vector<std::uint32_t>& u = scratch.u;
     bucket.assign(size, 0.0);
     ln_factor.assign(size, 0.0);
