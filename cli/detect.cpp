@@ -368,9 +368,6 @@ int detect_command::run() const {
   const tritium::key k = load_key_warn(key_path);
   if (vocab_size != 0) k.require_vocab_size(vocab_size);
   if (!tokenizer_digest.empty()) k.require_tokenizer(tokenizer_digest);
-  if (windows && report.requested()) {
-    throw error(errc::usage, "--windows: evidence reports do not record windowed scans yet; run it without --report");
-  }
   const std::unique_ptr<report_writer> writer = report.open();  // a bad signing key or output path fails first
   detect_spec spec;
   spec.input = report.name(input);

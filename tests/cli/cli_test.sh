@@ -73,9 +73,8 @@ run detect-min-window-alone 4 -- detect --key "$key" --input "$work/pasted.jsonl
 stderr_has detect-min-window-alone "--min-window requires --windows"
 run detect-windows-pool 4 -- detect --key "$key" --input "$work/pasted.jsonl" --windows --pool
 stderr_has detect-windows-pool "--pool excludes --windows"
-run detect-windows-report 4 -- detect --key "$key" --input "$work/pasted.jsonl" --windows --html "$work/w.html"
-stderr_has detect-windows-report "evidence reports do not record windowed scans yet"
-[ ! -e "$work/w.html" ]; check "no report for a windowed scan" $?
+run detect-windows-report 0 -- detect --key "$key" --input "$work/pasted.jsonl" --windows --html "$work/w.html"
+grep -q "<h2>The best window</h2><p>Tokens \[8[0-9][0-9], 9[0-9][0-9])" "$work/w.html"; check "detect --windows --html: the page shows the best window" $?
 
 # Schemes (issue 17 item 7): a key naming kgw, gumbel and unigram (test.key's public secret,
 # fixtures/cli/test-schemes.key); --scheme auto tests each and corrects for all of them.
@@ -125,9 +124,9 @@ run detect-scheme-windows-json 0 -- detect --key "$skey" --input "$work/gumbel_p
 grep -q '"scheme":"gumbel",.*"window":{"min_window":50,"token_begin":8[0-9][0-9],"token_end":9[0-9][0-9],"scored":[0-9]*,"score":' "$work/out" &&
   grep -q '"scheme":"unigram",.*"window":{' "$work/out"
 check "detect --windows --json under every scheme: a window object per row" $?
-run detect-scheme-report 4 -- detect --key "$skey" --input "$docs" --html "$work/s.html"
-stderr_has detect-scheme-report "evidence reports record KGW tests only so far, not kgw, gumbel, unigram"
-[ ! -e "$work/s.html" ]; check "no report for a multi-scheme scan" $?
+run detect-scheme-report 0 -- detect --key "$skey" --input "$fixtures/docs_gumbel.jsonl" --html "$work/s.html"
+grep -q "Schemes tested" "$work/s.html" && grep -q "<td>gumbel</td>" "$work/s.html"
+check "detect --scheme auto --html: the page lists every scheme and a row per document and scheme" $?
 run keygen-schemes 0 -- keygen --out "$work/s2.key" --vocab-size 1000 --scheme gumbel,unigram
 grep -q '"schemes": \[' "$work/s2.key"; check "keygen --scheme writes params.schemes" $?
 run keygen-schemes-trace 4 -- keygen --out "$work/s3.key" --vocab-size 1000 --scheme gumbel --trace

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <sstream>
 
 #include "report_options.hpp"
@@ -290,12 +291,12 @@ TEST_CASE("report verify: malformed envelopes get clear errors", "[report]") {
 
   // A correctly signed statement of a predicate version this build does not know.
   ojson s = statement_of(envelope);
-  s["predicateType"] = "https://tritium.dev/evidence/watermark-test/v3";
+  s["predicateType"] = "https://tritium.dev/evidence/watermark-test/v4";
   const auto signer = report_signing_key::load("signer.key");
-  spit("v3.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
-  r = w.verify("v3.json");
+  spit("v4.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("v4.json");
   CHECK(r.code == exit_input_error);
-  CHECK_THAT(r.err, Catch::Contains("unknown predicate version \"3\"") && Catch::Contains("reads versions 1 to 2"));
+  CHECK_THAT(r.err, Catch::Contains("unknown predicate version \"4\"") && Catch::Contains("reads versions 1 to 3"));
 
   s["predicateType"] = "https://example.org/provenance/v1";
   spit("other.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
@@ -432,5 +433,145 @@ TEST_CASE("report: what the page and the statement say is what the run can suppo
   SECTION("an output that is not a regular file is written in place, never replaced") {
     REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "docs.jsonl", "-o", "/dev/null"}).code == exit_evidence);
     CHECK(fs::is_character_file("/dev/null"));
+  }
+}
+
+TEST_CASE("report: Gumbel, Unigram and windowed scans are written in version 3 and recomputed", "[report]") {
+  workspace w;
+  fs::copy_file(fixtures / "cli" / "test-schemes.key", "schemes.key");
+  fs::permissions("schemes.key", fs::perms::owner_read | fs::perms::owner_write);
+  fs::copy_file(fixtures / "cli" / "docs_gumbel.jsonl", "gumbel.jsonl");
+  REQUIRE(tritium_run({"detect", "-k", "schemes.key", "-i", "gumbel.jsonl", "--report", "v3.json", "--signing-key",
+                       "signer.key", "--html", "v3.html"}).code == exit_evidence);
+  const std::string envelope = slurp("v3.json");
+  const ojson s = statement_of(envelope);
+  const ojson& p = s["predicate"];
+  CHECK(s["predicateType"] == "https://tritium.dev/evidence/watermark-test/v3");
+  CHECK(p["specification"]["version"] == 2);
+  CHECK(p["specification"]["schemes"] == ojson::array({"kgw", "gumbel", "unigram"}));
+  CHECK(p["specification"]["min_window"] == 0);
+  CHECK(p["method"]["schemes"].size() == 3);
+  CHECK(p["method"]["windows"].is_null());
+  // One row per document and scheme; a Gumbel row has a score and no green count.
+  REQUIRE(p["documents"]["rows"].size() == 15);
+  const ojson& gumbel_row = p["documents"]["rows"][1];
+  CHECK(gumbel_row[1] == "gumbel");
+  CHECK(gumbel_row[4].is_null());
+  CHECK(gumbel_row[5].get<double>() > 100.0);
+  CHECK(gumbel_row[7] == true);
+  // The decision: the best of 5 documents x 3 schemes is a Gumbel document, its threshold alpha / 15.
+  CHECK(p["decisive_test"]["scheme"] == "gumbel");
+  CHECK(p["decisive_test"]["threshold_log10_p"].get<double>() == Approx(std::log10(1e-3 / 15.0)));
+  CHECK(p["decision"]["log10_p"].get<double>() ==
+        Approx(p["decisive_test"]["log10_p"].get<double>() + std::log10(15.0)));
+  CHECK(p["decisive_test"]["curve"].size() > 10);
+  CHECK(p["excerpt"]["scheme"] == "gumbel");
+  CHECK(p["excerpt"]["tokens"][1][1] == "s");
+  CHECK(slurp("v3.html").find("Schemes tested") != std::string::npos);
+  CHECK(w.verify("v3.json", {"--recompute", "-k", "schemes.key"}).code == exit_evidence);
+  // Byte for byte again.
+  REQUIRE(tritium_run({"detect", "-k", "schemes.key", "-i", "gumbel.jsonl", "--report", "again.json",
+                       "--signing-key", "signer.key"}).code == exit_evidence);
+  CHECK(slurp("again.json") == envelope);
+
+  const auto signer = report_signing_key::load("signer.key");
+  auto signed_as = [&](const ojson& statement, const std::string& name) {
+    spit(name, dsse_sign(in_toto_payload_type, statement.dump(), signer));
+    return name;
+  };
+  SECTION("a changed Gumbel score is found by the recomputation") {
+    ojson t = s;
+    t["predicate"]["documents"]["rows"][1][5] = 200.0;
+    const auto r = w.verify(signed_as(t, "score.json"), {"--recompute", "-k", "schemes.key"});
+    CHECK(r.code == exit_verification_failed);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/documents/rows/1/5"));
+  }
+  SECTION("a specification naming other schemes re-runs them and differs") {
+    ojson t = s;
+    t["predicate"]["specification"]["schemes"] = ojson::array({"gumbel"});
+    const auto r = w.verify(signed_as(t, "fewer.json"), {"--recompute", "-k", "schemes.key"});
+    CHECK(r.code == exit_verification_failed);
+    // The specification is re-run as signed: Gumbel alone, whose figures are not the report's.
+    CHECK_THAT(r.err, Catch::Contains("/predicate/hypothesis/alternative") && Catch::Contains("figure(s) differ"));
+  }
+  SECTION("a malformed version 2 specification is refused by its pointer") {
+    ojson t = s;
+    t["predicate"]["specification"]["schemes"] = ojson::array({"gumbel", "gumbel"});
+    auto r = w.verify(signed_as(t, "twice.json"), {"--recompute", "-k", "schemes.key"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/specification/schemes/1: names a scheme twice"));
+    t = s;
+    t["predicate"]["specification"]["schemes"] = ojson::array({"aaronson"});
+    r = w.verify(signed_as(t, "unknown.json"), {"--recompute", "-k", "schemes.key"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/specification/schemes/0: expected kgw, gumbel or unigram"));
+    t = s;
+    t["predicate"]["specification"].erase("min_window");
+    r = w.verify(signed_as(t, "nowindow.json"), {"--recompute", "-k", "schemes.key"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/specification/min_window: missing"));
+    t = s;
+    t["predicate"]["specification"]["version"] = 3;
+    r = w.verify(signed_as(t, "future.json"), {"--recompute", "-k", "schemes.key"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/specification/version: unknown specification version"));
+  }
+  SECTION("a version 3 row or decisive test out of layout is refused by verify and by the renderer") {
+    ojson t = s;
+    t["predicate"]["documents"]["rows"][0].erase(9);
+    auto r = w.verify(signed_as(t, "row.json"));
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/documents/rows/0: expected [id, scheme, tokens"));
+    CHECK(tritium_run({"report", "html", "row.json", "-P", "signer.key.pub", "-o", "row.html"}).code == exit_input_error);
+    CHECK_FALSE(fs::exists("row.html"));
+    t = s;
+    t["predicate"]["decisive_test"]["score"] = "173.9";
+    r = w.verify(signed_as(t, "decisive.json"));
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/decisive_test/score: expected a number or null"));
+    t = s;
+    t["predicate"]["excerpt"]["tokens"][0][1] = "x";
+    CHECK_THAT(w.verify(signed_as(t, "mark.json")).err, Catch::Contains("expected [text, one of g r d c s]"));
+    // A version 2 statement does not take version 3's mark for a Gumbel tuple.
+    t = statement_of(slurp("report.json"));
+    t["predicate"]["excerpt"]["tokens"][0][1] = "s";
+    CHECK_THAT(w.verify(signed_as(t, "v2mark.json")).err, Catch::Contains("expected [text, one of g r d c]"));
+  }
+  SECTION("a windowed scan records its window, decides on the scan-corrected p and recomputes") {
+    // marked-1 (KGW, 120 tokens) pasted at token 800 of 1,500 tokens drawn independently of the key.
+    ojson marked;
+    std::ifstream docs("docs.jsonl");
+    for (std::string line; std::getline(docs, line);) {
+      const ojson record = ojson::parse(line);
+      if (record["id"] == "marked-1") marked = record["tokens"];
+    }
+    REQUIRE(marked.size() == 120);
+    std::mt19937 rng(17);
+    ojson tokens = ojson::array();
+    for (int i = 0; i < 1500; ++i) {
+      if (i == 800) {
+        for (const auto& t : marked) tokens.push_back(t);
+      }
+      tokens.push_back(static_cast<int>(rng() % 1000));
+    }
+    spit("pasted.jsonl", ojson{{"id", "pasted"}, {"tokens", tokens}}.dump() + "\n");
+    REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "pasted.jsonl", "--windows", "--report", "w.json",
+                         "--signing-key", "signer.key", "--html", "w.html"}).code == exit_evidence);
+    const ojson q = statement_of(slurp("w.json"))["predicate"];
+    CHECK(q["specification"]["min_window"] == 50);
+    CHECK(q["specification"]["schemes"] == ojson::array({"kgw"}));
+    CHECK(q["method"]["windows"]["min_window"] == 50);
+    const ojson& window = q["decisive_test"]["window"];
+    REQUIRE(window.is_object());
+    CHECK(window["token_begin"].get<int>() >= 800);
+    CHECK(window["token_end"].get<int>() <= 921);
+    // The corrected window is stronger evidence than the whole text, and the decision reads it.
+    CHECK(window["log10_p_scan"].get<double>() < q["decisive_test"]["log10_p"].get<double>() - 5.0);
+    CHECK(q["decision"]["log10_p"].get<double>() == Approx(window["log10_p_scan"].get<double>()));
+    CHECK(window["log10_p"].get<double>() < window["log10_p_scan"].get<double>());
+    CHECK(q["documents"]["rows"][0][9][0] == window["token_begin"]);
+    CHECK(q["excerpt"]["first"] == window["token_begin"]);
+    CHECK(slurp("w.html").find("The best window") != std::string::npos);
+    CHECK(w.verify("w.json", {"--recompute", "-k", "wm.key"}).code == exit_evidence);
   }
 }

@@ -89,7 +89,8 @@ int main() {
     const auto trusted = tritium::report_public_key::load(dir / "signer.pub");
     const tritium::opened_report opened = tritium::open_report((dir / "report.json").string(), {trusted});
     check(opened.signer == signer.key_id(), "the report is signed by the signer");
-    check(opened.version == tritium::predicate_version, "in the current predicate version");
+    // A KGW test of whole documents is written in version 2, the oldest that holds it.
+    check(opened.version == 2, "in predicate version 2");
     check(opened.statement["subject"][0]["name"] == "texts.jsonl", "its subject is named relative to the base");
     tritium::check_subjects(opened.statement, dir);
     check(tritium::recompute(opened.statement, wm, dir).empty(), "a recomputation matches every figure");

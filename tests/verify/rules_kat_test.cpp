@@ -55,6 +55,7 @@ const char* mark_name(token_mark m) {
     case token_mark::duplicate: return "duplicate";
     case token_mark::green: return "green";
     case token_mark::red: return "red";
+    case token_mark::scored: return "scored";
   }
   return "?";
 }

@@ -162,13 +162,14 @@ std::string null_chart(double n, double green, double gamma) {
   return s.str();
 }
 
-// Histogram of per-document p-values (uniform, or piled at 1, under the null).
-std::string p_histogram(const ojson& rows) {
+// Histogram of per-document p-values (uniform, or piled at 1, under the null); `column` holds a row's
+// log10 p (version 3 rows: one per document and scheme).
+std::string p_histogram(const ojson& rows, std::size_t column) {
   const double w = 640, h = 220, left = 64, right = 16, top = 16, bottom = 44;
   constexpr std::size_t bins = 20;
   std::vector<double> count(bins, 0.0);
   for (const auto& r : rows) {
-    const double p = std::pow(10.0, std::min(0.0, r[4].get<double>()));
+    const double p = std::pow(10.0, std::min(0.0, r[column].get<double>()));
     count[std::min(bins - 1, static_cast<std::size_t>(p * static_cast<double>(bins)))] += 1;
   }
   const double expected = static_cast<double>(rows.size()) / static_cast<double>(bins);
@@ -191,8 +192,9 @@ std::string p_histogram(const ojson& rows) {
   for (int k = 0; k <= 4; ++k) {
     s << "<text x=\"" << X(k / 4.0) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">" << fmt(k / 4.0, 2) << "</text>";
   }
-  s << "<text x=\"" << (left + w - right) / 2 << "\" y=\"" << h - 6 << "\" text-anchor=\"middle\">per-document p-value ("
-    << rows.size() << " documents)</text></svg>";
+  s << "<text x=\"" << (left + w - right) / 2 << "\" y=\"" << h - 6 << "\" text-anchor=\"middle\">"
+    << (column == 4 ? "per-document p-value (" : "per-row p-value, whole text (") << rows.size()
+    << (column == 4 ? " documents)" : " rows)") << "</text></svg>";
   return s.str();
 }
 
@@ -289,7 +291,7 @@ std::string render_report_html(const ojson& statement, const std::string& signer
     << "td.n{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font-family:'DejaVu Sans Mono',monospace;font-size:.85rem;word-break:break-all}"
     << "svg.chart{max-width:100%;height:auto;font-size:11px;font-family:'DejaVu Sans',sans-serif}"
     << ".excerpt{white-space:pre-wrap;border:1px solid #ccc;padding:.6rem;font-family:'DejaVu Sans Mono',monospace;font-size:.85rem;line-height:1.7}"
-    << ".g{background:#c7e9c0}.r{background:#fcbba1}.d{background:#e0e0e0;color:#666}.c{color:#888}"
+    << ".g{background:#c7e9c0}.r{background:#fcbba1}.d{background:#e0e0e0;color:#666}.c{color:#888}.s{background:#dbe9f6}"
     << ".legend span{padding:0 .4rem;margin-right:.6rem}.small{font-size:.85rem;color:#555}"
     << "@media print{body{margin:0;max-width:none}h2{break-after:avoid}svg.chart,table,.verdict{break-inside:avoid}}"
     << "</style></head><body>\n";
@@ -299,6 +301,8 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   const char* box = outcome == "evidence" ? "evidence" : outcome == "insufficient evidence" ? "insufficient" : "none";
   const bool trace = p["test"].is_string() && p["test"].get<std::string>().rfind("trace ", 0) == 0;
   const bool fingerprint = p["test"] == "fingerprint";
+  // Version 3's detect layout, as validated by its predicate type (never by the fields present).
+  const bool v3 = statement["predicateType"] == predicate_type(3) && p["test"] == "detect";
   std::string headline = trace ? (outcome == "evidence"      ? "Accounts accused"
                                   : outcome == "no evidence" ? "No account accused"
                                   : outcome == "insufficient evidence" ? "Insufficient evidence: no conclusion"
@@ -320,10 +324,30 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   row("Alternative", show(p["hypothesis"]["alternative"]));
   row("Not claimed", show(p["hypothesis"]["not_claimed"]));
   row("Key id (commitment)", "<code>" + show(p["key"]["id"]) + "</code>");
-  row("Scheme", show(method["scheme"]) + ", PRF " + show(method["prf"]) + ", gamma " + show(method["gamma"], 4) +
-                    ", delta " + show(method["delta"]) + ", context width " + show(method["context_width"]) + ", " +
-                    show(method["seeding"]));
-  row("Test", show(method["test"]));
+  if (v3) {
+    // Version 3: one line per scheme tested (papers/evidence-v3.md).
+    std::string schemes;
+    for (const auto& sc : method["schemes"]) {
+      schemes += (schemes.empty() ? "" : "<br>") + std::string("<b>") + show(sc["name"]) + "</b>" +
+                 (sc["gamma"].is_number() ? ", gamma " + show(sc["gamma"], 4) : std::string()) + ": " +
+                 show(sc["statistic"]) + "; " + show(sc["test"]) + " <span class=\"small\">(" + show(sc["reference"]) +
+                 ")</span>";
+    }
+    row("Schemes tested", schemes);
+    row("Key parameters", "PRF " + show(method["prf"]) + ", delta " + show(method["delta"]) + ", context width " +
+                              show(method["context_width"]) + ", " + show(method["seeding"]) + ", V " +
+                              show(method["vocab_size"]));
+    if (method["windows"].is_object()) {
+      const ojson& w = method["windows"];
+      row("Window scan", "smallest window " + show(w["min_window"]) + " scored tuples; " + show(w["grid"]) + "; " +
+                             show(w["correction"]));
+    }
+  } else {
+    row("Scheme", show(method["scheme"]) + ", PRF " + show(method["prf"]) + ", gamma " + show(method["gamma"], 4) +
+                      ", delta " + show(method["delta"]) + ", context width " + show(method["context_width"]) + ", " +
+                      show(method["seeding"]));
+    row("Test", show(method["test"]));
+  }
   row("Deduplication", show(method["deduplication"]));
   row("Aggregation", show(method["aggregation"]));
   if (p.contains("input")) {
@@ -368,9 +392,26 @@ std::string render_report_html(const ojson& statement, const std::string& signer
          "value.</p>";
     h << curve_chart(d.contains("curve") ? d["curve"] : ojson::array(), -get(d, "threshold_log10_p", std::log10(alpha)),
                      "scored tuples", "-log10 p");
+    if (v3 && d.contains("window") && d["window"].is_object()) {
+      const ojson& w = d["window"];
+      h << "<h2>The best window</h2><p>Tokens [" << show(w["token_begin"]) << ", " << show(w["token_end"]) << ") of the "
+        << "decisive document, " << show(w["scored"]) << " scored tuples: its own log10 p = " << show(w["log10_p"])
+        << " (for reading only: it was chosen after looking), corrected for the scan's " << show(w["windows"])
+        << " windows of " << show(w["sizes"]) << " sizes: log10 p = " << show(w["log10_p_scan"])
+        << ". The decision rests on the corrected value.</p>";
+    }
     h << "<h2>Score against the null</h2>";
-    h << null_chart(get(d, "scored"), get(d, "green"), get(d, "gamma", get(method, "gamma", 0.25)));
-    if (p.contains("documents") && p["documents"]["rows"].size() >= 2) h << p_histogram(p["documents"]["rows"]);
+    if (!v3 || d.value("scheme", std::string()) == "kgw") {
+      h << null_chart(get(d, "scored"), get(d, "green"), get(d, "gamma", get(method, "gamma", 0.25)));
+    } else {
+      h << "<p class=\"small\">The decisive test is " << show(d["scheme"]) << "'s: "
+        << (d["scheme"] == "gumbel" ? "score " + show(d["score"]) + " over " + show(d["scored"]) +
+                                          " scored tuples, against its exact Gamma(" + show(d["scored"]) + ", 1) null"
+                                    : show(d["green"]) + " green among " + show(d["scored"]) +
+                                          " distinct ids, against its exact hypergeometric null")
+        << "; log10 p = " << show(d["log10_p"]) << ".</p>";
+    }
+    if (p.contains("documents") && p["documents"]["rows"].size() >= 2) h << p_histogram(p["documents"]["rows"], v3 ? 6 : 4);
   }
   if (p.contains("controls") && p["controls"].contains("log10_p") && !p["controls"]["log10_p"].empty()) {
     h << "<h2>Control keys</h2><p class=\"small\">The same test under " << p["controls"]["log10_p"].size()
@@ -383,12 +424,30 @@ std::string render_report_html(const ojson& statement, const std::string& signer
     const ojson& rows = p["documents"]["rows"];
     std::vector<std::size_t> order(rows.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    // Version 3 rows are ordered by the p the decision reads: the window scan's when there is one.
+    auto decision_p = [&](const ojson& r) {
+      return v3 ? (r[9].is_array() ? r[9][3].get<double>() : r[6].get<double>()) : r[4].get<double>();
+    };
     std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return rows[a][4].get<double>() < rows[b][4].get<double>(); });
+                     [&](std::size_t a, std::size_t b) { return decision_p(rows[a]) < decision_p(rows[b]); });
     const std::size_t shown = std::min<std::size_t>(order.size(), 200);
     h << "<h2>Documents</h2><p class=\"small\">" << show(p["documents"]["total"]) << " document(s); the statement lists "
       << show(p["documents"]["selection"]) << (shown < rows.size() ? "; the " + std::to_string(shown) + " with the smallest p-values are shown here" : "")
       << ". Each row tests its document alone; the decision above corrects for their number.</p>";
+    if (v3) {
+      h << "<table><tr><th>id</th><th>scheme</th><th>tokens</th><th>scored</th><th>green or score</th><th>log10 p</th>"
+        << "<th>best window (tokens)</th><th>window log10 p</th><th>log10 p, scan-corrected</th></tr>";
+      for (std::size_t i = 0; i < shown; ++i) {
+        const ojson& r = rows[order[i]];
+        const bool windowed = r[9].is_array();
+        h << "<tr><td>" << show(r[0]) << "</td><td>" << show(r[1]) << "</td><td class=\"n\">" << show(r[2])
+          << "</td><td class=\"n\">" << show(r[3]) << "</td><td class=\"n\">"
+          << (r[4].is_number() ? show(r[4]) + " green" : "score " + show(r[5])) << "</td><td class=\"n\">" << show(r[6])
+          << "</td><td class=\"n\">" << (windowed ? "[" + show(r[9][0]) + ", " + show(r[9][1]) + ")" : "–")
+          << "</td><td class=\"n\">" << (windowed ? show(r[9][2]) : "–") << "</td><td class=\"n\">"
+          << (windowed ? show(r[9][3]) : "–") << "</td></tr>";
+      }
+    } else {
     h << "<table><tr><th>id</th><th>tokens</th><th>scored</th><th>green</th><th>green share</th><th>log10 p</th></tr>";
     for (std::size_t i = 0; i < shown; ++i) {
       const ojson& r = rows[order[i]];
@@ -397,14 +456,19 @@ std::string render_report_html(const ojson& statement, const std::string& signer
         << "</td><td class=\"n\">" << show(r[3]) << "</td><td class=\"n\">"
         << (scored > 0 ? fmt(r[3].get<double>() / scored, 3) : "–") << "</td><td class=\"n\">" << show(r[4]) << "</td></tr>";
     }
+    }
     h << "</table>\n";
   }
 
   if (p.contains("excerpt")) {
     const ojson& e = p["excerpt"];
-    h << "<h2>Excerpt</h2><p class=\"small\">Document " << show(e["document"]) << ", the first "
-      << show(e["shown"]) << " of " << show(e["of"]) << " tokens.</p><p class=\"legend small\"><span class=\"g\">green tuple</span>"
-      << "<span class=\"r\">red tuple</span><span class=\"d\">repeated tuple (scored once)</span><span class=\"c\">no full context</span></p>"
+    const bool from_window = v3 && get(e, "first") > 0;
+    h << "<h2>Excerpt</h2><p class=\"small\">Document " << show(e["document"]) << (v3 ? " under " + show(e["scheme"]) : "")
+      << ", " << show(e["shown"]) << " of its " << show(e["of"]) << " tokens, "
+      << (from_window ? "from token " + show(e["first"]) + ", where the best window begins" : std::string("from the first"))
+      << ".</p><p class=\"legend small\"><span class=\"g\">green tuple</span>"
+      << "<span class=\"r\">red tuple</span>" << (v3 ? "<span class=\"s\">scored tuple (Gumbel: no colour)</span>" : "")
+      << "<span class=\"d\">repeated tuple (scored once)</span><span class=\"c\">no full context</span></p>"
       << "<div class=\"excerpt\">";
     for (const auto& t : e["tokens"]) {
       h << "<span class=\"" << esc(t[1].get<std::string>()) << "\">" << esc(t[0].get<std::string>()) << "</span>";

@@ -50,6 +50,9 @@ ojson specification_of(const radioactivity_spec& spec, const key& k, const token
 ojson specification_of(const trace_spec& spec, const trace_params& params, const key& k, const tokenizer* tok,
                        std::size_t filter_windows);
 detect_spec detect_spec_from(const ojson& specification);
+/// A detect test needs report version 3 (specification version 2): schemes other than KGW alone, or
+/// a windowed scan (papers/evidence-v3.md).
+bool needs_version_3(const detect_spec& spec);
 ojson specification_of(const fingerprint_spec& spec, const key& k);
 fingerprint_spec fingerprint_spec_from(const ojson& specification);
 /// The files a fingerprint test reads, as the report names them: set.json, then the answers.
@@ -82,7 +85,13 @@ class subject_list {
   std::vector<record> subjects_;
 };
 
-/// The statement around a predicate: subjects, type, and the invocation record.
-ojson statement_of(const subject_list& subjects, ojson predicate, const report_context& context);
+/// A detect test under schemes other than KGW alone, or scanned in windows, with its version 3
+/// statement (scheme_report.cpp, papers/evidence-v3.md).
+detect_report run_scheme_detect_test(detect_scan& scan, const subject_list& subjects, const report_context& context,
+                                     const detect_scan::observer& on_document);
+
+/// The statement around a predicate: subjects, type (of the predicate's layout `version`), and the
+/// invocation record.
+ojson statement_of(const subject_list& subjects, ojson predicate, const report_context& context, int version = 2);
 
 }  // namespace tritium::evidence_detail

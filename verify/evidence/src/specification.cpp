@@ -20,6 +20,22 @@ ojson scheme_of(const key& k) {
           {"vocab_size", p.vocab_size}};
 }
 
+// Specification version 2 (papers/evidence-v3.md): the key's parameters under the names of every
+// scheme it names, since the test may read them under any.
+ojson schemes_of(const key& k) {
+  const auto& p = k.params();
+  ojson names = ojson::array();
+  for (const scheme_kind s : schemes_in(p.schemes)) names.push_back(scheme_name(s));
+  return {{"names", names},
+          {"prf", "tritium-prf-v1"},
+          {"gamma_threshold", p.gamma_threshold},
+          {"gamma_bits", p.gamma_bits},
+          {"delta", p.delta},
+          {"context_width", p.context_width},
+          {"seeding", seeding_name(p.seeding_scheme)},
+          {"vocab_size", p.vocab_size}};
+}
+
 ojson tokenizer_of(const std::string& path, const tokenizer* tok) {
   if (tok == nullptr) return nullptr;
   return {{"path", path}, {"digest", tok->digest()}, {"ids", tok->vocab_size()}};
@@ -97,8 +113,9 @@ invalid_utf8 utf8_policy(reader& r, const char* name) {
   return v == "replace" ? invalid_utf8::replace : invalid_utf8::error;
 }
 
-void read_common(reader& r, const char* expected_test, std::string& tokenizer_path) {
-  if (r.get("version", &ojson::is_number_unsigned, "1") != 1) r.fail("/version", "unknown specification version");
+void read_common(reader& r, const char* expected_test, std::string& tokenizer_path, unsigned newest_version = 1) {
+  const unsigned version = r.unsigned_integer<unsigned>("version");
+  if (version < 1 || version > newest_version) r.fail("/version", "unknown specification version");
   if (r.string("test") != expected_test) r.fail("/test", std::string("expected ") + json_quoted(expected_test));
   r.skip("key_id");
   r.skip("scheme");
@@ -157,21 +174,25 @@ void read_radioactivity_fields(reader& r, radioactivity_spec& spec) {
 
 }  // namespace
 
+bool needs_version_3(const detect_spec& spec) {
+  return spec.schemes != scheme_bit(scheme_kind::kgw) || spec.min_window > 0;
+}
+
 ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* tok) {
-  if (spec.min_window > 0) {
-    // evidence-v2's detect specification has no member for it, and a report must let the test be re-run.
-    throw error(errc::usage, "evidence reports do not record windowed scans yet: run the scan without --report");
-  }
-  if (spec.schemes != scheme_bit(scheme_kind::kgw)) {
-    // evidence-v2 records a KGW test; a Gumbel or Unigram test, or several, would be misread as one.
-    throw error(errc::usage, "evidence reports record KGW tests only so far, not " + scheme_list_text(spec.schemes) +
-                                 ": run the scan with --scheme kgw, or without --report");
-  }
+  // Version 1 of the layout records a KGW test of whole documents; anything else is version 2, which
+  // names the schemes tested and the scan's smallest window (papers/evidence-v3.md).
+  const bool v2 = needs_version_3(spec);
   ojson s;
-  s["version"] = 1;
+  s["version"] = v2 ? 2 : 1;
   s["test"] = "detect";
   s["key_id"] = k.id();
-  s["scheme"] = scheme_of(k);
+  s["scheme"] = v2 ? schemes_of(k) : scheme_of(k);
+  if (v2) {
+    ojson tested = ojson::array();
+    for (const scheme_kind kind : schemes_in(spec.schemes)) tested.push_back(scheme_name(kind));
+    s["schemes"] = tested;
+    s["min_window"] = spec.min_window;
+  }
   s["tokenizer"] = tokenizer_of(spec.tokenizer, tok);
   s["input"] = {{"path", spec.input},
                 {"read_as", tok == nullptr ? "token ids" : "text"},
@@ -235,7 +256,19 @@ ojson specification_of(const trace_spec& spec, const trace_params& params, const
 detect_spec detect_spec_from(const ojson& specification) {
   reader r(specification, spec_pointer);
   detect_spec spec;
-  read_common(r, "detect", spec.tokenizer);
+  read_common(r, "detect", spec.tokenizer, 2);
+  if (specification["version"] == 2) {
+    const ojson& tested = r.get("schemes", &ojson::is_array, "an array");
+    spec.schemes = 0;
+    for (std::size_t i = 0; i < tested.size(); ++i) {
+      const auto kind = tested[i].is_string() ? scheme_from_name(tested[i].get<std::string>()) : std::nullopt;
+      if (!kind) r.fail("/schemes/" + std::to_string(i), "expected kgw, gumbel or unigram, got " + json_quoted(tested[i].dump()));
+      if (spec.schemes & scheme_bit(*kind)) r.fail("/schemes/" + std::to_string(i), "names a scheme twice");
+      spec.schemes = static_cast<scheme_set>(spec.schemes | scheme_bit(*kind));
+    }
+    if (spec.schemes == 0) r.fail("/schemes", "names no scheme");
+    spec.min_window = r.unsigned_integer<std::uint64_t>("min_window");
+  }
   reader in(r.get("input", &ojson::is_object, "an object"), std::string(spec_pointer) + "/input");
   spec.input = in.path("path");
   const std::string read_as = in.string("read_as");

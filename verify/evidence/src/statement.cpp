@@ -48,6 +48,7 @@ const char* mark_code(token_mark m) {
     case token_mark::red: return "r";
     case token_mark::duplicate: return "d";
     case token_mark::no_context: return "c";
+    case token_mark::scored: return "s";
   }
   return "c";
 }
@@ -136,7 +137,9 @@ ojson excerpt_of(const std::string& id_json, std::span<const std::int32_t> token
     std::size_t group_start = 0;
     auto mark_of_group = [&](std::size_t from, std::size_t to) {
       for (std::size_t i = from; i < to; ++i) {
-        if (marks[i] == token_mark::green || marks[i] == token_mark::red) return mark_code(marks[i]);
+        if (marks[i] == token_mark::green || marks[i] == token_mark::red || marks[i] == token_mark::scored) {
+          return mark_code(marks[i]);
+        }
       }
       return mark_code(marks[from]);
     };
@@ -213,7 +216,7 @@ ojson subject_list::to_json() const {
   return subjects;
 }
 
-ojson statement_of(const subject_list& subjects, ojson predicate, const report_context& context) {
+ojson statement_of(const subject_list& subjects, ojson predicate, const report_context& context, int version) {
   for (const auto& a : context.invocation.arguments) {
     if (!valid_utf8(a)) {
       throw error(errc::invalid_argument, "a report records its command line in UTF-8; this argument is not: " + json_quoted(a));
@@ -222,7 +225,7 @@ ojson statement_of(const subject_list& subjects, ojson predicate, const report_c
   ojson statement;
   statement["_type"] = std::string(statement_type);
   statement["subject"] = subjects.to_json();
-  statement["predicateType"] = predicate_type();
+  statement["predicateType"] = predicate_type(version);
   ojson invocation;
   invocation["tool"] = context.invocation.tool;
   invocation["version"] = context.invocation.version;

@@ -417,6 +417,7 @@ using namespace evidence_detail;
 detect_report run_detect_test(detect_scan& scan, const report_context& context, const detect_scan::observer& on_document) {
   const subject_list subjects = subjects_of(scan.files(), context);
   const detect_spec& spec = scan.spec();
+  if (needs_version_3(spec)) return run_scheme_detect_test(scan, subjects, context, on_document);
   detect_options options;
   options.dedup = spec.dedup;
   options.alpha = spec.alpha;

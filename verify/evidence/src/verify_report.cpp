@@ -66,6 +66,9 @@ class schema {
     return field(parent, pointer, name, optional, nullable ? "a number or null" : "a number",
                  [nullable](const ojson& v) { return v.is_number() || (nullable && v.is_null()); });
   }
+  const ojson& object_or_null(const ojson& parent, const std::string& pointer, const char* name) const {
+    return field(parent, pointer, name, false, "an object or null", [](const ojson& v) { return v.is_object() || v.is_null(); });
+  }
   const ojson& scalar(const ojson& parent, const std::string& pointer, const char* name) const {
     return field(parent, pointer, name, false, "a string or a number",
                  [](const ojson& v) { return v.is_string() || v.is_number(); });
@@ -97,6 +100,7 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
   const ojson& h = v.object(p, at, "hypothesis");
   for (const char* f : {"null", "alternative", "not_claimed"}) v.string(h, at + "/hypothesis", f);
   const ojson& m = v.object(p, at, "method");
+  const bool v3_detect = version >= 3 && p["test"] == "detect";
   if (p["test"] == "fingerprint") {
     // A fingerprint is no watermark test: no PRF, gamma or deduplication (papers/fingerprint-v1.md).
     for (const char* f : {"scheme", "statistic", "test"}) v.string(m, at + "/method", f);
@@ -115,6 +119,24 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
       if (!r.is_array() || r.size() != 4 || !r[0].is_number() || !r[1].is_number() || !r[2].is_number() || !r[3].is_boolean()) {
         v.fail(at + "/fingerprint/questions/" + std::to_string(i), "expected [question, answers, distinct_candidates, matched]");
       }
+    }
+  } else if (v3_detect) {
+    // Version 3's detect method: the key's parameters, then one entry per scheme tested
+    // (papers/evidence-v3.md).
+    const std::string pm = at + "/method";
+    for (const char* f : {"prf", "seeding", "deduplication", "aggregation"}) v.string(m, pm, f);
+    for (const char* f : {"delta", "context_width", "vocab_size"}) v.number(m, pm, f);
+    const ojson& schemes = v.array(m, pm, "schemes");
+    if (schemes.empty()) v.fail(pm + "/schemes", "names no scheme");
+    for (std::size_t i = 0; i < schemes.size(); ++i) {
+      const std::string ps = pm + "/schemes/" + std::to_string(i);
+      if (!schemes[i].is_object()) v.fail(ps, "expected an object");
+      for (const char* f : {"name", "reference", "statistic", "test"}) v.string(schemes[i], ps, f);
+      v.number(schemes[i], ps, "gamma", false, true);
+    }
+    if (const ojson& w = v.object_or_null(m, pm, "windows"); w.is_object()) {
+      v.number(w, pm + "/windows", "min_window");
+      for (const char* f : {"grid", "correction"}) v.string(w, pm + "/windows", f);
     }
   } else {
     for (const char* f : {"scheme", "prf", "seeding", "statistic", "test", "deduplication", "aggregation"}) {
@@ -157,11 +179,21 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
     v.number(docs, at + "/documents", "total");
     v.string(docs, at + "/documents", "selection");
     const ojson& rows = v.array(docs, at + "/documents", "rows");
+    auto number_or_null = [](const ojson& x) { return x.is_number() || x.is_null(); };
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const ojson& r = rows[i];
       const std::string pr = at + "/documents/rows/" + std::to_string(i);
-      if (!r.is_array() || r.size() != 7 || !(r[0].is_string() || r[0].is_number()) || !r[1].is_number() ||
-          !r[2].is_number() || !r[3].is_number() || !r[4].is_number() || !r[5].is_boolean() || !r[6].is_boolean()) {
+      if (v3_detect) {
+        const bool window_ok = r.is_array() && r.size() == 10 &&
+                               (r[9].is_null() || (r[9].is_array() && r[9].size() == 4 && r[9][0].is_number() &&
+                                                   r[9][1].is_number() && r[9][2].is_number() && r[9][3].is_number()));
+        if (!window_ok || !(r[0].is_string() || r[0].is_number()) || !r[1].is_string() || !r[2].is_number() ||
+            !r[3].is_number() || !number_or_null(r[4]) || !number_or_null(r[5]) || !r[6].is_number() ||
+            !r[7].is_boolean() || !r[8].is_boolean()) {
+          v.fail(pr, "expected [id, scheme, tokens, scored, green, score, log10_p, detected, insufficient, window]");
+        }
+      } else if (!r.is_array() || r.size() != 7 || !(r[0].is_string() || r[0].is_number()) || !r[1].is_number() ||
+                 !r[2].is_number() || !r[3].is_number() || !r[4].is_number() || !r[5].is_boolean() || !r[6].is_boolean()) {
         v.fail(pr, "expected [id, tokens, scored, green, log10_p, detected, insufficient]");
       }
     }
@@ -169,7 +201,19 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
   if (const ojson& t = v.object(p, at, "decisive_test", true); !t.is_null()) {
     const std::string pt = at + "/decisive_test";
     v.string(t, pt, "label");
-    for (const char* f : {"scored", "green", "gamma", "log10_p", "threshold_log10_p"}) v.number(t, pt, f);
+    if (v3_detect) {
+      v.string(t, pt, "scheme");
+      for (const char* f : {"scored", "log10_p", "threshold_log10_p"}) v.number(t, pt, f);
+      for (const char* f : {"green", "score", "gamma"}) v.number(t, pt, f, false, true);
+      if (const ojson& w = v.object_or_null(t, pt, "window"); w.is_object()) {
+        for (const char* f : {"token_begin", "token_end", "scored", "log10_p", "log10_p_scan", "sizes", "windows"}) {
+          v.number(w, pt + "/window", f);
+        }
+        for (const char* f : {"green", "score"}) v.number(w, pt + "/window", f, false, true);
+      }
+    } else {
+      for (const char* f : {"scored", "green", "gamma", "log10_p", "threshold_log10_p"}) v.number(t, pt, f);
+    }
     const ojson& curve = v.array(t, pt, "curve");
     for (std::size_t i = 0; i < curve.size(); ++i) {
       if (!curve[i].is_array() || curve[i].size() != 2 || !curve[i][0].is_number() || !curve[i][1].is_number()) {
@@ -204,12 +248,19 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
     v.scalar(e, at + "/excerpt", "document");
     v.number(e, at + "/excerpt", "shown");
     v.number(e, at + "/excerpt", "of");
+    if (v3_detect) {
+      v.number(e, at + "/excerpt", "first");
+      v.string(e, at + "/excerpt", "scheme");
+    }
+    // Version 3 adds s, a scored tuple without a colour (Gumbel).
+    const std::string codes = v3_detect ? "grdcs" : "grdc";
     const ojson& tokens = v.array(e, at + "/excerpt", "tokens");
     for (std::size_t i = 0; i < tokens.size(); ++i) {
       const ojson& t = tokens[i];
       if (!t.is_array() || t.size() != 2 || !t[0].is_string() || !t[1].is_string() ||
-          std::string("grdc").find(t[1].get<std::string>()) == std::string::npos || t[1].get<std::string>().size() != 1) {
-        v.fail(at + "/excerpt/tokens/" + std::to_string(i), "expected [text, one of g r d c]");
+          codes.find(t[1].get<std::string>()) == std::string::npos || t[1].get<std::string>().size() != 1) {
+        v.fail(at + "/excerpt/tokens/" + std::to_string(i),
+               v3_detect ? "expected [text, one of g r d c s]" : "expected [text, one of g r d c]");
       }
     }
   }

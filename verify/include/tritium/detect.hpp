@@ -46,6 +46,7 @@ enum class token_mark : std::int8_t {
   duplicate = -1,   ///< its tuple was already scored
   red = 0,
   green = 1,
+  scored = 2,       ///< scored, without a colour (Gumbel: a tuple's evidence is its score, not a colour)
 };
 
 struct curve_point {

@@ -40,9 +40,12 @@ using ojson = nlohmann::ordered_json;
 /// The in-toto Statement type and tritium's predicate type; the version is the URI's last segment.
 inline constexpr std::string_view statement_type = "https://in-toto.io/Statement/v1";
 inline constexpr std::string_view predicate_type_prefix = "https://tritium.dev/evidence/watermark-test/v";
-/// The version written. Version 1 reports (papers/evidence-v1.md) are still opened and their
-/// signature and subjects verified; they record no test specification, so they cannot be recomputed.
-inline constexpr int predicate_version = 2;
+/// The newest version written. A report is written in the oldest version that holds its test:
+/// version 3 (papers/evidence-v3.md) only for a detect test under schemes other than KGW alone or
+/// scanned in windows, version 2 for every other test. Version 1 reports (papers/evidence-v1.md) are
+/// still opened and their signature and subjects verified; they record no test specification, so
+/// they cannot be recomputed.
+inline constexpr int predicate_version = 3;
 std::string predicate_type(int version = predicate_version);
 
 /// What made the report: recorded as information only, never re-run.
