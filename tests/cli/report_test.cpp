@@ -511,10 +511,12 @@ TEST_CASE("report: Gumbel, Unigram and windowed scans are written in version 3 a
     CHECK(r.code == exit_input_error);
     CHECK_THAT(r.err, Catch::Contains("/predicate/specification/min_window: missing"));
     t = s;
-    t["predicate"]["specification"]["version"] = 3;
-    r = w.verify(signed_as(t, "future.json"), {"--recompute", "-k", "schemes.key"});
-    CHECK(r.code == exit_input_error);
-    CHECK_THAT(r.err, Catch::Contains("/predicate/specification/version: unknown specification version"));
+    for (const std::uint64_t version : {std::uint64_t{3}, std::uint64_t{4294967297}}) {
+      t["predicate"]["specification"]["version"] = version;
+      r = w.verify(signed_as(t, "future.json"), {"--recompute", "-k", "schemes.key"});
+      CHECK(r.code == exit_input_error);
+      CHECK_THAT(r.err, Catch::Contains("/predicate/specification/version: unknown specification version"));
+    }
   }
   SECTION("a version 3 row or decisive test out of layout is refused by verify and by the renderer") {
     ojson t = s;
@@ -524,6 +526,12 @@ TEST_CASE("report: Gumbel, Unigram and windowed scans are written in version 3 a
     CHECK_THAT(r.err, Catch::Contains("/predicate/documents/rows/0: expected [id, scheme, tokens"));
     CHECK(tritium_run({"report", "html", "row.json", "-P", "signer.key.pub", "-o", "row.html"}).code == exit_input_error);
     CHECK_FALSE(fs::exists("row.html"));
+    t = s;
+    t["predicate"].erase("decisive_test");
+    r = w.verify(signed_as(t, "nodecisive.json"));
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/decisive_test: missing"));
+    CHECK(tritium_run({"report", "html", "nodecisive.json", "-P", "signer.key.pub", "-o", "nd.html"}).code == exit_input_error);
     t = s;
     t["predicate"]["decisive_test"]["score"] = "173.9";
     r = w.verify(signed_as(t, "decisive.json"));

@@ -390,8 +390,12 @@ std::string render_report_html(const ojson& statement, const std::string& signer
     h << "<h2>Evidence as tokens accumulate</h2><p class=\"small\">Curve: " << esc(d.value("label", std::string("")))
       << ". The curve is for reading only: stopping where it peaks would be a multiple test; the decision uses the final "
          "value.</p>";
-    h << curve_chart(d.contains("curve") ? d["curve"] : ojson::array(), -get(d, "threshold_log10_p", std::log10(alpha)),
-                     "scored tuples", "-log10 p");
+    // With a window scan the curve is the whole text's, which enters the scan with weight 1/J: the bar
+    // it must clear is the threshold divided by J.
+    const bool scanned = v3 && d.contains("window") && d["window"].is_object();
+    const double scan_factor = scanned ? std::log10(std::max(1.0, get(d["window"], "sizes", 1.0))) : 0.0;
+    h << curve_chart(d.contains("curve") ? d["curve"] : ojson::array(),
+                     -get(d, "threshold_log10_p", std::log10(alpha)) + scan_factor, "scored tuples", "-log10 p");
     if (v3 && d.contains("window") && d["window"].is_object()) {
       const ojson& w = d["window"];
       h << "<h2>The best window</h2><p>Tokens [" << show(w["token_begin"]) << ", " << show(w["token_end"]) << ") of the "
@@ -401,7 +405,7 @@ std::string render_report_html(const ojson& statement, const std::string& signer
         << ". The decision rests on the corrected value.</p>";
     }
     h << "<h2>Score against the null</h2>";
-    if (!v3 || d.value("scheme", std::string()) == "kgw") {
+    if (!v3 || d["scheme"] == "kgw") {
       h << null_chart(get(d, "scored"), get(d, "green"), get(d, "gamma", get(method, "gamma", 0.25)));
     } else {
       h << "<p class=\"small\">The decisive test is " << show(d["scheme"]) << "'s: "

@@ -230,7 +230,8 @@ class scheme_evidence {
                           " scheme(s), chosen after the fact: its own figures overstate the evidence, so the "
                           "threshold is Bonferroni's alpha / " + shortest_text(tests) +
                           (d.window ? "; it applies to the best window's corrected p, and the curve is the whole "
-                                      "document's, for reading only"
+                                      "document's, whose bar in the scan is that threshold divided by the number of "
+                                      "window sizes"
                                     : "");
       decisive["document"] = report_id(best_.id_json);
       fill_counts(decisive, d);
@@ -431,10 +432,13 @@ class scheme_evidence {
         << "). This does not show that the text is unwatermarked: short, edited or low-entropy text can carry too "
            "little signal.";
     } else if (outcome == "insufficient evidence") {
-      w << "Insufficient evidence: with at most " << v.max_scored << " scored tuples, not even the most extreme result "
+      std::uint64_t most = v.max_scored;
+      for (const detection& d : v.pooled_schemes) most = std::max(most, d.scored);
+      w << "Insufficient evidence: with at most " << most << " scored tuples, not even the most extreme result "
         << "could reach alpha = " << exact_text(spec_.alpha)
         << (pooled ? (schemes_.size() > 1 ? " after the correction for the number of schemes" : "")
-                   : " after the correction for the number of documents and schemes")
+                   : spec_.min_window > 0 ? " after the corrections for the window scan and the number of documents and schemes"
+                                          : " after the correction for the number of documents and schemes")
         << "; no conclusion either way.";
     } else {
       w << "No verdict: deduplication was off (--dedup none), so the independence the p-values assume does not hold; "
