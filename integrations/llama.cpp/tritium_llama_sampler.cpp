@@ -1,6 +1,7 @@
 #include "tritium_llama_sampler.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <iterator>
 #include <cstdio>
@@ -128,6 +129,10 @@ struct selector_state {
   tritium_stream* stream = nullptr;
   std::vector<int32_t> ids;
   std::vector<float> logits;
+  // Steps since the last reset whose choice carries the mark: the stream was active (full context,
+  // not a repeated window) and two or more candidates had a finite logit. A greedy chain leaves one
+  // (top-k 1 removes the others, temperature 0 sets them to -inf), and its choice carries no mark.
+  uint64_t marked_steps = 0;
 };
 
 selector_state* selector_of(const llama_sampler* s) { return static_cast<selector_state*>(s->ctx); }
@@ -142,11 +147,14 @@ void selector_apply(llama_sampler* s, llama_token_data_array* cur) {
   if (n == 0) return;
   st.ids.resize(n);
   st.logits.resize(n);
+  size_t live = 0;  // candidates the draw can still pick: temperature 0 leaves one, the rest at -inf
   for (size_t i = 0; i < n; ++i) {
     st.ids[i] = cur->data[i].id;
     st.logits[i] = cur->data[i].logit;
+    if (std::isfinite(cur->data[i].logit)) ++live;
   }
   int32_t token = -1;
+  const bool marks = live >= 2 && tritium_stream_active(st.stream) == 1;
   if (tritium_stream_sample_candidates(st.stream, st.ids.data(), st.logits.data(), n, &token) != TRITIUM_OK) {
     // apply cannot fail: the step falls back to the most likely candidate, and says so.
     std::fprintf(stderr, "tritium selector: this step is not watermarked: %s\n", tritium_last_error());
@@ -158,12 +166,16 @@ void selector_apply(llama_sampler* s, llama_token_data_array* cur) {
   for (size_t i = 0; i < n; ++i) {
     if (cur->data[i].id == token) {
       cur->selected = static_cast<int64_t>(i);
+      st.marked_steps += marks ? 1 : 0;
       return;
     }
   }
 }
 
-void selector_reset(llama_sampler* s) { tritium_stream_reset(selector_of(s)->stream); }
+void selector_reset(llama_sampler* s) {
+  selector_of(s)->marked_steps = 0;
+  tritium_stream_reset(selector_of(s)->stream);
+}
 
 void selector_free(llama_sampler* s) {
   selector_state* st = selector_of(s);
@@ -191,6 +203,7 @@ llama_sampler_i selector_iface = {
 llama_sampler* selector_clone(const llama_sampler* s) {
   auto* st = new (std::nothrow) selector_state;
   if (st == nullptr) return nullptr;
+  st->marked_steps = selector_of(s)->marked_steps;
   if (tritium_stream_clone(selector_of(s)->stream, &st->stream) != TRITIUM_OK) {
     delete st;
     return nullptr;
@@ -230,6 +243,22 @@ extern "C" llama_sampler* tritium_llama_sampler_init(const tritium_key* key, uin
   return llama_sampler_init(&sampler_iface, st);
 }
 
+extern "C" llama_sampler* tritium_llama_sampler_init_scheme(const tritium_key* key, uint32_t scheme, uint32_t n_vocab,
+                                                            uint64_t seed) {
+  if (scheme == TRITIUM_SCHEME_GUMBEL) return nullptr;  // it chooses, it does not bias: the selector
+  auto* st = new (std::nothrow) sampler_state;
+  if (st == nullptr) return nullptr;
+  st->n_vocab = n_vocab;
+  const tritium_stream_options options{0, seed};
+  if (tritium_stream_create_scheme(key, scheme, n_vocab, &options, &st->stream) != TRITIUM_OK ||
+      tritium_stream_begin(st->stream, nullptr, 0) != TRITIUM_OK) {
+    tritium_stream_free(st->stream);
+    delete st;
+    return nullptr;
+  }
+  return llama_sampler_init(&sampler_iface, st);
+}
+
 extern "C" llama_sampler* tritium_llama_sampler_find(llama_sampler* chain) {
   if (chain == nullptr) return nullptr;
   if (chain->iface == &sampler_iface) return chain;
@@ -239,6 +268,22 @@ extern "C" llama_sampler* tritium_llama_sampler_find(llama_sampler* chain) {
     if (s != nullptr && s->iface == &sampler_iface) return s;
   }
   return nullptr;
+}
+
+extern "C" llama_sampler* tritium_llama_selector_find(llama_sampler* chain) {
+  if (chain == nullptr) return nullptr;
+  if (chain->iface == &selector_iface) return chain;
+  const int n = llama_sampler_chain_n(chain);
+  for (int i = 0; i < n; ++i) {
+    llama_sampler* s = llama_sampler_chain_get(chain, i);
+    if (s != nullptr && s->iface == &selector_iface) return s;
+  }
+  return nullptr;
+}
+
+extern "C" int64_t tritium_llama_selector_marked_steps(const llama_sampler* selector) {
+  if (selector == nullptr || selector->iface != &selector_iface) return -1;
+  return static_cast<int64_t>(selector_of(selector)->marked_steps);
 }
 
 extern "C" int tritium_llama_sampler_bias_logits(llama_sampler* sampler, float* logits, size_t n) {

@@ -22,6 +22,12 @@ extern "C" {
 struct llama_sampler* tritium_llama_sampler_init(const tritium_key* key, uint32_t n_vocab,
                                                  const tritium_account_code* account, uint64_t seed);
 
+// The same bias under another scheme the key names: TRITIUM_SCHEME_KGW (no account) or
+// TRITIUM_SCHEME_UNIGRAM (one fixed green list). Gumbel chooses the token itself: use
+// tritium_llama_selector_init for it (NULL here). Returns NULL on error, with tritium_last_error().
+struct llama_sampler* tritium_llama_sampler_init_scheme(const tritium_key* key, uint32_t scheme, uint32_t n_vocab,
+                                                        uint64_t seed);
+
 // The faster path for a caller that holds the step's full logits row (llama_get_logits_ith):
 // biases the row in place (n must be the key's V) before the candidates are built from it, and the
 // sampler's apply then leaves them alone until the next accept or reset. This saves a pass over the
@@ -42,6 +48,14 @@ struct llama_sampler* tritium_llama_selector_init(const tritium_key* key, uint32
 
 // The tritium sampler in `chain` (or `chain` itself if it is one), or NULL.
 struct llama_sampler* tritium_llama_sampler_find(struct llama_sampler* chain);
+
+// The tritium selector in `chain` (or `chain` itself if it is one), or NULL.
+struct llama_sampler* tritium_llama_selector_find(struct llama_sampler* chain);
+
+// How many of the selector's choices since its last reset carry the mark: steps with a full,
+// unrepeated context window and at least two candidates with a finite logit. A chain that leaves
+// one (temperature 0, top-k 1) chooses without marking. -1 if `selector` is not a tritium selector.
+int64_t tritium_llama_selector_marked_steps(const struct llama_sampler* selector);
 
 #ifdef __cplusplus
 }

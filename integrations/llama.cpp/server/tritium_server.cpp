@@ -53,6 +53,7 @@ struct served_log {
 struct state {
   tritium_key* key = nullptr;
   tritium_kgw_info info{};
+  uint32_t scheme = TRITIUM_SCHEME_KGW;  // --watermark-scheme
   std::string key_id;
   std::vector<account> accounts;
   std::vector<std::vector<unsigned char>> server_key_digests;  // --api-key keys, hashed on first use
@@ -88,6 +89,36 @@ void load_key(const std::string& path) {
   char id[65];
   if (tritium_key_id(g->key, id) != TRITIUM_OK) fail("--watermark-key " + path + ": " + tritium_error());
   g->key_id = id;
+}
+
+const char* scheme_names[] = {"kgw", "gumbel", "unigram"};
+
+// The scheme the server marks with: --watermark-scheme, which the key must name; without it the
+// key's KGW, or the one scheme it names. A key naming several others needs the option.
+void choose_scheme(const std::string& wanted) {
+  uint32_t mask = 0;
+  if (tritium_key_schemes(g->key, &mask) != TRITIUM_OK) fail("--watermark-key: " + tritium_error());
+  std::string named;
+  for (uint32_t s = 0; s < 3; ++s) {
+    if (mask & (1u << s)) named += (named.empty() ? "" : ", ") + std::string(scheme_names[s]);
+  }
+  if (!wanted.empty()) {
+    uint32_t s = 0;
+    while (s < 3 && wanted != scheme_names[s]) ++s;
+    if (s == 3) fail("--watermark-scheme " + wanted + ": expected kgw, gumbel or unigram");
+    if ((mask & (1u << s)) == 0)
+      fail("--watermark-scheme " + wanted + ": the key names " + named + " only (make a key with tritium keygen --scheme " +
+           wanted + ")");
+    g->scheme = s;
+    return;
+  }
+  if (mask & (1u << TRITIUM_SCHEME_KGW)) {
+    g->scheme = TRITIUM_SCHEME_KGW;
+  } else if (mask == (1u << TRITIUM_SCHEME_GUMBEL) || mask == (1u << TRITIUM_SCHEME_UNIGRAM)) {
+    g->scheme = mask == (1u << TRITIUM_SCHEME_GUMBEL) ? TRITIUM_SCHEME_GUMBEL : TRITIUM_SCHEME_UNIGRAM;
+  } else {
+    fail("--watermark-key: the key names " + named + ": choose one with --watermark-scheme");
+  }
 }
 
 // The accounts file: JSON Lines {"account": ID, "api_key": KEY} with an optional "watermark": false
@@ -221,6 +252,10 @@ const char* usage =
     "tritium options (read before llama-server's own):\n"
     "  --watermark-key FILE       the master watermark key (tritium keygen --trace; mode 0600, refused otherwise);\n"
     "                             every completion is marked\n"
+    "  --watermark-scheme NAME    kgw (default when the key names it), unigram (a bias, like kgw) or gumbel\n"
+    "                             (chooses the token in place of the final random draw; a greedy request's\n"
+    "                             choices carry no mark and are logged so); the key must name it. Accounts\n"
+    "                             are marked through kgw only\n"
     "  --watermark-accounts FILE  JSON Lines {\"account\": ID, \"api_key\": KEY[, \"watermark\": false]} (mode 0600):\n"
     "                             requests must carry one of these keys (or an --api-key key, marked without an\n"
     "                             account); each account's completions carry its own mark\n"
@@ -269,7 +304,26 @@ int32_t account_of(const std::map<std::string, std::string>& headers) {
   return found >= 0 ? found : no_account;
 }
 
-bool attach(common_sampler* sampler, int32_t account) {
+// Gumbel chooses the token itself: the selector takes the place of the chain's final random draw
+// (`dist`), after penalties, top-k, top-p and temperature. A chain that ends otherwise (mirostat,
+// adaptive-p) has no draw to replace, and the request is refused rather than served unmarked.
+void attach_selector(llama_sampler* chain, uint32_t seed) {
+  const int n = llama_sampler_chain_n(chain);
+  const std::string last = n > 0 ? llama_sampler_name(llama_sampler_chain_get(chain, n - 1)) : "nothing";
+  if (last != "dist") {
+    throw std::runtime_error("this server marks completions with Gumbel sampling, which takes the place of the final "
+                             "random draw; a request whose sampling ends in " + last +
+                             " (mirostat, adaptive-p) cannot carry the mark");
+  }
+  uint64_t selector_seed = seed;
+  if (seed == LLAMA_DEFAULT_SEED) randombytes_buf(&selector_seed, sizeof selector_seed);  // as dist draws its own
+  llama_sampler* ours = tritium_llama_selector_init(g->key, TRITIUM_SCHEME_GUMBEL, g->info.vocab_size, selector_seed);
+  if (ours == nullptr) throw std::runtime_error(std::string("watermark selector: ") + tritium_error());
+  llama_sampler_free(llama_sampler_chain_remove(chain, n - 1));
+  llama_sampler_chain_add(chain, ours);
+}
+
+bool attach(common_sampler* sampler, int32_t account, uint32_t seed) {
   if (g == nullptr) return false;
   // A sampling task that did not come through a completion handler (account unset; none does in
   // this version) is still marked, with the key alone: the watermark is never quietly off.
@@ -279,11 +333,17 @@ bool attach(common_sampler* sampler, int32_t account) {
     if (!a.marked) return false;
     code = a.code;
   }
-  llama_sampler* ours = tritium_llama_sampler_init(g->key, g->info.vocab_size, code, 0);
+  llama_sampler* chain = common_sampler_get(sampler);
+  if (g->scheme == TRITIUM_SCHEME_GUMBEL) {
+    attach_selector(chain, seed);
+    return true;
+  }
+  llama_sampler* ours = g->scheme == TRITIUM_SCHEME_KGW
+                            ? tritium_llama_sampler_init(g->key, g->info.vocab_size, code, 0)
+                            : tritium_llama_sampler_init_scheme(g->key, g->scheme, g->info.vocab_size, 0);
   if (ours == nullptr) throw std::runtime_error(std::string("watermark sampler: ") + tritium_error());
   // Insert after logit-bias (the user's biases and the model's suppressed tokens), ahead of
   // penalties, top-k, top-p, temperature and the final draw.
-  llama_sampler* chain = common_sampler_get(sampler);
   const int n = llama_sampler_chain_n(chain);
   const int at = n > 0 && std::string_view(llama_sampler_name(llama_sampler_chain_get(chain, 0))) == "logit-bias" ? 1 : 0;
   std::vector<llama_sampler*> after;
@@ -302,12 +362,20 @@ void bias_logits(common_sampler* sampler, llama_context* ctx, int idx) {
   if (row != nullptr) tritium_llama_sampler_bias_logits(ours, row, g->info.vocab_size);
 }
 
-void log_completion(int32_t account, const std::string& request_id, int index, const std::string& model,
-                    const std::vector<int32_t>& prompt_tokens, const std::vector<int32_t>& output_tokens,
-                    const char* finish_reason) {
+void log_completion(common_sampler* sampler, int32_t account, const std::string& request_id, int index,
+                    const std::string& model, const std::vector<int32_t>& prompt_tokens,
+                    const std::vector<int32_t>& output_tokens, const char* finish_reason) {
   if (g == nullptr || g->log.fd < 0) return;
   const bool has_account = account >= 0;
-  const bool marked = !has_account || g->accounts.at(static_cast<size_t>(account)).marked;
+  bool marked = !has_account || g->accounts.at(static_cast<size_t>(account)).marked;
+  // Gumbel marks a choice, not a distribution: a completion none of whose choices had two or more
+  // candidates (temperature 0, top-k 1) carries no mark, and the log says so.
+  int64_t marked_steps = -1;
+  if (g->scheme == TRITIUM_SCHEME_GUMBEL) {
+    llama_sampler* selector = sampler != nullptr ? tritium_llama_selector_find(common_sampler_get(sampler)) : nullptr;
+    marked_steps = selector != nullptr ? tritium_llama_selector_marked_steps(selector) : 0;
+    marked = marked_steps > 0;
+  }
   std::string line = "{\"time\":\"" + utc_now() + "\",\"account\":";
   if (has_account) {
     tritium_llama::append_json_string(line, g->accounts[static_cast<size_t>(account)].id);
@@ -316,6 +384,8 @@ void log_completion(int32_t account, const std::string& request_id, int index, c
   }
   line += ",\"watermarked\":";
   line += marked ? "true" : "false";
+  line += ",\"scheme\":\"" + std::string(scheme_names[g->scheme]) + "\"";
+  if (marked_steps >= 0) line += ",\"marked_steps\":" + std::to_string(marked_steps);
   line += ",\"key_id\":\"" + g->key_id + "\",\"request_id\":";
   tritium_llama::append_json_string(line, request_id);
   line += ",\"index\":" + std::to_string(index) + ",\"model\":";
@@ -342,7 +412,7 @@ void log_completion(int32_t account, const std::string& request_id, int index, c
 }  // namespace tritium_server
 
 int main(int argc, char** argv) {
-  std::string key_path, accounts_path, log_path;
+  std::string key_path, accounts_path, log_path, scheme_name;
   bool log_sync = false, help = false;
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -357,6 +427,9 @@ int main(int argc, char** argv) {
       value(accounts_path);
     } else if (arg == "--watermark-log") {
       value(log_path);
+    } else if (arg == "--watermark-scheme") {
+      if (i + 1 >= argc) fail("--watermark-scheme needs kgw, gumbel or unigram");
+      scheme_name = argv[++i];
     } else if (arg == "--watermark-log-sync") {
       log_sync = true;
     } else {
@@ -365,17 +438,21 @@ int main(int argc, char** argv) {
     }
   }
   if (help) std::fputs(usage, stdout);
-  if (key_path.empty() && !(accounts_path.empty() && log_path.empty() && !log_sync))
-    fail("--watermark-accounts, --watermark-log and --watermark-log-sync need --watermark-key");
+  if (key_path.empty() && !(accounts_path.empty() && log_path.empty() && !log_sync && scheme_name.empty()))
+    fail("--watermark-accounts, --watermark-scheme, --watermark-log and --watermark-log-sync need --watermark-key");
   if (log_path.empty() && log_sync) fail("--watermark-log-sync needs --watermark-log");
   if (!key_path.empty()) {
     if (sodium_init() < 0) fail("libsodium failed to initialise");
     g = new state;
     load_key(key_path);
+    choose_scheme(scheme_name);
+    if (!accounts_path.empty() && g->scheme != TRITIUM_SCHEME_KGW)
+      fail("--watermark-accounts: account marks ride on kgw (papers/attribution.md), not " +
+           std::string(scheme_names[g->scheme]) + ": serve accounts with --watermark-scheme kgw");
     if (!accounts_path.empty()) load_accounts(accounts_path);
     if (!log_path.empty()) open_log(log_path, log_sync);
-    std::fprintf(stderr, "tritium-llama-server: watermark on (V = %u, %zu accounts%s)\n", g->info.vocab_size,
-                 g->accounts.size(), log_path.empty() ? "" : ", served-output log on");
+    std::fprintf(stderr, "tritium-llama-server: watermark on (%s, V = %u, %zu accounts%s)\n", scheme_names[g->scheme],
+                 g->info.vocab_size, g->accounts.size(), log_path.empty() ? "" : ", served-output log on");
   }
   rest.push_back(nullptr);
   return llama_server(static_cast<int>(rest.size()) - 1, rest.data());

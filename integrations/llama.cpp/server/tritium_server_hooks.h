@@ -42,20 +42,23 @@ bool api_key_valid(const std::vector<std::string>& server_keys, const std::strin
 // header names compared case-insensitively), or no_account.
 int32_t account_of(const std::map<std::string, std::string>& headers);
 
-// Puts tritium's sampler into the chain of `sampler`, right after logit-bias, for `account`.
-// Returns false and leaves the chain alone when nothing is to be marked (the watermark is off, or
-// the operator switched it off for this account); throws std::runtime_error when the sampler
-// cannot be made.
-bool attach(common_sampler* sampler, int32_t account);
+// Puts tritium's sampler into the chain of `sampler` for `account`: KGW and Unigram bias right after
+// logit-bias; Gumbel's selector takes the place of the final `dist` (seeded with the request's
+// `seed` for repeated windows, which it samples plainly). Returns false and leaves the chain alone
+// when nothing is to be marked (the watermark is off, or the operator switched it off for this
+// account); throws std::runtime_error when the sampler cannot be made, or when the chain has no
+// `dist` for Gumbel to replace (mirostat, adaptive-p): such a request is refused, not served unmarked.
+bool attach(common_sampler* sampler, int32_t account, uint32_t seed);
 
 // Before a position is sampled on the CPU: biases the logits row of output `idx` in place when the
 // slot's chain holds tritium's sampler, which then leaves the candidates built from that row alone
 // (tritium_llama_sampler_bias_logits). Does nothing otherwise.
 void bias_logits(common_sampler* sampler, llama_context* ctx, int idx);
 
-// Appends one record to the served-output log, if one was configured. Throws std::runtime_error
+// Appends one record to the served-output log, if one was configured; `sampler` is the completion's
+// (under Gumbel the record says how many of its choices carry the mark). Throws std::runtime_error
 // when the record cannot be written (the completion must then not be delivered as logged).
-void log_completion(int32_t account, const std::string& request_id, int index,
+void log_completion(common_sampler* sampler, int32_t account, const std::string& request_id, int index,
                     const std::string& model, const std::vector<int32_t>& prompt_tokens,
                     const std::vector<int32_t>& output_tokens, const char* finish_reason);
 

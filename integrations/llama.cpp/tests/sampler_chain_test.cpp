@@ -97,8 +97,35 @@ void selector_checks(const char* schemes_path) {
   }
   expect(chosen >= 55 && same == chosen, "every Gumbel step chooses what the stream chooses among the top k");
   std::printf("selector: %d of %d Gumbel steps as the reference\n", same, chosen);
+  // What the server logs: the selector counts the steps whose choice carries the mark.
+  expect(tritium_llama_selector_find(chain) == select, "tritium_llama_selector_find finds the selector in its chain");
+  expect(tritium_llama_selector_marked_steps(select) == chosen, "the selector counts every marked step");
+  expect(tritium_llama_selector_marked_steps(chain) == -1, "a chain is not a selector");
+  llama_sampler_reset(chain);
+  expect(tritium_llama_selector_marked_steps(select) == 0, "reset starts the count again");
   tritium_stream_free(ref);
   llama_sampler_free(chain);
+  // A greedy chain leaves one candidate that can be drawn (top-k 1 removes the others, temperature 0
+  // sets their logits to -inf): the selector takes it, and no step is marked.
+  for (const bool by_temperature : {false, true}) {
+    llama_sampler* greedy = llama_sampler_chain_init(llama_sampler_chain_default_params());
+    llama_sampler_chain_add(greedy, by_temperature ? llama_sampler_init_temp(0.0f) : llama_sampler_init_top_k(1));
+    llama_sampler_chain_add(greedy, tritium_llama_selector_init(key, TRITIUM_SCHEME_GUMBEL, V, 11));
+    for (int step = 0; step < 20; ++step) {
+      for (float& l : logits) l = normal(rng);
+      std::vector<llama_token_data> cand(V);
+      for (uint32_t i = 0; i < V; ++i) cand[i] = {static_cast<llama_token>(i), logits[i], 0.0f};
+      llama_token_data_array arr{cand.data(), cand.size(), -1, false};
+      llama_sampler_apply(greedy, &arr);
+      const auto best = std::max_element(logits.begin(), logits.end()) - logits.begin();
+      expect(arr.selected >= 0 && arr.data[arr.selected].id == best, "a greedy chain's selector takes the only candidate");
+      llama_sampler_accept(greedy, arr.data[arr.selected].id);
+    }
+    expect(tritium_llama_selector_marked_steps(tritium_llama_selector_find(greedy)) == 0,
+           by_temperature ? "temperature 0: the choices carry no mark, and the count says so"
+                          : "top-k 1: the choices carry no mark, and the count says so");
+    llama_sampler_free(greedy);
+  }
   tritium_key_free(key);
 }
 

@@ -12,9 +12,13 @@
 # Servers bind 127.0.0.1, get a bounded number of requests and are stopped by their PID.
 # Verdicts are asserted on a fixed key (the trace KAT key) and seeded requests, so that a run's texts,
 # and so its p-values, are the same every time: no verdict here can flake.
-# Usage: server_e2e_test.sh TRITIUM SERVER MAKE_MODEL VOCAB_GGUF CLIENT_DIR KEY SCRATCH
+# - under --watermark-scheme gumbel and unigram (a fixed key naming all three schemes): sampled
+#   answers are detected under their scheme and not under KGW; a Gumbel greedy answer is logged as
+#   unmarked (marked_steps 0) and a mirostat request, which has no final draw to replace, is refused;
+#   accounts are refused with any scheme but KGW.
+# Usage: server_e2e_test.sh TRITIUM SERVER MAKE_MODEL VOCAB_GGUF CLIENT_DIR KEY SCRATCH SCHEMES_KEY
 set -euo pipefail
-tritium=$1 server=$2 make_model=$3 vocab=$4 client=$5 fixed_key=$6 scratch=$7
+tritium=$1 server=$2 make_model=$3 vocab=$4 client=$5 fixed_key=$6 scratch=$7 schemes_key=$8
 rm -rf "$scratch" && mkdir -p "$scratch" && cd "$scratch"
 failures=0
 pids=()
@@ -167,6 +171,61 @@ stop_server "$pid"
 texts_of plain.jsonl alice >plain-texts.jsonl
 rc=0; "$tritium" detect -k wm.key -t model.gguf -i plain-texts.jsonl >plain.detect || rc=$?
 [ "$rc" = 1 ] && pass "a server without the watermark: no evidence" || { fail "plain server: detect exit $rc"; cat plain.detect; }
+
+# --- Gumbel and Unigram: the server marks with the scheme --watermark-scheme names, which the key must name.
+cp "$schemes_key" schemes.key && chmod 600 schemes.key
+expect_refusal "accounts under gumbel" "account marks ride on kgw" --watermark-key schemes.key --watermark-scheme gumbel --watermark-accounts accounts.jsonl
+expect_refusal "a scheme the key does not name" "the key names kgw only" --watermark-key wm.key --watermark-scheme gumbel
+expect_refusal "an unknown scheme" "expected kgw, gumbel or unigram" --watermark-key schemes.key --watermark-scheme aaronson
+complete() {  # complete NAME JSON_FIELDS: one completion of 150 tokens; the HTTP status to stdout
+  curl -s -o "$1.json" -w '%{http_code}' "http://127.0.0.1:$port/v1/completions" -H 'Content-Type: application/json' \
+    -d "{\"prompt\": \"Once upon a time\", \"max_tokens\": 150, $2}"
+}
+for scheme in gumbel unigram; do
+  start_server "$scheme" --watermark-key schemes.key --watermark-scheme "$scheme" --watermark-log "$scheme-served.jsonl"
+  grep -q "watermark on ($scheme, V = 151936" "$scheme.log" || fail "$scheme: the server does not say which scheme marks"
+  codes=""
+  for seed in 21 22 23; do codes="$codes $(complete "$scheme-$seed" "\"seed\": $seed, \"temperature\": 1")"; done
+  codes="$codes $(complete "$scheme-greedy" '"seed": 24, "temperature": 0')"
+  codes="$codes $(complete "$scheme-mirostat" '"seed": 25, "mirostat": 2')"
+  stop_server "$pid"
+  python3 - "$scheme" >"$scheme-texts.jsonl" <<'EOF'
+import json, sys
+for seed in (21, 22, 23):
+    r = json.load(open(f"{sys.argv[1]}-{seed}.json"))
+    print(json.dumps({"id": f"{sys.argv[1]}-{seed}", "text": r["choices"][0]["text"]}))
+EOF
+  rc=0; "$tritium" detect -k schemes.key -t model.gguf -i "$scheme-texts.jsonl" --scheme "$scheme" --json >"$scheme.detect" || rc=$?
+  every=$(python3 -c 'import json, sys; print(all(json.loads(l)["log10_p"] <= -3 for l in open(sys.argv[1])))' "$scheme.detect" 2>/dev/null || echo error)
+  [ "$rc" = 0 ] && [ "$every" = True ] && pass "$scheme: every sampled answer's text alone is detected under $scheme (p <= 1e-3 each)" \
+    || { fail "$scheme: detect exit $rc, every answer detected: $every"; cat "$scheme.detect"; }
+  rc=0; "$tritium" detect -k schemes.key -t model.gguf -i "$scheme-texts.jsonl" --scheme kgw >"$scheme-kgw.detect" || rc=$?
+  [ "$rc" = 1 ] && pass "$scheme: the same answers are no evidence under kgw" || { fail "$scheme answers under kgw: exit $rc"; cat "$scheme-kgw.detect"; }
+  python3 - "$scheme" $codes <<'EOF' && pass "$scheme: statuses and served-log records as the scheme allows" || fail "$scheme: statuses or served log"
+import json, sys
+scheme, codes = sys.argv[1], sys.argv[2:]
+records = {r["request_id"]: r for r in map(json.loads, open(f"{scheme}-served.jsonl"))}
+def record(name):
+    return records.get(json.load(open(f"{scheme}-{name}.json")).get("id"))
+ok = all(r["scheme"] == scheme for r in records.values())
+ok = ok and all(record(str(s))["watermarked"] for s in (21, 22, 23))
+greedy = record("greedy")
+if scheme == "gumbel":
+    # Sampled answers: nearly every choice marked. Greedy: one candidate a step, no mark, said so.
+    ok = ok and codes == ["200", "200", "200", "200", "500"] and len(records) == 4
+    ok = ok and all(record(str(s))["marked_steps"] >= 100 for s in (21, 22, 23))
+    ok = ok and greedy["watermarked"] is False and greedy["marked_steps"] == 0
+    ok = ok and "cannot carry the mark" in json.load(open("gumbel-mirostat.json"))["error"]["message"]
+else:
+    # A bias marks every chain: greedy and mirostat answers too.
+    ok = ok and codes == ["200"] * 5 and len(records) == 5
+    ok = ok and greedy["watermarked"] is True and record("mirostat")["watermarked"] is True
+    ok = ok and all("marked_steps" not in r for r in records.values())
+if not ok:
+    print(codes, json.dumps(list(records.values()))[:3000])
+sys.exit(0 if ok else 1)
+EOF
+done
 
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]
