@@ -3,22 +3,23 @@
 //
 //   robustness_evaluate MODEL SECOND_MODEL QWEN3_TOKENIZER GPT2_TOKENIZER PROMPTS OUT_DIR [TEXTS] [THREADS] [WORK_DIR]
 //   robustness_evaluate students QWEN3_TOKENIZER PROMPTS OUT_DIR THREADS CONTROL.tlm KGW.tlm SELFHASH.tlm
-//                                UNIGRAM.tlm GUMBEL.tlm SYNTHID.tlm
+//                                UNIGRAM.tlm GUMBEL.tlm SYNTHID.tlm TRANSFORMERS-KGW.tlm
 //
 // MODEL: the reference model (order 4, Qwen3 ids, V = 151,936); SECOND_MODEL: a model trained on other
 // text, for a second perplexity; PROMPTS: fixtures/corpus/prompts.jsonl. TEXTS answers (default 60) of
 // 1,000 tokens each are generated for every configuration, answer i from prompt i mod 40 with sampling
 // seed 1000 + i: plain; KGW (left-hash h = 1, γ = 1/4) at δ = 1, 2, 4; KGW self-hash h = 3 at δ = 2; Unigram
 // at δ = 1, 2, 4; Gumbel (h = 3, repeated windows sampled plainly); SynthID as transformers runs it
-// (n-gram 5, 30 layers); Gumbel and SynthID again under second keys. Every
+// (n-gram 5, 30 layers); Gumbel and SynthID again under second keys; KGW as transformers runs it
+// (WatermarkingConfig: lefthash, h = 1, greenlist ratio 1/4, bias 2, a hashing key of ours). Every
 // configuration answers the same prompts with the same seeds, and every key comes from a fixed seed,
 // so the run is reproducible.
 //
 // Writes OUT_DIR/quality.csv (per configuration: perplexity of the answers under both models,
 // distinct 2- and 3-gram shares within answers and across them, median log10 p at 200 tokens) and OUT_DIR/attacks.csv (per scheme at
 // its middle strength, attack, strength and length: the share of answers detected at p ≤ 1e-3 and
-// ≤ 1e-6, the median log10 p). Every p is the scheme's exact p-value (a bound for none of these), so a
-// threshold α is a false-positive rate of at most α (papers/robustness.md §1 measures it on human text).
+// ≤ 1e-6, the median log10 p). Every p is the scheme's exact p-value, or for transformers KGW a proven
+// upper bound (papers/hf-kgw.md §5), so a threshold α is a false-positive rate of at most α (papers/robustness.md §1 measures it on human text).
 // With WORK_DIR, each attacked scheme's answers are written there (answers_<config>.jsonl) for the
 // students of §4; the `students` mode writes OUT_DIR/radioactivity.csv from the students run.sh trains.
 #include <algorithm>
@@ -40,6 +41,8 @@
 #include "tritium/detect.hpp"
 #include "tritium/error.hpp"
 #include "tritium/gumbel_detect.hpp"
+#include "tritium/hf_kgw.hpp"
+#include "tritium/hf_kgw_detect.hpp"
 #include "tritium/hf_synthid_detect.hpp"
 #include "tritium/kgw_stream.hpp"
 #include "tritium/ngram_lm.hpp"
@@ -54,7 +57,7 @@ constexpr std::uint32_t answer_tokens = 1000;
 constexpr std::uint32_t valid_ids = 151'669;  // Qwen3's tokenizer ids; the rest of the row is padding
 const std::array<std::uint32_t, 6> lengths{50, 100, 200, 300, 500, 1000};
 
-enum class kind { plain, kgw_left, kgw_self, unigram_list, gumbel_min, synthid };
+enum class kind { plain, kgw_left, kgw_self, unigram_list, gumbel_min, synthid, hf_kgw_left };
 
 struct configuration {
   std::string name;
@@ -91,6 +94,7 @@ struct marker {
   std::unique_ptr<unigram> unigram_scheme;
   std::unique_ptr<gumbel> gumbel_scheme;
   std::unique_ptr<hf_synthid> synthid_scheme;
+  std::unique_ptr<hf_kgw> hf_kgw_scheme;
 
   std::unique_ptr<kgw_detector> detector;
 
@@ -114,6 +118,16 @@ struct marker {
         gumbel_scheme = std::make_unique<gumbel>(key_for(104 + 1000 * config.key_seed, 3, seeding::lefthash, 2.0, scheme_bit(scheme_kind::gumbel)));
         break;
       case kind::synthid: synthid_scheme = std::make_unique<hf_synthid>(synthid_params(config.key_seed)); break;
+      case kind::hf_kgw_left: {
+        // transformers' WatermarkingConfig defaults (lefthash, h = 1, greenlist ratio 1/4) with bias
+        // δ and a hashing key of our own.
+        hf_kgw_params p;
+        p.vocab_size = 151'936;
+        p.bias = static_cast<float>(delta);
+        p.hashing_key = 20261204;
+        hf_kgw_scheme = std::make_unique<hf_kgw>(p);
+        break;
+      }
     }
   }
 
@@ -126,6 +140,18 @@ struct marker {
       case kind::unigram_list: return unigram_detect(*unigram_scheme, tokens).ln_p;
       case kind::gumbel_min: return gumbel_detect(*gumbel_scheme, tokens).ln_p;
       case kind::synthid: return hf_synthid_detect(*synthid_scheme, tokens).ln_p;
+      case kind::hf_kgw_left: {
+        // Green lists kept across the answers a thread tests (never changes a result, only its cost).
+        thread_local std::unique_ptr<hf_kgw_green_cache> cache;
+        thread_local const hf_kgw* cached_for = nullptr;
+        if (cached_for != hf_kgw_scheme.get()) {
+          cache = std::make_unique<hf_kgw_green_cache>(*hf_kgw_scheme, std::size_t{256} << 20);
+          cached_for = hf_kgw_scheme.get();
+        }
+        hf_kgw_detect_options o;
+        o.cache = cache.get();
+        return hf_kgw_detect(*hf_kgw_scheme, tokens, o).ln_p;  // a proven bound (papers/hf-kgw.md §5)
+      }
     }
     return 0.0;
   }
@@ -154,6 +180,7 @@ std::vector<token_id> answer(const ngram_lm& lm, const marker& m, std::span<cons
   }
   std::unique_ptr<hf_synthid_state> synthid_state;
   std::set<std::vector<token_id>> gumbel_windows;  // windows Gumbel has chosen after in this answer
+  std::vector<std::int32_t> hf_scratch;
   if (m.synthid_scheme) synthid_state = std::make_unique<hf_synthid_state>(*m.synthid_scheme);
   const std::size_t context = lm.context_length();
   for (std::uint32_t i = 0; i < answer_tokens; ++i) {
@@ -183,6 +210,21 @@ std::vector<token_id> answer(const ngram_lm& lm, const marker& m, std::span<cons
         } else {
           next = draw(probs, rng, scratch);
         }
+        break;
+      }
+      case kind::hf_kgw_left: {
+        // transformers' processor on the model's log-probabilities: δ added to the previous token's
+        // green list in float32, then a draw from the softmax.
+        for (std::uint32_t v = 0; v < V; ++v) {
+          row[v] = probs[v] > 0.0 ? static_cast<float>(std::log(probs[v])) : std::numeric_limits<float>::lowest();
+        }
+        hf_scratch.resize(V);
+        m.hf_kgw_scheme->bias_dense(history, row, hf_scratch);
+        const float top = *std::max_element(row.begin(), row.end());
+        for (std::uint32_t v = 0; v < V; ++v) {
+          weights[v] = probs[v] == 0.0 ? 0.0 : std::exp(static_cast<double>(row[v] - top));
+        }
+        next = draw(weights, rng, scratch);
         break;
       }
       case kind::synthid: {
@@ -259,10 +301,13 @@ const std::vector<configuration> configs{
       {"synthid m=30", kind::synthid, 0.0},
       // Second keys of the two schemes that are distortion-free in expectation over keys: how far one
       // key's answers stand from plain sampling.
-      {"gumbel h=3 key 2", kind::gumbel_min, 0.0, 1}, {"synthid m=30 key 2", kind::synthid, 0.0, 1}};
+      {"gumbel h=3 key 2", kind::gumbel_min, 0.0, 1}, {"synthid m=30 key 2", kind::synthid, 0.0, 1},
+      // KGW as transformers' WatermarkingConfig runs it (and TGI, at its own γ and key).
+      {"transformers-kgw d=2", kind::hf_kgw_left, 2.0}};
 
 /// Each scheme at its middle strength: the attacked configurations and the students' teachers.
-const std::vector<std::size_t> learnable_configs{2, 4, 6, 8, 9};  // kgw d=2, selfhash, unigram d=2, gumbel, synthid
+/// kgw d=2, selfhash, unigram d=2, gumbel, synthid, transformers KGW.
+const std::vector<std::size_t> learnable_configs{2, 4, 6, 8, 9, 12};
 
 std::string slug(const std::string& name) {
   std::string out;
@@ -275,9 +320,9 @@ std::string slug(const std::string& name) {
 /// pooled are tested under every scheme's detector with one deduplication over the pool. Under H0
 /// (the student never saw the key's text) each p is exact; the control shows it.
 int students(int argc, char** argv) {
-  if (argc != 12) {
+  if (static_cast<std::size_t>(argc) != 7 + learnable_configs.size()) {
     std::cerr << "usage: robustness_evaluate students QWEN3_TOKENIZER PROMPTS OUT_DIR THREADS CONTROL.tlm KGW.tlm "
-                 "SELFHASH.tlm UNIGRAM.tlm GUMBEL.tlm SYNTHID.tlm\n";
+                 "SELFHASH.tlm UNIGRAM.tlm GUMBEL.tlm SYNTHID.tlm TRANSFORMERS-KGW.tlm\n";
     return 2;
   }
   const tokenizer qwen3 = tokenizer::load(argv[2]);
@@ -294,7 +339,7 @@ int students(int argc, char** argv) {
   std::ofstream r(out_dir + "/radioactivity.csv");
   r << "student,scheme_tested,answers,tokens,log10_p\n";
   const std::size_t answers_per_student = 5 * prompts.size();
-  for (int s = 6; s < 12; ++s) {
+  for (int s = 6; s < argc; ++s) {
     const ngram_lm student = ngram_lm::load(argv[s]);
     const std::string name = s == 6 ? "control (human text only)" : configs[learnable_configs[static_cast<std::size_t>(s - 7)]].name;
     std::vector<std::vector<token_id>> outs(answers_per_student);
@@ -328,7 +373,7 @@ int main(int argc, char** argv) try {
   if (argc > 1 && std::string(argv[1]) == "students") return students(argc, argv);
   if (argc < 7) {
     std::cerr << "usage: robustness_evaluate MODEL SECOND_MODEL QWEN3_TOKENIZER GPT2_TOKENIZER PROMPTS OUT_DIR [TEXTS] [THREADS] [WORK_DIR]\n"
-                 "       robustness_evaluate students QWEN3_TOKENIZER PROMPTS OUT_DIR THREADS CONTROL.tlm KGW.tlm SELFHASH.tlm UNIGRAM.tlm GUMBEL.tlm SYNTHID.tlm\n";
+                 "       robustness_evaluate students QWEN3_TOKENIZER PROMPTS OUT_DIR THREADS CONTROL.tlm KGW.tlm SELFHASH.tlm UNIGRAM.tlm GUMBEL.tlm SYNTHID.tlm TRANSFORMERS-KGW.tlm\n";
     return 2;
   }
   const ngram_lm lm = ngram_lm::load(argv[1]);
@@ -404,7 +449,8 @@ int main(int argc, char** argv) try {
                            : configs[c].scheme == kind::kgw_left ? "kgw"
                            : configs[c].scheme == kind::kgw_self ? "kgw-selfhash"
                            : configs[c].scheme == kind::unigram_list ? "unigram"
-                           : configs[c].scheme == kind::gumbel_min ? "gumbel" : "synthid";
+                           : configs[c].scheme == kind::gumbel_min ? "gumbel"
+                           : configs[c].scheme == kind::hf_kgw_left ? "transformers-kgw" : "synthid";
       q << configs[c].name << "," << scheme << "," << configs[c].strength << "," << std::exp(ref / n) << ","
         << se(nll_ref, ref) << "," << std::exp(sec / n) << "," << se(nll_second, sec) << ","
         << distinct_within(answers[c], 2) << "," << distinct_within(answers[c], 3) << "," << distinct_share(answers[c], 3) << "," << median(log10p) << "," << static_cast<double>(hits) / static_cast<double>(texts) << "\n";

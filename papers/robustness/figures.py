@@ -17,9 +17,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "radioactivity"))
 from plot import Svg  # noqa: E402
 
-SCHEMES = ["kgw d=2", "kgw-selfhash h=3 d=2", "unigram d=2", "gumbel h=3", "synthid m=30"]
+SCHEMES = ["kgw d=2", "kgw-selfhash h=3 d=2", "unigram d=2", "gumbel h=3", "synthid m=30", "transformers-kgw d=2"]
 COLORS = {"kgw d=2": "#1f77b4", "kgw-selfhash h=3 d=2": "#9467bd", "unigram d=2": "#d62728",
-          "gumbel h=3": "#2ca02c", "synthid m=30": "#ff7f0e", "plain": "#555555"}
+          "gumbel h=3": "#2ca02c", "synthid m=30": "#ff7f0e", "transformers-kgw d=2": "#8c564b", "plain": "#555555"}
 
 
 def rows(name):

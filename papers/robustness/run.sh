@@ -33,7 +33,7 @@ train() {  # train OUTPUT [WATERMARKED]
 }
 train "$work/student_control.tlm"
 students=()
-for config in kgw_d_2 kgw-selfhash_h_3_d_2 unigram_d_2 gumbel_h_3 synthid_m_30; do
+for config in kgw_d_2 kgw-selfhash_h_3_d_2 unigram_d_2 gumbel_h_3 synthid_m_30 transformers-kgw_d_2; do
   train "$work/student_$config.tlm" "$work/answers_$config.jsonl"
   students+=("$work/student_$config.tlm")
 done
