@@ -91,6 +91,7 @@ struct generate_command {
   std::uint64_t seed = 0;
   bool no_watermark = false;
   std::string account;  ///< --account: mark the completions with this account (papers/trace-v1.md)
+  std::string scheme;   ///< --scheme: the scheme to mark with (default: the key's KGW, or its one scheme)
   unsigned threads = 0;
   bool quiet = false;
   CLI::App* app = nullptr;

@@ -236,6 +236,12 @@ void generate_command::setup(CLI::App& parent) {
                   "needs a key made with `keygen --trace`")
       ->needs(key)
       ->excludes(plain);
+  app->add_option("--scheme", scheme,
+                  "kgw, gumbel or unigram: the scheme to mark with, which the key must name (default: kgw when the "
+                  "key names it, else the one scheme it names). Gumbel chooses each token from the shaped "
+                  "distribution, a repeated window sampled plainly; accounts need kgw")
+      ->needs(key)
+      ->excludes(plain);
   app->footer(exit_codes_footer({{exit_evidence, "the completions were written"},
                                  {exit_input_error, input_meaning},
                                  {exit_usage, usage_meaning + std::string(" (one of --key and --no-watermark is needed;\n"
@@ -253,17 +259,37 @@ int generate_command::run() const {
   const tokenizer tok = load_tokenizer(tokenizer_path);
   require_same_tokenizer(model, tok);
   std::unique_ptr<tritium::key> key;
-  std::shared_ptr<const kgw> scheme;
+  std::shared_ptr<const kgw> kgw_scheme;
   if (!key_path.empty()) {
     key = std::make_unique<tritium::key>(load_key_warn(key_path));
     // The key's V is the logits width it watermarks; it must be the model's distribution width.
     key->require_logits_width(model.vocab_size(), model_path);
-    scheme = std::make_shared<const kgw>(*key);
+    kgw_scheme = std::make_shared<const kgw>(*key);
   }
   // The account's code word is derived from the key and the id alone; nothing about the account is
   // secret or stored. A key without trace parameters or an invalid id is a usage error.
+  // The scheme: as asked (the key must name it), or the key's KGW, or the one scheme it names.
+  scheme_kind kind = scheme_kind::kgw;
+  if (key) {
+    const scheme_set named = key->params().schemes;
+    if (!scheme.empty()) {
+      const auto asked = scheme_from_name(scheme);
+      if (!asked) throw error(errc::usage, "--scheme " + scheme + ": expected kgw, gumbel or unigram");
+      kind = *asked;
+      key->require_scheme(kind, "generate --scheme " + scheme);
+    } else if ((named & scheme_bit(scheme_kind::kgw)) == 0) {
+      const std::vector<scheme_kind> only = schemes_in(named);
+      if (only.size() != 1) {
+        throw error(errc::usage, "generate: the key names " + scheme_list_text(named) + ": choose one with --scheme");
+      }
+      kind = only.front();
+    }
+  }
   std::optional<account_code> account_mark;
   if (!account.empty() || app->count("--account") != 0) {
+    if (kind != scheme_kind::kgw) {
+      throw error(errc::usage, std::string("--account: accounts are marked through kgw, not ") + scheme_name(kind));
+    }
     try {
       key->require_trace("generate --account");
     } catch (const error& e) {
@@ -274,7 +300,8 @@ int generate_command::run() const {
   text_source source(prompts, "jsonl");
   source.read_field(text_field::prompt);
   atomic_output out(output);
-  next_token_sampler sampler(model, scheme, no_watermark, temperature, top_p, tok.vocab_size());
+  next_token_sampler sampler(model, kgw_scheme, no_watermark, temperature, top_p, tok.vocab_size());
+  if (key && kind != scheme_kind::kgw) sampler.use_scheme(std::make_shared<const key_schemes>(*key), kind);
   if (account_mark) sampler.set_account(&*account_mark);
   tokenizer::session session(tok);
   std::size_t index = 0;  // prompts answered before the batch
@@ -301,7 +328,10 @@ int generate_command::run() const {
       j["tokens"] = completion;
       j["settings"] = {{"model", model_path}, {"max_new_tokens", max_new_tokens}, {"temperature", temperature},
                        {"top_p", top_p}, {"seed", seed}, {"watermark", !no_watermark}};
-      if (key) j["settings"]["key_id"] = key->id();
+      if (key) {
+        j["settings"]["key_id"] = key->id();
+        j["settings"]["scheme"] = scheme_name(kind);
+      }
       if (account_mark) j["settings"]["account"] = account;
       // The id as written in the prompts file (a parsed and printed id can differ), then the rest.
       out.stream() << "{\"id\":" << docs[i].id_json << "," << j.dump().substr(1) << "\n";

@@ -512,6 +512,28 @@ stderr_has i14-detect-ambiguous "i14-ambiguous.jsonl:1: fields \"text\" and \"co
 run i14-rad-generated 0 -- radioactivity corpus --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-gen.jsonl" --controls 0
 run i14-rad-generated-no-tokenizer 3 -- radioactivity corpus --key "$work/gpt2.key" --input "$work/i14-gen.jsonl"
 stderr_has i14-rad-generated-no-tokenizer "i14-gen.jsonl:1: fields \"tokens\" and \"text\": ambiguous without a tokenizer"
+
+# ==== issue 17: generate --scheme: the reference model marks with the scheme the key names ====
+run keygen-gpt2-schemes 0 -- keygen --out "$work/gpt2-gu.key" --tokenizer "$tok" --scheme gumbel,unigram
+gen=(generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 60)
+run generate-scheme-needed 4 -- "${gen[@]}" --key "$work/gpt2-gu.key"
+stderr_has generate-scheme-needed "generate: the key names gumbel, unigram: choose one with --scheme"
+run generate-scheme-not-named 3 -- "${gen[@]}" --key "$work/gpt2.key" --scheme gumbel
+stderr_has generate-scheme-not-named "names the scheme(s) kgw (params.schemes), not gumbel"
+run generate-scheme-unknown 4 -- "${gen[@]}" --key "$work/gpt2-gu.key" --scheme aaronson
+stderr_has generate-scheme-unknown "--scheme aaronson: expected kgw, gumbel or unigram"
+run generate-scheme-plain 4 -- "${gen[@]}" --no-watermark --scheme gumbel
+run generate-scheme-account 4 -- "${gen[@]}" --key "$work/gpt2-gu.key" --scheme gumbel --account acme
+stderr_has generate-scheme-account "--account: accounts are marked through kgw, not gumbel"
+for scheme in gumbel unigram; do
+  other=$([ "$scheme" = gumbel ] && echo unigram || echo gumbel)
+  run "generate-$scheme" 0 -- "${gen[@]}" --key "$work/gpt2-gu.key" --scheme "$scheme" --output "$work/gen-$scheme.jsonl"
+  [ "$(grep -c "\"scheme\":\"$scheme\"" "$work/gen-$scheme.jsonl")" -eq 20 ]; check "generate --scheme $scheme records the scheme in every answer's settings" $?
+  run "detect-generated-$scheme" 0 -- detect --key "$work/gpt2-gu.key" --tokenizer "$tok" --input "$work/gen-$scheme.jsonl" --scheme "$scheme" --pool
+  run "detect-generated-$scheme-as-$other" 1 -- detect --key "$work/gpt2-gu.key" --tokenizer "$tok" --input "$work/gen-$scheme.jsonl" --scheme "$other" --pool
+done
+run generate-gumbel-again 0 -- "${gen[@]}" --key "$work/gpt2-gu.key" --scheme gumbel --threads 1 --output "$work/gen-gumbel-1.jsonl"
+cmp -s "$work/gen-gumbel.jsonl" "$work/gen-gumbel-1.jsonl"; check "generate --scheme gumbel: the same answers on one worker as on several" $?
 echo '{"id": 1, "text": "Hello", "tokens": [1, 2]}' > "$work/i14-differ.jsonl"
 run i14-rad-differ 3 -- radioactivity corpus --key "$work/gpt2.key" --tokenizer "$tok" --input "$work/i14-differ.jsonl"
 stderr_has i14-rad-differ "i14-differ.jsonl:1: fields \"tokens\" and \"text\": ambiguous, expected the same text"

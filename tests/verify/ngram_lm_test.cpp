@@ -37,7 +37,9 @@
 #include "tritium/binomial_tail.hpp"
 #include "tritium/detect.hpp"
 #include "tritium/error.hpp"
+#include "tritium/gumbel_detect.hpp"
 #include "tritium/key.hpp"
+#include "tritium/unigram_detect.hpp"
 #include "tritium/kgw.hpp"
 #include "tritium/lm_corpus.hpp"
 #include "tritium/ngram_lm.hpp"
@@ -925,4 +927,37 @@ TEST_CASE("ngram_lm: damaged, foreign and missing model files are refused with t
     expect_load_error(temp_path("missing.tlm"), errc::io, "missing.tlm");
     expect_load_error(fs::temp_directory_path() / "no-such-directory-tritium" / "m.tlm", errc::io, "m.tlm");
   }
+}
+
+TEST_CASE("ngram_lm: the sampler marks with Gumbel or Unigram when asked and refuses what it cannot mark", "[lm]") {
+  const ngram_lm& lm = moby_model();
+  kgw_params p = make_key(lm.vocab_size(), 17).params();
+  p.schemes = static_cast<scheme_set>(scheme_bit(scheme_kind::gumbel) | scheme_bit(scheme_kind::unigram));
+  std::array<std::uint8_t, key::secret_size> secret{};
+  secret.fill(0x5a);
+  const key k = key::from_secret(secret, p);
+  const auto schemes = std::make_shared<const key_schemes>(k);
+  const auto kgw_scheme = std::make_shared<const kgw>(k);
+  const std::vector<token_id>& prompt = data().prompts.at(0);
+
+  // Gumbel: 150 tokens at temperature 1 carry its mark, and none of Unigram's; the same seed gives
+  // the same answer. The null is Gamma(N, 1) exactly (papers/gumbel-v1.md), so -10 is far beyond chance.
+  next_token_sampler gumbel_sampler(lm, kgw_scheme, false, 1.0, 1.0);
+  gumbel_sampler.use_scheme(schemes, scheme_kind::gumbel);
+  const auto g = gumbel_sampler.generate(prompt, 150, 7);
+  CHECK(g == gumbel_sampler.generate(prompt, 150, 7));
+  CHECK(gumbel_detect(*schemes->gumbel_scheme, g).log10_p < -10.0);
+  CHECK(unigram_detect(*schemes->unigram_scheme, g).log10_p > -3.0);
+  next_token_sampler unigram_sampler(lm, kgw_scheme, false, 1.0, 1.0);
+  unigram_sampler.use_scheme(schemes, scheme_kind::unigram);
+  const auto u = unigram_sampler.generate(prompt, 150, 7);
+  CHECK(unigram_detect(*schemes->unigram_scheme, u).log10_p < -3.0);
+  CHECK(gumbel_detect(*schemes->gumbel_scheme, u).log10_p > -3.0);
+
+  // Refusals: a scheme the key does not name, an unwatermarked sampler (accounts outside KGW: the
+  // CLI test generate-scheme-account).
+  next_token_sampler any(lm, kgw_scheme, false, 1.0, 1.0);
+  CHECK_THROWS_AS(any.use_scheme(schemes, scheme_kind::kgw), error);
+  next_token_sampler plain(lm, kgw_scheme, true, 1.0, 1.0);
+  CHECK_THROWS_AS(plain.use_scheme(schemes, scheme_kind::gumbel), error);
 }

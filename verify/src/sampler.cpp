@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "tritium/batch_pipeline.hpp"
 #include "tritium/error.hpp"
@@ -22,12 +23,33 @@ next_token_sampler::next_token_sampler(const language_model& lm, std::shared_ptr
 
 void next_token_sampler::set_account(const account_code* code) {
   if (code != nullptr) {
+    if (kind_ != scheme_kind::kgw) {
+      throw error(errc::invalid_argument, std::string("account: accounts are marked through kgw only, not ") +
+                                              scheme_name(kind_));
+    }
     if (!watermark_) {
       throw error(errc::invalid_argument, "account: expected a watermarked sampler (a key, not --no-watermark)");
     }
     scheme_->check_account_code(*code);  // the stream's checks, once, before any generation
   }
   account_ = code;
+}
+
+void next_token_sampler::use_scheme(std::shared_ptr<const key_schemes> schemes, scheme_kind kind) {
+  if (!watermark_) throw error(errc::invalid_argument, "scheme: expected a watermarked sampler (a key, not --no-watermark)");
+  if (account_ != nullptr && kind != scheme_kind::kgw) {
+    throw error(errc::invalid_argument, std::string("scheme ") + scheme_name(kind) + ": accounts are marked through kgw only");
+  }
+  if (!schemes || (schemes->names & scheme_bit(kind)) == 0) {
+    throw error(errc::mismatch, std::string("scheme ") + scheme_name(kind) + ": the key does not name it");
+  }
+  if (kind == scheme_kind::kgw) {
+    schemes_.reset();
+    kind_ = kind;
+    return;
+  }
+  schemes_ = std::move(schemes);
+  kind_ = kind;
 }
 
 void next_token_sampler::shape() {
@@ -76,6 +98,29 @@ std::vector<token_id> next_token_sampler::generate(std::span<const token_id> pro
   out.reserve(count);
   std::unique_ptr<kgw_stream> stream;
   sampling_rng rng(seed);
+  if (schemes_) {
+    // Gumbel or Unigram: the stream takes the shaped distribution as log-probabilities.
+    stream_options o;
+    o.seed = seed;
+    o.mask_repeated_contexts = kind_ == scheme_kind::gumbel;  // a repeated window cannot lock a loop
+    scheme_stream other(schemes_, kind_, o);
+    other.begin(prompt);
+    logits_.resize(probs_.size());
+    const std::size_t context = lm_.context_length();
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::size_t from = history.size() > context ? history.size() - context : 0;
+      lm_.distribution(std::span<const token_id>(history).subspan(from), probs_);
+      shape();
+      for (std::size_t v = 0; v < probs_.size(); ++v) {
+        logits_[v] = probs_[v] > 0.0 ? static_cast<float>(std::log(probs_[v])) : -std::numeric_limits<float>::infinity();
+      }
+      const token_id next = other.sample(logits_);
+      other.accept(next);
+      history.push_back(next);
+      out.push_back(next);
+    }
+    return out;
+  }
   if (watermark_) {
     stream_options o;
     o.seed = seed;

@@ -11,6 +11,7 @@
 
 #include "tritium/kgw_stream.hpp"
 #include "tritium/language_model.hpp"
+#include "tritium/scheme_stream.hpp"
 
 namespace tritium {
 
@@ -25,6 +26,13 @@ class next_token_sampler {
   /// kgw_stream::set_account (errc::mismatch for a key without trace parameters).
   void set_account(const account_code* code);
 
+  /// Marks with `kind`, one of the schemes `schemes` names, instead of the KGW scheme given to the
+  /// constructor: Unigram biases the shaped distribution; Gumbel chooses the token from it, with
+  /// repeated windows sampled plainly (scheme_stream.hpp). KGW here is the constructor's KGW. Throws
+  /// errc::mismatch for a scheme the key does not name, errc::invalid_argument for an unwatermarked
+  /// sampler or one with an account (accounts ride on KGW).
+  void use_scheme(std::shared_ptr<const key_schemes> schemes, scheme_kind kind);
+
   /// `count` new tokens after `prompt`, reproducible from `seed`.
   std::vector<token_id> generate(std::span<const token_id> prompt, std::uint32_t count, std::uint64_t seed);
 
@@ -38,6 +46,9 @@ class next_token_sampler {
   double top_p_;
   std::uint32_t valid_ids_;
   const account_code* account_ = nullptr;  ///< not owned (see set_account)
+  std::shared_ptr<const key_schemes> schemes_;  ///< with use_scheme: Gumbel or Unigram
+  scheme_kind kind_ = scheme_kind::kgw;
+  std::vector<float> logits_;
   std::vector<double> probs_;
   std::vector<std::uint32_t> order_;
   sampling_scratch scratch_;
