@@ -227,59 +227,58 @@ extern "C" llama_sampler* tritium_llama_selector_init(const tritium_key* key, ui
   return llama_sampler_init(&selector_iface, st);
 }
 
-extern "C" llama_sampler* tritium_llama_sampler_init(const tritium_key* key, uint32_t n_vocab,
-                                                     const tritium_account_code* account, uint64_t seed) {
+namespace {
+
+// The bias sampler around the stream `create` makes (a tritium_status), begun with no prompt.
+template <class Create>
+llama_sampler* bias_sampler(uint32_t n_vocab, Create create) {
   auto* st = new (std::nothrow) sampler_state;
   if (st == nullptr) return nullptr;
   st->n_vocab = n_vocab;
-  const tritium_stream_options options{0, seed};
-  if (tritium_stream_create(key, n_vocab, &options, &st->stream) != TRITIUM_OK ||
-      (account != nullptr && tritium_stream_set_account(st->stream, account) != TRITIUM_OK) ||
-      tritium_stream_begin(st->stream, nullptr, 0) != TRITIUM_OK) {
+  if (create(&st->stream) != TRITIUM_OK || tritium_stream_begin(st->stream, nullptr, 0) != TRITIUM_OK) {
     tritium_stream_free(st->stream);
     delete st;
     return nullptr;
   }
   return llama_sampler_init(&sampler_iface, st);
+}
+
+// `chain` itself if it has interface `iface`, or its first sampler that has it, or NULL.
+llama_sampler* find_in(llama_sampler* chain, const llama_sampler_i* iface) {
+  if (chain == nullptr) return nullptr;
+  if (chain->iface == iface) return chain;
+  const int n = llama_sampler_chain_n(chain);
+  for (int i = 0; i < n; ++i) {
+    llama_sampler* s = llama_sampler_chain_get(chain, i);
+    if (s != nullptr && s->iface == iface) return s;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+extern "C" llama_sampler* tritium_llama_sampler_init(const tritium_key* key, uint32_t n_vocab,
+                                                     const tritium_account_code* account, uint64_t seed) {
+  const tritium_stream_options options{0, seed};
+  return bias_sampler(n_vocab, [&](tritium_stream** stream) {
+    const tritium_status made = tritium_stream_create(key, n_vocab, &options, stream);
+    if (made != TRITIUM_OK || account == nullptr) return made;
+    return tritium_stream_set_account(*stream, account);
+  });
 }
 
 extern "C" llama_sampler* tritium_llama_sampler_init_scheme(const tritium_key* key, uint32_t scheme, uint32_t n_vocab,
                                                             uint64_t seed) {
   if (scheme == TRITIUM_SCHEME_GUMBEL) return nullptr;  // it chooses, it does not bias: the selector
-  auto* st = new (std::nothrow) sampler_state;
-  if (st == nullptr) return nullptr;
-  st->n_vocab = n_vocab;
   const tritium_stream_options options{0, seed};
-  if (tritium_stream_create_scheme(key, scheme, n_vocab, &options, &st->stream) != TRITIUM_OK ||
-      tritium_stream_begin(st->stream, nullptr, 0) != TRITIUM_OK) {
-    tritium_stream_free(st->stream);
-    delete st;
-    return nullptr;
-  }
-  return llama_sampler_init(&sampler_iface, st);
+  return bias_sampler(n_vocab, [&](tritium_stream** stream) {
+    return tritium_stream_create_scheme(key, scheme, n_vocab, &options, stream);
+  });
 }
 
-extern "C" llama_sampler* tritium_llama_sampler_find(llama_sampler* chain) {
-  if (chain == nullptr) return nullptr;
-  if (chain->iface == &sampler_iface) return chain;
-  const int n = llama_sampler_chain_n(chain);
-  for (int i = 0; i < n; ++i) {
-    llama_sampler* s = llama_sampler_chain_get(chain, i);
-    if (s != nullptr && s->iface == &sampler_iface) return s;
-  }
-  return nullptr;
-}
+extern "C" llama_sampler* tritium_llama_sampler_find(llama_sampler* chain) { return find_in(chain, &sampler_iface); }
 
-extern "C" llama_sampler* tritium_llama_selector_find(llama_sampler* chain) {
-  if (chain == nullptr) return nullptr;
-  if (chain->iface == &selector_iface) return chain;
-  const int n = llama_sampler_chain_n(chain);
-  for (int i = 0; i < n; ++i) {
-    llama_sampler* s = llama_sampler_chain_get(chain, i);
-    if (s != nullptr && s->iface == &selector_iface) return s;
-  }
-  return nullptr;
-}
+extern "C" llama_sampler* tritium_llama_selector_find(llama_sampler* chain) { return find_in(chain, &selector_iface); }
 
 extern "C" int64_t tritium_llama_selector_marked_steps(const llama_sampler* selector) {
   if (selector == nullptr || selector->iface != &selector_iface) return -1;

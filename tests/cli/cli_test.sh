@@ -515,7 +515,7 @@ stderr_has i14-rad-generated-no-tokenizer "i14-gen.jsonl:1: fields \"tokens\" an
 
 # ==== issue 17: generate --scheme: the reference model marks with the scheme the key names ====
 run keygen-gpt2-schemes 0 -- keygen --out "$work/gpt2-gu.key" --tokenizer "$tok" --scheme gumbel,unigram
-gen=(generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 60)
+gen=(generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 40)
 run generate-scheme-needed 4 -- "${gen[@]}" --key "$work/gpt2-gu.key"
 stderr_has generate-scheme-needed "generate: the key names gumbel, unigram: choose one with --scheme"
 run generate-scheme-not-named 3 -- "${gen[@]}" --key "$work/gpt2.key" --scheme gumbel

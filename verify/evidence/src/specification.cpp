@@ -23,17 +23,14 @@ ojson scheme_of(const key& k) {
 // Specification version 2 (papers/evidence-v3.md): the key's parameters under the names of every
 // scheme it names, since the test may read them under any.
 ojson schemes_of(const key& k) {
-  const auto& p = k.params();
   ojson names = ojson::array();
-  for (const scheme_kind s : schemes_in(p.schemes)) names.push_back(scheme_name(s));
-  return {{"names", names},
-          {"prf", "tritium-prf-v1"},
-          {"gamma_threshold", p.gamma_threshold},
-          {"gamma_bits", p.gamma_bits},
-          {"delta", p.delta},
-          {"context_width", p.context_width},
-          {"seeding", seeding_name(p.seeding_scheme)},
-          {"vocab_size", p.vocab_size}};
+  for (const scheme_kind s : schemes_in(k.params().schemes)) names.push_back(scheme_name(s));
+  ojson out = {{"names", names}};
+  const ojson kgw = scheme_of(k);  // a named object: items() does not keep a temporary alive
+  for (auto it = kgw.begin(); it != kgw.end(); ++it) {
+    if (it.key() != "name") out[it.key()] = it.value();
+  }
+  return out;
 }
 
 ojson tokenizer_of(const std::string& path, const tokenizer* tok) {
