@@ -68,13 +68,18 @@ void selector_checks(const char* schemes_path) {
   std::mt19937 rng(3);
   std::normal_distribution<float> normal(0.0f, 3.0f);
   std::vector<float> logits(V);
-  int same = 0, chosen = 0;
-  for (int step = 0; step < 60; ++step) {
+  std::vector<llama_token_data> cand(V);
+  // A fresh row of random logits for every id, as `c` leaves the candidates.
+  auto apply_fresh_row = [&](llama_sampler* c) {
     for (float& l : logits) l = normal(rng);
-    std::vector<llama_token_data> cand(V);
     for (uint32_t i = 0; i < V; ++i) cand[i] = {static_cast<llama_token>(i), logits[i], 0.0f};
     llama_token_data_array arr{cand.data(), cand.size(), -1, false};
-    llama_sampler_apply(chain, &arr);
+    llama_sampler_apply(c, &arr);
+    return arr;
+  };
+  int same = 0, chosen = 0;
+  for (int step = 0; step < 60; ++step) {
+    const llama_token_data_array arr = apply_fresh_row(chain);
     expect(arr.selected >= 0 && static_cast<size_t>(arr.selected) < arr.size, "the selector selects a candidate");
     const llama_token got = arr.data[arr.selected].id;
     // The reference: the k largest logits, chosen among by the stream.
@@ -112,11 +117,7 @@ void selector_checks(const char* schemes_path) {
     llama_sampler_chain_add(greedy, by_temperature ? llama_sampler_init_temp(0.0f) : llama_sampler_init_top_k(1));
     llama_sampler_chain_add(greedy, tritium_llama_selector_init(key, TRITIUM_SCHEME_GUMBEL, V, 11));
     for (int step = 0; step < 20; ++step) {
-      for (float& l : logits) l = normal(rng);
-      std::vector<llama_token_data> cand(V);
-      for (uint32_t i = 0; i < V; ++i) cand[i] = {static_cast<llama_token>(i), logits[i], 0.0f};
-      llama_token_data_array arr{cand.data(), cand.size(), -1, false};
-      llama_sampler_apply(greedy, &arr);
+      const llama_token_data_array arr = apply_fresh_row(greedy);
       const auto best = std::max_element(logits.begin(), logits.end()) - logits.begin();
       expect(arr.selected >= 0 && arr.data[arr.selected].id == best, "a greedy chain's selector takes the only candidate");
       llama_sampler_accept(greedy, arr.data[arr.selected].id);
