@@ -7,9 +7,11 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "option_forms.hpp"
+#include "report_options.hpp"
 #include "progress_line.hpp"
 #include "tokenize_support.hpp"
 #include "tritium/atomic_output.hpp"
+#include "tritium/evidence/report.hpp"
 #include "tritium/error.hpp"
 #include "tritium/hf_synthid_bayesian.hpp"
 #include "tritium/interop_scan.hpp"
@@ -134,8 +136,9 @@ int detect_command::run_interop() const {
       throw error(errc::usage, std::string(name) + " is for tests under a tritium key; it is not used with --hf-config");
     }
   }
-  if (report.requested()) {
-    throw error(errc::usage, "--report: evidence reports record tests under a tritium key; --hf-config has none yet");
+  if (report.requested() && !bayesian_weights.empty()) {
+    throw error(errc::usage, "--bayesian-weights with --report/--html: a report records the exact test only; run the "
+                             "Bayesian detector without them (its posterior is not a p-value)");
   }
   interop_config config = load_interop_config(hf_config);
   const bool kgw = config.kind == interop_kind::hf_kgw;
@@ -149,12 +152,14 @@ int detect_command::run_interop() const {
   } else if (vocab_size != 0) {
     throw error(errc::usage, "--vocab-size: " + hf_config + " is a SynthID configuration, whose g-values do not depend on it");
   }
+  const std::unique_ptr<report_writer> writer = report.open();  // a bad signing key or output path fails first
   interop_spec spec;
-  spec.input = input;
-  spec.tokenizer = tokenizer_path;
+  spec.input = report.name(input);
+  spec.tokenizer = report.name(tokenizer_path);
   spec.format = format;
   spec.utf8 = parse_invalid_utf8(invalid_utf8);
   spec.alpha = alpha;
+  spec.alpha_source = alpha_source_of(*app, "--alpha");
   if (bos >= 0) spec.bos = static_cast<token_id>(bos);
   if (eos >= 0) spec.eos = static_cast<token_id>(eos);
   spec.repetition_mask = !no_repetition_mask;
@@ -164,6 +169,7 @@ int detect_command::run_interop() const {
     bayesian.emplace(hf_synthid_bayesian::load_safetensors(bayesian_weights));
   }
   scan_environment env;
+  env.base = report.requested() ? report.context().base : std::filesystem::path();
   env.threads = threads;
   progress_line line = stderr_progress("detect", quiet, output.empty());
   env.progress = line.callback();
@@ -174,9 +180,19 @@ int detect_command::run_interop() const {
   interop_scan scan(spec, config, env, bayesian ? &*bayesian : nullptr);
   atomic_output out(output);
   interop_reporter rows(out.stream(), json, scan.config(), alpha, bayesian.has_value());
-  const detect_verdict verdict = scan.run([&](const std::string& id_json, const interop_detection& d) { rows.row(id_json, d); });
+  auto print = [&](const std::string& id_json, std::span<const token_id>, const interop_detection& d) { rows.row(id_json, d); };
+  detect_verdict verdict;
+  ojson statement;
+  if (writer) {
+    detect_report r = run_interop_detect_test(scan, report.context(), print);
+    verdict = std::move(r.verdict);
+    statement = std::move(r.statement);
+  } else {
+    verdict = scan.run(print);
+  }
   const int code = rows.verdict(verdict);
   out.commit();
+  if (writer) writer->write(statement);
   return code;
 }
 

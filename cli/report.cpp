@@ -51,8 +51,12 @@ void report_commands::setup(CLI::App& parent) {
   verify->add_option("--public-key,-P", public_keys, "Trusted report public key(s) (.pub)")->required();
   verify->add_option("--base", base, "Directory the subject names are relative to (default: the current one)");
   CLI::Option* key = verify->add_option("--key,-k", key_path, "With --recompute: the watermark key (its id must be the report's)");
-  verify->add_flag("--recompute", recompute, "Re-run the recorded test from the subject files and the key; compare every figure")
-      ->needs(key);
+  verify->add_option("--hf-config", hf_config,
+                     "With --recompute, for a report of detect --hf-config: the transformers watermark configuration "
+                     "(the report's id must commit to it)")
+      ->excludes(key);
+  verify->add_flag("--recompute", recompute,
+                   "Re-run the recorded test from the subject files and the key (or --hf-config); compare every figure");
   verify->add_flag("--json", json, "Print one JSON object");
   verify->footer(exit_codes_footer(
       {{exit_evidence, "verified: a trusted signature, unchanged subject files, and with --recompute every figure"},
@@ -108,15 +112,27 @@ int report_commands::run_keygen() const {
 }
 
 int report_commands::run_verify() const {
+  if (recompute && key_path.empty() && hf_config.empty()) {
+    throw error(errc::usage, "--recompute needs the report's key (--key KEY), or for a report of detect --hf-config its "
+                             "transformers configuration (--hf-config CONFIG)");
+  }
+  if (!recompute && (!key_path.empty() || !hf_config.empty())) {
+    throw error(errc::usage, std::string(key_path.empty() ? "--hf-config" : "--key") + " is only used with --recompute");
+  }
   const opened_report r = open_with(envelope, public_keys);
   const ojson& statement = r.statement;
   const ojson& predicate = statement["predicate"];
   const std::filesystem::path root = base.empty() ? std::filesystem::path(".") : std::filesystem::path(base);
   check_subjects(statement, root);
   if (recompute) {
-    const tritium::key k = load_key_warn(key_path);
     progress_line line = stderr_progress("report verify", quiet);
-    const std::vector<std::string> differences = tritium::recompute(statement, k, root, threads, line.callback());
+    std::vector<std::string> differences;
+    if (hf_config.empty()) {
+      const tritium::key k = load_key_warn(key_path);
+      differences = tritium::recompute(statement, k, root, threads, line.callback());
+    } else {
+      differences = tritium::recompute(statement, load_interop_config(hf_config), root, threads, line.callback());
+    }
     line.finish();
     if (!differences.empty()) {
       std::string message = "recompute: " + std::to_string(differences.size()) + (differences.size() >= 12 ? "+" : "") +
@@ -142,7 +158,10 @@ int report_commands::run_verify() const {
   } else {
     std::cout << "Report " << envelope << ": signature by " << r.signer << " verified; "
               << statement["subject"].size() << " subject file(s) unchanged";
-    if (recompute) std::cout << "; recomputed from the inputs and the key: every figure matches";
+    if (recompute) {
+      std::cout << "; recomputed from the inputs and the " << (hf_config.empty() ? "key" : "configuration")
+                << ": every figure matches";
+    }
     std::cout << ".\n  test: " << printable(predicate["test"].get<std::string>()) << ", outcome: " << outcome << ", signed "
               << printable(predicate["invocation"]["time"].get<std::string>()) << "\n";
   }

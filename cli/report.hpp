@@ -16,6 +16,7 @@ struct report_commands {
   std::string base;
   bool recompute = false;
   std::string key_path;
+  std::string hf_config;  ///< with --recompute: the transformers configuration of a version 4 report
   bool json = false;
   unsigned threads = 0;  ///< with --recompute: workers of the re-run scan
   bool quiet = false;

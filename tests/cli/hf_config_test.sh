@@ -68,8 +68,66 @@ for args in "--pool" "--windows" "--scheme kgw" "--dedup none" "--tokenizer-dige
   run "hf-refuses $args" 4 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs" $args
   stderr_has "hf-refuses $args" "is for tests under a tritium key; it is not used with --hf-config"
 done
-run hf-refuses-report 4 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs" --html "$work/r.html"
-[ ! -e "$work/r.html" ]; check "no report for an --hf-config scan" $?
+
+# Evidence reports (papers/evidence-v4.md): version 4, the configuration named by a commitment that a
+# verifier holding the configuration checks before re-running the test; no key is ever in them.
+statement_of() {  # statement_of ENVELOPE: the signed statement, decoded
+  python3 -c "import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))['payload']).decode())" "$1"
+}
+run hf-report-keygen 0 -- report keygen -o "$work/signer.key"
+run hf-kgw-report 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs" --base "$fixtures" \
+  --report "$work/kgw.report" --signing-key "$work/signer.key" --html "$work/kgw.html"
+golden hf-kgw-report detect_hf_kgw.txt
+statement_of "$work/kgw.report" > "$work/kgw.statement"
+grep -q '"predicateType":"https://tritium.dev/evidence/watermark-test/v4"' "$work/kgw.statement" &&
+  grep -q '"test":"interop detect"' "$work/kgw.statement" && grep -q '"subject":\[{"name":"docs_hf_kgw.jsonl"' "$work/kgw.statement"
+check "hf KGW report: version 4, test interop detect, the documents as its subject" $?
+grep -q "default published with transformers and TGI" "$work/kgw.statement" && grep -q "published with transformers" "$work/kgw.html"
+check "hf KGW report: the public default hashing key is named a limit" $?
+run hf-kgw-report-verify 0 -- report verify "$work/kgw.report" -P "$work/signer.key.pub" --base "$fixtures" \
+  --recompute --hf-config "$kgw_config"
+grep -q "recomputed from the inputs and the configuration: every figure matches" "$work/out"
+check "hf KGW report recomputed from the configuration" $?
+run hf-kgw-report-other-key 6 -- report verify "$work/kgw.report" -P "$work/signer.key.pub" --base "$fixtures" \
+  --recompute --hf-config "$work/other_key.json"
+stderr_has hf-kgw-report-other-key "the configuration given is not the report's: its commitment differs"
+run hf-kgw-report-with-key 3 -- report verify "$work/kgw.report" -P "$work/signer.key.pub" --base "$fixtures" \
+  --recompute --key "$fixtures/test.key"
+stderr_has hf-kgw-report-with-key "ran under a transformers watermark configuration, not a tritium key"
+run hf-kgw-report-both 4 -- report verify "$work/kgw.report" -P "$work/signer.key.pub" --recompute \
+  --key "$fixtures/test.key" --hf-config "$kgw_config"
+run hf-kgw-report-unused 4 -- report verify "$work/kgw.report" -P "$work/signer.key.pub" --hf-config "$kgw_config"
+stderr_has hf-kgw-report-unused "--hf-config is only used with --recompute"
+run hf-kgw-report-neither 4 -- report verify "$work/kgw.report" -P "$work/signer.key.pub" --recompute
+stderr_has hf-kgw-report-neither "--recompute needs the report's key (--key KEY), or for a report of detect --hf-config"
+# A configuration with long keys: no key, whole or in part, is in the statement or the page.
+python3 -c "
+import json, sys
+c = json.load(open(sys.argv[1]))
+c['keys'] = [8817650932518264001 - 7919 * 104729 * i for i in range(len(c['keys']))]
+c['sampling_table_seed'] = 7046029254386353131
+json.dump(c, open(sys.argv[2], 'w'))" "$synthid_config" "$work/long_keys.json"
+run hf-synthid-report 1 -- detect --hf-config "$work/long_keys.json" --input "$synthid_docs" --base "$fixtures" \
+  --report "$work/synthid.report" --signing-key "$work/signer.key" --html "$work/synthid.html"
+statement_of "$work/synthid.report" > "$work/synthid.statement"
+python3 -c "
+import json, sys
+c = json.load(open(sys.argv[1]))
+secrets = [str(k) for k in c['keys']] + [str(c['sampling_table_seed'])]
+for f in sys.argv[2:]:
+    text = open(f).read()
+    leaked = [s for s in secrets if s[:12] in text]
+    assert not leaked, (f, leaked)
+" "$work/long_keys.json" "$work/synthid.statement" "$work/synthid.html" "$work/out"
+check "hf SynthID report: no layer key or table seed in the statement, the page or the rows" $?
+run hf-synthid-report-verify 0 -- report verify "$work/synthid.report" -P "$work/signer.key.pub" --base "$fixtures" \
+  --recompute --hf-config "$work/long_keys.json"
+run hf-synthid-report-wrong 6 -- report verify "$work/synthid.report" -P "$work/signer.key.pub" --base "$fixtures" \
+  --recompute --hf-config "$synthid_config"
+run hf-report-bayesian 4 -- detect --hf-config "$work/synthid5.json" --input "$synthid_docs" \
+  --bayesian-weights "$fixtures/../kat/synthid_bayesian_v1.safetensors" --html "$work/bayes.html"
+stderr_has hf-report-bayesian "--bayesian-weights with --report/--html: a report records the exact test only"
+[ ! -e "$work/bayes.html" ]; check "no page for a refused report" $?
 run hf-kgw-needs-vocab 4 -- detect --hf-config "$kgw_config" --input "$kgw_docs"
 stderr_has hf-kgw-needs-vocab "--vocab-size: $kgw_config is a KGW configuration"
 run hf-synthid-vocab 4 -- detect --hf-config "$synthid_config" --vocab-size 1000 --input "$synthid_docs"

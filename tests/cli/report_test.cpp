@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <regex>
 #include <sstream>
 
 #include "report_options.hpp"
@@ -291,12 +292,12 @@ TEST_CASE("report verify: malformed envelopes get clear errors", "[report]") {
 
   // A correctly signed statement of a predicate version this build does not know.
   ojson s = statement_of(envelope);
-  s["predicateType"] = "https://tritium.dev/evidence/watermark-test/v4";
+  s["predicateType"] = "https://tritium.dev/evidence/watermark-test/v5";
   const auto signer = report_signing_key::load("signer.key");
-  spit("v4.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
-  r = w.verify("v4.json");
+  spit("v5.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
+  r = w.verify("v5.json");
   CHECK(r.code == exit_input_error);
-  CHECK_THAT(r.err, Catch::Contains("unknown predicate version \"4\"") && Catch::Contains("reads versions 1 to 3"));
+  CHECK_THAT(r.err, Catch::Contains("unknown predicate version \"5\"") && Catch::Contains("reads versions 1 to 4"));
 
   s["predicateType"] = "https://example.org/provenance/v1";
   spit("other.json", dsse_sign(in_toto_payload_type, s.dump(), signer));
@@ -581,5 +582,149 @@ TEST_CASE("report: Gumbel, Unigram and windowed scans are written in version 3 a
     CHECK(q["excerpt"]["first"] == window["token_begin"]);
     CHECK(slurp("w.html").find("The best window") != std::string::npos);
     CHECK(w.verify("w.json", {"--recompute", "-k", "wm.key"}).code == exit_evidence);
+  }
+}
+
+TEST_CASE("report: tests under a transformers configuration are written in version 4 and recomputed", "[report]") {
+  workspace w;
+  fs::copy_file(fixtures / "cli" / "hf_kgw_generation_config.json", "kgw.json");
+  fs::copy_file(fixtures / "cli" / "hf_synthid_config.json", "synthid.json");
+  fs::copy_file(fixtures / "cli" / "docs_hf_kgw.jsonl", "kgw_docs.jsonl");
+  fs::copy_file(fixtures / "cli" / "docs_hf_synthid.jsonl", "synthid_docs.jsonl");
+  REQUIRE(tritium_run({"detect", "--hf-config", "kgw.json", "--vocab-size", "1000", "-i", "kgw_docs.jsonl", "--report",
+                       "v4.json", "--signing-key", "signer.key", "--html", "v4.html"}).code == exit_evidence);
+  const std::string envelope = slurp("v4.json");
+  const ojson s = statement_of(envelope);
+  const ojson& p = s["predicate"];
+  CHECK(s["predicateType"] == "https://tritium.dev/evidence/watermark-test/v4");
+  CHECK(p["test"] == "interop detect");
+  CHECK(p["specification"]["version"] == 3);
+  CHECK(p["specification"]["configuration"] == p["method"]["configuration"]);
+  CHECK(p["specification"]["configuration"]["vocab_size"] == 1000);
+  CHECK_FALSE(p["specification"]["configuration"].contains("hashing_key"));
+  CHECK(p["key"]["id"].get<std::string>().size() == 64);
+  CHECK(p["key"]["commitment"]["function"] == "argon2id13");
+  // Five rows, one per document; three marked ones detected; the best's threshold is alpha / 5.
+  REQUIRE(p["documents"]["rows"].size() == 5);
+  CHECK(p["documents"]["rows"][0][1] == "hf-kgw");
+  CHECK(p["documents"]["rows"][0][5].is_null());
+  CHECK(p["documents"]["rows"][3][7] == false);
+  CHECK(p["decisive_test"]["threshold_log10_p"].get<double>() == Approx(std::log10(1e-3 / 5.0)));
+  CHECK(p["decision"]["log10_p"].get<double>() == Approx(p["decisive_test"]["log10_p"].get<double>() + std::log10(5.0)));
+  // The curve ends at the decisive document's figures; the excerpt colours its tuples.
+  const ojson& curve = p["decisive_test"]["curve"];
+  REQUIRE(curve.size() == 64);
+  CHECK(curve.back()[0] == p["decisive_test"]["scored"]);
+  CHECK(curve.back()[1].get<double>() == Approx(-p["decisive_test"]["log10_p"].get<double>()));
+  CHECK(p["excerpt"]["tokens"][0][1] == "c");
+  CHECK(p["excerpt"]["tokens"][1][1] == "g");
+  const std::string html = slurp("v4.html");
+  CHECK(html.find("Configuration id (Argon2id commitment)") != std::string::npos);
+  CHECK(html.find("--recompute --hf-config CONFIG") != std::string::npos);
+  CHECK(w.verify("v4.json", {"--recompute", "--hf-config", "kgw.json"}).code == exit_evidence);
+  // Byte for byte again: the salt is the subjects' digest, not drawn.
+  REQUIRE(tritium_run({"detect", "--hf-config", "kgw.json", "--vocab-size", "1000", "-i", "kgw_docs.jsonl", "--report",
+                       "again.json", "--signing-key", "signer.key"}).code == exit_evidence);
+  CHECK(slurp("again.json") == envelope);
+
+  const auto signer = report_signing_key::load("signer.key");
+  auto signed_as = [&](const ojson& statement, const std::string& name) {
+    spit(name, dsse_sign(in_toto_payload_type, statement.dump(), signer));
+    return name;
+  };
+  SECTION("a changed green count is found by the recomputation") {
+    ojson t = s;
+    t["predicate"]["documents"]["rows"][1][4] = 190;
+    const auto r = w.verify(signed_as(t, "green.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_verification_failed);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/documents/rows/1/4"));
+  }
+  SECTION("the configuration must be the one committed to, and show the recorded public fields") {
+    // Another hashing key: the commitment differs, and nothing is re-run.
+    spit("other.json", std::regex_replace(slurp("kgw.json"), std::regex("15485863"), "15485867"));
+    auto r = w.verify("v4.json", {"--recompute", "--hf-config", "other.json"});
+    CHECK(r.code == exit_verification_failed);
+    CHECK_THAT(r.err, Catch::Contains("the configuration given is not the report's: its commitment differs"));
+    // Another salt: the same configuration no longer matches the id.
+    ojson t = s;
+    t["predicate"]["key"]["commitment"]["salt"] = std::string(32, '0');
+    r = w.verify(signed_as(t, "salt.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_verification_failed);
+    // Public fields edited in the specification: refused before the run.
+    t = s;
+    t["predicate"]["specification"]["configuration"]["greenlist_ratio"] = 0.5;
+    r = w.verify(signed_as(t, "ratio.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_verification_failed);
+    CHECK_THAT(r.err, Catch::Contains("does not have the public fields the report records"));
+    // A SynthID configuration for a KGW report.
+    r = w.verify("v4.json", {"--recompute", "--hf-config", "synthid.json"});
+    CHECK(r.code == exit_verification_failed);
+    // A tritium key for this report, a configuration for a key's report.
+    r = w.verify("v4.json", {"--recompute", "-k", "wm.key"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("not a tritium key: re-run it with that configuration (--hf-config)"));
+    r = w.verify("report.json", {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("ran under a tritium key: re-run it with that key (--key)"));
+  }
+  SECTION("a malformed version 4 statement is refused by its pointer") {
+    ojson t = s;
+    t["predicate"]["key"].erase("commitment");
+    auto r = w.verify(signed_as(t, "nocommit.json"));
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/key/commitment: missing"));
+    t = s;
+    t["predicate"]["key"]["commitment"]["memlimit"] = std::uint64_t{1} << 40;
+    r = w.verify(signed_as(t, "memlimit.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/key/commitment/memlimit: expected 67108864"));
+    t = s;
+    t["predicate"]["specification"]["configuration"]["scheme"] = "hf-unigram";
+    r = w.verify(signed_as(t, "scheme.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/specification/configuration/scheme: expected hf-kgw or hf-synthid"));
+    t = s;
+    t["predicate"]["specification"]["bos"] = -1;
+    r = w.verify(signed_as(t, "bos.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/specification/bos: expected null or a token id"));
+    t = s;
+    t["predicate"]["method"].erase("configuration");
+    r = w.verify(signed_as(t, "method.json"));
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/method/configuration: missing"));
+    CHECK(tritium_run({"report", "html", "method.json", "-P", "signer.key.pub", "-o", "m.html"}).code == exit_input_error);
+    CHECK_FALSE(fs::exists("m.html"));
+    // The test exists from version 4 on.
+    t = s;
+    t["predicateType"] = "https://tritium.dev/evidence/watermark-test/v3";
+    r = w.verify(signed_as(t, "v3.json"));
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/test: \"interop detect\" is a version 4 test"));
+  }
+  SECTION("SynthID over a folder of text: the tokenizer and each file are subjects, and counted positions are marked") {
+    // Each document re-tokenized with GPT-2's tokenizer: a SynthID configuration does not depend on V.
+    fs::create_directories("texts");
+    spit("texts/a.txt", "The quick brown fox jumps over the lazy dog, and then it runs far away into the woods.\n");
+    spit("texts/b.txt", "A second short text, which is plainly not watermarked by anyone at all.\n");
+    fs::copy_file(fixtures / "tokenizers" / "gpt2" / "tokenizer.json", "gpt2.json");
+    const auto r = tritium_run({"detect", "--hf-config", "synthid.json", "-i", "texts", "--tokenizer", "gpt2.json",
+                                "--report", "text.json", "--signing-key", "signer.key", "--html", "text.html"});
+    REQUIRE(r.code == exit_no_evidence);
+    const ojson q = statement_of(slurp("text.json"));
+    REQUIRE(q["subject"].size() == 3);
+    CHECK(q["subject"][0]["name"] == "gpt2.json");
+    CHECK(q["subject"][1]["name"] == "texts/a.txt");
+    CHECK(q["predicate"]["documents"]["rows"][0][1] == "hf-synthid");
+    CHECK(q["predicate"]["documents"]["rows"][0][5].is_number());  // transformers' mean score
+    bool counted = false;
+    for (const auto& t : q["predicate"]["excerpt"]["tokens"]) counted = counted || t[1] == "s";
+    CHECK(counted);
+    CHECK(q["predicate"]["excerpt"]["tokens"][0][1] == "c");
+    CHECK(w.verify("text.json", {"--recompute", "--hf-config", "synthid.json"}).code == exit_evidence);
+    spit("texts/b.txt", "Edited.\n");
+    const auto changed = w.verify("text.json");
+    CHECK(changed.code == exit_verification_failed);
+    CHECK_THAT(changed.err, Catch::Contains("texts/b.txt"));
   }
 }

@@ -89,7 +89,8 @@ namespace {
 /// before the first EOS, and (with the repetition mask) whose context is not in the FIFO of the last
 /// context_history_size contexts.
 std::vector<std::uint64_t> counted_hashes(const hf_synthid& scheme, std::span<const token_id> tokens,
-                                          const hf_synthid_detect_options& options) {
+                                          const hf_synthid_detect_options& options,
+                                          std::vector<std::uint64_t>* counted_at = nullptr) {
   const std::size_t context = scheme.params().ngram_len - 1;
   std::size_t end = tokens.size();
   if (options.eos) end = static_cast<std::size_t>(std::find(tokens.begin(), tokens.end(), *options.eos) - tokens.begin());
@@ -106,6 +107,7 @@ std::vector<std::uint64_t> counted_hashes(const hf_synthid& scheme, std::span<co
     history.front() = h_context;
     if (t >= end || (options.repetition_mask && repeated)) continue;
     token_hashes.push_back(hf_synthid_fold(h_context, static_cast<std::uint64_t>(tokens[t])));
+    if (counted_at != nullptr) counted_at->push_back(t);
   }
   return token_hashes;
 }
@@ -122,6 +124,13 @@ std::vector<std::uint8_t> hf_synthid_counted_g_values(const hf_synthid& scheme, 
     for (std::uint32_t l = 0; l < scheme.depth(); ++l) g.push_back(scheme.g_value(h, l));
   }
   return g;
+}
+
+std::vector<std::uint64_t> hf_synthid_counted_positions(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                                       const hf_synthid_detect_options& options) {
+  std::vector<std::uint64_t> positions;
+  counted_hashes(scheme, tokens, options, &positions);
+  return positions;
 }
 
 hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const token_id> tokens,

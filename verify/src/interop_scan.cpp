@@ -180,13 +180,12 @@ std::string interop_description(const interop_config& c) {
     const hf_kgw_params& p = c.kgw;
     return std::string("transformers KGW: ") + (p.seeding == hf_seeding::selfhash ? "selfhash" : "lefthash") +
            ", context width " + std::to_string(p.context_width) + ", greenlist ratio " + shortest_text(p.greenlist_ratio) +
-           ", bias " + shortest_text(static_cast<double>(p.bias)) + ", hashing key " + std::to_string(p.hashing_key) +
-           ", V = " + std::to_string(p.vocab_size);
+           ", bias " + shortest_text(static_cast<double>(p.bias)) + ", V = " + std::to_string(p.vocab_size);
   }
   const hf_synthid_params& p = c.synthid;
   return "transformers SynthID-Text: " + std::to_string(p.keys.size()) + " layers, ngram_len " +
          std::to_string(p.ngram_len) + ", context history " + std::to_string(p.context_history_size) +
-         ", sampling table " + std::to_string(p.sampling_table_size) + " (seed " + std::to_string(p.sampling_table_seed) + ")";
+         ", sampling table " + std::to_string(p.sampling_table_size);
 }
 
 interop_scan::interop_scan(interop_spec spec, const interop_config& config, scan_environment env,
@@ -229,6 +228,11 @@ interop_scan::interop_scan(interop_spec spec, const interop_config& config, scan
                                     " ids, more than the configuration's V = " + std::to_string(config_.kgw.vocab_size) +
                                     " (V is the model's logits width, at least the tokenizer's ids)");
   }
+  detail::list_input(spec_.input, env_, true, spec_.format, listed_files_, named_files_);
+}
+
+std::vector<std::string> interop_scan::files() const {
+  return detail::input_files(spec_.tokenizer, spec_.input, env_, tokenizer_ != nullptr, named_files_);
 }
 
 interop_scan::~interop_scan() = default;
@@ -280,15 +284,16 @@ detect_verdict interop_scan::run(const observer& on_document) {
   double min_ln_p = 0.0, min_ln_p_floor = 0.0;
   std::uint64_t max_scored = 0;
   progress_meter progress(env_.progress, "documents");
-  auto take = [&](const std::string& id_json, const interop_detection& d) {
+  auto take = [&](const std::string& id_json, std::span<const token_id> tokens, const interop_detection& d) {
     ++documents;
     min_ln_p = std::min(min_ln_p, d.ln_p);
     min_ln_p_floor = std::min(min_ln_p_floor, d.ln_p_floor);
     max_scored = std::max(max_scored, d.scored);
-    if (on_document) on_document(id_json, d);
+    if (on_document) on_document(id_json, tokens, d);
     progress.advance();
   };
-  const detail::document_input in = detail::input_of(spec_.input, env_, tokenizer_.get(), spec_.format, spec_.utf8);
+  detail::document_input in = detail::input_of(spec_.input, env_, tokenizer_.get(), spec_.format, spec_.utf8);
+  if (tokenizer_) in.listed = &listed_files_;
   // Green lists kept across documents, one cache per worker (made on its first document).
   const unsigned workers = in.workers;
   std::vector<std::unique_ptr<hf_kgw_green_cache>> caches(workers);
@@ -299,8 +304,8 @@ detect_verdict interop_scan::run(const observer& on_document) {
   };
   detail::scan_documents<interop_detection>(
       in, [&](std::span<const token_id> tokens, interop_detection& d, unsigned w) { d = detect(tokens, cache_of(w)); },
-      [&](const std::string& id_json, std::span<const token_id>, interop_detection& d, const std::string&) {
-        take(id_json, d);
+      [&](const std::string& id_json, std::span<const token_id> tokens, interop_detection& d, const std::string&) {
+        take(id_json, tokens, d);
       });
   progress.finish();
 

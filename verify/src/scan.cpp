@@ -97,33 +97,13 @@ detect_scan::detect_scan(detect_spec spec, const key& k, scan_environment env)
     env_.warning(message + "; proceeding as asked");
   }
   k.require_tokenizer_ids(tokenizer_->vocab_size(), spec_.tokenizer);
-  if (spec_.input != "-") {
-    // The folder's files are listed now, so that a report can hash them before any is read.
-    text_source listing(env_.resolve(spec_.input).string(), spec_.format);
-    const std::filesystem::path root = env_.resolve(spec_.input);
-    listed_ = listing.files();
-    for (const auto& f : listed_) {
-      folder_files_.push_back((std::filesystem::path(spec_.input) / f.lexically_relative(root)).string());
-    }
-  }
+  detail::list_input(spec_.input, env_, true, spec_.format, listed_, folder_files_);
 }
 
 detect_scan::~detect_scan() = default;
 
 std::vector<std::string> detect_scan::files() const {
-  std::vector<std::string> out;
-  if (!spec_.tokenizer.empty()) out.push_back(spec_.tokenizer);
-  if (spec_.input == "-") {
-    out.push_back("-");  // standard input: never a report's subject, and refused as one
-    return out;
-  }
-  std::error_code ec;
-  if (tokenizer_ && std::filesystem::is_directory(env_.resolve(spec_.input), ec)) {
-    out.insert(out.end(), folder_files_.begin(), folder_files_.end());
-  } else {
-    out.push_back(spec_.input);
-  }
-  return out;
+  return detail::input_files(spec_.tokenizer, spec_.input, env_, tokenizer_ != nullptr, folder_files_);
 }
 
 void detect_scan::scan_windows(detection& d) const {

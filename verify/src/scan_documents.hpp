@@ -45,6 +45,33 @@ inline document_input input_of(const std::string& name, const scan_environment& 
   return in;
 }
 
+/// Lists a text input (a file, or a folder of .txt) when a scan is made, so that a report can hash
+/// its files before any is read: `listed` as they are opened, `named` as the spec names the input.
+/// Token ids and "-" list nothing.
+inline void list_input(const std::string& input, const scan_environment& env, bool text, const std::string& format,
+                       std::vector<std::filesystem::path>& listed, std::vector<std::string>& named) {
+  if (!text || input == "-") return;
+  const std::filesystem::path root = env.resolve(input);
+  text_source listing(root.string(), format);
+  listed = listing.files();
+  for (const auto& f : listed) named.push_back((std::filesystem::path(input) / f.lexically_relative(root)).string());
+}
+
+/// The files a scan reads, as a report names them: the tokenizer (when given), then the input, a
+/// folder as its listed files (`named`), "-" as itself (never a subject, and refused as one).
+inline std::vector<std::string> input_files(const std::string& tokenizer_path, const std::string& input,
+                                            const scan_environment& env, bool text, const std::vector<std::string>& named) {
+  std::vector<std::string> out;
+  if (!tokenizer_path.empty()) out.push_back(tokenizer_path);
+  std::error_code ec;
+  if (input != "-" && text && std::filesystem::is_directory(env.resolve(input), ec)) {
+    out.insert(out.end(), named.begin(), named.end());
+  } else {
+    out.push_back(input);
+  }
+  return out;
+}
+
 /// For each document in input order: `work(tokens, result, worker)` computes its Result (on a worker
 /// for text; its errors are prefixed with the document's place), then `take(id_json, tokens, result,
 /// where)` runs on the calling thread.

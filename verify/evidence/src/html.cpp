@@ -269,6 +269,18 @@ std::string fingerprint_sections(const ojson& p) {
   return h.str();
 }
 
+// The excerpt's legend: the marks a scheme's excerpt can hold (version 3 marks a scored Gumbel tuple
+// or a counted SynthID position "s"; SynthID has no colours).
+std::string excerpt_legend(const std::string& scheme) {
+  if (scheme == "hf-synthid") {
+    return "<span class=\"s\">counted position (its g-values are the evidence)</span><span class=\"d\">repeated "
+           "context (not counted)</span><span class=\"c\">no full context, or from the first EOS on</span>";
+  }
+  std::string legend = scheme == "gumbel" ? "<span class=\"s\">scored tuple (its score is the evidence)</span>"
+                                          : "<span class=\"g\">green tuple</span><span class=\"r\">red tuple</span>";
+  return legend + "<span class=\"d\">repeated tuple (scored once)</span><span class=\"c\">no full context</span>";
+}
+
 }  // namespace
 
 std::string render_report_html(const ojson& statement, const std::string& signer) {
@@ -302,7 +314,9 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   const bool trace = p["test"].is_string() && p["test"].get<std::string>().rfind("trace ", 0) == 0;
   const bool fingerprint = p["test"] == "fingerprint";
   // Version 3's detect layout, as validated by its predicate type (never by the fields present).
-  const bool v3 = statement["predicateType"] == predicate_type(3) && p["test"] == "detect";
+  // Version 4's test under a transformers configuration has the same layout but for its key.
+  const bool interop = statement["predicateType"] == predicate_type(4) && p["test"] == "interop detect";
+  const bool v3 = (statement["predicateType"] == predicate_type(3) && p["test"] == "detect") || interop;
   std::string headline = trace ? (outcome == "evidence"      ? "Accounts accused"
                                   : outcome == "no evidence" ? "No account accused"
                                   : outcome == "insufficient evidence" ? "Insufficient evidence: no conclusion"
@@ -323,7 +337,7 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   row("Null hypothesis", show(p["hypothesis"]["null"]));
   row("Alternative", show(p["hypothesis"]["alternative"]));
   row("Not claimed", show(p["hypothesis"]["not_claimed"]));
-  row("Key id (commitment)", "<code>" + show(p["key"]["id"]) + "</code>");
+  row(interop ? "Configuration id (Argon2id commitment)" : "Key id (commitment)", "<code>" + show(p["key"]["id"]) + "</code>");
   if (v3) {
     // Version 3: one line per scheme tested (papers/evidence-v3.md).
     std::string schemes;
@@ -334,9 +348,13 @@ std::string render_report_html(const ojson& statement, const std::string& signer
                  ")</span>";
     }
     row("Schemes tested", schemes);
-    row("Key parameters", "PRF " + show(method["prf"]) + ", delta " + show(method["delta"]) + ", context width " +
-                              show(method["context_width"]) + ", " + show(method["seeding"]) + ", V " +
-                              show(method["vocab_size"]));
+    if (interop) {
+      row("Configuration (its public fields; the keys are not shown)", fields_text(method["configuration"]));
+    } else {
+      row("Key parameters", "PRF " + show(method["prf"]) + ", delta " + show(method["delta"]) + ", context width " +
+                                show(method["context_width"]) + ", " + show(method["seeding"]) + ", V " +
+                                show(method["vocab_size"]));
+    }
     if (method["windows"].is_object()) {
       const ojson& w = method["windows"];
       row("Window scan", "smallest window " + show(w["min_window"]) + " scored tuples; " + show(w["grid"]) + "; " +
@@ -405,14 +423,17 @@ std::string render_report_html(const ojson& statement, const std::string& signer
         << ". The decision rests on the corrected value.</p>";
     }
     h << "<h2>Score against the null</h2>";
-    if (!v3 || d["scheme"] == "kgw") {
+    if (!v3 || d["scheme"] == "kgw" || d["scheme"] == "hf-kgw") {
       h << null_chart(get(d, "scored"), get(d, "green"), get(d, "gamma", get(method, "gamma", 0.25)));
     } else {
       h << "<p class=\"small\">The decisive test is " << show(d["scheme"]) << "'s: "
-        << (d["scheme"] == "gumbel" ? "score " + show(d["score"]) + " over " + show(d["scored"]) +
-                                          " scored tuples, against its exact Gamma(" + show(d["scored"]) + ", 1) null"
-                                    : show(d["green"]) + " green among " + show(d["scored"]) +
-                                          " distinct ids, against its exact hypergeometric null")
+        << (d["scheme"] == "gumbel"       ? "score " + show(d["score"]) + " over " + show(d["scored"]) +
+                                                " scored tuples, against its exact Gamma(" + show(d["scored"]) + ", 1) null"
+            : d["scheme"] == "hf-synthid" ? show(d["green"]) + " g-values equal to 1 over " + show(d["scored"]) +
+                                                " counted positions and the configuration's layers (transformers' mean "
+                                                "score " + show(d["score"], 4) + "), against its exact key-shift null"
+                                          : show(d["green"]) + " green among " + show(d["scored"]) +
+                                                " distinct ids, against its exact hypergeometric null")
         << "; log10 p = " << show(d["log10_p"]) << ".</p>";
     }
     if (p.contains("documents") && p["documents"]["rows"].size() >= 2) h << p_histogram(p["documents"]["rows"], v3 ? 6 : 4);
@@ -446,7 +467,10 @@ std::string render_report_html(const ojson& statement, const std::string& signer
         const bool windowed = r[9].is_array();
         h << "<tr><td>" << show(r[0]) << "</td><td>" << show(r[1]) << "</td><td class=\"n\">" << show(r[2])
           << "</td><td class=\"n\">" << show(r[3]) << "</td><td class=\"n\">"
-          << (r[4].is_number() ? show(r[4]) + " green" : "score " + show(r[5])) << "</td><td class=\"n\">" << show(r[6])
+          << (r[1] == "hf-synthid" ? show(r[4]) + " ones, mean " + show(r[5], 4)
+              : r[4].is_number()   ? show(r[4]) + " green"
+                                   : "score " + show(r[5]))
+          << "</td><td class=\"n\">" << show(r[6])
           << "</td><td class=\"n\">" << (windowed ? "[" + show(r[9][0]) + ", " + show(r[9][1]) + ")" : "–")
           << "</td><td class=\"n\">" << (windowed ? show(r[9][2]) : "–") << "</td><td class=\"n\">"
           << (windowed ? show(r[9][3]) : "–") << "</td></tr>";
@@ -470,9 +494,7 @@ std::string render_report_html(const ojson& statement, const std::string& signer
     h << "<h2>Excerpt</h2><p class=\"small\">Document " << show(e["document"]) << (v3 ? " under " + show(e["scheme"]) : "")
       << ", " << show(e["shown"]) << " of its " << show(e["of"]) << " tokens, "
       << (from_window ? "from token " + show(e["first"]) + ", where the best window begins" : std::string("from the first"))
-      << ".</p><p class=\"legend small\"><span class=\"g\">green tuple</span>"
-      << "<span class=\"r\">red tuple</span>" << (v3 ? "<span class=\"s\">scored tuple (Gumbel: no colour)</span>" : "")
-      << "<span class=\"d\">repeated tuple (scored once)</span><span class=\"c\">no full context</span></p>"
+      << ".</p><p class=\"legend small\">" << excerpt_legend(v3 ? e["scheme"].get<std::string>() : "kgw") << "</p>"
       << "<div class=\"excerpt\">";
     for (const auto& t : e["tokens"]) {
       h << "<span class=\"" << esc(t[1].get<std::string>()) << "\">" << esc(t[0].get<std::string>()) << "</span>";
@@ -501,7 +523,9 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   row("Command", "<code>tritium " + args + "</code>");
   row("Tool binary", "<code>sha256:" + show(p["invocation"]["binary_sha256"]) + "</code>");
   h << "</table><p class=\"small\">To check this report: <code>tritium report verify REPORT.json --public-key SIGNER.pub "
-       "--recompute --key KEY</code> re-hashes the subjects, checks the signature and re-runs the test.</p>";
+       "--recompute "
+    << (interop ? "--hf-config CONFIG" : "--key KEY")
+    << "</code> re-hashes the subjects, checks the signature and re-runs the test.</p>";
   h << "</body></html>\n";
   return h.str();
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tritium/detect.hpp"
+#include "tritium/interop_scan.hpp"
 #include "tritium/evidence/report.hpp"
 #include "tritium/key.hpp"
 #include "tritium/tokenizer.hpp"
@@ -65,6 +66,20 @@ struct traced_spec {
 };
 traced_spec trace_spec_from(const ojson& specification);
 
+/// A detect test under a transformers watermark configuration (papers/evidence-v4.md): the
+/// specification (layout version 3) records the configuration's public fields only; its keys are
+/// committed to by the predicate's key id (interop_report.cpp).
+ojson specification_of(const interop_spec& spec, const interop_config& config, const tokenizer* tok);
+/// The configuration's public fields: everything but KGW's hashing key and SynthID's layer keys and
+/// table seed, with V for KGW (the scan's, not the file's).
+ojson public_configuration(const interop_config& config);
+/// The spec as recorded, and the configuration's public fields it was run with.
+struct interop_recorded {
+  interop_spec spec;
+  ojson configuration;
+};
+interop_recorded interop_spec_from(const ojson& specification);
+
 /// Hashes the files before a test reads them and checks after it that none changed.
 class subject_list {
  public:
@@ -89,6 +104,15 @@ class subject_list {
 /// statement (scheme_report.cpp, papers/evidence-v3.md).
 detect_report run_scheme_detect_test(detect_scan& scan, const subject_list& subjects, const report_context& context,
                                      const detect_scan::observer& on_document);
+
+/// A detect test under a transformers configuration with its version 4 statement
+/// (interop_report.cpp, papers/evidence-v4.md). `subjects` are the scan's files.
+detect_report run_interop_test(interop_scan& scan, const subject_list& subjects, const report_context& context,
+                                      const interop_scan::observer& on_document);
+/// Checks, in constant time, that `config` is the one the predicate's key commits to:
+/// errc::verification_failed when it is not, errc::parse for commitment parameters this version
+/// does not define.
+void check_configuration_commitment(const ojson& predicate, const interop_config& config);
 
 /// The statement around a predicate: subjects, type (of the predicate's layout `version`), and the
 /// invocation record.

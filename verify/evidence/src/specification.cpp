@@ -336,4 +336,107 @@ traced_spec trace_spec_from(const ojson& specification) {
 }
 
 
+// The detect test under a transformers configuration (papers/evidence-v4.md): layout version 3.
+
+ojson public_configuration(const interop_config& config) {
+  if (config.kind == interop_kind::hf_kgw) {
+    const hf_kgw_params& p = config.kgw;
+    return {{"scheme", "hf-kgw"},
+            {"greenlist_ratio", p.greenlist_ratio},
+            {"bias", static_cast<double>(p.bias)},
+            {"seeding_scheme", p.seeding == hf_seeding::selfhash ? "selfhash" : "lefthash"},
+            {"context_width", p.context_width},
+            {"vocab_size", p.vocab_size}};
+  }
+  const hf_synthid_params& p = config.synthid;
+  return {{"scheme", "hf-synthid"},
+          {"ngram_len", p.ngram_len},
+          {"layers", p.keys.size()},
+          {"context_history_size", p.context_history_size},
+          {"sampling_table_size", p.sampling_table_size},
+          {"skip_first_ngram_calls", p.skip_first_ngram_calls}};
+}
+
+ojson specification_of(const interop_spec& spec, const interop_config& config, const tokenizer* tok) {
+  ojson s;
+  s["version"] = 3;
+  s["test"] = "interop detect";
+  s["configuration"] = public_configuration(config);
+  s["tokenizer"] = tokenizer_of(spec.tokenizer, tok);
+  s["input"] = {{"path", spec.input},
+                {"read_as", tok == nullptr ? "token ids" : "text"},
+                {"format", tok == nullptr ? "jsonl" : spec.format},
+                {"invalid_utf8", spec.utf8 == invalid_utf8::replace ? "replace" : "error"}};
+  s["bos"] = spec.bos ? ojson(*spec.bos) : ojson(nullptr);
+  s["eos"] = spec.eos ? ojson(*spec.eos) : ojson(nullptr);
+  s["repetition_mask"] = spec.repetition_mask;
+  s["alpha"] = spec.alpha;
+  s["alpha_source"] = spec.alpha_source;
+  return s;
+}
+
+interop_recorded interop_spec_from(const ojson& specification) {
+  reader r(specification, spec_pointer);
+  interop_recorded out;
+  interop_spec& spec = out.spec;
+  if (r.unsigned_integer<std::uint64_t>("version") != 3) r.fail("/version", "expected 3 (the only layout of this test)");
+  if (r.string("test") != "interop detect") r.fail("/test", "expected \"interop detect\"");
+  out.configuration = r.get("configuration", &ojson::is_object, "an object");
+  {
+    // Each public field, typed; which ones a configuration has depends on its scheme.
+    reader c(out.configuration, std::string(spec_pointer) + "/configuration");
+    const std::string scheme = c.string("scheme");
+    if (scheme == "hf-kgw") {
+      c.number("greenlist_ratio");
+      c.number("bias");
+      const std::string seeding = c.string("seeding_scheme");
+      if (seeding != "lefthash" && seeding != "selfhash") c.fail("/seeding_scheme", "expected lefthash or selfhash");
+      c.unsigned_integer<std::uint32_t>("context_width");
+      c.unsigned_integer<std::uint32_t>("vocab_size");
+    } else if (scheme == "hf-synthid") {
+      for (const char* f : {"ngram_len", "layers", "context_history_size", "sampling_table_size"}) {
+        c.unsigned_integer<std::uint64_t>(f);
+      }
+      c.boolean("skip_first_ngram_calls");
+    } else {
+      c.fail("/scheme", "expected hf-kgw or hf-synthid, got " + json_quoted(scheme));
+    }
+    c.done();
+  }
+  if (const ojson& tok = r.object_or_null("tokenizer"); !tok.is_null()) {
+    reader t(tok, std::string(spec_pointer) + "/tokenizer");
+    spec.tokenizer = t.path("path");
+    t.skip("digest");
+    t.skip("ids");
+    t.done();
+  }
+  reader in(r.get("input", &ojson::is_object, "an object"), std::string(spec_pointer) + "/input");
+  spec.input = in.path("path");
+  const std::string read_as = in.string("read_as");
+  if (read_as != (spec.tokenizer.empty() ? "token ids" : "text")) in.fail("/read_as", "does not match the tokenizer");
+  spec.format = in.string("format");
+  if (spec.format != "auto" && spec.format != "jsonl" && spec.format != "text") in.fail("/format", "unknown format");
+  spec.utf8 = utf8_policy(in, "invalid_utf8");
+  in.done();
+  for (const char* name : {"bos", "eos"}) {
+    const auto it = specification.find(name);
+    if (it == specification.end()) r.fail(std::string("/") + name, "missing");
+    std::optional<token_id> id;
+    if (!it->is_null()) {
+      if (!it->is_number_unsigned() || it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT32_MAX)) {
+        r.fail(std::string("/") + name, "expected null or a token id");
+      }
+      id = static_cast<token_id>(it->get<std::uint64_t>());
+    }
+    r.skip(name);
+    (std::string(name) == "bos" ? spec.bos : spec.eos) = id;
+  }
+  spec.repetition_mask = r.boolean("repetition_mask");
+  spec.alpha = r.number("alpha");
+  if (!(spec.alpha > 0.0 && spec.alpha < 1.0)) r.fail("/alpha", "expected a number in (0, 1)");
+  spec.alpha_source = r.string("alpha_source");
+  r.done();
+  return out;
+}
+
 }  // namespace tritium::evidence_detail

@@ -432,6 +432,11 @@ detect_report run_detect_test(detect_scan& scan, const report_context& context, 
   return out;
 }
 
+detect_report run_interop_detect_test(interop_scan& scan, const report_context& context,
+                                      const interop_scan::observer& on_document) {
+  return run_interop_test(scan, subjects_of(scan.files(), context), context, on_document);
+}
+
 radioactivity_report run_radioactivity_test(radioactivity_scan& scan, const report_context& context) {
   const subject_list subjects = subjects_of(scan.files(), context);
   radioactivity_report out;

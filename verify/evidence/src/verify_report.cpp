@@ -15,6 +15,7 @@ namespace evidence_detail {
 namespace {
 
 constexpr std::uintmax_t envelope_max_bytes = std::uintmax_t{1} << 31;
+constexpr const char* interop_test = "interop detect";
 
 std::string read_envelope(const std::string& path) {
   std::error_code ec;
@@ -100,7 +101,11 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
   const ojson& h = v.object(p, at, "hypothesis");
   for (const char* f : {"null", "alternative", "not_claimed"}) v.string(h, at + "/hypothesis", f);
   const ojson& m = v.object(p, at, "method");
-  const bool v3_detect = version >= 3 && p["test"] == "detect";
+  // Version 4 adds the detect test under a transformers configuration, in version 3's detect layout
+  // but for the method and the key (papers/evidence-v4.md).
+  const bool interop = p["test"] == interop_test;
+  if (interop && version < 4) v.fail(at + "/test", "\"interop detect\" is a version 4 test");
+  const bool v3_detect = version >= 3 && (p["test"] == "detect" || interop);
   if (p["test"] == "fingerprint") {
     // A fingerprint is no watermark test: no PRF, gamma or deduplication (papers/fingerprint-v1.md).
     for (const char* f : {"scheme", "statistic", "test"}) v.string(m, at + "/method", f);
@@ -124,8 +129,13 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
     // Version 3's detect method: the key's parameters, then one entry per scheme tested
     // (papers/evidence-v3.md).
     const std::string pm = at + "/method";
-    for (const char* f : {"prf", "seeding", "deduplication", "aggregation"}) v.string(m, pm, f);
-    for (const char* f : {"delta", "context_width", "vocab_size"}) v.number(m, pm, f);
+    for (const char* f : {"deduplication", "aggregation"}) v.string(m, pm, f);
+    if (interop) {
+      v.string(v.object(m, pm, "configuration"), pm + "/configuration", "scheme");
+    } else {
+      for (const char* f : {"prf", "seeding"}) v.string(m, pm, f);
+      for (const char* f : {"delta", "context_width", "vocab_size"}) v.number(m, pm, f);
+    }
     const ojson& schemes = v.array(m, pm, "schemes");
     if (schemes.empty()) v.fail(pm + "/schemes", "names no scheme");
     for (std::size_t i = 0; i < schemes.size(); ++i) {
@@ -144,7 +154,14 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
     }
     for (const char* f : {"gamma", "delta", "context_width", "vocab_size"}) v.number(m, at + "/method", f);
   }
-  v.string(v.object(p, at, "key"), at + "/key", "id");
+  const ojson& k = v.object(p, at, "key");
+  v.string(k, at + "/key", "id");
+  if (interop) {
+    v.string(k, at + "/key", "kind");
+    const ojson& c = v.object(k, at + "/key", "commitment");
+    for (const char* f : {"function", "salt", "message"}) v.string(c, at + "/key/commitment", f);
+    for (const char* f : {"opslimit", "memlimit"}) v.number(c, at + "/key/commitment", f);
+  }
   const ojson& d = v.object(p, at, "decision");
   v.number(d, at + "/decision", "alpha");
   v.number(d, at + "/decision", "log10_p", false, true);
@@ -317,6 +334,48 @@ void diff(const ojson& signed_value, const ojson& recomputed, const std::string&
   out.push_back(where + ": report says " + short_value(signed_value) + ", recomputed " + short_value(recomputed));
 }
 
+// The figures of a re-run against the signed ones: the predicate type, the subjects and the whole
+// predicate but its invocation record.
+std::vector<std::string> differences_of(const ojson& statement, const ojson& recomputed) {
+  std::vector<std::string> differences;
+  ojson expected = statement["predicate"];
+  ojson got = recomputed["predicate"];
+  expected.erase("invocation");
+  got.erase("invocation");
+  diff(statement["predicateType"], recomputed["predicateType"], "/predicateType", differences);
+  diff(statement["subject"], recomputed["subject"], "/subject", differences);
+  diff(expected, got, "/predicate", differences);
+  return differences;
+}
+
+// The specification must read exactly the files the report vouches for, in the same order.
+void require_subjects(const ojson& statement, const std::vector<std::string>& files) {
+  std::vector<std::string> names;
+  for (const auto& subject : statement["subject"]) names.push_back(subject["name"].get<std::string>());
+  if (files != names) {
+    throw error(errc::verification_failed, "recompute: the specification reads " + std::to_string(files.size()) +
+                                               " file(s) that are not exactly the report's " + std::to_string(names.size()) +
+                                               " subject(s)" + (files.empty() ? "" : " (first: " + json_quoted(files.front()) + ")"));
+  }
+}
+
+// What a re-run is given: the report's time and base, its scan's threads and progress.
+report_context recompute_context(const ojson& predicate, const std::filesystem::path& base) {
+  report_context context;
+  context.base = base;
+  context.time = predicate["invocation"]["time"].get<std::string>();
+  return context;
+}
+
+void require_specification(const ojson& predicate) {
+  if (!predicate.contains("specification")) {
+    throw error(errc::invalid_argument,
+                "recompute: this is a version 1 report, which records only the command line that made it; a "
+                "recomputation re-runs a recorded test specification (version 2 and later). Its signature and "
+                "subjects can still be verified without --recompute");
+  }
+}
+
 // Signature first, then the statement's own layout: nothing in it is read before it is trusted.
 }  // namespace
 }  // namespace evidence_detail
@@ -393,11 +452,10 @@ void check_subjects(const ojson& statement, const std::filesystem::path& base) {
 std::vector<std::string> recompute(const ojson& statement, const key& k, const std::filesystem::path& base, unsigned threads,
                                    const progress_callback& progress) {
   const ojson& predicate = statement["predicate"];
-  if (!predicate.contains("specification")) {
-    throw error(errc::invalid_argument,
-                "recompute: this is a version 1 report, which records only the command line that made it; a "
-                "recomputation re-runs a recorded test specification (version 2 and later). Its signature and "
-                "subjects can still be verified without --recompute");
+  require_specification(predicate);
+  if (predicate["test"] == interop_test) {
+    throw error(errc::invalid_argument, "recompute: this report's test ran under a transformers watermark configuration, "
+                                        "not a tritium key: re-run it with that configuration (--hf-config)");
   }
   // The key given must be the report's before anything runs.
   const std::string signed_id = predicate["key"]["id"].get<std::string>();
@@ -405,9 +463,7 @@ std::vector<std::string> recompute(const ojson& statement, const key& k, const s
     throw error(errc::verification_failed, "recompute: the key given is " + k.id().substr(0, 16) + ", the report's is " +
                                                json_quoted(signed_id.substr(0, 16)) + ": not the key the report was made with");
   }
-  report_context context;
-  context.base = base;
-  context.time = predicate["invocation"]["time"].get<std::string>();
+  const report_context context = recompute_context(predicate, base);
   scan_environment env;
   env.base = base;
   env.threads = threads;
@@ -417,26 +473,16 @@ std::vector<std::string> recompute(const ojson& statement, const key& k, const s
   env.allow_tokenizer_mismatch = true;
   const ojson& specification = predicate["specification"];
   const std::string test = predicate["test"].get<std::string>();
-  // The specification must read exactly the files the report vouches for, in the same order.
-  auto require_subjects = [&](const std::vector<std::string>& files) {
-    std::vector<std::string> names;
-    for (const auto& subject : statement["subject"]) names.push_back(subject["name"].get<std::string>());
-    if (files != names) {
-      throw error(errc::verification_failed, "recompute: the specification reads " + std::to_string(files.size()) +
-                                                 " file(s) that are not exactly the report's " + std::to_string(names.size()) +
-                                                 " subject(s)" + (files.empty() ? "" : " (first: " + json_quoted(files.front()) + ")"));
-    }
-  };
   ojson recomputed;
   if (test == "detect") {
     const detect_spec spec = detect_spec_from(specification);
     detect_scan scan(spec, k, env);
-    require_subjects(scan.files());
+    require_subjects(statement, scan.files());
     recomputed = run_detect_test(scan, context).statement;
   } else if (test.starts_with("radioactivity ")) {
     const radioactivity_spec spec = radioactivity_spec_from(specification);
     radioactivity_scan scan(spec, k, env);
-    require_subjects(scan.files());
+    require_subjects(statement, scan.files());
     recomputed = run_radioactivity_test(scan, context).statement;
   } else if (test.starts_with("trace ")) {
     const traced_spec traced = trace_spec_from(specification);
@@ -445,24 +491,45 @@ std::vector<std::string> recompute(const ojson& statement, const key& k, const s
       throw error(errc::verification_failed, "recompute: the report traced accounts, but the key given has no trace parameters");
     }
     trace_scan scan(traced.spec, k, *own, env);
-    require_subjects(scan.files());
+    require_subjects(statement, scan.files());
     recomputed = run_trace_test(scan, context).statement;
   } else if (test == "fingerprint") {
     const fingerprint_spec spec = fingerprint_spec_from(specification);
-    require_subjects(fingerprint_files(spec));
+    require_subjects(statement, fingerprint_files(spec));
     recomputed = run_fingerprint_test(spec, k, context).statement;
   } else {
     throw error(errc::parse, "statement: /predicate/test: " + json_quoted(test) + " is not a test tritium can re-run");
   }
-  std::vector<std::string> differences;
-  ojson expected = predicate;
-  ojson got = recomputed["predicate"];
-  expected.erase("invocation");
-  got.erase("invocation");
-  diff(statement["predicateType"], recomputed["predicateType"], "/predicateType", differences);
-  diff(statement["subject"], recomputed["subject"], "/subject", differences);
-  diff(expected, got, "/predicate", differences);
-  return differences;
+  return differences_of(statement, recomputed);
+}
+
+std::vector<std::string> recompute(const ojson& statement, const interop_config& config, const std::filesystem::path& base,
+                                   unsigned threads, const progress_callback& progress) {
+  const ojson& predicate = statement["predicate"];
+  require_specification(predicate);
+  if (predicate["test"] != interop_test || statement["predicateType"] != predicate_type(4)) {
+    throw error(errc::invalid_argument, "recompute: this report's test (" + json_quoted(predicate["test"].get<std::string>()) +
+                                            ") ran under a tritium key: re-run it with that key (--key), not a "
+                                            "transformers configuration");
+  }
+  // The configuration given must be the report's before anything runs, and agree with the fields
+  // the report shows.
+  check_configuration_commitment(predicate, config);
+  interop_recorded recorded = interop_spec_from(predicate["specification"]);
+  interop_config run = config;
+  if (run.kind == interop_kind::hf_kgw) run.kgw.vocab_size = recorded.configuration["vocab_size"].get<std::uint32_t>();
+  const ojson shown = public_configuration(run);
+  if (shown != recorded.configuration) {
+    throw error(errc::verification_failed, "recompute: the configuration given does not have the public fields the "
+                                           "report records in /predicate/specification/configuration");
+  }
+  scan_environment env;
+  env.base = base;
+  env.threads = threads;
+  env.progress = progress;
+  interop_scan scan(recorded.spec, run, env);
+  require_subjects(statement, scan.files());
+  return differences_of(statement, run_interop_detect_test(scan, recompute_context(predicate, base)).statement);
 }
 
 }  // namespace tritium

@@ -67,4 +67,9 @@ hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const
 std::vector<std::uint8_t> hf_synthid_counted_g_values(const hf_synthid& scheme, std::span<const token_id> tokens,
                                                       const hf_synthid_detect_options& options = {});
 
+/// The token positions hf_synthid_detect counts (both masks), in text order: the positions of the
+/// rows of hf_synthid_counted_g_values. What an evidence report's excerpt marks.
+std::vector<std::uint64_t> hf_synthid_counted_positions(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                                       const hf_synthid_detect_options& options = {});
+
 }  // namespace tritium

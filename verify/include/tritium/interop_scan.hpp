@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tritium/hf_kgw.hpp"
 #include "tritium/hf_synthid.hpp"
@@ -53,7 +54,8 @@ interop_config parse_interop_config(std::string_view json_text, const std::strin
 interop_config load_interop_config(const std::filesystem::path& path);
 
 /// A one-line description, e.g. "transformers KGW: lefthash, context width 1, greenlist ratio 0.25,
-/// bias 2, hashing key 15485863, V = 50257".
+/// bias 2, V = 50257". The keys (KGW's hashing key, SynthID's layer keys and table seed) are never
+/// in it: it is printed.
 std::string interop_description(const interop_config& config);
 
 struct interop_spec {
@@ -64,6 +66,7 @@ struct interop_spec {
   std::string format = "auto";  ///< text input: auto, jsonl or text
   invalid_utf8 utf8 = invalid_utf8::error;
   double alpha = default_alpha;
+  std::string alpha_source = "the library's default (0.001)";  ///< where alpha came from, for a report
   std::optional<token_id> bos;  ///< KGW only: dropped when it opens a document (model_config.bos_token_id)
   std::optional<token_id> eos;  ///< SynthID only: nothing from the first EOS on is scored
   bool repetition_mask = true;  ///< SynthID only: transformers' context-repetition mask
@@ -92,7 +95,8 @@ struct interop_detection {
 /// the tokenizer loaded.
 class interop_scan {
  public:
-  using observer = std::function<void(const std::string& id_json, const interop_detection& d)>;
+  using observer =
+      std::function<void(const std::string& id_json, std::span<const token_id> tokens, const interop_detection& d)>;
 
   /// Throws errc::usage for an option the configuration's scheme does not use (bos with SynthID; eos,
   /// a disabled repetition mask or a Bayesian model with KGW), errc::invalid_argument for a KGW
@@ -111,6 +115,13 @@ class interop_scan {
 
   const interop_spec& spec() const noexcept { return spec_; }
   const interop_config& config() const noexcept { return config_; }
+  /// The files the scan reads, as the spec names them: the tokenizer, then the input (a folder's
+  /// text files as listed on construction). What a report hashes.
+  std::vector<std::string> files() const;
+  const tritium::tokenizer* text_tokenizer() const noexcept { return tokenizer_.get(); }
+  /// The scheme built from the configuration: one of the two is set, as config().kind says.
+  const hf_kgw* kgw_scheme() const noexcept { return kgw_.get(); }
+  const hf_synthid* synthid_scheme() const noexcept { return synthid_.get(); }
 
   /// One document alone (what run() does for each). `cache`: green lists kept across calls (KGW; the
   /// caller's, one per thread), or null.
@@ -124,6 +135,8 @@ class interop_scan {
   std::unique_ptr<const hf_kgw> kgw_;
   std::unique_ptr<const hf_synthid> synthid_;
   std::unique_ptr<tritium::tokenizer> tokenizer_;
+  std::vector<std::filesystem::path> listed_files_;  ///< a text input's files as listed on construction
+  std::vector<std::string> named_files_;            ///< the same, named as the spec names the input
 };
 
 }  // namespace tritium

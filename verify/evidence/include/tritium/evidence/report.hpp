@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "tritium/fingerprint.hpp"
+#include "tritium/interop_scan.hpp"
 #include "tritium/radioactivity_scan.hpp"
 #include "tritium/scan.hpp"
 #include "tritium/trace_scan.hpp"
@@ -41,11 +42,12 @@ using ojson = nlohmann::ordered_json;
 inline constexpr std::string_view statement_type = "https://in-toto.io/Statement/v1";
 inline constexpr std::string_view predicate_type_prefix = "https://tritium.dev/evidence/watermark-test/v";
 /// The newest version written. A report is written in the oldest version that holds its test:
+/// version 4 (papers/evidence-v4.md) only for a detect test under a transformers configuration,
 /// version 3 (papers/evidence-v3.md) only for a detect test under schemes other than KGW alone or
 /// scanned in windows, version 2 for every other test. Version 1 reports (papers/evidence-v1.md) are
 /// still opened and their signature and subjects verified; they record no test specification, so
 /// they cannot be recomputed.
-inline constexpr int predicate_version = 3;
+inline constexpr int predicate_version = 4;
 std::string predicate_type(int version = predicate_version);
 
 /// What made the report: recorded as information only, never re-run.
@@ -88,6 +90,12 @@ struct detect_report {
 /// it was read, and builds the statement.
 detect_report run_detect_test(detect_scan& scan, const report_context& context,
                               const detect_scan::observer& on_document = {});
+
+/// A detect test under a transformers watermark configuration (`detect --hf-config`) with its
+/// version 4 statement: the configuration is named by a commitment (Argon2id over the whole
+/// configuration, salted by the subjects' digests), never by its keys. As run_detect_test otherwise.
+detect_report run_interop_detect_test(interop_scan& scan, const report_context& context,
+                                      const interop_scan::observer& on_document = {});
 
 struct radioactivity_report {
   radioactivity_outcome outcome;
@@ -164,6 +172,14 @@ void check_subjects(const ojson& statement, const std::filesystem::path& base);
 /// A version 1 report is errc::invalid_argument: it records only a command line. `threads` and
 /// `progress` are the re-run scan's (scan_environment); neither changes a figure.
 std::vector<std::string> recompute(const ojson& statement, const key& k, const std::filesystem::path& base,
+                                   unsigned threads = 0, const progress_callback& progress = {});
+
+/// Re-runs a version 4 report's test (detect under a transformers configuration) with `config`,
+/// which must be the configuration the report commits to (errc::verification_failed otherwise,
+/// checked in constant time before anything runs); V comes from the report. As the other
+/// recompute otherwise. A report of a test under a tritium key is errc::invalid_argument (it needs
+/// the key), and the other recompute refuses a version 4 report the same way.
+std::vector<std::string> recompute(const ojson& statement, const interop_config& config, const std::filesystem::path& base,
                                    unsigned threads = 0, const progress_callback& progress = {});
 
 /// Renders a statement as one self-contained HTML page. `signer` is the key id that signed it ("" when
