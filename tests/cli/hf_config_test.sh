@@ -120,6 +120,12 @@ for f in sys.argv[2:]:
     assert not leaked, (f, leaked)
 " "$work/long_keys.json" "$work/synthid.statement" "$work/synthid.html" "$work/out"
 check "hf SynthID report: no layer key or table seed in the statement, the page or the rows" $?
+sed 's/"hashing_key": 15485863/"hashing_key": 8817650932518264001/' "$kgw_config" > "$work/long_key.json"
+run hf-kgw-long-key-report 1 -- detect --hf-config "$work/long_key.json" --vocab-size 1000 --input "$kgw_docs" \
+  --base "$fixtures" --report "$work/long.report" --signing-key "$work/signer.key" --html "$work/long.html"
+statement_of "$work/long.report" > "$work/long.statement"
+! grep -q 881765093251 "$work/long.statement" "$work/long.html" "$work/out" && ! grep -q "default published" "$work/long.statement"
+check "hf KGW report: no part of a long hashing key in the statement, the page or the rows" $?
 run hf-synthid-report-verify 0 -- report verify "$work/synthid.report" -P "$work/signer.key.pub" --base "$fixtures" \
   --recompute --hf-config "$work/long_keys.json"
 run hf-synthid-report-wrong 6 -- report verify "$work/synthid.report" -P "$work/signer.key.pub" --base "$fixtures" \

@@ -616,8 +616,10 @@ TEST_CASE("report: tests under a transformers configuration are written in versi
   REQUIRE(curve.size() == 64);
   CHECK(curve.back()[0] == p["decisive_test"]["scored"]);
   CHECK(curve.back()[1].get<double>() == Approx(-p["decisive_test"]["log10_p"].get<double>()));
+  // The excerpt shows which tuples were scored, never their colour (the key's verdict).
   CHECK(p["excerpt"]["tokens"][0][1] == "c");
-  CHECK(p["excerpt"]["tokens"][1][1] == "g");
+  CHECK(p["excerpt"]["tokens"][1][1] == "s");
+  for (const auto& t : p["excerpt"]["tokens"]) CHECK((t[1] == "c" || t[1] == "s" || t[1] == "d"));
   const std::string html = slurp("v4.html");
   CHECK(html.find("Configuration id (Argon2id commitment)") != std::string::npos);
   CHECK(html.find("--recompute --hf-config CONFIG") != std::string::npos);
@@ -695,6 +697,27 @@ TEST_CASE("report: tests under a transformers configuration are written in versi
     CHECK_THAT(r.err, Catch::Contains("/predicate/method/configuration: missing"));
     CHECK(tritium_run({"report", "html", "method.json", "-P", "signer.key.pub", "-o", "m.html"}).code == exit_input_error);
     CHECK_FALSE(fs::exists("m.html"));
+    // A KGW configuration's report whose specification records a SynthID one: refused before the run.
+    t = s;
+    t["predicate"]["specification"]["configuration"] = {{"scheme", "hf-synthid"}, {"ngram_len", 5}, {"layers", 20},
+                                                        {"context_history_size", 1024}, {"sampling_table_size", 65536},
+                                                        {"skip_first_ngram_calls", false}};
+    r = w.verify(signed_as(t, "synthid_spec.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_verification_failed);
+    CHECK_THAT(r.err, Catch::Contains("not of the scheme the report records"));
+    // What KGW does not read is refused by its pointer.
+    t = s;
+    t["predicate"]["specification"]["eos"] = 2;
+    r = w.verify(signed_as(t, "eos.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/specification/eos: expected null: KGW does not stop at EOS"));
+    // Version 4 holds this test only: another test signed as version 4 is refused, never rendered.
+    t = statement_of(slurp("report.json"));
+    t["predicateType"] = "https://tritium.dev/evidence/watermark-test/v4";
+    r = w.verify(signed_as(t, "v4detect.json"));
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/test: version 4 holds only \"interop detect\""));
+    CHECK(tritium_run({"report", "html", "v4detect.json", "-P", "signer.key.pub", "-o", "d.html"}).code == exit_input_error);
     // The test exists from version 4 on.
     t = s;
     t["predicateType"] = "https://tritium.dev/evidence/watermark-test/v3";
@@ -721,10 +744,53 @@ TEST_CASE("report: tests under a transformers configuration are written in versi
     for (const auto& t : q["predicate"]["excerpt"]["tokens"]) counted = counted || t[1] == "s";
     CHECK(counted);
     CHECK(q["predicate"]["excerpt"]["tokens"][0][1] == "c");
+    // The curve ends at the decisive document's own figures.
+    const ojson& d = q["predicate"]["decisive_test"];
+    REQUIRE_FALSE(d["curve"].empty());
+    CHECK(d["curve"].back()[0] == d["scored"]);
+    CHECK(d["curve"].back()[1].get<double>() == Approx(-d["log10_p"].get<double>()));
+    const std::string page = slurp("text.html");
+    CHECK(page.find("counted position") != std::string::npos);
+    CHECK(page.find("ones, mean") != std::string::npos);
+    CHECK(page.find("against its exact key-shift null") != std::string::npos);
     CHECK(w.verify("text.json", {"--recompute", "--hf-config", "synthid.json"}).code == exit_evidence);
     spit("texts/b.txt", "Edited.\n");
     const auto changed = w.verify("text.json");
     CHECK(changed.code == exit_verification_failed);
     CHECK_THAT(changed.err, Catch::Contains("texts/b.txt"));
+  }
+  SECTION("a dropped BOS is recorded, left out of the excerpt and recomputed") {
+    std::ifstream in("kgw_docs.jsonl");
+    std::string lines;
+    for (std::string line; std::getline(in, line);) {
+      ojson record = ojson::parse(line);
+      record["tokens"].insert(record["tokens"].begin(), 0);
+      lines += record.dump() + "\n";
+    }
+    spit("bos.jsonl", lines);
+    REQUIRE(tritium_run({"detect", "--hf-config", "kgw.json", "--vocab-size", "1000", "--bos", "0", "-i", "bos.jsonl",
+                         "--report", "bos.json", "--signing-key", "signer.key"}).code == exit_evidence);
+    const ojson q = statement_of(slurp("bos.json"))["predicate"];
+    CHECK(q["specification"]["bos"] == 0);
+    CHECK(q["documents"]["rows"] == p["documents"]["rows"]);  // the same figures as without the BOS
+    CHECK(q["excerpt"]["of"] == 200);
+    CHECK(w.verify("bos.json", {"--recompute", "--hf-config", "kgw.json"}).code == exit_evidence);
+    ojson t = statement_of(slurp("bos.json"));
+    t["predicate"]["specification"]["bos"] = nullptr;
+    const auto r = w.verify(signed_as(t, "nobos.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_verification_failed);
+    CHECK_THAT(r.err, Catch::Contains("figure(s) differ"));
+  }
+  SECTION("an empty input is reported as insufficient evidence") {
+    spit("empty.jsonl", "");
+    const auto r = tritium_run({"detect", "--hf-config", "kgw.json", "--vocab-size", "1000", "-i", "empty.jsonl",
+                                "--report", "empty.json", "--signing-key", "signer.key", "--html", "empty.html"});
+    CHECK(r.code == exit_insufficient);
+    CHECK_THAT(r.err, Catch::Contains("the input holds no documents"));
+    const ojson q = statement_of(slurp("empty.json"))["predicate"];
+    CHECK(q["decision"]["outcome"] == "insufficient evidence");
+    CHECK(q["documents"]["total"] == 0);
+    CHECK(q["decisive_test"]["label"] == "no document");
+    CHECK(w.verify("empty.json", {"--recompute", "--hf-config", "kgw.json"}).code == exit_evidence);
   }
 }

@@ -228,7 +228,7 @@ interop_scan::interop_scan(interop_spec spec, const interop_config& config, scan
                                     " ids, more than the configuration's V = " + std::to_string(config_.kgw.vocab_size) +
                                     " (V is the model's logits width, at least the tokenizer's ids)");
   }
-  detail::list_input(spec_.input, env_, true, spec_.format, listed_files_, named_files_);
+  detail::list_input(spec_.input, env_, spec_.format, listed_files_, named_files_);
 }
 
 std::vector<std::string> interop_scan::files() const {

@@ -97,7 +97,7 @@ detect_scan::detect_scan(detect_spec spec, const key& k, scan_environment env)
     env_.warning(message + "; proceeding as asked");
   }
   k.require_tokenizer_ids(tokenizer_->vocab_size(), spec_.tokenizer);
-  detail::list_input(spec_.input, env_, true, spec_.format, listed_, folder_files_);
+  detail::list_input(spec_.input, env_, spec_.format, listed_, folder_files_);
 }
 
 detect_scan::~detect_scan() = default;

@@ -45,12 +45,12 @@ inline document_input input_of(const std::string& name, const scan_environment& 
   return in;
 }
 
-/// Lists a text input (a file, or a folder of .txt) when a scan is made, so that a report can hash
+/// Lists a text input (a file, or a folder of .txt; the scan has a tokenizer) when a scan is made, so that a report can hash
 /// its files before any is read: `listed` as they are opened, `named` as the spec names the input.
-/// Token ids and "-" list nothing.
-inline void list_input(const std::string& input, const scan_environment& env, bool text, const std::string& format,
+/// "-" lists nothing.
+inline void list_input(const std::string& input, const scan_environment& env, const std::string& format,
                        std::vector<std::filesystem::path>& listed, std::vector<std::string>& named) {
-  if (!text || input == "-") return;
+  if (input == "-") return;
   const std::filesystem::path root = env.resolve(input);
   text_source listing(root.string(), format);
   listed = listing.files();

@@ -269,15 +269,18 @@ std::string fingerprint_sections(const ojson& p) {
   return h.str();
 }
 
-// The excerpt's legend: the marks a scheme's excerpt can hold (version 3 marks a scored Gumbel tuple
-// or a counted SynthID position "s"; SynthID has no colours).
+// The excerpt's legend: the marks a scheme's excerpt can hold ("s" is a scored Gumbel tuple, a
+// transformers KGW tuple whose colour is not shown, or a counted SynthID position).
 std::string excerpt_legend(const std::string& scheme) {
   if (scheme == "hf-synthid") {
     return "<span class=\"s\">counted position (its g-values are the evidence)</span><span class=\"d\">repeated "
            "context (not counted)</span><span class=\"c\">no full context, or from the first EOS on</span>";
   }
   std::string legend = scheme == "gumbel" ? "<span class=\"s\">scored tuple (its score is the evidence)</span>"
-                                          : "<span class=\"g\">green tuple</span><span class=\"r\">red tuple</span>";
+                       : scheme == "hf-kgw"
+                           ? "<span class=\"s\">scored tuple (its colour is the key's verdict, which a report does not "
+                             "show for a transformers configuration)</span>"
+                           : "<span class=\"g\">green tuple</span><span class=\"r\">red tuple</span>";
   return legend + "<span class=\"d\">repeated tuple (scored once)</span><span class=\"c\">no full context</span>";
 }
 

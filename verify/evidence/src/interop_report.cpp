@@ -66,13 +66,16 @@ std::string hex_of(std::span<const unsigned char> bytes) {
 
 std::array<unsigned char, 32> commitment_of(const interop_config& config, std::span<const unsigned char> salt) {
   if (sodium_init() < 0) throw error(errc::io, "libsodium could not be initialised");
-  const std::string message = canonical_configuration(config);
+  // The message holds the keys: wiped however this returns.
+  struct wiped_text {
+    std::string text;
+    ~wiped_text() { sodium_memzero(text.data(), text.size()); }
+  } message{canonical_configuration(config)};
   std::array<unsigned char, 32> out{};
-  if (crypto_pwhash(out.data(), out.size(), message.data(), message.size(), salt.data(), commitment_opslimit,
+  if (crypto_pwhash(out.data(), out.size(), message.text.data(), message.text.size(), salt.data(), commitment_opslimit,
                     commitment_memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
     throw error(errc::io, "the configuration's commitment (Argon2id, 64 MiB) could not be computed: out of memory");
   }
-  sodium_memzero(const_cast<char*>(message.data()), message.size());
   return out;
 }
 
@@ -207,10 +210,15 @@ class interop_evidence {
       fill_counts(decisive, d);
       decisive["threshold_log10_p"] = threshold;
       const shown_document shown = shown_tokens();
-      decisive["curve"] = curve_of(document_curve(shown.tokens));
+      std::vector<token_mark> marks = marks_of(shown.tokens);
+      decisive["curve"] = curve_of(document_curve(shown.tokens, marks));
       decisive["window"] = nullptr;
       p["decisive_test"] = decisive;
-      const std::vector<token_mark> marks = marks_of(shown.tokens);
+      // A KGW tuple's colour is the key's verdict on a tuple anyone can read here: colours would let
+      // anyone test a guessed hashing key in microseconds. The excerpt shows which tuples were scored.
+      for (token_mark& m : marks) {
+        if (m == token_mark::green || m == token_mark::red) m = token_mark::scored;
+      }
       const std::size_t n = std::min(excerpt_tokens, shown.tokens.size());
       ojson e = excerpt_of(best_.id_json, shown.tokens.first(n), std::span<const token_mark>(marks).first(n),
                            scan_.text_tokenizer(), n);
@@ -277,7 +285,7 @@ class interop_evidence {
     o.repetition_mask = scan_.spec().repetition_mask;
     return o;
   }
-  // Each token's mark: KGW its tuple's colour (g, r, d for a repeat, c before a full context);
+  // Each token's mark: KGW its tuple's colour (g, r; d for a repeat, c before a full context);
   // SynthID s for a counted position, d for one the repetition mask drops, c before a full context
   // or from the first EOS on.
   std::vector<token_mark> marks_of(std::span<const token_id> tokens) const {
@@ -300,10 +308,9 @@ class interop_evidence {
   // The decisive document's -log10 p at up to 64 evenly spaced counts of its scored tuples or
   // positions. KGW: the bound over the green and red tuples in text order. SynthID: the exact test of
   // each prefix of the text (its null depends on the whole set of counted positions).
-  std::vector<curve_point> document_curve(std::span<const token_id> tokens) const {
+  std::vector<curve_point> document_curve(std::span<const token_id> tokens, std::span<const token_mark> marks) const {
     std::vector<curve_point> curve;
     if (kgw_) {
-      const std::vector<token_mark> marks = marks_of(tokens);
       std::vector<std::uint8_t> green;
       for (const token_mark m : marks) {
         if (m == token_mark::green || m == token_mark::red) green.push_back(m == token_mark::green);
@@ -340,8 +347,9 @@ class interop_evidence {
                 "the signal.");
     l.push_back("Tokens are scored as given or as re-tokenized here; a tokenizer other than the model's changes them.");
     l.push_back("The configuration's keys are not in this report: its id is an Argon2id commitment to the whole "
-                "configuration. Keys that are few or guessable can still be found from it by trying candidates, at one "
-                "Argon2id evaluation per guess.");
+                "configuration, and the excerpt does not show the keys' verdicts. Keys that are few or guessable can "
+                "still be found by trying candidates: from the report alone at one Argon2id evaluation per guess, and "
+                "by anyone who also holds its input files at the cost of one detection per guess.");
     if (kgw_ && config.kgw.hashing_key == transformers_default_hashing_key) {
       l.push_back("This configuration's hashing key is the default published with transformers and TGI: anyone can "
                   "compute its green lists, so anyone can make text test positive or negative under it.");

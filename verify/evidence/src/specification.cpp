@@ -432,6 +432,13 @@ interop_recorded interop_spec_from(const ojson& specification) {
     (std::string(name) == "bos" ? spec.bos : spec.eos) = id;
   }
   spec.repetition_mask = r.boolean("repetition_mask");
+  // What the scheme does not read is refused here, by its pointer, not by the scan's usage errors.
+  if (out.configuration["scheme"] == "hf-kgw") {
+    if (spec.eos) r.fail("/eos", "expected null: KGW does not stop at EOS");
+    if (!spec.repetition_mask) r.fail("/repetition_mask", "expected true: the mask is SynthID's");
+  } else if (spec.bos) {
+    r.fail("/bos", "expected null: SynthID drops no BOS");
+  }
   spec.alpha = r.number("alpha");
   if (!(spec.alpha > 0.0 && spec.alpha < 1.0)) r.fail("/alpha", "expected a number in (0, 1)");
   spec.alpha_source = r.string("alpha_source");

@@ -105,6 +105,8 @@ void validate_predicate(const ojson& p, const std::string& where, int version) {
   // but for the method and the key (papers/evidence-v4.md).
   const bool interop = p["test"] == interop_test;
   if (interop && version < 4) v.fail(at + "/test", "\"interop detect\" is a version 4 test");
+  // Version 4 holds this one test: every other is written in an older version (papers/evidence-v4.md).
+  if (version == 4 && !interop) v.fail(at + "/test", "version 4 holds only \"interop detect\"");
   const bool v3_detect = version >= 3 && (p["test"] == "detect" || interop);
   if (p["test"] == "fingerprint") {
     // A fingerprint is no watermark test: no PRF, gamma or deduplication (papers/fingerprint-v1.md).
@@ -515,9 +517,13 @@ std::vector<std::string> recompute(const ojson& statement, const interop_config&
   // The configuration given must be the report's before anything runs, and agree with the fields
   // the report shows.
   check_configuration_commitment(predicate, config);
-  interop_recorded recorded = interop_spec_from(predicate["specification"]);
+  const interop_recorded recorded = interop_spec_from(predicate["specification"]);
   interop_config run = config;
-  if (run.kind == interop_kind::hf_kgw) run.kgw.vocab_size = recorded.configuration["vocab_size"].get<std::uint32_t>();
+  if (recorded.configuration.at("scheme") != public_configuration(run).at("scheme")) {
+    throw error(errc::verification_failed, "recompute: the configuration given is not of the scheme the report records in "
+                                           "/predicate/specification/configuration/scheme");
+  }
+  if (run.kind == interop_kind::hf_kgw) run.kgw.vocab_size = recorded.configuration.at("vocab_size").get<std::uint32_t>();
   const ojson shown = public_configuration(run);
   if (shown != recorded.configuration) {
     throw error(errc::verification_failed, "recompute: the configuration given does not have the public fields the "
