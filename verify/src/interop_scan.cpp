@@ -237,13 +237,26 @@ std::vector<std::string> interop_scan::files() const {
 
 interop_scan::~interop_scan() = default;
 
+hf_kgw_detect_options interop_scan::kgw_options() const {
+  hf_kgw_detect_options o;
+  o.alpha = spec_.alpha;
+  o.bos = spec_.bos;
+  return o;
+}
+
+hf_synthid_detect_options interop_scan::synthid_options() const {
+  hf_synthid_detect_options o;
+  o.alpha = spec_.alpha;
+  o.eos = spec_.eos;
+  o.repetition_mask = spec_.repetition_mask;
+  return o;
+}
+
 interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_green_cache* cache) const {
   interop_detection r;
   r.kind = config_.kind;
   if (kgw_) {
-    hf_kgw_detect_options o;
-    o.alpha = spec_.alpha;
-    o.bos = spec_.bos;
+    hf_kgw_detect_options o = kgw_options();
     o.cache = cache;
     const detection d = hf_kgw_detect(*kgw_, tokens, o);
     r.tokens = d.tokens;  // after a dropped BOS
@@ -259,10 +272,7 @@ interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_
     r.insufficient = d.insufficient;
     return r;
   }
-  hf_synthid_detect_options o;
-  o.alpha = spec_.alpha;
-  o.eos = spec_.eos;
-  o.repetition_mask = spec_.repetition_mask;
+  hf_synthid_detect_options o = synthid_options();
   o.bayesian = bayesian_;
   const hf_synthid_detection d = hf_synthid_detect(*synthid_, tokens, o);
   r.tokens = d.tokens;

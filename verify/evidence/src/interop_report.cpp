@@ -20,9 +20,7 @@
 namespace tritium::evidence_detail {
 namespace {
 
-constexpr std::size_t curve_points = 64;
 constexpr std::size_t excerpt_tokens = 400;
-constexpr std::size_t listed_rows = 100000;
 
 // The commitment's parameters, fixed by version 4: libsodium's interactive Argon2id limits.
 constexpr const char* commitment_function = "argon2id13";
@@ -127,35 +125,30 @@ ojson scheme_method(const interop_scan& scan) {
 // many), their digest, the totals and the decisive document.
 class interop_evidence {
  public:
-  explicit interop_evidence(const interop_scan& scan) : scan_(scan), kgw_(scan.kgw_scheme() != nullptr) {}
+  interop_evidence(const interop_scan& scan, const subject_list& subjects)
+      : scan_(scan), subjects_(subjects), kgw_(scan.kgw_scheme() != nullptr) {}
 
   void row_of(const std::string& id_json, std::span<const token_id> tokens, const interop_detection& d) {
-    row r{rows_seen_++, id_json, d};
-    documents_ = rows_seen_;
+    row r{documents_++, id_json, d};
     tokens_ += d.tokens;
     scored_ += d.scored;
     count_ += d.count;
-    rows_digest_.update(digest_line(r) + "\n");
-    if (rows_seen_ == 1 || d.ln_p < best_.d.ln_p) {
+    if (documents_ == 1 || d.ln_p < best_.d.ln_p) {
       best_ = r;
       best_tokens_.assign(tokens.begin(), tokens.end());
     }
-    rows_.push_back(std::move(r));
-    std::push_heap(rows_.begin(), rows_.end(), less_significant);
-    if (rows_.size() > listed_rows) {
-      std::pop_heap(rows_.begin(), rows_.end(), less_significant);
-      rows_.pop_back();
-    }
+    const std::string line = digest_line(r);
+    rows_.add(std::move(r), line);
   }
 
-  ojson predicate(const detect_verdict& v, const subject_list& subjects) {
+  ojson predicate(const detect_verdict& v) {
     const interop_spec& spec = scan_.spec();
     const interop_config& config = scan_.config();
     const std::string scheme = scheme_label(config.kind);
     ojson p;
     p["test"] = "interop detect";
     p["specification"] = specification_of(spec, config, scan_.text_tokenizer());
-    const ojson identity = configuration_identity(config, subjects);
+    const ojson identity = configuration_identity(config, subjects_);
     const std::string id = identity["id"].get<std::string>();
     p["hypothesis"] = {
         {"null", "H0: the tokens were produced independently of the keys of transformers watermark configuration " + id +
@@ -184,17 +177,15 @@ class interop_evidence {
                                 "Bonferroni across " + std::to_string(documents_) + " document(s): smallest p times " +
                                     std::to_string(documents_),
                                 v.outcome, v.decisive_log10_p, words(v, id));
-    std::sort(rows_.begin(), rows_.end(), [](const row& a, const row& b) { return a.index < b.index; });
-    ojson listed = ojson::array();
-    for (const row& r : rows_) listed.push_back(row_json(r));
+    const ojson listed = rows_.in_input_order([this](const row& r) { return row_json(r); });
     p["documents"] = {{"total", documents_},
-                      {"rows_total", rows_seen_},
-                      {"listed", rows_.size()},
-                      {"selection", rows_.size() == rows_seen_ ? "all, in input order"
-                                                               : "the " + std::to_string(rows_.size()) +
+                      {"rows_total", documents_},
+                      {"listed", rows_.listed()},
+                      {"selection", rows_.listed() == documents_ ? "all, in input order"
+                                                                 : "the " + std::to_string(rows_.listed()) +
                                                                      " rows with the smallest p-values, in input order"},
                       {"p_values_valid", true},
-                      {"all_rows_sha256", rows_digest_.finish()},
+                      {"all_rows_sha256", rows_.digest()},
                       {"columns", {"id", "scheme", "tokens", "scored", "green", "score", "log10_p", "detected",
                                    "insufficient", "window"}},
                       {"rows", listed}};
@@ -278,20 +269,14 @@ class interop_evidence {
     if (kgw_ && bos && !tokens.empty() && tokens.front() == *bos) tokens = tokens.subspan(1);
     return {tokens};
   }
-  hf_synthid_detect_options synthid_options() const {
-    hf_synthid_detect_options o;
-    o.alpha = scan_.spec().alpha;
-    o.eos = scan_.spec().eos;
-    o.repetition_mask = scan_.spec().repetition_mask;
-    return o;
-  }
+
   // Each token's mark: KGW its tuple's colour (g, r; d for a repeat, c before a full context);
   // SynthID s for a counted position, d for one the repetition mask drops, c before a full context
   // or from the first EOS on.
   std::vector<token_mark> marks_of(std::span<const token_id> tokens) const {
     if (kgw_) {
-      hf_kgw_detect_options o;
-      o.alpha = scan_.spec().alpha;
+      hf_kgw_detect_options o = scan_.kgw_options();
+      o.bos.reset();  // the tokens shown are after the BOS the scan drops
       o.want_marks = true;
       return hf_kgw_detect(*scan_.kgw_scheme(), tokens, o).marks;
     }
@@ -302,39 +287,31 @@ class interop_evidence {
       end = static_cast<std::size_t>(std::find(tokens.begin(), tokens.end(), *eos) - tokens.begin());
     }
     for (std::size_t t = s.context_size(); t < end; ++t) marks[t] = token_mark::duplicate;
-    for (const std::uint64_t t : hf_synthid_counted_positions(s, tokens, synthid_options())) marks[t] = token_mark::scored;
+    for (const std::uint64_t t : hf_synthid_counted_positions(s, tokens, scan_.synthid_options())) marks[t] = token_mark::scored;
     return marks;
   }
   // The decisive document's -log10 p at up to 64 evenly spaced counts of its scored tuples or
   // positions. KGW: the bound over the green and red tuples in text order. SynthID: the exact test of
   // each prefix of the text (its null depends on the whole set of counted positions).
   std::vector<curve_point> document_curve(std::span<const token_id> tokens, std::span<const token_mark> marks) const {
-    std::vector<curve_point> curve;
     if (kgw_) {
       std::vector<std::uint8_t> green;
       for (const token_mark m : marks) {
         if (m == token_mark::green || m == token_mark::red) green.push_back(m == token_mark::green);
       }
-      const std::size_t n = green.size(), points = std::min(n, curve_points);
       const double gamma = best_.d.gamma;
-      std::uint64_t greens = 0;
-      std::size_t next = 0;
-      for (std::size_t k = 1; k <= points; ++k) {
-        const std::size_t end = (k * n) / points;
-        for (; next < end; ++next) greens += green[next];
-        curve.push_back({end, greens, -hf_kgw_p_bound_ln(end, greens, gamma) / std::numbers::ln10});
-      }
-      return curve;
+      std::uint64_t scored = 0, greens = 0;
+      return prefix_curve(green.size(), [&](std::size_t end) {
+        for (; scored < end; ++scored) greens += green[scored];
+        return curve_point{scored, greens, -hf_kgw_p_bound_ln(scored, greens, gamma) / std::numbers::ln10};
+      });
     }
     const hf_synthid& s = *scan_.synthid_scheme();
-    const std::vector<std::uint64_t> positions = hf_synthid_counted_positions(s, tokens, synthid_options());
-    const std::size_t n = positions.size(), points = std::min(n, curve_points);
-    for (std::size_t k = 1; k <= points; ++k) {
-      const std::size_t count = (k * n) / points;
-      const hf_synthid_detection d = hf_synthid_detect(s, tokens.first(positions[count - 1] + 1), synthid_options());
-      curve.push_back({d.scored, d.ones, -d.log10_p});
-    }
-    return curve;
+    const std::vector<std::uint64_t> positions = hf_synthid_counted_positions(s, tokens, scan_.synthid_options());
+    return prefix_curve(positions.size(), [&](std::size_t count) {
+      const hf_synthid_detection d = hf_synthid_detect(s, tokens.first(positions[count - 1] + 1), scan_.synthid_options());
+      return curve_point{d.scored, d.ones, -d.log10_p};
+    });
   }
   ojson limits() const {
     const interop_config& config = scan_.config();
@@ -383,12 +360,11 @@ class interop_evidence {
   }
 
   const interop_scan& scan_;
+  const subject_list& subjects_;
   bool kgw_;
-  std::vector<row> rows_;
-  std::size_t rows_seen_ = 0;
+  ranked_rows<row> rows_{less_significant};
   std::size_t documents_ = 0;
   std::uint64_t tokens_ = 0, scored_ = 0, count_ = 0;
-  sha256_stream rows_digest_;
   row best_{};
   std::vector<token_id> best_tokens_;
 };
@@ -396,16 +372,9 @@ class interop_evidence {
 }  // namespace
 
 detect_report run_interop_test(interop_scan& scan, const subject_list& subjects, const report_context& context,
-                                      const interop_scan::observer& on_document) {
-  interop_evidence evidence(scan);
-  detect_report out;
-  out.verdict = scan.run([&](const std::string& id_json, std::span<const token_id> tokens, const interop_detection& d) {
-    evidence.row_of(id_json, tokens, d);
-    if (on_document) on_document(id_json, tokens, d);
-  });
-  subjects.check_unchanged();
-  out.statement = statement_of(subjects, evidence.predicate(out.verdict, subjects), context, 4);
-  return out;
+                               const interop_scan::observer& on_document) {
+  interop_evidence evidence(scan, subjects);
+  return run_with_evidence(scan, evidence, subjects, context, 4, on_document);
 }
 
 void check_configuration_commitment(const ojson& predicate, const interop_config& config) {

@@ -2,12 +2,14 @@
 // rendering (papers/evidence-v2.md).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "tritium/detect.hpp"
+#include "tritium/digest.hpp"
 #include "tritium/interop_scan.hpp"
 #include "tritium/evidence/report.hpp"
 #include "tritium/key.hpp"
@@ -80,6 +82,64 @@ struct interop_recorded {
 };
 interop_recorded interop_spec_from(const ojson& specification);
 
+/// Points of a report's curve of −log10 p against the items scored.
+inline constexpr std::size_t curve_points = 64;
+
+/// A curve over n scored items at up to curve_points evenly spaced prefixes: `point(end)` gives the
+/// point of the first `end` items, and is called with increasing ends (so it may accumulate).
+template <class Point>
+std::vector<curve_point> prefix_curve(std::size_t n, Point point) {
+  std::vector<curve_point> curve;
+  const std::size_t points = std::min(n, curve_points);
+  for (std::size_t k = 1; k <= points; ++k) curve.push_back(point((k * n) / points));
+  return curve;
+}
+
+/// Rows a report lists: all of them up to this many, beyond that the most significant.
+inline constexpr std::size_t listed_rows_limit = 100000;
+
+/// The rows of a detect report as they come (papers/evidence-v2.md): every row up to
+/// listed_rows_limit, beyond that the ones with the smallest p-values, kept in a heap (bounded
+/// memory); every row, listed or not, is covered by the digest of its exactly reproducible figures.
+/// `Row` has its place in the input as `index`; `less_significant(a, b)` says a's p is larger (the
+/// heap keeps the least significant row on top, to be dropped first).
+template <class Row>
+class ranked_rows {
+ public:
+  using order = bool (*)(const Row&, const Row&);
+  explicit ranked_rows(order less_significant) : less_(less_significant) {}
+
+  /// Adds a row; `digest_line` is its reproducible figures as one line of compact JSON.
+  void add(Row r, const std::string& digest_line) {
+    digest_.update(digest_line + "\n");
+    ++seen_;
+    rows_.push_back(std::move(r));
+    std::push_heap(rows_.begin(), rows_.end(), less_);
+    if (rows_.size() > listed_rows_limit) {
+      std::pop_heap(rows_.begin(), rows_.end(), less_);
+      rows_.pop_back();
+    }
+  }
+  std::size_t seen() const noexcept { return seen_; }
+  std::size_t listed() const noexcept { return rows_.size(); }
+  /// The listed rows in input order, each as `to_json` writes it. Once, when the run is over.
+  template <class ToJson>
+  ojson in_input_order(ToJson to_json) {
+    std::sort(rows_.begin(), rows_.end(), [](const Row& a, const Row& b) { return a.index < b.index; });
+    ojson out = ojson::array();
+    for (const Row& r : rows_) out.push_back(to_json(r));
+    return out;
+  }
+  /// "sha256:..." over every row's digest line. Once, when the run is over.
+  std::string digest() { return digest_.finish(); }
+
+ private:
+  order less_;
+  std::vector<Row> rows_;
+  std::size_t seen_ = 0;
+  sha256_stream digest_;
+};
+
 /// Hashes the files before a test reads them and checks after it that none changed.
 class subject_list {
  public:
@@ -117,5 +177,21 @@ void check_configuration_commitment(const ojson& predicate, const interop_config
 /// The statement around a predicate: subjects, type (of the predicate's layout `version`), and the
 /// invocation record.
 ojson statement_of(const subject_list& subjects, ojson predicate, const report_context& context, int version = 2);
+
+/// Runs a scan whose observer sees (id, tokens, result), giving each result to `evidence.row_of`
+/// before `on_document`; checks that no subject changed; wraps `evidence.predicate(verdict)` in a
+/// statement of predicate `version`.
+template <class Scan, class Evidence, class Observer>
+detect_report run_with_evidence(Scan& scan, Evidence& evidence, const subject_list& subjects,
+                                const report_context& context, int version, const Observer& on_document) {
+  detect_report out;
+  out.verdict = scan.run([&](const std::string& id_json, std::span<const token_id> tokens, const auto& d) {
+    evidence.row_of(id_json, tokens, d);
+    if (on_document) on_document(id_json, tokens, d);
+  });
+  subjects.check_unchanged();
+  out.statement = statement_of(subjects, evidence.predicate(out.verdict), context, version);
+  return out;
+}
 
 }  // namespace tritium::evidence_detail

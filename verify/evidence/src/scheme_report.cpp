@@ -20,7 +20,6 @@
 namespace tritium::evidence_detail {
 namespace {
 
-constexpr std::size_t curve_points = 64;
 constexpr std::size_t excerpt_tokens = 400;
 
 double decision_ln_p(const detection& d) { return d.window ? d.window->ln_p_scan : d.ln_p; }
@@ -62,8 +61,6 @@ ojson scheme_method(scheme_kind s, const key& k, const unigram* u) {
 // boundaries.
 class scheme_evidence {
  public:
-  static constexpr std::size_t listed_rows = 100000;
-
   explicit scheme_evidence(const detect_scan& scan)
       : scan_(scan), spec_(scan.spec()), key_(scan.the_key()), schemes_(schemes_in(spec_.schemes)),
         valid_(spec_.dedup != dedup_mode::none) {
@@ -88,7 +85,6 @@ class scheme_evidence {
     row r{document, rows_seen_ - 1, id_json, d, valid_ && d.detected};
     r.d.marks.clear();
     r.d.curve.clear();
-    rows_digest_.update(digest_line(r) + "\n");
     totals& t = totals_[s];
     t.scored += d.scored;
     t.green += d.green;
@@ -97,12 +93,8 @@ class scheme_evidence {
       best_ = r;
       best_tokens_.assign(tokens.begin(), tokens.end());
     }
-    rows_.push_back(std::move(r));
-    std::push_heap(rows_.begin(), rows_.end(), less_significant);
-    if (rows_.size() > listed_rows) {
-      std::pop_heap(rows_.begin(), rows_.end(), less_significant);
-      rows_.pop_back();
-    }
+    const std::string line = digest_line(r);
+    rows_.add(std::move(r), line);
     if (spec_.pooled && s + 1 == schemes_.size() && documents_ % boundary_stride_ == 0) {
       // Each scheme's pooled counts at document boundaries, thinned as they grow (bounded memory).
       boundaries_.push_back(totals_);
@@ -185,18 +177,16 @@ class scheme_evidence {
                                 words(v, pooled));
     if (v.outcome == "no verdict") p["decision"]["log10_p"] = nullptr;
 
-    std::sort(rows_.begin(), rows_.end(), [](const row& a, const row& b) { return a.index < b.index; });
-    ojson listed = ojson::array();
-    for (const row& r : rows_) listed.push_back(row_json(r));
+    const ojson listed = rows_.in_input_order(row_json);
     p["documents"] = {{"total", documents_},
                       {"rows_total", rows_seen_},
-                      {"listed", rows_.size()},
-                      {"selection", rows_.size() == rows_seen_
+                      {"listed", rows_.listed()},
+                      {"selection", rows_.listed() == rows_seen_
                                         ? "all, in input order (one row per document and scheme)"
-                                        : "the " + std::to_string(rows_.size()) +
+                                        : "the " + std::to_string(rows_.listed()) +
                                               " rows with the smallest p-values on which a decision rests, in input order"},
                       {"p_values_valid", valid_},
-                      {"all_rows_sha256", rows_digest_.finish()},
+                      {"all_rows_sha256", rows_.digest()},
                       {"columns", {"id", "scheme", "tokens", "scored", "green", "score", "log10_p", "detected",
                                    "insufficient", "window"}},
                       {"rows", listed}};
@@ -367,23 +357,17 @@ class scheme_evidence {
       green = unigram_distinct_ids(*unigram_, tokens, plain_options()).green;
     }
     const std::size_t n = s == scheme_kind::gumbel ? scores.size() : green.size();
-    std::vector<curve_point> curve;
-    const std::size_t points = std::min(n, curve_points);
     totals t;
-    std::size_t next = 0;
-    for (std::size_t k = 1; k <= points; ++k) {
-      const std::size_t end = (k * n) / points;
-      for (; next < end; ++next) {
+    return prefix_curve(n, [&](std::size_t end) {
+      for (; t.scored < end; ++t.scored) {
         if (s == scheme_kind::gumbel) {
-          t.score += scores[next];
+          t.score += scores[t.scored];
         } else {
-          t.green += green[next];
+          t.green += green[t.scored];
         }
       }
-      t.scored = end;
-      curve.push_back({t.scored, t.green, -ln_p_of(s, t) / std::numbers::ln10});
-    }
-    return curve;
+      return curve_point{t.scored, t.green, -ln_p_of(s, t) / std::numbers::ln10};
+    });
   }
   // Each token's mark under scheme s: KGW its tuple's colour; Unigram a first occurrence's colour
   // (later ones are repeats); Gumbel "s" for a scored tuple, whose score the excerpt does not show.
@@ -454,12 +438,11 @@ class scheme_evidence {
   bool valid_;
   std::unique_ptr<const gumbel> gumbel_;
   std::unique_ptr<const unigram> unigram_;
-  std::vector<row> rows_;
+  ranked_rows<row> rows_{less_significant};
   std::size_t rows_seen_ = 0;
   std::size_t documents_ = 0;
   std::uint64_t tokens_ = 0;
   std::vector<totals> totals_;
-  sha256_stream rows_digest_;
   row best_{};
   std::vector<token_id> best_tokens_;
   std::string first_id_;
@@ -473,14 +456,7 @@ class scheme_evidence {
 detect_report run_scheme_detect_test(detect_scan& scan, const subject_list& subjects, const report_context& context,
                                      const detect_scan::observer& on_document) {
   scheme_evidence evidence(scan);
-  detect_report out;
-  out.verdict = scan.run([&](const std::string& id_json, std::span<const token_id> tokens, const detection& d) {
-    evidence.row_of(id_json, tokens, d);
-    if (on_document) on_document(id_json, tokens, d);
-  });
-  subjects.check_unchanged();
-  out.statement = statement_of(subjects, evidence.predicate(out.verdict), context, 3);
-  return out;
+  return run_with_evidence(scan, evidence, subjects, context, 3, on_document);
 }
 
 }  // namespace tritium::evidence_detail

@@ -38,6 +38,14 @@ ojson tokenizer_of(const std::string& path, const tokenizer* tok) {
   return {{"path", path}, {"digest", tok->digest()}, {"ids", tok->vocab_size()}};
 }
 
+// How a detect test reads its documents: the input's path, and text or token ids.
+ojson input_spec_of(const std::string& path, const tokenizer* tok, const std::string& format, invalid_utf8 utf8) {
+  return {{"path", path},
+          {"read_as", tok == nullptr ? "token ids" : "text"},
+          {"format", tok == nullptr ? "jsonl" : format},
+          {"invalid_utf8", utf8 == invalid_utf8::replace ? "replace" : "error"}};
+}
+
 // Reads the fields of one object of the specification, refusing anything missing, mistyped or
 // unknown: a recomputation must run exactly the recorded test or none.
 class reader {
@@ -110,19 +118,37 @@ invalid_utf8 utf8_policy(reader& r, const char* name) {
   return v == "replace" ? invalid_utf8::replace : invalid_utf8::error;
 }
 
+// The tokenizer's path, or empty for token ids.
+std::string read_tokenizer(reader& r) {
+  const ojson& tok = r.object_or_null("tokenizer");
+  if (tok.is_null()) return {};
+  reader t(tok, std::string(spec_pointer) + "/tokenizer");
+  std::string path = t.path("path");
+  t.skip("digest");
+  t.skip("ids");
+  t.done();
+  return path;
+}
+
+// A detect test's input object (input_of): its path, format and UTF-8 policy.
+void read_input(reader& r, const std::string& tokenizer_path, std::string& input, std::string& format, invalid_utf8& utf8) {
+  reader in(r.get("input", &ojson::is_object, "an object"), std::string(spec_pointer) + "/input");
+  input = in.path("path");
+  const std::string read_as = in.string("read_as");
+  if (read_as != (tokenizer_path.empty() ? "token ids" : "text")) in.fail("/read_as", "does not match the tokenizer");
+  format = in.string("format");
+  if (format != "auto" && format != "jsonl" && format != "text") in.fail("/format", "unknown format");
+  utf8 = utf8_policy(in, "invalid_utf8");
+  in.done();
+}
+
 void read_common(reader& r, const char* expected_test, std::string& tokenizer_path, unsigned newest_version = 1) {
   const std::uint64_t version = r.unsigned_integer<std::uint64_t>("version");
   if (version < 1 || version > newest_version) r.fail("/version", "unknown specification version");
   if (r.string("test") != expected_test) r.fail("/test", std::string("expected ") + json_quoted(expected_test));
   r.skip("key_id");
   r.skip("scheme");
-  if (const ojson& tok = r.object_or_null("tokenizer"); !tok.is_null()) {
-    reader t(tok, std::string(spec_pointer) + "/tokenizer");
-    tokenizer_path = t.path("path");
-    t.skip("digest");
-    t.skip("ids");
-    t.done();
-  }
+  tokenizer_path = read_tokenizer(r);
 }
 
 // The fields of a radioactivity test's reading (shared by the trace test, which reads the same way).
@@ -191,10 +217,7 @@ ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* t
     s["min_window"] = spec.min_window;
   }
   s["tokenizer"] = tokenizer_of(spec.tokenizer, tok);
-  s["input"] = {{"path", spec.input},
-                {"read_as", tok == nullptr ? "token ids" : "text"},
-                {"format", tok == nullptr ? "jsonl" : spec.format},
-                {"invalid_utf8", spec.utf8 == invalid_utf8::replace ? "replace" : "error"}};
+  s["input"] = input_spec_of(spec.input, tok, spec.format, spec.utf8);
   s["deduplication"] = dedup_mode_name(spec.dedup);
   s["aggregation"] = spec.pooled ? "pooled" : "bonferroni";
   s["alpha"] = spec.alpha;
@@ -266,14 +289,7 @@ detect_spec detect_spec_from(const ojson& specification) {
     if (spec.schemes == 0) r.fail("/schemes", "names no scheme");
     spec.min_window = r.unsigned_integer<std::uint64_t>("min_window");
   }
-  reader in(r.get("input", &ojson::is_object, "an object"), std::string(spec_pointer) + "/input");
-  spec.input = in.path("path");
-  const std::string read_as = in.string("read_as");
-  if (read_as != (spec.tokenizer.empty() ? "token ids" : "text")) in.fail("/read_as", "does not match the tokenizer");
-  spec.format = in.string("format");
-  if (spec.format != "auto" && spec.format != "jsonl" && spec.format != "text") in.fail("/format", "unknown format");
-  spec.utf8 = utf8_policy(in, "invalid_utf8");
-  in.done();
+  read_input(r, spec.tokenizer, spec.input, spec.format, spec.utf8);
   const auto dedup = dedup_mode_from_name(r.string("deduplication"));
   if (!dedup) r.fail("/deduplication", "expected context+token, context or none");
   spec.dedup = *dedup;
@@ -363,10 +379,7 @@ ojson specification_of(const interop_spec& spec, const interop_config& config, c
   s["test"] = "interop detect";
   s["configuration"] = public_configuration(config);
   s["tokenizer"] = tokenizer_of(spec.tokenizer, tok);
-  s["input"] = {{"path", spec.input},
-                {"read_as", tok == nullptr ? "token ids" : "text"},
-                {"format", tok == nullptr ? "jsonl" : spec.format},
-                {"invalid_utf8", spec.utf8 == invalid_utf8::replace ? "replace" : "error"}};
+  s["input"] = input_spec_of(spec.input, tok, spec.format, spec.utf8);
   s["bos"] = spec.bos ? ojson(*spec.bos) : ojson(nullptr);
   s["eos"] = spec.eos ? ojson(*spec.eos) : ojson(nullptr);
   s["repetition_mask"] = spec.repetition_mask;
@@ -403,21 +416,8 @@ interop_recorded interop_spec_from(const ojson& specification) {
     }
     c.done();
   }
-  if (const ojson& tok = r.object_or_null("tokenizer"); !tok.is_null()) {
-    reader t(tok, std::string(spec_pointer) + "/tokenizer");
-    spec.tokenizer = t.path("path");
-    t.skip("digest");
-    t.skip("ids");
-    t.done();
-  }
-  reader in(r.get("input", &ojson::is_object, "an object"), std::string(spec_pointer) + "/input");
-  spec.input = in.path("path");
-  const std::string read_as = in.string("read_as");
-  if (read_as != (spec.tokenizer.empty() ? "token ids" : "text")) in.fail("/read_as", "does not match the tokenizer");
-  spec.format = in.string("format");
-  if (spec.format != "auto" && spec.format != "jsonl" && spec.format != "text") in.fail("/format", "unknown format");
-  spec.utf8 = utf8_policy(in, "invalid_utf8");
-  in.done();
+  spec.tokenizer = read_tokenizer(r);
+  read_input(r, spec.tokenizer, spec.input, spec.format, spec.utf8);
   for (const char* name : {"bos", "eos"}) {
     const auto it = specification.find(name);
     if (it == specification.end()) r.fail(std::string("/") + name, "missing");

@@ -20,10 +20,6 @@ namespace {
 // run) with its marks and curve, and the pooled curve at document boundaries.
 class detect_evidence {
  public:
-  /// Rows listed in a report; beyond this many documents the ones with the smallest p-values are
-  /// listed and every row is still covered by a digest (papers/evidence-v1.md).
-  static constexpr std::size_t listed_rows = 100000;
-
   detect_evidence(bool pooled, const kgw_detector& detector, const key& k, const detect_options& options,
                   const tokenizer* tok)
       : pooled_(pooled), valid_(options.dedup != dedup_mode::none), detector_(detector), key_(k), options_(options),
@@ -38,14 +34,9 @@ class detect_evidence {
     row r{documents_, id_json, d.tokens, d.scored, d.green, d.log10_p, valid_ && d.detected, d.insufficient};
     // The digest covers what a recomputation reproduces exactly; log10_p is a function of these
     // (and of gamma), compared within a tolerance in the listed rows.
-    rows_digest_.update(ojson::array({report_id(r.id_json), r.tokens, r.scored, r.green, r.detected, r.insufficient}).dump() +
-                        "\n");
-    rows_.push_back(std::move(r));
-    std::push_heap(rows_.begin(), rows_.end(), less_significant);
-    if (rows_.size() > listed_rows) {
-      std::pop_heap(rows_.begin(), rows_.end(), less_significant);
-      rows_.pop_back();
-    }
+    const std::string line =
+        ojson::array({report_id(r.id_json), r.tokens, r.scored, r.green, r.detected, r.insufficient}).dump();
+    rows_.add(std::move(r), line);
     ++documents_;
     totals_tokens_ += d.tokens;
     totals_scored_ += d.scored;
@@ -116,16 +107,14 @@ class detect_evidence {
     }
     p["decision"] = decision_of(options_.alpha, spec.alpha_source, correction, outcome, r.decisive_log10_p, words.str());
     if (outcome == "no verdict") p["decision"]["log10_p"] = nullptr;  // no valid p-value to decide on
-    std::sort(rows_.begin(), rows_.end(), [](const row& a, const row& b) { return a.index < b.index; });
-    ojson listed = ojson::array();
-    for (const auto& listed_row : rows_) listed.push_back(row_json(listed_row));
+    const ojson listed = rows_.in_input_order(row_json);
     p["documents"] = {{"total", documents_},
-                      {"listed", rows_.size()},
-                      {"selection", rows_.size() == documents_ ? "all, in input order"
-                                                               : "the " + std::to_string(rows_.size()) +
+                      {"listed", rows_.listed()},
+                      {"selection", rows_.listed() == documents_ ? "all, in input order"
+                                                                 : "the " + std::to_string(rows_.listed()) +
                                                                      " with the smallest p-values, in input order"},
                       {"p_values_valid", valid_},
-                      {"all_rows_sha256", rows_digest_.finish()},
+                      {"all_rows_sha256", rows_.digest()},
                       {"columns", {"id", "tokens", "scored", "green", "log10_p", "detected", "insufficient"}},
                       {"rows", listed}};
     // The decisive test: the pooled corpus, or the document with the smallest p-value.
@@ -202,9 +191,8 @@ class detect_evidence {
   const key& key_;
   detect_options options_;
   const tokenizer* tok_;
-  std::vector<row> rows_;
+  ranked_rows<row> rows_{less_significant};
   std::size_t documents_ = 0;
-  sha256_stream rows_digest_;
   std::uint64_t totals_tokens_ = 0, totals_scored_ = 0, totals_green_ = 0;
   double best_ln_p_ = 0.0;
   std::string best_id_;

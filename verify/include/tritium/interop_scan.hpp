@@ -23,7 +23,9 @@
 #include <vector>
 
 #include "tritium/hf_kgw.hpp"
+#include "tritium/hf_kgw_detect.hpp"
 #include "tritium/hf_synthid.hpp"
+#include "tritium/hf_synthid_detect.hpp"
 #include "tritium/scan.hpp"
 
 namespace tritium {
@@ -122,6 +124,10 @@ class interop_scan {
   /// The scheme built from the configuration: one of the two is set, as config().kind says.
   const hf_kgw* kgw_scheme() const noexcept { return kgw_.get(); }
   const hf_synthid* synthid_scheme() const noexcept { return synthid_.get(); }
+  /// The options each document is tested with (without a cache or a Bayesian model), so that a
+  /// report's curve and excerpt re-run exactly the scan's test.
+  hf_kgw_detect_options kgw_options() const;
+  hf_synthid_detect_options synthid_options() const;
 
   /// One document alone (what run() does for each). `cache`: green lists kept across calls (KGW; the
   /// caller's, one per thread), or null.
