@@ -7,6 +7,8 @@
 #include <string>
 
 #include "report_options.hpp"
+#include "tritium/detect.hpp"
+#include "tritium/key.hpp"
 
 namespace tritium::cli {
 
@@ -106,6 +108,13 @@ struct key_show_command {
   void setup(CLI::App& parent);
   int run() const;
 };
+
+/// A windowed scan as detect prints it (--windows): the grid in words, a row's best window as a
+/// line (with its statistic in words) and as JSON fields (with its statistic as one JSON member).
+std::string windows_text(std::uint64_t min_window);
+std::string window_line(const window_scan_result& w, const std::string& statistic);
+std::string window_statistic(const window_scan_result& w, scheme_kind scheme);
+std::string window_fields(const window_scan_result& w, std::uint64_t min_window, const std::string& statistic_field);
 
 /// A document id as a table shows it: a JSON string's text, any other id as written.
 std::string plain_id(const std::string& id_json);

@@ -29,6 +29,40 @@
 
 namespace tritium::cli {
 
+std::string windows_text(std::uint64_t min_window) {
+  return "Windows: sizes " + std::to_string(min_window) +
+         ", doubling, at half-window strides, plus the whole text; a document's verdict is its best\n"
+         "window's p times the windows of its size times the number of sizes (weighted Bonferroni), so it\n"
+         "holds whichever window is reported. The log10 p column is the whole text's, uncorrected.";
+}
+
+std::string window_line(const window_scan_result& w, const std::string& statistic) {
+  constexpr double ln10 = std::numbers::ln10;
+  return "    best window: tokens [" + std::to_string(w.token_begin) + ", " + std::to_string(w.token_end) + "), " +
+         std::to_string(w.end - w.begin) + " scored, " + statistic + ", log10 p " + fixed_text(w.window_ln_p / ln10, 2) +
+         " alone; corrected for " + std::to_string(w.windows) + " windows of " + std::to_string(w.sizes) +
+         " sizes: log10 p " + fixed_text(w.ln_p_scan / ln10, 2) + "\n";
+}
+
+std::string window_statistic(const window_scan_result& w, scheme_kind scheme) {
+  return scheme == scheme_kind::gumbel ? "S = " + fixed_text(w.window_score, 2) : std::to_string(w.window_green) + " green";
+}
+
+std::string window_fields(const window_scan_result& w, std::uint64_t min_window, const std::string& statistic_field) {
+  constexpr double ln10 = std::numbers::ln10;
+  std::string s = ",\"window\":{";
+  s += "\"min_window\":" + std::to_string(min_window);
+  s += ",\"token_begin\":" + std::to_string(w.token_begin);
+  s += ",\"token_end\":" + std::to_string(w.token_end);
+  s += ",\"scored\":" + std::to_string(w.end - w.begin);
+  s += "," + statistic_field;
+  s += ",\"log10_p\":" + exact_text(w.window_ln_p / ln10);
+  s += ",\"log10_p_corrected\":" + exact_text(w.ln_p_scan / ln10);
+  s += ",\"sizes\":" + std::to_string(w.sizes);
+  s += ",\"windows\":" + std::to_string(w.windows);
+  return s + "}";
+}
+
 std::string plain_id(const std::string& id_json) {
   if (id_json.size() >= 2 && id_json.front() == '"') {
     try {
@@ -59,12 +93,12 @@ class reporter {
     if (!kgw_only_) {
       if (documents_ == 1) os_ << scheme_header;
       print_scheme_row(plain_id(id_json), d);
-      if (d.window) print_window(*d.window, d.scheme);
+      if (d.window) os_ << window_line(*d.window, window_statistic(*d.window, d.scheme));
       return;
     }
     if (documents_ == 1) os_ << header;
     print_row(plain_id(id_json), d);
-    if (d.window) print_window(*d.window, d.scheme);
+    if (d.window) os_ << window_line(*d.window, window_statistic(*d.window, d.scheme));
   }
 
   /// Prints the verdict; returns the exit code.
@@ -174,49 +208,13 @@ class reporter {
             break;
         }
       }
-      if (spec_.min_window > 0) s += "\n" + windows_text();
+      if (spec_.min_window > 0) s += "\n" + windows_text(spec_.min_window);
       return s;
     }
     std::string s = "H0: the tokens were produced independently of key " + key_id_.substr(0, 16) +
                     ". Exact one-sided binomial test, gamma = " + exact_text(gamma_) + ", dedup " + dedup_name_ + ".";
-    if (spec_.min_window > 0) s += "\n" + windows_text();
+    if (spec_.min_window > 0) s += "\n" + windows_text(spec_.min_window);
     return s;
-  }
-
-  std::string windows_text() const {
-    return "Windows: sizes " + std::to_string(spec_.min_window) +
-           ", doubling, at half-window strides, plus the whole text; a document's verdict is its best\n"
-           "window's p times the windows of its size times the number of sizes (weighted Bonferroni), so it\n"
-           "holds whichever window is reported. The log10 p column is the whole text's, uncorrected.";
-  }
-
-  static double log10_of(double ln_p) { return ln_p / std::numbers::ln10; }
-
-  void print_window(const window_scan_result& w, scheme_kind scheme) {
-    const std::string statistic = scheme == scheme_kind::gumbel ? "S = " + fixed_text(w.window_score, 2)
-                                                                 : std::to_string(w.window_green) + " green";
-    os_ << "    best window: tokens [" << w.token_begin << ", " << w.token_end << "), " << (w.end - w.begin)
-        << " scored, " << statistic << ", log10 p " << fixed_text(log10_of(w.window_ln_p), 2)
-        << " alone; corrected for " << w.windows << " windows of " << w.sizes
-        << " sizes: log10 p " << fixed_text(log10_of(w.ln_p_scan), 2) << "\n";
-  }
-
-  std::string window_fields(const window_scan_result& w, scheme_kind scheme) const {
-    std::string s = ",\"window\":{";
-    s += "\"min_window\":" + std::to_string(spec_.min_window);
-    s += ",\"token_begin\":" + std::to_string(w.token_begin);
-    s += ",\"token_end\":" + std::to_string(w.token_end);
-    s += ",\"scored\":" + std::to_string(w.end - w.begin);
-    if (scheme == scheme_kind::gumbel) {
-      s += ",\"score\":" + exact_text(w.window_score);
-    } else {
-      s += ",\"green\":" + std::to_string(w.window_green);
-    }
-    s += ",\"log10_p\":" + exact_text(log10_of(w.window_ln_p));
-    s += ",\"log10_p_corrected\":" + exact_text(log10_of(w.ln_p_scan));
-    s += ",\"sizes\":" + std::to_string(w.sizes);
-    s += ",\"windows\":" + std::to_string(w.windows);
-    return s + "}";
   }
 
   std::string fields(const detection& d) const {
@@ -234,7 +232,11 @@ class reporter {
     if (d.scheme == scheme_kind::gumbel) s += ",\"score\":" + exact_text(d.score);
     s += std::string(",\"detected\":") + (d.detected ? "true" : "false");
     s += std::string(",\"insufficient\":") + (d.insufficient ? "true" : "false");
-    if (d.window) s += window_fields(*d.window, d.scheme);
+    if (d.window) {
+      s += window_fields(*d.window, spec_.min_window,
+                         d.scheme == scheme_kind::gumbel ? "\"score\":" + exact_text(d.window->window_score)
+                                                         : "\"green\":" + std::to_string(d.window->window_green));
+    }
     if (!valid_) s += ",\"p_value_valid\":false";
     s += ",\"dedup\":\"" + dedup_name_ + "\"";
     s += ",\"alpha\":" + exact_text(spec_.alpha);

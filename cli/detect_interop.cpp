@@ -23,9 +23,10 @@ namespace {
 // Prints the rows and the verdict of an interop scan.
 class interop_reporter {
  public:
-  interop_reporter(std::ostream& os, bool json, const interop_config& config, double alpha, bool bayesian)
+  interop_reporter(std::ostream& os, bool json, const interop_config& config, double alpha, bool bayesian,
+                   std::uint64_t min_window)
       : os_(os), json_(json), config_(config), alpha_(alpha), bayesian_(bayesian),
-        kgw_(config.kind == interop_kind::hf_kgw) {}
+        kgw_(config.kind == interop_kind::hf_kgw), min_window_(min_window) {}
 
   void row(const std::string& id_json, const interop_detection& d) {
     ++documents_;
@@ -52,6 +53,7 @@ class interop_reporter {
       os_ << verdict;
     }
     os_ << std::right << "\n";
+    if (d.window) os_ << window_line(*d.window, std::to_string(d.window->window_green) + (kgw_ ? " green" : " g-values of 1"));
   }
 
   /// Prints the verdict; returns the exit code.
@@ -69,7 +71,8 @@ class interop_reporter {
     if (json_) {
       std::cerr << "tritium: " << verdict.str() << "\n";
     } else {
-      os_ << "\n" << null_line() << "\nVerdict: " << verdict.str() << ".\n"
+      os_ << "\n" << null_line() << (min_window_ > 0 ? "\n" + windows_text(min_window_) : std::string())
+          << "\nVerdict: " << verdict.str() << ".\n"
           << "Rows test each document alone at alpha; the verdict corrects for testing " << v.documents
           << " of them.\n";
     }
@@ -113,6 +116,10 @@ class interop_reporter {
     s += std::string(",\"insufficient\":") + (d.insufficient ? "true" : "false");
     if (d.bayesian_posterior) s += ",\"bayesian_posterior\":" + exact_text(*d.bayesian_posterior);
     s += ",\"alpha\":" + exact_text(alpha_);
+    if (d.window) {
+      s += window_fields(*d.window, min_window_,
+                         std::string(kgw_ ? "\"green\":" : "\"g_ones\":") + std::to_string(d.window->window_green));
+    }
     return s;
   }
 
@@ -122,6 +129,7 @@ class interop_reporter {
   double alpha_;
   bool bayesian_;
   bool kgw_;
+  std::uint64_t min_window_;
   double gamma_ = 0.0;
   std::size_t documents_ = 0;
 };
@@ -130,7 +138,7 @@ class interop_reporter {
 
 int detect_command::run_interop() const {
   // What a tritium key's test has and a transformers configuration does not.
-  for (const char* name : {"--pool", "--windows", "--scheme", "--dedup", "--tokenizer-digest",
+  for (const char* name : {"--pool", "--scheme", "--dedup", "--tokenizer-digest",
                            "--allow-tokenizer-mismatch"}) {
     if (app->count(name) > 0) {
       throw error(errc::usage, std::string(name) + " is for tests under a tritium key; it is not used with --hf-config");
@@ -163,6 +171,7 @@ int detect_command::run_interop() const {
   if (bos >= 0) spec.bos = static_cast<token_id>(bos);
   if (eos >= 0) spec.eos = static_cast<token_id>(eos);
   spec.repetition_mask = !no_repetition_mask;
+  spec.min_window = windows ? min_window : 0;
   std::optional<hf_synthid_bayesian> bayesian;
   if (!bayesian_weights.empty()) {
     if (kgw) throw error(errc::usage, "--bayesian-weights: a Bayesian detector scores SynthID g-values, not KGW");
@@ -179,7 +188,7 @@ int detect_command::run_interop() const {
   };
   interop_scan scan(spec, config, env, bayesian ? &*bayesian : nullptr);
   atomic_output out(output);
-  interop_reporter rows(out.stream(), json, scan.config(), alpha, bayesian.has_value());
+  interop_reporter rows(out.stream(), json, scan.config(), alpha, bayesian.has_value(), spec.min_window);
   auto print = [&](const std::string& id_json, std::span<const token_id>, const interop_detection& d) { rows.row(id_json, d); };
   detect_verdict verdict;
   ojson statement;

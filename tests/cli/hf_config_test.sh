@@ -62,8 +62,42 @@ head -1 "$synthid_docs" | sed 's/"tokens": \[/"tokens": [7, /' > "$work/eos.json
 run hf-synthid-eos 2 -- detect --hf-config "$synthid_config" --input "$work/eos.jsonl" --eos 7
 run hf-synthid-other-keys 1 -- detect --hf-config "$work/synthid5.json" --input "$kgw_docs"
 
+run hf-report-keygen 0 -- report keygen -o "$work/signer.key"
+
+# Window scans (papers/window-scan.md): a marked document pasted at token 800 of 1,500 tokens drawn
+# independently of the keys is found where it is; the whole text alone does not reach alpha for KGW.
+paste_marked() {  # paste_marked DOCS OUT
+  python3 -c "
+import json, random, sys
+random.seed(17)
+marked = json.loads(open(sys.argv[1]).readline())['tokens']
+tokens = [random.randrange(1000) for _ in range(800)] + marked + [random.randrange(1000) for _ in range(700)]
+json.dump({'id': 'pasted', 'tokens': tokens}, open(sys.argv[2], 'w'))" "$1" "$2"
+}
+paste_marked "$kgw_docs" "$work/pasted_kgw.jsonl"
+paste_marked "$synthid_docs" "$work/pasted_synthid.jsonl"
+run hf-kgw-pasted-whole 1 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/pasted_kgw.jsonl"
+run hf-kgw-windows 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/pasted_kgw.jsonl" --windows --json
+python3 -c "
+import json, sys
+w = json.loads(open(sys.argv[1]).read())['window']
+assert 795 <= w['token_begin'] and w['token_end'] <= 1025, w
+assert w['log10_p_corrected'] < -20 and w['log10_p'] < w['log10_p_corrected'] and 'green' in w, w" "$work/out"
+check "hf KGW --windows: the pasted passage is the best window, its corrected p decides" $?
+run hf-synthid-windows 0 -- detect --hf-config "$synthid_config" --input "$work/pasted_synthid.jsonl" --windows
+grep -qE "^    best window: tokens \[8[0-9][0-9], (9[0-9][0-9]|100[0-9])\), [0-9]+ scored, [0-9]+ g-values of 1" "$work/out" &&
+  grep -q "Windows: sizes 50, doubling" "$work/out"
+check "hf SynthID --windows: the best window and the grid are printed" $?
+run hf-min-window-small 4 -- detect --hf-config "$synthid_config" --input "$synthid_docs" --windows --min-window 5
+run hf-windows-pool 4 -- detect --hf-config "$synthid_config" --input "$synthid_docs" --windows --pool
+run hf-windows-report 0 -- detect --hf-config "$synthid_config" --input "$work/pasted_synthid.jsonl" --windows \
+  --base "$work" --report "$work/windows.report" --signing-key "$work/signer.key" --html "$work/windows.html"
+grep -q "The best window" "$work/windows.html"; check "hf SynthID windowed report: the page shows the best window" $?
+run hf-windows-report-verify 0 -- report verify "$work/windows.report" -P "$work/signer.key.pub" --base "$work" \
+  --recompute --hf-config "$synthid_config"
+
 # Options the configuration does not use are refused (exit 4), never ignored.
-for args in "--pool" "--windows" "--scheme kgw" "--dedup none" "--tokenizer-digest sha256:00" "--allow-tokenizer-mismatch"; do
+for args in "--pool" "--scheme kgw" "--dedup none" "--tokenizer-digest sha256:00" "--allow-tokenizer-mismatch"; do
   # shellcheck disable=SC2086
   run "hf-refuses $args" 4 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs" $args
   stderr_has "hf-refuses $args" "is for tests under a tritium key; it is not used with --hf-config"
@@ -74,7 +108,6 @@ done
 statement_of() {  # statement_of ENVELOPE: the signed statement, decoded
   python3 -c "import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))['payload']).decode())" "$1"
 }
-run hf-report-keygen 0 -- report keygen -o "$work/signer.key"
 run hf-kgw-report 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs" --base "$fixtures" \
   --report "$work/kgw.report" --signing-key "$work/signer.key" --html "$work/kgw.html"
 golden hf-kgw-report detect_hf_kgw.txt

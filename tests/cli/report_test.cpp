@@ -793,4 +793,40 @@ TEST_CASE("report: tests under a transformers configuration are written in versi
     CHECK(q["decisive_test"]["label"] == "no document");
     CHECK(w.verify("empty.json", {"--recompute", "--hf-config", "kgw.json"}).code == exit_evidence);
   }
+  SECTION("a windowed scan records its window, decides on the scan-corrected p and recomputes") {
+    // marked-0 pasted at token 800 of 1,500 tokens drawn independently of the configuration's key.
+    const ojson marked = ojson::parse(slurp("kgw_docs.jsonl").substr(0, slurp("kgw_docs.jsonl").find('\n')))["tokens"];
+    std::mt19937 rng(17);
+    ojson tokens = ojson::array();
+    for (int i = 0; i < 1500; ++i) {
+      if (i == 800) {
+        for (const auto& t : marked) tokens.push_back(t);
+      }
+      tokens.push_back(static_cast<int>(rng() % 1000));
+    }
+    spit("pasted.jsonl", ojson{{"id", "pasted"}, {"tokens", tokens}}.dump() + "\n");
+    REQUIRE(tritium_run({"detect", "--hf-config", "kgw.json", "--vocab-size", "1000", "-i", "pasted.jsonl", "--windows",
+                         "--report", "w.json", "--signing-key", "signer.key", "--html", "w.html"}).code == exit_evidence);
+    const ojson q = statement_of(slurp("w.json"))["predicate"];
+    CHECK(q["specification"]["min_window"] == 50);
+    CHECK(q["method"]["windows"]["min_window"] == 50);
+    const ojson& window = q["decisive_test"]["window"];
+    REQUIRE(window.is_object());
+    CHECK(window["token_begin"].get<int>() >= 795);
+    CHECK(window["token_end"].get<int>() <= 1025);
+    CHECK(window["log10_p_scan"].get<double>() < q["decisive_test"]["log10_p"].get<double>() - 5.0);
+    CHECK(q["decision"]["log10_p"].get<double>() == Approx(window["log10_p_scan"].get<double>()));
+    CHECK(q["documents"]["rows"][0][9][0] == window["token_begin"]);
+    CHECK(q["excerpt"]["first"] == window["token_begin"]);
+    CHECK(slurp("w.html").find("The best window") != std::string::npos);
+    CHECK(w.verify("w.json", {"--recompute", "--hf-config", "kgw.json"}).code == exit_evidence);
+    ojson t = statement_of(slurp("w.json"));
+    t["predicate"]["specification"]["min_window"] = 5;
+    auto r = w.verify(signed_as(t, "small.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_input_error);
+    CHECK_THAT(r.err, Catch::Contains("/predicate/specification/min_window: expected 0 (whole documents) or at least 10"));
+    t["predicate"]["specification"]["min_window"] = 0;
+    r = w.verify(signed_as(t, "whole.json"), {"--recompute", "--hf-config", "kgw.json"});
+    CHECK(r.code == exit_verification_failed);
+  }
 }

@@ -13,6 +13,7 @@
 #include "tritium/binomial_tail.hpp"
 #include "tritium/hf_kgw.hpp"
 #include "tritium/hf_kgw_detect.hpp"
+#include "tritium/window_scan.hpp"
 
 using namespace tritium;
 using tritium::test::binomial_interval;
@@ -233,4 +234,49 @@ TEST_CASE("Green lists kept across documents never change a result", "[hf_kgw]")
     CHECK(cache.draws() > 40);  // evictions happened
     CHECK(cache.hits() > 10);  // and lists were used again
   }
+}
+
+TEST_CASE("HF KGW window scan: windows take the Hoeffding bound and a passage is found", "[hf_kgw][window]") {
+  // Lefthash, V = 5,000: a 200-token passage biased by the processor inside 1,400 tokens drawn
+  // independently of the key.
+  hf_kgw_params p;
+  p.vocab_size = 5000;
+  const hf_kgw scheme(p);
+  std::mt19937_64 rng(41);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  std::vector<std::int32_t> scratch(p.vocab_size);
+  std::vector<float> logits(p.vocab_size);
+  std::vector<double> weights(p.vocab_size);
+  std::vector<token_id> text;
+  for (int i = 0; i < 1600; ++i) {
+    for (auto& l : logits) l = normal(rng);
+    if (i >= 800 && i < 1000) REQUIRE(scheme.bias_dense(text, logits, scratch));
+    const float top = *std::max_element(logits.begin(), logits.end());
+    for (std::size_t v = 0; v < logits.size(); ++v) weights[v] = std::exp(static_cast<double>(logits[v] - top));
+    std::discrete_distribution<int> draw(weights.begin(), weights.end());
+    text.push_back(draw(rng));
+  }
+  hf_kgw_detect_options o;
+  o.want_marks = true;
+  const detection d = hf_kgw_detect(scheme, text, o);
+  REQUIRE(d.p_is_bound);
+  const window_scan_result w = window_scan(d, {.min_window = 50});
+  INFO("whole log10 p " << d.log10_p << "; window [" << w.token_begin << ", " << w.token_end << ") corrected "
+                        << w.ln_p_scan / std::log(10.0));
+  // The whole text's window is the detector's own bound.
+  CHECK(w.whole_ln_p == Approx(d.ln_p).epsilon(1e-12));
+  CHECK(w.token_begin >= 790);
+  CHECK(w.token_end <= 1010);
+  CHECK(w.ln_p_scan < d.ln_p - 5.0 * std::log(10.0));
+  CHECK(w.window_ln_p == Approx(hf_kgw_p_bound_ln(w.end - w.begin, w.window_green, d.gamma)).epsilon(1e-12));
+  // A window below its mean + 1 green tuples is where Hoeffding's bound does not hold: p is 1 there,
+  // never a binomial tail below 1. Text independent of the key: every window reads p = 1 or more
+  // green than the bound's threshold, and the scan's corrected p is never below the window's.
+  std::vector<token_id> plain(600);
+  for (auto& t : plain) t = static_cast<token_id>(rng() % p.vocab_size);
+  const detection q = hf_kgw_detect(scheme, plain, o);
+  const window_scan_result v = window_scan(q, {.min_window = 50});
+  const double mean_plus_one = static_cast<double>(v.end - v.begin) * q.gamma + 1.0;
+  if (static_cast<double>(v.window_green) < mean_plus_one) CHECK(v.window_ln_p == 0.0);
+  CHECK(v.ln_p_scan >= v.window_ln_p);
 }

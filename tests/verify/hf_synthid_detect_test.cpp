@@ -13,6 +13,7 @@
 #include "support/synthid_text.hpp"
 #include "tritium/hf_synthid.hpp"
 #include "tritium/hf_synthid_detect.hpp"
+#include "tritium/window_scan.hpp"
 
 using namespace tritium;
 using tritium::test::binomial_interval;
@@ -126,4 +127,64 @@ TEST_CASE("Text marked by the HF SynthID processor is detected at 200 tokens", "
   INFO("worst marked log10 p " << worst_marked << ", best unmarked " << best_plain);
   CHECK(worst_marked < -6.0);
   CHECK(best_plain > -3.0);
+}
+
+TEST_CASE("HF SynthID window scan: each window's p is the exact test of its positions and a passage is found", "[hf_synthid][window]") {
+  hf_synthid_params p;
+  p.ngram_len = 5;
+  p.keys = {654, 400, 836, 123, 340, 443, 597, 160, 57, 29, 590, 639, 13, 715, 468,
+            990, 966, 226, 324, 585, 118, 504, 421, 521, 129, 669, 732, 225, 90, 960};
+  const hf_synthid scheme(p);
+  std::mt19937_64 rng(9);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  // A 200-token marked passage pasted at token 700 of 1,500 unmarked ones.
+  std::vector<token_id> text = tritium::test::synthid_text(scheme, false, 2000, 700, rng, normal);
+  const std::vector<token_id> marked = tritium::test::synthid_text(scheme, true, 2000, 200, rng, normal);
+  const std::vector<token_id> tail = tritium::test::synthid_text(scheme, false, 2000, 600, rng, normal);
+  text.insert(text.end(), marked.begin(), marked.end());
+  text.insert(text.end(), tail.begin(), tail.end());
+  const hf_synthid_detection whole = hf_synthid_detect(scheme, text);
+  const window_scan_result w = hf_synthid_window_scan(scheme, text, {}, {.min_window = 50});
+  INFO("whole log10 p " << whole.log10_p << "; window [" << w.token_begin << ", " << w.token_end << ") log10 p "
+                        << w.window_ln_p / std::log(10.0) << ", corrected " << w.ln_p_scan / std::log(10.0));
+  // The last window of the grid is the whole text: its p is the detector's own.
+  CHECK(w.whole_ln_p == Approx(whole.ln_p).epsilon(1e-12));
+  CHECK(w.scored == whole.scored);
+  // The best window lies in the passage (give or take the n-gram context at its edges) and its
+  // corrected p is far below the whole text's.
+  CHECK(w.token_begin >= 696);
+  CHECK(w.token_end <= 905);
+  CHECK(w.ln_p_scan < whole.ln_p - 10.0 * std::log(10.0));
+  // The window's own p is the exact test of its positions: the detector's on the window's tokens with
+  // their n-gram context before them (no context repeats in this text, so no position is masked).
+  const std::vector<token_id> inside(text.begin() + static_cast<std::ptrdiff_t>(w.token_begin) - 4,
+                                     text.begin() + static_cast<std::ptrdiff_t>(w.token_end));
+  const hf_synthid_detection alone = hf_synthid_detect(scheme, inside);
+  REQUIRE(alone.scored == w.end - w.begin);
+  CHECK(alone.ones == w.window_green);
+  CHECK(alone.ln_p == Approx(w.window_ln_p).epsilon(1e-12));
+  CHECK(w.window_ln_p < w.ln_p_scan);
+}
+
+TEST_CASE("HF SynthID window scan null calibration: the corrected p rejects at most alpha", "[hf_synthid][window][statistics]") {
+  // 2,000 documents of 300 tokens, each under its own random keys (m = 5, table 1,024): the weighted
+  // Bonferroni bound over exact window p-values must reject at most alpha beyond the 99.9% interval.
+  std::mt19937_64 rng(20261205);
+  std::size_t below_05 = 0, below_01 = 0;
+  const std::size_t documents = 2000;
+  for (std::size_t i = 0; i < documents; ++i) {
+    hf_synthid_params p;
+    p.ngram_len = 3;
+    p.sampling_table_size = 1024;
+    for (int l = 0; l < 5; ++l) p.keys.push_back(static_cast<std::int64_t>(rng() >> 1));
+    const hf_synthid scheme(p);
+    const window_scan_result w = hf_synthid_window_scan(scheme, skewed_tokens(rng, 500, 300, 2.0), {}, {.min_window = 20});
+    below_05 += w.ln_p_scan <= std::log(0.05);
+    below_01 += w.ln_p_scan <= std::log(0.01);
+  }
+  const auto [lo5, hi5] = binomial_interval(documents, 0.05);
+  const auto [lo1, hi1] = binomial_interval(documents, 0.01);
+  INFO("rejections at 0.05: " << below_05 << " (upper " << hi5 << "); at 0.01: " << below_01 << " (upper " << hi1 << ")");
+  CHECK(below_05 <= hi5);
+  CHECK(below_01 <= hi1);
 }

@@ -10,6 +10,7 @@
 
 #include "tritium/error.hpp"
 #include "tritium/hf_synthid_bayesian.hpp"
+#include "tritium/window_scan.hpp"
 
 namespace tritium {
 namespace {
@@ -112,6 +113,75 @@ std::vector<std::uint64_t> counted_hashes(const hf_synthid& scheme, std::span<co
   return token_hashes;
 }
 
+// One layer's count law under the key-shift null of a set of counted positions (their token
+// hashes), trimmed to its support, with its smallest and largest value.
+struct layer_law {
+  scaled_pmf pmf;
+  double mean = 0.0;  ///< E[count] / positions
+  std::uint64_t max = 0;
+};
+
+// T'[x] = table[(x·M + 1) mod S]: the table as the shift law reads it.
+std::vector<std::uint8_t> shifted_table(const hf_synthid& scheme) {
+  const std::uint32_t size = scheme.params().sampling_table_size, mask = size - 1;
+  std::vector<std::uint8_t> shifted(size);
+  for (std::uint32_t x = 0; x < size; ++x) shifted[x] = scheme.table()[static_cast<std::uint32_t>(hf_synthid_fold(x, 0)) & mask];
+  return shifted;
+}
+
+layer_law shift_law(std::span<const std::uint8_t> shifted, std::span<const std::uint64_t> token_hashes) {
+  // The shift law H of one layer's count: C(c) = Σ_t T'[(u_t + c) mod S] over all S shifts c.
+  const auto size = static_cast<std::uint32_t>(shifted.size());
+  const std::uint32_t mask = size - 1;
+  std::map<std::uint32_t, std::uint32_t> residues;  // u → multiplicity
+  for (const std::uint64_t h : token_hashes) ++residues[static_cast<std::uint32_t>(h) & mask];
+  std::vector<std::uint32_t> count(size, 0);
+  for (const auto& [residue, multiplicity] : residues) {
+    const std::uint32_t u = residue, w = multiplicity;  // locals: the stores below cannot alias them
+    // Two contiguous runs instead of a masked index, so that the loops vectorise: c < S − u reads
+    // T'[u + c], the rest wraps to T'[u + c − S].
+    const std::uint32_t split = size - u;
+    add_scaled(count.data(), shifted.data() + u, split, w);
+    add_scaled(count.data() + split, shifted.data(), u, w);
+  }
+  layer_law law;
+  scaled_pmf& layer = law.pmf;
+  layer.values.assign(token_hashes.size() + 1, 0.0);
+  for (const std::uint32_t c : count) layer.values[c] += 1.0;
+  double mean_count = 0.0;
+  for (std::size_t v = 0; v < layer.values.size(); ++v) {
+    layer.values[v] /= size;
+    mean_count += layer.values[v] * static_cast<double>(v);
+  }
+  law.mean = mean_count / static_cast<double>(token_hashes.size());
+  // Trim to the support so the convolutions stay small.
+  std::size_t lo = 0, hi = layer.values.size();
+  while (layer.values[lo] == 0.0) ++lo;
+  while (layer.values[hi - 1] == 0.0) --hi;
+  law.max = hi - 1;
+  layer.offset = lo;
+  layer.values = std::vector<double>(layer.values.begin() + static_cast<std::ptrdiff_t>(lo), layer.values.begin() + static_cast<std::ptrdiff_t>(hi));
+  return law;
+}
+
+// The law of the total count over `depth` layers, each shifted by its own key.
+scaled_pmf total_law(const scaled_pmf& layer, std::uint32_t depth) {
+  scaled_pmf total = layer;
+  for (std::uint32_t l = 1; l < depth; ++l) total = convolve(total, layer);
+  return total;
+}
+
+void check_table(const hf_synthid& scheme) {
+  const std::uint32_t size = scheme.params().sampling_table_size;
+  if ((size & (size - 1)) != 0 || size > 65536) {
+    throw error(errc::invalid_argument, "hf_synthid_detect: sampling_table_size " + std::to_string(size) +
+                                            ": the exact null needs a power of two up to 65536");
+  }
+  if (scheme.depth() > 60) {
+    throw error(errc::invalid_argument, "hf_synthid_detect: more than 60 layers: the exact null would underflow");
+  }
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> hf_synthid_counted_g_values(const hf_synthid& scheme, std::span<const token_id> tokens,
@@ -138,15 +208,8 @@ hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const
   if (!(options.alpha > 0.0 && options.alpha < 1.0)) {
     throw error(errc::invalid_argument, "alpha: expected a value in (0, 1), got " + std::to_string(options.alpha));
   }
-  const std::uint32_t size = scheme.params().sampling_table_size;
-  if ((size & (size - 1)) != 0 || size > 65536) {
-    throw error(errc::invalid_argument, "hf_synthid_detect: sampling_table_size " + std::to_string(size) +
-                                            ": the exact null needs a power of two up to 65536");
-  }
+  check_table(scheme);
   const std::uint32_t depth = scheme.depth();
-  if (depth > 60) {
-    throw error(errc::invalid_argument, "hf_synthid_detect: more than 60 layers: the exact null would underflow");
-  }
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
   }
@@ -180,42 +243,13 @@ hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const
   d.mean = static_cast<double>(d.ones) / cells;
   d.weighted_mean = weighted / cells;
 
-  // The shift law H of one layer's count: C(c) = Σ_t T'[(u_t + c) mod S] over all S shifts c.
-  const std::uint32_t mask = size - 1;
-  std::vector<std::uint8_t> shifted(size);  // T'[x] = table[(x·M + 1) mod S]
-  for (std::uint32_t x = 0; x < size; ++x) shifted[x] = scheme.table()[static_cast<std::uint32_t>(hf_synthid_fold(x, 0)) & mask];
-  std::map<std::uint32_t, std::uint32_t> residues;  // u → multiplicity
-  for (const std::uint64_t h : token_hashes) ++residues[static_cast<std::uint32_t>(h) & mask];
-  std::vector<std::uint32_t> count(size, 0);
-  for (const auto& [residue, multiplicity] : residues) {
-    const std::uint32_t u = residue, w = multiplicity;  // locals: the stores below cannot alias them
-    // Two contiguous runs instead of a masked index, so that the loops vectorise: c < S − u reads
-    // T'[u + c], the rest wraps to T'[u + c − S].
-    const std::uint32_t split = size - u;
-    add_scaled(count.data(), shifted.data() + u, split, w);
-    add_scaled(count.data() + split, shifted.data(), u, w);
-  }
-  scaled_pmf layer;
-  layer.values.assign(d.scored + 1, 0.0);
-  for (const std::uint32_t c : count) layer.values[c] += 1.0;
-  double mean_count = 0.0;
-  for (std::size_t v = 0; v < layer.values.size(); ++v) {
-    layer.values[v] /= size;
-    mean_count += layer.values[v] * static_cast<double>(v);
-  }
-  d.null_mean = mean_count / static_cast<double>(d.scored);
-  // Trim to the support so the convolutions stay small.
-  std::size_t lo = 0, hi = layer.values.size();
-  while (layer.values[lo] == 0.0) ++lo;
-  while (layer.values[hi - 1] == 0.0) --hi;
-  const std::uint64_t layer_max = hi - 1;
-  layer.offset = lo;
-  layer.values = std::vector<double>(layer.values.begin() + static_cast<std::ptrdiff_t>(lo), layer.values.begin() + static_cast<std::ptrdiff_t>(hi));
-  scaled_pmf total = layer;
-  for (std::uint32_t l = 1; l < depth; ++l) total = convolve(total, layer);
+  const layer_law law = shift_law(shifted_table(scheme), token_hashes);
+  const scaled_pmf& layer = law.pmf;
+  d.null_mean = law.mean;
+  const scaled_pmf total = total_law(layer, depth);
   d.ln_p = upper_tail_ln(total, d.ones);
   d.log10_p = d.ln_p / std::numbers::ln10;
-  d.ln_p_min = upper_tail_ln(total, layer_max * depth);
+  d.ln_p_min = upper_tail_ln(total, law.max * depth);
   d.detected = d.ln_p <= std::log(options.alpha);
   d.insufficient = d.ln_p_min > std::log(options.alpha);
 
@@ -261,6 +295,32 @@ hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const
     d.bayesian_posterior = options.bayesian->posterior(g);
   }
   return d;
+}
+
+window_scan_result hf_synthid_window_scan(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                          const hf_synthid_detect_options& options,
+                                          const window_scan_options& windows) {
+  check_table(scheme);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
+  }
+  std::vector<std::uint64_t> positions;
+  const std::vector<std::uint64_t> hashes = counted_hashes(scheme, tokens, options, &positions);
+  // The count of g-values equal to 1 of each counted position, summed over layers, as prefix sums.
+  std::vector<std::uint64_t> prefix(hashes.size() + 1, 0);
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    std::uint64_t ones = 0;
+    for (std::uint32_t l = 0; l < scheme.depth(); ++l) ones += scheme.g_value(hashes[i], l);
+    prefix[i + 1] = prefix[i] + ones;
+  }
+  const std::vector<std::uint8_t> shifted = shifted_table(scheme);
+  const std::span<const std::uint64_t> all(hashes);
+  // Each window's exact key-shift null over its own positions: valid for a window chosen by position.
+  return window_scan_by(hashes.size(), positions, windows, [&](std::uint64_t begin, std::uint64_t end, double& statistic) {
+    const std::uint64_t ones = prefix[end] - prefix[begin];
+    statistic = static_cast<double>(ones);
+    return upper_tail_ln(total_law(shift_law(shifted, all.subspan(begin, end - begin)).pmf, scheme.depth()), ones);
+  });
 }
 
 }  // namespace tritium

@@ -194,6 +194,9 @@ interop_scan::interop_scan(interop_spec spec, const interop_config& config, scan
   if (!(spec_.alpha > 0.0 && spec_.alpha < 1.0)) {
     throw error(errc::usage, "alpha: expected a value in (0, 1), got " + shortest_text(spec_.alpha));
   }
+  if (spec_.min_window > 0 && spec_.min_window < 10) {
+    throw error(errc::usage, "min_window: expected at least 10, got " + std::to_string(spec_.min_window));
+  }
   if (config_.kind == interop_kind::hf_kgw) {
     if (spec_.eos) throw error(errc::usage, "--eos: transformers' KGW detector does not stop at EOS; it is for SynthID");
     if (!spec_.repetition_mask) {
@@ -255,9 +258,18 @@ hf_synthid_detect_options interop_scan::synthid_options() const {
 interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_green_cache* cache) const {
   interop_detection r;
   r.kind = config_.kind;
+  const double ln_alpha = std::log(spec_.alpha);
+  // The scan's decision: the corrected p, and a floor raised by the whole text's weight J.
+  auto decide_on_window = [&](const window_scan_result& w) {
+    r.detected = w.ln_p_scan <= ln_alpha;
+    if (w.sizes > 0) r.ln_p_floor += std::log(static_cast<double>(w.sizes));
+    r.insufficient = r.ln_p_floor > ln_alpha;
+    r.window = w;
+  };
   if (kgw_) {
     hf_kgw_detect_options o = kgw_options();
     o.cache = cache;
+    o.want_marks = spec_.min_window > 0;
     const detection d = hf_kgw_detect(*kgw_, tokens, o);
     r.tokens = d.tokens;  // after a dropped BOS
     r.scored = d.scored;
@@ -270,6 +282,7 @@ interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_
     r.ln_p_floor = hf_kgw_p_bound_ln(d.scored, d.scored, d.gamma);
     r.detected = d.detected;
     r.insufficient = d.insufficient;
+    if (spec_.min_window > 0) decide_on_window(window_scan(d, {.min_window = spec_.min_window}));
     return r;
   }
   hf_synthid_detect_options o = synthid_options();
@@ -286,6 +299,9 @@ interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_
   r.detected = d.detected;
   r.insufficient = d.insufficient;
   r.bayesian_posterior = d.bayesian_posterior;
+  if (spec_.min_window > 0) {
+    decide_on_window(hf_synthid_window_scan(*synthid_, tokens, synthid_options(), {.min_window = spec_.min_window}));
+  }
   return r;
 }
 
@@ -296,7 +312,7 @@ detect_verdict interop_scan::run(const observer& on_document) {
   progress_meter progress(env_.progress, "documents");
   auto take = [&](const std::string& id_json, std::span<const token_id> tokens, const interop_detection& d) {
     ++documents;
-    min_ln_p = std::min(min_ln_p, d.ln_p);
+    min_ln_p = std::min(min_ln_p, d.decision_ln_p());
     min_ln_p_floor = std::min(min_ln_p_floor, d.ln_p_floor);
     max_scored = std::max(max_scored, d.scored);
     if (on_document) on_document(id_json, tokens, d);

@@ -8,6 +8,7 @@
 
 #include "tritium/binomial_tail.hpp"
 #include "tritium/gamma_tail.hpp"
+#include "tritium/hf_kgw_detect.hpp"
 #include "tritium/hypergeometric_tail.hpp"
 #include "tritium/error.hpp"
 
@@ -123,6 +124,13 @@ window_scan_result hypergeometric_window_scan(std::span<const std::uint8_t> gree
   });
 }
 
+window_scan_result window_scan_by(std::uint64_t n, std::span<const std::uint64_t> token_position,
+                                  const window_scan_options& options,
+                                  const std::function<double(std::uint64_t, std::uint64_t, double&)>& window) {
+  check_scan(n, token_position.size(), options);
+  return scan(n, token_position, options, window);
+}
+
 window_scan_result window_scan(const detection& d, const window_scan_options& options) {
   if (d.marks.size() != d.tokens) {
     throw error(errc::usage, "window scan: the detection was made without marks (set want_marks)");
@@ -135,7 +143,14 @@ window_scan_result window_scan(const detection& d, const window_scan_options& op
       position.push_back(t);
     }
   }
-  return binomial_window_scan(green, position, d.gamma, options);
+  if (!d.p_is_bound) return binomial_window_scan(green, position, d.gamma, options);
+  check_scan(green.size(), position.size(), options);
+  const std::vector<std::uint64_t> prefix = prefix_counts(green);
+  return scan(green.size(), position, options, [&](std::uint64_t begin, std::uint64_t end, double& statistic) {
+    const std::uint64_t ones = prefix[end] - prefix[begin];
+    statistic = static_cast<double>(ones);
+    return hf_kgw_p_bound_ln(end - begin, ones, d.gamma);
+  });
 }
 
 }  // namespace tritium

@@ -133,7 +133,7 @@ class interop_evidence {
     tokens_ += d.tokens;
     scored_ += d.scored;
     count_ += d.count;
-    if (documents_ == 1 || d.ln_p < best_.d.ln_p) {
+    if (documents_ == 1 || d.decision_ln_p() < best_.d.decision_ln_p()) {
       best_ = r;
       best_tokens_.assign(tokens.begin(), tokens.end());
     }
@@ -166,7 +166,7 @@ class interop_evidence {
                                   : "none: every position after its full context is counted (the key-shift null "
                                     "holds with repeats)";
     method["aggregation"] = "per document; the run's decision is Bonferroni-corrected across documents";
-    method["windows"] = nullptr;
+    method["windows"] = windows_method(spec.min_window);
     p["method"] = method;
     p["key"] = identity;
     p["input"] = input_of(scan_.text_tokenizer(), spec.tokenizer, spec.utf8);
@@ -194,27 +194,35 @@ class interop_evidence {
     ojson decisive;
     if (documents_ > 0) {
       const interop_detection& d = best_.d;
-      decisive["label"] = "the document with the smallest p-value among " + std::to_string(documents_) +
+      decisive["label"] = "the document with the smallest p-value" +
+                          std::string(spec.min_window > 0 ? " after its window scan" : "") + " among " +
+                          std::to_string(documents_) +
                           " document(s), chosen after the fact: its own figures overstate the evidence, so the "
-                          "threshold is Bonferroni's alpha / " + std::to_string(documents_);
+                          "threshold is Bonferroni's alpha / " + std::to_string(documents_) +
+                          (d.window ? "; it applies to the best window's corrected p, and the curve is the whole "
+                                      "document's, whose bar in the scan is that threshold divided by the number of "
+                                      "window sizes"
+                                    : "");
       decisive["document"] = report_id(best_.id_json);
       fill_counts(decisive, d);
       decisive["threshold_log10_p"] = threshold;
       const shown_document shown = shown_tokens();
       std::vector<token_mark> marks = marks_of(shown.tokens);
       decisive["curve"] = curve_of(document_curve(shown.tokens, marks));
-      decisive["window"] = nullptr;
+      decisive["window"] = d.window ? window_json(*d.window, false) : ojson(nullptr);
       p["decisive_test"] = decisive;
       // A KGW tuple's colour is the key's verdict on a tuple anyone can read here: colours would let
       // anyone test a guessed hashing key in microseconds. The excerpt shows which tuples were scored.
       for (token_mark& m : marks) {
         if (m == token_mark::green || m == token_mark::red) m = token_mark::scored;
       }
-      const std::size_t n = std::min(excerpt_tokens, shown.tokens.size());
-      ojson e = excerpt_of(best_.id_json, shown.tokens.first(n), std::span<const token_mark>(marks).first(n),
+      // From where the best window begins, when there is one.
+      const std::size_t first = d.window ? std::min<std::size_t>(d.window->token_begin, shown.tokens.size()) : 0;
+      const std::size_t n = std::min(excerpt_tokens, shown.tokens.size() - first);
+      ojson e = excerpt_of(best_.id_json, shown.tokens.subspan(first, n), std::span<const token_mark>(marks).subspan(first, n),
                            scan_.text_tokenizer(), n);
       e["of"] = shown.tokens.size();
-      e["first"] = 0;
+      e["first"] = first;
       e["scheme"] = scheme;
       p["excerpt"] = e;
     } else {
@@ -239,21 +247,29 @@ class interop_evidence {
   };
 
   static bool less_significant(const row& a, const row& b) {  // heap order: the largest p on top
-    return a.d.ln_p != b.d.ln_p ? a.d.ln_p < b.d.ln_p : a.index < b.index;
+    const double pa = a.d.decision_ln_p(), pb = b.d.decision_ln_p();
+    return pa != pb ? pa < pb : a.index < b.index;
   }
   ojson score_of(const interop_detection& d) const { return kgw_ ? ojson(nullptr) : ojson(d.mean); }
   // The figures a recomputation reproduces exactly; p-values and scores are compared within a
   // tolerance in the listed rows instead.
   std::string digest_line(const row& r) const {
     const interop_detection& d = r.d;
+    ojson window = nullptr;
+    if (d.window) window = ojson::array({d.window->token_begin, d.window->token_end, d.window->end - d.window->begin});
     return ojson::array({report_id(r.id_json), scheme_label(d.kind), d.tokens, d.scored, d.count, d.detected,
-                         d.insufficient, nullptr})
+                         d.insufficient, window})
         .dump();
   }
   ojson row_json(const row& r) const {
     const interop_detection& d = r.d;
+    ojson window = nullptr;
+    if (d.window) {
+      window = ojson::array({d.window->token_begin, d.window->token_end, d.window->window_ln_p / std::numbers::ln10,
+                             d.window->ln_p_scan / std::numbers::ln10});
+    }
     return ojson::array({report_id(r.id_json), scheme_label(d.kind), d.tokens, d.scored, d.count, score_of(d), d.log10_p,
-                         d.detected, d.insufficient, nullptr});
+                         d.detected, d.insufficient, window});
   }
   void fill_counts(ojson& j, const interop_detection& d) const {
     j["scheme"] = scheme_label(d.kind);
@@ -323,6 +339,7 @@ class interop_evidence {
     l.push_back("A result without evidence is not proof of absence: paraphrasing, editing and low-entropy text weaken "
                 "the signal.");
     l.push_back("Tokens are scored as given or as re-tokenized here; a tokenizer other than the model's changes them.");
+    if (scan_.spec().min_window > 0) l.push_back(window_limit);
     l.push_back("The configuration's keys are not in this report: its id is an Argon2id commitment to the whole "
                 "configuration, and the excerpt does not show the keys' verdicts. Keys that are few or guessable can "
                 "still be found by trying candidates: from the report alone at one Argon2id evaluation per guess, and "
@@ -343,7 +360,8 @@ class interop_evidence {
         << "): if these tokens had been produced independently of its keys, a result at least this extreme would have "
            "probability "
         << (kgw_ ? "at most " : "") << "10^" << fixed_text(v.decisive_log10_p, 2)
-        << " (corrected for the number of documents), at or below the decision threshold alpha = " << exact_text(alpha)
+        << " (corrected for the number of documents" << (scan_.spec().min_window > 0 ? " and for the window scan" : "")
+        << "), at or below the decision threshold alpha = " << exact_text(alpha)
         << ". This concerns the configuration's keys only; it does not say which model or person produced the text.";
     } else if (v.outcome == "no evidence") {
       w << "No evidence at alpha = " << exact_text(alpha) << " under " << scheme
@@ -354,7 +372,9 @@ class interop_evidence {
     } else {
       w << "Insufficient evidence: with at most " << v.max_scored << " scored " << (kgw_ ? "tuples" : "positions")
         << ", not even the most extreme result could reach alpha = " << exact_text(alpha)
-        << " after the correction for the number of documents; no conclusion either way.";
+        << (scan_.spec().min_window > 0 ? " after the corrections for the window scan and the number of documents"
+                                        : " after the correction for the number of documents")
+        << "; no conclusion either way.";
     }
     return w.str();
   }

@@ -28,6 +28,16 @@ ojson key_identity_of(const key& k);
 /// How the input was read: token ids, or text through a tokenizer (its file, digest and size).
 ojson input_of(const tokenizer* tok, const std::string& tokenizer_path, invalid_utf8 policy);
 
+/// method.windows of a windowed detect test (papers/evidence-v3.md): null for whole documents.
+ojson windows_method(std::uint64_t min_window);
+/// decisive_test.window: the best window's place, counts (its score instead of a count when
+/// `score`), own p and scan-corrected p, and the scan's size.
+ojson window_json(const window_scan_result& w, bool score);
+/// The limit a windowed report states.
+inline constexpr const char* window_limit =
+    "A window is chosen after looking at the text: its own p-value is shown for reading only, and the decision rests "
+    "on the p-value corrected for every window of the scan.";
+
 /// [[scored, -log10 p], ...]
 ojson curve_of(const std::vector<curve_point>& curve);
 

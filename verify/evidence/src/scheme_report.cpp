@@ -134,17 +134,7 @@ class scheme_evidence {
     method["aggregation"] =
         pooled ? "pooled: one test per scheme over all documents with one global deduplication"
                : "per document and scheme; the run's decision is Bonferroni-corrected across documents and schemes";
-    if (spec_.min_window > 0) {
-      method["windows"] = {
-          {"min_window", spec_.min_window},
-          {"grid", "over a document's T scored tuples in text order: sizes w_min * 2^j below T, each at stride "
-                   "ceil(w / 2), and the whole text (J sizes)"},
-          {"correction", "weighted Bonferroni: a window of size j among n_j has p_scan = J * n_j * p_window; the "
-                         "document's p is the smallest p_scan"},
-          {"reference", "papers/window-scan.md"}};
-    } else {
-      method["windows"] = nullptr;
-    }
+    method["windows"] = windows_method(spec_.min_window);
     p["method"] = method;
     p["key"] = key_identity_of(key_);
     p["input"] = input_of(scan_.text_tokenizer(), spec_.tokenizer, spec_.utf8);
@@ -227,7 +217,7 @@ class scheme_evidence {
       fill_counts(decisive, d);
       decisive["threshold_log10_p"] = threshold;
       decisive["curve"] = curve_of(document_curve(d.scheme));
-      decisive["window"] = d.window ? window_json(*d.window, d.scheme) : ojson(nullptr);
+      decisive["window"] = d.window ? window_json(*d.window, d.scheme == scheme_kind::gumbel) : ojson(nullptr);
     } else {
       decisive = {{"label", "no document"}, {"scheme", scheme_name(schemes_.front())}, {"scored", 0}, {"green", nullptr},
                   {"score", nullptr}, {"gamma", nullptr}, {"log10_p", 0.0}, {"threshold_log10_p", threshold},
@@ -253,8 +243,7 @@ class scheme_evidence {
          "A result without evidence is not proof of absence: paraphrasing, editing and low-entropy text weaken the signal.",
          "Tuples are scored on the token ids as given or as re-tokenized here; a different tokenizer changes them."});
     if (spec_.min_window > 0) {
-      limits.push_back("A window is chosen after looking at the text: its own p-value is shown for reading only, and the "
-                       "decision rests on the p-value corrected for every window of the scan.");
+      limits.push_back(window_limit);
     }
     if (unigram_) {
       limits.push_back("Unigram marks every text with one fixed green list, which can be estimated from marked text: "
@@ -280,19 +269,7 @@ class scheme_evidence {
     const double pa = decision_ln_p(a.d), pb = decision_ln_p(b.d);
     return pa != pb ? pa < pb : a.index < b.index;
   }
-  static ojson window_json(const window_scan_result& w, scheme_kind s) {
-    ojson j;
-    j["token_begin"] = w.token_begin;
-    j["token_end"] = w.token_end;
-    j["scored"] = w.end - w.begin;
-    j["green"] = s == scheme_kind::gumbel ? ojson(nullptr) : ojson(w.window_green);
-    j["score"] = s == scheme_kind::gumbel ? ojson(w.window_score) : ojson(nullptr);
-    j["log10_p"] = w.window_ln_p / std::numbers::ln10;
-    j["log10_p_scan"] = w.ln_p_scan / std::numbers::ln10;
-    j["sizes"] = w.sizes;
-    j["windows"] = w.windows;
-    return j;
-  }
+
   // A row's figures a recomputation reproduces exactly: p-values and scores, functions of them or
   // sums of logarithms, are compared within a tolerance in the listed rows instead.
   static std::string digest_line(const row& r) {

@@ -383,6 +383,7 @@ ojson specification_of(const interop_spec& spec, const interop_config& config, c
   s["bos"] = spec.bos ? ojson(*spec.bos) : ojson(nullptr);
   s["eos"] = spec.eos ? ojson(*spec.eos) : ojson(nullptr);
   s["repetition_mask"] = spec.repetition_mask;
+  s["min_window"] = spec.min_window;
   s["alpha"] = spec.alpha;
   s["alpha_source"] = spec.alpha_source;
   return s;
@@ -439,6 +440,8 @@ interop_recorded interop_spec_from(const ojson& specification) {
   } else if (spec.bos) {
     r.fail("/bos", "expected null: SynthID drops no BOS");
   }
+  spec.min_window = r.unsigned_integer<std::uint64_t>("min_window");
+  if (spec.min_window > 0 && spec.min_window < 10) r.fail("/min_window", "expected 0 (whole documents) or at least 10");
   spec.alpha = r.number("alpha");
   if (!(spec.alpha > 0.0 && spec.alpha < 1.0)) r.fail("/alpha", "expected a number in (0, 1)");
   spec.alpha_source = r.string("alpha_source");

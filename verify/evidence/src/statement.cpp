@@ -1,6 +1,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <numbers>
 #include <ctime>
 
 #include "predicate.hpp"
@@ -91,6 +92,30 @@ ojson input_of(const tokenizer* tok, const std::string& tokenizer_path, invalid_
   j["tokenizer"] = {{"file", tokenizer_path}, {"digest", tok->digest()}, {"vocab_size", tok->vocab_size()}};
   j["normalization"] = "only the tokenizer's own normalizer; no other change to the text";
   j["invalid_utf8"] = policy == invalid_utf8::replace ? "replaced by U+FFFD" : "refused";
+  return j;
+}
+
+ojson windows_method(std::uint64_t min_window) {
+  if (min_window == 0) return nullptr;
+  return {{"min_window", min_window},
+          {"grid", "over a document's T scored tuples in text order: sizes w_min * 2^j below T, each at stride "
+                   "ceil(w / 2), and the whole text (J sizes)"},
+          {"correction", "weighted Bonferroni: a window of size j among n_j has p_scan = J * n_j * p_window; the "
+                         "document's p is the smallest p_scan"},
+          {"reference", "papers/window-scan.md"}};
+}
+
+ojson window_json(const window_scan_result& w, bool score) {
+  ojson j;
+  j["token_begin"] = w.token_begin;
+  j["token_end"] = w.token_end;
+  j["scored"] = w.end - w.begin;
+  j["green"] = score ? ojson(nullptr) : ojson(w.window_green);
+  j["score"] = score ? ojson(w.window_score) : ojson(nullptr);
+  j["log10_p"] = w.window_ln_p / std::numbers::ln10;
+  j["log10_p_scan"] = w.ln_p_scan / std::numbers::ln10;
+  j["sizes"] = w.sizes;
+  j["windows"] = w.windows;
   return j;
 }
 

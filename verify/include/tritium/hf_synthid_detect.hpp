@@ -23,6 +23,7 @@
 
 #include "tritium/detect.hpp"
 #include "tritium/hf_synthid.hpp"
+#include "tritium/window_scan.hpp"
 
 namespace tritium {
 
@@ -71,5 +72,13 @@ std::vector<std::uint8_t> hf_synthid_counted_g_values(const hf_synthid& scheme, 
 /// rows of hf_synthid_counted_g_values. What an evidence report's excerpt marks.
 std::vector<std::uint64_t> hf_synthid_counted_positions(const hf_synthid& scheme, std::span<const token_id> tokens,
                                                        const hf_synthid_detect_options& options = {});
+
+/// Scans the counted positions in windows (tritium/window_scan.hpp, papers/window-scan.md): each
+/// window's p is the exact key-shift null over its own positions, its statistic the g-values equal to
+/// 1 (window_green); the best window's p is corrected for the scan. Costs one shift law per window
+/// (S additions per distinct position): about a third of a second for 1,000 tokens at S = 65,536.
+window_scan_result hf_synthid_window_scan(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                          const hf_synthid_detect_options& options = {},
+                                          const window_scan_options& windows = {});
 
 }  // namespace tritium

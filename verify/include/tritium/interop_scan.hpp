@@ -7,8 +7,9 @@
 // scan reads it, refuses what it cannot read exactly (an unknown field, a field of the wrong type, the
 // fields of both schemes at once), and tests each document with tritium's statistics for that scheme
 // (papers/hf-kgw.md §5: the binomial bound on the hypergeometric sum; papers/hf-synthid.md §4: the exact
-// key-shift null). The run's verdict corrects for the number of documents (Bonferroni) as `detect_scan`
-// does. What is scored is what transformers' own detectors score, so a document is read as the
+// key-shift null). With `min_window` each document is also scanned in windows (tritium/window_scan.hpp:
+// KGW's bound, SynthID's exact null per window) and decided on the scan. The run's verdict corrects for
+// the number of documents (Bonferroni) as `detect_scan` does. What is scored is what transformers' own detectors score, so a document is read as the
 // generated tokens alone (the prompt is not the model's output) and, for KGW, a leading BOS is dropped
 // when `bos` names it.
 #pragma once
@@ -27,6 +28,7 @@
 #include "tritium/hf_synthid.hpp"
 #include "tritium/hf_synthid_detect.hpp"
 #include "tritium/scan.hpp"
+#include "tritium/window_scan.hpp"
 
 namespace tritium {
 
@@ -72,6 +74,9 @@ struct interop_spec {
   std::optional<token_id> bos;  ///< KGW only: dropped when it opens a document (model_config.bos_token_id)
   std::optional<token_id> eos;  ///< SynthID only: nothing from the first EOS on is scored
   bool repetition_mask = true;  ///< SynthID only: transformers' context-repetition mask
+  /// 0: whole documents; otherwise each document is also scanned in windows of at least this many
+  /// scored tuples or counted positions (≥ 10; tritium/window_scan.hpp), and decided on the scan.
+  std::uint64_t min_window = 0;
 };
 
 /// One document's test.
@@ -88,9 +93,14 @@ struct interop_detection {
   double log10_p = 0.0;
   double ln_p_floor = 0.0;     ///< the smallest ln p any text could give on these scored positions
   bool p_is_bound = false;
-  bool detected = false;
+  bool detected = false;      ///< on the scan-corrected p when there is a window scan
   bool insufficient = false;
   std::optional<double> bayesian_posterior;  ///< SynthID with a Bayesian model: not a p-value
+  /// With spec.min_window: the best window and the p the document is decided on (ln_p_scan);
+  /// window_green is its count (KGW green tuples, SynthID g-values equal to 1).
+  std::optional<window_scan_result> window;
+  /// The p the document is decided on: the scan's when there is one, the whole text's otherwise.
+  double decision_ln_p() const noexcept { return window ? window->ln_p_scan : ln_p; }
 };
 
 /// A scan ready to run: the configuration built (a selfhash table drawn, a SynthID table checked) and

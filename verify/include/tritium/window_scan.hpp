@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -51,8 +52,17 @@ window_scan_result hypergeometric_window_scan(std::span<const std::uint8_t> gree
 
 /// Scans a detection made with marks (`want_marks`): its green and red marks, in text order, are the
 /// scored tuples; its gamma is the null's. Throws errc::usage when the detection has no marks. For a
-/// detection whose p-value is a bound (`p_is_bound`) the windows' binomial tails are the same bound.
+/// detection whose p-value is a bound (`p_is_bound`: transformers' KGW, papers/hf-kgw.md §5) each
+/// window's p is the same bound: the binomial tail where Hoeffding's inequality holds (green ≥
+/// w·gamma + 1), 1 below it.
 window_scan_result window_scan(const detection& d, const window_scan_options& options = {});
+
+/// The scan over n scored items with any statistic whose p-value is valid for a window chosen by
+/// position: `window(begin, end, statistic)` returns the ln p of items [begin, end) and sets the
+/// statistic reported for the best window (a count, or a score). As the scans above otherwise.
+window_scan_result window_scan_by(std::uint64_t n, std::span<const std::uint64_t> token_position,
+                                  const window_scan_options& options,
+                                  const std::function<double(std::uint64_t begin, std::uint64_t end, double& statistic)>& window);
 
 /// The grid of window sizes and their counts for T tuples (the whole text last), as the scan uses it.
 struct window_size {
