@@ -53,7 +53,7 @@ class interop_reporter {
       os_ << verdict;
     }
     os_ << std::right << "\n";
-    if (d.window) os_ << window_line(*d.window, std::to_string(d.window->window_green) + (kgw_ ? " green" : " g-values of 1"));
+    if (d.window && d.window->scored > 0) os_ << window_line(*d.window, std::to_string(d.window->window_green) + (kgw_ ? " green" : " g-values of 1"));
   }
 
   /// Prints the verdict; returns the exit code.

@@ -773,7 +773,11 @@ TEST_CASE("report: tests under a transformers configuration are written in versi
     const ojson q = statement_of(slurp("bos.json"))["predicate"];
     CHECK(q["specification"]["bos"] == 0);
     CHECK(q["documents"]["rows"] == p["documents"]["rows"]);  // the same figures as without the BOS
-    CHECK(q["excerpt"]["of"] == 200);
+    // The excerpt is in the input's own places: the dropped BOS is shown, without context.
+    CHECK(q["excerpt"]["of"] == 201);
+    CHECK(q["excerpt"]["tokens"][0][1] == "c");
+    CHECK(q["excerpt"]["tokens"][1][1] == "c");
+    CHECK(q["excerpt"]["tokens"][2][1] == "s");
     CHECK(w.verify("bos.json", {"--recompute", "--hf-config", "kgw.json"}).code == exit_evidence);
     ojson t = statement_of(slurp("bos.json"));
     t["predicate"]["specification"]["bos"] = nullptr;

@@ -31,8 +31,9 @@ TEST_CASE("A generation config and its watermarking_config alone read the same",
   CHECK(s.kind == interop_kind::hf_synthid);
   CHECK(s.synthid.keys == std::vector<std::int64_t>{-3, INT64_MAX});
   CHECK(s.synthid.context_history_size == 1024);
+  // The printed line names no key and no table seed.
   CHECK(interop_description(s) ==
-        "transformers SynthID-Text: 2 layers, ngram_len 4, context history 1024, sampling table 65536 (seed 0)");
+        "transformers SynthID-Text: 2 layers, ngram_len 4, context history 1024, sampling table 65536");
   CHECK_THROWS_AS(parse_interop_config(R"({"ngram_len": 4, "keys": [1], "bias": 2})", "m"), error);
 }
 

@@ -282,7 +282,15 @@ interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_
     r.ln_p_floor = hf_kgw_p_bound_ln(d.scored, d.scored, d.gamma);
     r.detected = d.detected;
     r.insufficient = d.insufficient;
-    if (spec_.min_window > 0) decide_on_window(window_scan(d, {.min_window = spec_.min_window}));
+    if (spec_.min_window > 0) {
+      window_scan_result w = window_scan(d, {.min_window = spec_.min_window});
+      // The scan counts tokens after a dropped BOS; the window is given in the input's own places.
+      if (spec_.bos && !tokens.empty() && tokens.front() == *spec_.bos && w.scored > 0) {
+        ++w.token_begin;
+        ++w.token_end;
+      }
+      decide_on_window(w);
+    }
     return r;
   }
   hf_synthid_detect_options o = synthid_options();
@@ -300,6 +308,10 @@ interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_
   r.insufficient = d.insufficient;
   r.bayesian_posterior = d.bayesian_posterior;
   if (spec_.min_window > 0) {
+    // A window's smallest p can be below the whole text's (fewer shifts reach its maximum): the floor
+    // is the smallest any window could reach, one shift in S^m.
+    r.ln_p_floor = std::min(r.ln_p_floor, -static_cast<double>(synthid_->depth()) *
+                                              std::log(static_cast<double>(config_.synthid.sampling_table_size)));
     decide_on_window(hf_synthid_window_scan(*synthid_, tokens, synthid_options(), {.min_window = spec_.min_window}));
   }
   return r;

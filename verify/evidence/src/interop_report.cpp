@@ -175,7 +175,8 @@ class interop_evidence {
     const double tests = static_cast<double>(std::max<std::size_t>(documents_, 1));
     p["decision"] = decision_of(spec.alpha, spec.alpha_source,
                                 "Bonferroni across " + std::to_string(documents_) + " document(s): smallest p times " +
-                                    std::to_string(documents_),
+                                    std::to_string(documents_) +
+                                    (spec.min_window > 0 ? ", each document's p already corrected for its window scan" : ""),
                                 v.outcome, v.decisive_log10_p, words(v, id));
     const ojson listed = rows_.in_input_order([this](const row& r) { return row_json(r); });
     p["documents"] = {{"total", documents_},
@@ -206,9 +207,9 @@ class interop_evidence {
       decisive["document"] = report_id(best_.id_json);
       fill_counts(decisive, d);
       decisive["threshold_log10_p"] = threshold;
-      const shown_document shown = shown_tokens();
-      std::vector<token_mark> marks = marks_of(shown.tokens);
-      decisive["curve"] = curve_of(document_curve(shown.tokens, marks));
+      const std::span<const token_id> shown(best_tokens_);
+      std::vector<token_mark> marks = marks_of(shown);
+      decisive["curve"] = curve_of(document_curve(shown, marks));
       decisive["window"] = d.window ? window_json(*d.window, false) : ojson(nullptr);
       p["decisive_test"] = decisive;
       // A KGW tuple's colour is the key's verdict on a tuple anyone can read here: colours would let
@@ -217,11 +218,11 @@ class interop_evidence {
         if (m == token_mark::green || m == token_mark::red) m = token_mark::scored;
       }
       // From where the best window begins, when there is one.
-      const std::size_t first = d.window ? std::min<std::size_t>(d.window->token_begin, shown.tokens.size()) : 0;
-      const std::size_t n = std::min(excerpt_tokens, shown.tokens.size() - first);
-      ojson e = excerpt_of(best_.id_json, shown.tokens.subspan(first, n), std::span<const token_mark>(marks).subspan(first, n),
+      const std::size_t first = d.window ? std::min<std::size_t>(d.window->token_begin, shown.size()) : 0;
+      const std::size_t n = std::min(excerpt_tokens, shown.size() - first);
+      ojson e = excerpt_of(best_.id_json, shown.subspan(first, n), std::span<const token_mark>(marks).subspan(first, n),
                            scan_.text_tokenizer(), n);
-      e["of"] = shown.tokens.size();
+      e["of"] = shown.size();
       e["first"] = first;
       e["scheme"] = scheme;
       p["excerpt"] = e;
@@ -241,10 +242,7 @@ class interop_evidence {
     std::string id_json;
     interop_detection d;
   };
-  // The decisive document's tokens as scored: without the BOS transformers' KGW detector drops.
-  struct shown_document {
-    std::span<const token_id> tokens;
-  };
+
 
   static bool less_significant(const row& a, const row& b) {  // heap order: the largest p on top
     const double pa = a.d.decision_ln_p(), pb = b.d.decision_ln_p();
@@ -279,22 +277,18 @@ class interop_evidence {
     j["gamma"] = kgw_ ? ojson(d.gamma) : ojson(nullptr);
     j["log10_p"] = d.log10_p;
   }
-  shown_document shown_tokens() const {
-    std::span<const token_id> tokens(best_tokens_);
-    const auto& bos = scan_.spec().bos;
-    if (kgw_ && bos && !tokens.empty() && tokens.front() == *bos) tokens = tokens.subspan(1);
-    return {tokens};
-  }
 
-  // Each token's mark: KGW its tuple's colour (g, r; d for a repeat, c before a full context);
-  // SynthID s for a counted position, d for one the repetition mask drops, c before a full context
-  // or from the first EOS on.
+
+  // Each token's mark, in the input's own places: KGW its tuple's colour (g, r; d for a repeat, c
+  // before a full context or for a dropped BOS); SynthID s for a counted position, d for one the
+  // repetition mask drops, c before a full context or from the first EOS on.
   std::vector<token_mark> marks_of(std::span<const token_id> tokens) const {
     if (kgw_) {
       hf_kgw_detect_options o = scan_.kgw_options();
-      o.bos.reset();  // the tokens shown are after the BOS the scan drops
       o.want_marks = true;
-      return hf_kgw_detect(*scan_.kgw_scheme(), tokens, o).marks;
+      std::vector<token_mark> marks = hf_kgw_detect(*scan_.kgw_scheme(), tokens, o).marks;  // after a dropped BOS
+      if (marks.size() < tokens.size()) marks.insert(marks.begin(), token_mark::no_context);
+      return marks;
     }
     const hf_synthid& s = *scan_.synthid_scheme();
     std::vector<token_mark> marks(tokens.size(), token_mark::no_context);
