@@ -64,18 +64,20 @@ run hf-synthid-other-keys 1 -- detect --hf-config "$work/synthid5.json" --input 
 
 run hf-report-keygen 0 -- report keygen -o "$work/signer.key"
 
-# Window scans (papers/window-scan.md): a marked document pasted at token 800 of 1,500 tokens drawn
-# independently of the keys is found where it is; the whole text alone does not reach alpha for KGW.
-paste_marked() {  # paste_marked DOCS OUT
+# Window scans (papers/window-scan.md): a marked document pasted among tokens drawn independently of
+# the keys (KGW: at token 800 of 1,500, where the whole text alone does not reach alpha; SynthID, whose
+# scan costs a shift law per window: at token 300 of 500) is found where it is.
+paste_marked() {  # paste_marked DOCS OUT BEFORE AFTER
   python3 -c "
 import json, random, sys
 random.seed(17)
 marked = json.loads(open(sys.argv[1]).readline())['tokens']
-tokens = [random.randrange(1000) for _ in range(800)] + marked + [random.randrange(1000) for _ in range(700)]
-json.dump({'id': 'pasted', 'tokens': tokens}, open(sys.argv[2], 'w'))" "$1" "$2"
+before, after = int(sys.argv[3]), int(sys.argv[4])
+tokens = [random.randrange(1000) for _ in range(before)] + marked + [random.randrange(1000) for _ in range(after)]
+json.dump({'id': 'pasted', 'tokens': tokens}, open(sys.argv[2], 'w'))" "$@"
 }
-paste_marked "$kgw_docs" "$work/pasted_kgw.jsonl"
-paste_marked "$synthid_docs" "$work/pasted_synthid.jsonl"
+paste_marked "$kgw_docs" "$work/pasted_kgw.jsonl" 800 700
+paste_marked "$synthid_docs" "$work/pasted_synthid.jsonl" 300 200
 run hf-kgw-pasted-whole 1 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/pasted_kgw.jsonl"
 run hf-kgw-windows 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/pasted_kgw.jsonl" --windows --json
 python3 -c "
@@ -85,7 +87,7 @@ assert 795 <= w['token_begin'] and w['token_end'] <= 1025, w
 assert w['log10_p_corrected'] < -20 and w['log10_p'] < w['log10_p_corrected'] and 'green' in w, w" "$work/out"
 check "hf KGW --windows: the pasted passage is the best window, its corrected p decides" $?
 run hf-synthid-windows 0 -- detect --hf-config "$synthid_config" --input "$work/pasted_synthid.jsonl" --windows
-grep -qE "^    best window: tokens \[8[0-9][0-9], (9[0-9][0-9]|100[0-9])\), [0-9]+ scored, [0-9]+ g-values of 1" "$work/out" &&
+grep -qE "^    best window: tokens \[3[0-9][0-9], (4[0-9][0-9]|50[0-9])\), [0-9]+ scored, [0-9]+ g-values of 1" "$work/out" &&
   grep -q "Windows: sizes 50, doubling" "$work/out"
 check "hf SynthID --windows: the best window and the grid are printed" $?
 run hf-min-window-small 4 -- detect --hf-config "$synthid_config" --input "$synthid_docs" --windows --min-window 5

@@ -76,6 +76,12 @@ struct workspace {
     fs::current_path(saved);
     fs::remove_all(dir);
   }
+  /// Signs `statement` with signer.key into the envelope `name` (an edited statement, signed as the
+  /// signer would: only the verification of its content can refuse it); returns the name.
+  std::string sign(const ojson& statement, const std::string& name) const {
+    spit(name, dsse_sign(in_toto_payload_type, statement.dump(), report_signing_key::load("signer.key")));
+    return name;
+  }
   run_result verify(const std::string& envelope = "report.json", std::vector<std::string> extra = {}) const {
     std::vector<std::string> args{"report", "verify", envelope, "--public-key", "signer.key.pub"};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -475,11 +481,7 @@ TEST_CASE("report: Gumbel, Unigram and windowed scans are written in version 3 a
                        "--signing-key", "signer.key"}).code == exit_evidence);
   CHECK(slurp("again.json") == envelope);
 
-  const auto signer = report_signing_key::load("signer.key");
-  auto signed_as = [&](const ojson& statement, const std::string& name) {
-    spit(name, dsse_sign(in_toto_payload_type, statement.dump(), signer));
-    return name;
-  };
+  auto signed_as = [&w](const ojson& statement, const std::string& name) { return w.sign(statement, name); };
   SECTION("a changed Gumbel score is found by the recomputation") {
     ojson t = s;
     t["predicate"]["documents"]["rows"][1][5] = 200.0;
@@ -629,11 +631,7 @@ TEST_CASE("report: tests under a transformers configuration are written in versi
                        "again.json", "--signing-key", "signer.key"}).code == exit_evidence);
   CHECK(slurp("again.json") == envelope);
 
-  const auto signer = report_signing_key::load("signer.key");
-  auto signed_as = [&](const ojson& statement, const std::string& name) {
-    spit(name, dsse_sign(in_toto_payload_type, statement.dump(), signer));
-    return name;
-  };
+  auto signed_as = [&w](const ojson& statement, const std::string& name) { return w.sign(statement, name); };
   SECTION("a changed green count is found by the recomputation") {
     ojson t = s;
     t["predicate"]["documents"]["rows"][1][4] = 190;

@@ -11,6 +11,7 @@
 #include "support/binomial_interval.hpp"
 #include "support/skewed_tokens.hpp"
 #include "support/synthid_text.hpp"
+#include "tritium/error.hpp"
 #include "tritium/hf_synthid.hpp"
 #include "tritium/hf_synthid_detect.hpp"
 #include "tritium/window_scan.hpp"
@@ -18,6 +19,17 @@
 using namespace tritium;
 using tritium::test::binomial_interval;
 using tritium::test::skewed_tokens;
+
+namespace {
+// Transformers' defaults: ngram_len 5, DeepMind's 30 keys, table 65,536, seed 0.
+hf_synthid_params transformers_default() {
+  hf_synthid_params p;
+  p.ngram_len = 5;
+  p.keys = {654, 400, 836, 123, 340, 443, 597, 160, 57, 29, 590, 639, 13, 715, 468,
+            990, 966, 226, 324, 585, 118, 504, 421, 521, 129, 669, 732, 225, 90, 960};
+  return p;
+}
+}  // namespace
 
 
 TEST_CASE("HF SynthID p-value equals the share of all keys that score at least as high", "[hf_synthid]") {
@@ -101,13 +113,9 @@ TEST_CASE("HF SynthID null calibration: exact false-positive rates under random 
 }
 
 TEST_CASE("Text marked by the HF SynthID processor is detected at 200 tokens", "[hf_synthid]") {
-  // Transformers' defaults: ngram_len 5, DeepMind's 30 keys, table 65,536, seed 0. A synthetic model:
-  // fresh Gaussian logits each step over V = 2,000; the processor reweights, then a softmax draw.
-  hf_synthid_params p;
-  p.ngram_len = 5;
-  p.keys = {654, 400, 836, 123, 340, 443, 597, 160, 57, 29, 590, 639, 13, 715, 468,
-            990, 966, 226, 324, 585, 118, 504, 421, 521, 129, 669, 732, 225, 90, 960};
-  const hf_synthid scheme(p);
+  // Transformers' defaults. A synthetic model: fresh Gaussian logits each step over V = 2,000; the
+  // processor reweights, then a softmax draw.
+  const hf_synthid scheme(transformers_default());
   std::mt19937_64 rng(8);
   std::normal_distribution<float> normal(0.0f, 2.0f);
   double worst_marked = -1e300, best_plain = 0.0;
@@ -130,17 +138,13 @@ TEST_CASE("Text marked by the HF SynthID processor is detected at 200 tokens", "
 }
 
 TEST_CASE("HF SynthID window scan: each window's p is the exact test of its positions and a passage is found", "[hf_synthid][window]") {
-  hf_synthid_params p;
-  p.ngram_len = 5;
-  p.keys = {654, 400, 836, 123, 340, 443, 597, 160, 57, 29, 590, 639, 13, 715, 468,
-            990, 966, 226, 324, 585, 118, 504, 421, 521, 129, 669, 732, 225, 90, 960};
-  const hf_synthid scheme(p);
+  const hf_synthid scheme(transformers_default());
   std::mt19937_64 rng(9);
   std::normal_distribution<float> normal(0.0f, 2.0f);
-  // A 200-token marked passage pasted at token 700 of 1,500 unmarked ones.
-  std::vector<token_id> text = tritium::test::synthid_text(scheme, false, 2000, 700, rng, normal);
+  // A 200-token marked passage pasted at token 300 of 700 unmarked ones.
+  std::vector<token_id> text = tritium::test::synthid_text(scheme, false, 2000, 300, rng, normal);
   const std::vector<token_id> marked = tritium::test::synthid_text(scheme, true, 2000, 200, rng, normal);
-  const std::vector<token_id> tail = tritium::test::synthid_text(scheme, false, 2000, 600, rng, normal);
+  const std::vector<token_id> tail = tritium::test::synthid_text(scheme, false, 2000, 200, rng, normal);
   text.insert(text.end(), marked.begin(), marked.end());
   text.insert(text.end(), tail.begin(), tail.end());
   const hf_synthid_detection whole = hf_synthid_detect(scheme, text);
@@ -152,9 +156,9 @@ TEST_CASE("HF SynthID window scan: each window's p is the exact test of its posi
   CHECK(w.scored == whole.scored);
   // The best window lies in the passage (give or take the n-gram context at its edges) and its
   // corrected p is far below the whole text's.
-  CHECK(w.token_begin >= 696);
-  CHECK(w.token_end <= 905);
-  CHECK(w.ln_p_scan < whole.ln_p - 10.0 * std::log(10.0));
+  CHECK(w.token_begin >= 296);
+  CHECK(w.token_end <= 505);
+  CHECK(w.ln_p_scan < whole.ln_p - 5.0 * std::log(10.0));
   // The window's own p is the exact test of its positions: the detector's on the window's tokens with
   // their n-gram context before them (no context repeats in this text, so no position is masked).
   const std::vector<token_id> inside(text.begin() + static_cast<std::ptrdiff_t>(w.token_begin) - 4,
@@ -186,4 +190,24 @@ TEST_CASE("HF SynthID window scan null calibration: the corrected p rejects at m
   INFO("rejections at 0.05: " << below_05 << " (upper " << hi5 << "); at 0.01: " << below_01 << " (upper " << hi1 << ")");
   CHECK(below_05 <= hi5);
   CHECK(below_01 <= hi1);
+}
+
+TEST_CASE("HF SynthID prefix tests equal the detector on each cut text", "[hf_synthid]") {
+  const hf_synthid scheme(transformers_default());
+  std::mt19937_64 rng(12);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  const std::vector<token_id> text = tritium::test::synthid_text(scheme, true, 2000, 120, rng, normal);
+  const std::vector<std::uint64_t> positions = hf_synthid_counted_positions(scheme, text);
+  const std::vector<std::uint64_t> counts{1, 7, 40, 41, positions.size()};
+  const auto prefixes = hf_synthid_prefix_tests(scheme, text, {}, counts);
+  REQUIRE(prefixes.size() == counts.size());
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    const auto cut = std::span<const token_id>(text).first(positions[counts[i] - 1] + 1);
+    const hf_synthid_detection d = hf_synthid_detect(scheme, cut);
+    CHECK(prefixes[i].scored == d.scored);
+    CHECK(prefixes[i].ones == d.ones);
+    CHECK(prefixes[i].ln_p == d.ln_p);  // the same integer counts: the same law, bit for bit
+  }
+  CHECK_THROWS_AS(hf_synthid_prefix_tests(scheme, text, {}, std::vector<std::uint64_t>{5, 4}), error);
+  CHECK_THROWS_AS(hf_synthid_prefix_tests(scheme, text, {}, std::vector<std::uint64_t>{positions.size() + 1}), error);
 }

@@ -129,13 +129,14 @@ std::vector<std::uint8_t> shifted_table(const hf_synthid& scheme) {
   return shifted;
 }
 
-layer_law shift_law(std::span<const std::uint8_t> shifted, std::span<const std::uint64_t> token_hashes) {
-  // The shift law H of one layer's count: C(c) = Σ_t T'[(u_t + c) mod S] over all S shifts c.
+// Adds the positions' terms to the per-shift counts C(c) = Σ_t T'[(u_t + c) mod S] (exact integers,
+// so any grouping of the positions gives the same counts).
+void add_counts(std::span<const std::uint8_t> shifted, std::span<const std::uint64_t> token_hashes,
+                std::vector<std::uint32_t>& count) {
   const auto size = static_cast<std::uint32_t>(shifted.size());
   const std::uint32_t mask = size - 1;
   std::map<std::uint32_t, std::uint32_t> residues;  // u → multiplicity
   for (const std::uint64_t h : token_hashes) ++residues[static_cast<std::uint32_t>(h) & mask];
-  std::vector<std::uint32_t> count(size, 0);
   for (const auto& [residue, multiplicity] : residues) {
     const std::uint32_t u = residue, w = multiplicity;  // locals: the stores below cannot alias them
     // Two contiguous runs instead of a masked index, so that the loops vectorise: c < S − u reads
@@ -144,16 +145,20 @@ layer_law shift_law(std::span<const std::uint8_t> shifted, std::span<const std::
     add_scaled(count.data(), shifted.data() + u, split, w);
     add_scaled(count.data() + split, shifted.data(), u, w);
   }
+}
+
+// The shift law H of one layer's count over `positions` positions, from the per-shift counts.
+layer_law law_of_counts(std::span<const std::uint32_t> count, std::size_t positions) {
   layer_law law;
   scaled_pmf& layer = law.pmf;
-  layer.values.assign(token_hashes.size() + 1, 0.0);
+  layer.values.assign(positions + 1, 0.0);
   for (const std::uint32_t c : count) layer.values[c] += 1.0;
   double mean_count = 0.0;
   for (std::size_t v = 0; v < layer.values.size(); ++v) {
-    layer.values[v] /= size;
+    layer.values[v] /= static_cast<double>(count.size());
     mean_count += layer.values[v] * static_cast<double>(v);
   }
-  law.mean = mean_count / static_cast<double>(token_hashes.size());
+  law.mean = mean_count / static_cast<double>(positions);
   // Trim to the support so the convolutions stay small.
   std::size_t lo = 0, hi = layer.values.size();
   while (layer.values[lo] == 0.0) ++lo;
@@ -162,6 +167,12 @@ layer_law shift_law(std::span<const std::uint8_t> shifted, std::span<const std::
   layer.offset = lo;
   layer.values = std::vector<double>(layer.values.begin() + static_cast<std::ptrdiff_t>(lo), layer.values.begin() + static_cast<std::ptrdiff_t>(hi));
   return law;
+}
+
+layer_law shift_law(std::span<const std::uint8_t> shifted, std::span<const std::uint64_t> token_hashes) {
+  std::vector<std::uint32_t> count(shifted.size(), 0);
+  add_counts(shifted, token_hashes, count);
+  return law_of_counts(count, token_hashes.size());
 }
 
 // The law of the total count over `depth` layers, each shifted by its own key.
@@ -295,6 +306,35 @@ hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const
     d.bayesian_posterior = options.bayesian->posterior(g);
   }
   return d;
+}
+
+std::vector<hf_synthid_prefix> hf_synthid_prefix_tests(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                                       const hf_synthid_detect_options& options,
+                                                       std::span<const std::uint64_t> counts) {
+  check_table(scheme);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
+  }
+  const std::vector<std::uint64_t> hashes = counted_hashes(scheme, tokens, options);
+  const std::vector<std::uint8_t> shifted = shifted_table(scheme);
+  std::vector<std::uint32_t> count(shifted.size(), 0);  // the running per-shift counts of the prefix
+  std::vector<hf_synthid_prefix> out;
+  std::uint64_t done = 0, ones = 0;
+  for (const std::uint64_t k : counts) {
+    if (k < done || k > hashes.size() || k == 0) {
+      throw error(errc::invalid_argument, "hf_synthid_prefix_tests: prefix counts must increase within [1, " +
+                                              std::to_string(hashes.size()) + "]");
+    }
+    const std::span<const std::uint64_t> added = std::span<const std::uint64_t>(hashes).subspan(done, k - done);
+    add_counts(shifted, added, count);
+    for (const std::uint64_t h : added) {
+      for (std::uint32_t l = 0; l < scheme.depth(); ++l) ones += scheme.g_value(h, l);
+    }
+    done = k;
+    const scaled_pmf total = total_law(law_of_counts(count, k).pmf, scheme.depth());
+    out.push_back({k, ones, upper_tail_ln(total, ones)});
+  }
+  return out;
 }
 
 window_scan_result hf_synthid_window_scan(const hf_synthid& scheme, std::span<const token_id> tokens,

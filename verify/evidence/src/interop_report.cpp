@@ -316,12 +316,18 @@ class interop_evidence {
         return curve_point{scored, greens, -hf_kgw_p_bound_ln(scored, greens, gamma) / std::numbers::ln10};
       });
     }
-    const hf_synthid& s = *scan_.synthid_scheme();
-    const std::vector<std::uint64_t> positions = hf_synthid_counted_positions(s, tokens, scan_.synthid_options());
-    return prefix_curve(positions.size(), [&](std::size_t count) {
-      const hf_synthid_detection d = hf_synthid_detect(s, tokens.first(positions[count - 1] + 1), scan_.synthid_options());
-      return curve_point{d.scored, d.ones, -d.log10_p};
+    // The ends of the points first, then every prefix's exact test in one pass.
+    const std::size_t n = hf_synthid_counted_positions(*scan_.synthid_scheme(), tokens, scan_.synthid_options()).size();
+    std::vector<std::uint64_t> ends;
+    prefix_curve(n, [&](std::size_t end) {
+      ends.push_back(end);
+      return curve_point{};
     });
+    std::vector<curve_point> curve;
+    for (const hf_synthid_prefix& t : hf_synthid_prefix_tests(*scan_.synthid_scheme(), tokens, scan_.synthid_options(), ends)) {
+      curve.push_back({t.scored, t.ones, -t.ln_p / std::numbers::ln10});
+    }
+    return curve;
   }
   ojson limits() const {
     const interop_config& config = scan_.config();

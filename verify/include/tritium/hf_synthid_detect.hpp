@@ -73,6 +73,20 @@ std::vector<std::uint8_t> hf_synthid_counted_g_values(const hf_synthid& scheme, 
 std::vector<std::uint64_t> hf_synthid_counted_positions(const hf_synthid& scheme, std::span<const token_id> tokens,
                                                        const hf_synthid_detect_options& options = {});
 
+/// The exact test of the first `scored` counted positions: what hf_synthid_detect gives on the text
+/// cut after the last of them.
+struct hf_synthid_prefix {
+  std::uint64_t scored = 0;
+  std::uint64_t ones = 0;  ///< g-values equal to 1 over those positions and the layers
+  double ln_p = 0.0;
+};
+/// The tests of several prefixes of the counted positions (`counts`: increasing, each in [1, scored]),
+/// at the cost of about one detection: the per-shift counts are kept from one prefix to the next. A
+/// report's curve (errc::invalid_argument for counts out of order or range).
+std::vector<hf_synthid_prefix> hf_synthid_prefix_tests(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                                       const hf_synthid_detect_options& options,
+                                                       std::span<const std::uint64_t> counts);
+
 /// Scans the counted positions in windows (tritium/window_scan.hpp, papers/window-scan.md): each
 /// window's p is the exact key-shift null over its own positions, its statistic the g-values equal to
 /// 1 (window_green); the best window's p is corrected for the scan. Costs one shift law per window,
