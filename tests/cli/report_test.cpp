@@ -82,6 +82,15 @@ struct workspace {
     spit(name, dsse_sign(in_toto_payload_type, statement.dump(), report_signing_key::load("signer.key")));
     return name;
   }
+  /// Edits the figure at `pointer` of a statement, signs it and checks that the recomputation (run
+  /// with `recompute`, e.g. {"--recompute", "-k", "wm.key"}) finds it, naming the pointer.
+  void check_recompute_finds(ojson statement, const std::string& pointer, const ojson& value,
+                             const std::vector<std::string>& recompute) const {
+    statement[ojson::json_pointer(pointer)] = value;
+    const run_result r = verify(sign(statement, "edited.json"), recompute);
+    CHECK(r.code == exit_verification_failed);
+    CHECK_THAT(r.err, Catch::Contains(pointer));
+  }
   run_result verify(const std::string& envelope = "report.json", std::vector<std::string> extra = {}) const {
     std::vector<std::string> args{"report", "verify", envelope, "--public-key", "signer.key.pub"};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -483,11 +492,7 @@ TEST_CASE("report: Gumbel, Unigram and windowed scans are written in version 3 a
 
   auto signed_as = [&w](const ojson& statement, const std::string& name) { return w.sign(statement, name); };
   SECTION("a changed Gumbel score is found by the recomputation") {
-    ojson t = s;
-    t["predicate"]["documents"]["rows"][1][5] = 200.0;
-    const auto r = w.verify(signed_as(t, "score.json"), {"--recompute", "-k", "schemes.key"});
-    CHECK(r.code == exit_verification_failed);
-    CHECK_THAT(r.err, Catch::Contains("/predicate/documents/rows/1/5"));
+    w.check_recompute_finds(s, "/predicate/documents/rows/1/5", 200.0, {"--recompute", "-k", "schemes.key"});
   }
   SECTION("a specification naming other schemes re-runs them and differs") {
     ojson t = s;
@@ -633,11 +638,7 @@ TEST_CASE("report: tests under a transformers configuration are written in versi
 
   auto signed_as = [&w](const ojson& statement, const std::string& name) { return w.sign(statement, name); };
   SECTION("a changed green count is found by the recomputation") {
-    ojson t = s;
-    t["predicate"]["documents"]["rows"][1][4] = 190;
-    const auto r = w.verify(signed_as(t, "green.json"), {"--recompute", "--hf-config", "kgw.json"});
-    CHECK(r.code == exit_verification_failed);
-    CHECK_THAT(r.err, Catch::Contains("/predicate/documents/rows/1/4"));
+    w.check_recompute_finds(s, "/predicate/documents/rows/1/4", 190, {"--recompute", "--hf-config", "kgw.json"});
   }
   SECTION("the configuration must be the one committed to, and show the recorded public fields") {
     // Another hashing key: the commitment differs, and nothing is re-run.

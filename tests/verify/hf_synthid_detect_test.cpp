@@ -29,6 +29,15 @@ hf_synthid_params transformers_default() {
             990, 966, 226, 324, 585, 118, 504, 421, 521, 129, 669, 732, 225, 90, 960};
   return p;
 }
+// Five random layer keys, a table of 1,024 entries and trigrams: a shift law of milliseconds, for
+// calibrations over thousands of keys.
+hf_synthid_params random_small(std::mt19937_64& rng) {
+  hf_synthid_params p;
+  p.ngram_len = 3;
+  p.sampling_table_size = 1024;
+  for (int l = 0; l < 5; ++l) p.keys.push_back(static_cast<std::int64_t>(rng() >> 1));
+  return p;
+}
 }  // namespace
 
 
@@ -93,11 +102,7 @@ TEST_CASE("HF SynthID null calibration: exact false-positive rates under random 
   const std::size_t documents = 5000;
   double null_mean = 0.0;
   for (std::size_t i = 0; i < documents; ++i) {
-    hf_synthid_params p;
-    p.ngram_len = 3;
-    p.sampling_table_size = 1024;
-    for (int l = 0; l < 5; ++l) p.keys.push_back(static_cast<std::int64_t>(rng() >> 1));
-    const hf_synthid scheme(p);
+    const hf_synthid scheme(random_small(rng));
     const auto d = hf_synthid_detect(scheme, skewed_tokens(rng, 500, 120, 2.0));
     below_01 += d.log10_p <= -2.0;
     below_001 += d.log10_p <= -3.0;
@@ -176,11 +181,7 @@ TEST_CASE("HF SynthID window scan null calibration: the corrected p rejects at m
   std::size_t below_05 = 0, below_01 = 0;
   const std::size_t documents = 2000;
   for (std::size_t i = 0; i < documents; ++i) {
-    hf_synthid_params p;
-    p.ngram_len = 3;
-    p.sampling_table_size = 1024;
-    for (int l = 0; l < 5; ++l) p.keys.push_back(static_cast<std::int64_t>(rng() >> 1));
-    const hf_synthid scheme(p);
+    const hf_synthid scheme(random_small(rng));
     const window_scan_result w = hf_synthid_window_scan(scheme, skewed_tokens(rng, 500, 300, 2.0), {}, {.min_window = 20});
     below_05 += w.ln_p_scan <= std::log(0.05);
     below_01 += w.ln_p_scan <= std::log(0.01);
