@@ -98,6 +98,20 @@ struct workspace {
   }
 };
 
+// One document "pasted": `marked` inserted at token 800 of 1,500 ids below 1,000 drawn independently
+// of any key (seed 17), as JSON Lines at `path`.
+void write_pasted(const ojson& marked, const std::string& path) {
+  std::mt19937 rng(17);
+  ojson tokens = ojson::array();
+  for (int i = 0; i < 1500; ++i) {
+    if (i == 800) {
+      for (const auto& t : marked) tokens.push_back(t);
+    }
+    tokens.push_back(static_cast<int>(rng() % 1000));
+  }
+  spit(path, ojson{{"id", "pasted"}, {"tokens", tokens}}.dump() + "\n");
+}
+
 ojson statement_of(const std::string& envelope) {
   return ojson::parse(base64_decode(ojson::parse(envelope)["payload"].get<std::string>(), "payload"));
 }
@@ -562,15 +576,7 @@ TEST_CASE("report: Gumbel, Unigram and windowed scans are written in version 3 a
       if (record["id"] == "marked-1") marked = record["tokens"];
     }
     REQUIRE(marked.size() == 120);
-    std::mt19937 rng(17);
-    ojson tokens = ojson::array();
-    for (int i = 0; i < 1500; ++i) {
-      if (i == 800) {
-        for (const auto& t : marked) tokens.push_back(t);
-      }
-      tokens.push_back(static_cast<int>(rng() % 1000));
-    }
-    spit("pasted.jsonl", ojson{{"id", "pasted"}, {"tokens", tokens}}.dump() + "\n");
+    write_pasted(marked, "pasted.jsonl");
     REQUIRE(tritium_run({"detect", "-k", "wm.key", "-i", "pasted.jsonl", "--windows", "--report", "w.json",
                          "--signing-key", "signer.key", "--html", "w.html"}).code == exit_evidence);
     const ojson q = statement_of(slurp("w.json"))["predicate"];
@@ -799,15 +805,7 @@ TEST_CASE("report: tests under a transformers configuration are written in versi
   SECTION("a windowed scan records its window, decides on the scan-corrected p and recomputes") {
     // marked-0 pasted at token 800 of 1,500 tokens drawn independently of the configuration's key.
     const ojson marked = ojson::parse(slurp("kgw_docs.jsonl").substr(0, slurp("kgw_docs.jsonl").find('\n')))["tokens"];
-    std::mt19937 rng(17);
-    ojson tokens = ojson::array();
-    for (int i = 0; i < 1500; ++i) {
-      if (i == 800) {
-        for (const auto& t : marked) tokens.push_back(t);
-      }
-      tokens.push_back(static_cast<int>(rng() % 1000));
-    }
-    spit("pasted.jsonl", ojson{{"id", "pasted"}, {"tokens", tokens}}.dump() + "\n");
+    write_pasted(marked, "pasted.jsonl");
     REQUIRE(tritium_run({"detect", "--hf-config", "kgw.json", "--vocab-size", "1000", "-i", "pasted.jsonl", "--windows",
                          "--report", "w.json", "--signing-key", "signer.key", "--html", "w.html"}).code == exit_evidence);
     const ojson q = statement_of(slurp("w.json"))["predicate"];
