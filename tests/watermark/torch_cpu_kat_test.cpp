@@ -4,7 +4,9 @@
 #include <random>
 #include <cstring>
 #include <fstream>
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <set>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "tritium/digest.hpp"
 #include "tritium/hf_kgw.hpp"
 #include "tritium/torch_cpu_rng.hpp"
+#include "torch_cpu_kernels.hpp"
 
 using namespace tritium;
 using json = nlohmann::json;
@@ -204,4 +207,87 @@ TEST_CASE("The block MT19937 is std::mt19937 and the fast modulo is the remainde
     }
   }
   CHECK(wrong == 0);
+}
+
+TEST_CASE("Every torch generator kernel this CPU runs equals the portable loops", "[torch]") {
+  const auto kernels = detail::available_torch_cpu_kernels();
+  REQUIRE(std::string(kernels.front().name) == "portable");
+  INFO("kernels available: " << kernels.size());
+  std::mt19937_64 rng(17);
+  for (const auto& k : kernels) {
+    INFO(k.name);
+    // Refill: the same state words and outputs from a random state, over several rounds.
+    std::vector<std::uint32_t> state(624), out(624), state_ref(624), out_ref(624);
+    for (auto& w : state) w = static_cast<std::uint32_t>(rng());
+    state_ref = state;
+    for (int round = 0; round < 4; ++round) {
+      k.refill(state.data(), out.data());
+      kernels.front().refill(state_ref.data(), out_ref.data());
+      CHECK(state == state_ref);
+      CHECK(out == out_ref);
+    }
+    // Targets: every count up to 40 (the vector tails), divisors from 1 to randperm's largest.
+    for (const std::uint32_t d : {40u, 41u, 1000u, 151936u, 0xFFFFFFFFu / 20 - 1}) {
+      for (std::size_t count = 0; count <= 40 && count <= d; ++count) {
+        std::vector<std::uint32_t> x(count), t(count), t_ref(count);
+        std::vector<std::uint64_t> magic(count);
+        for (std::size_t j = 0; j < count; ++j) {
+          x[j] = j % 3 == 0 ? 0xFFFFFFFFu - static_cast<std::uint32_t>(j) : static_cast<std::uint32_t>(rng());
+          magic[j] = torch_cpu::fast_mod_magic(d - static_cast<std::uint32_t>(j));
+        }
+        const std::uint32_t first = static_cast<std::uint32_t>(rng() % 1000);
+        k.targets(x.data(), magic.data(), d, first, t.data(), count);
+        kernels.front().targets(x.data(), magic.data(), d, first, t_ref.data(), count);
+        CHECK(t == t_ref);
+        for (std::size_t j = 0; j < count; ++j) {
+          if (t_ref[j] != first + j + x[j] % (d - j)) FAIL("portable target " << j << " is not the remainder");
+        }
+      }
+    }
+    // Identity and search, at lengths around the vector widths.
+    for (std::size_t n : {0u, 1u, 7u, 8u, 15u, 16u, 17u, 33u, 1000u}) {
+      std::vector<std::int32_t> a(n, -1);
+      k.iota(a.data(), n);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (a[i] != static_cast<std::int32_t>(i)) FAIL("iota " << i);
+      }
+      std::vector<std::uint32_t> b(n);
+      for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint32_t>(2 * i + 1);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!k.contains(b.data(), n, b[i])) FAIL("contains misses " << i << " of " << n);
+        if (k.contains(b.data(), n, static_cast<std::uint32_t>(2 * i))) FAIL("contains finds an absent value at " << i);
+        if (i > 0 && k.contains(b.data(), i, b[i])) FAIL("contains reads past " << i);
+      }
+    }
+  }
+}
+
+TEST_CASE("HF KGW membership walks agree with the green list on every token", "[hf_kgw]") {
+  // G = 1,851 spans several blocks of drawn steps and ends inside one.
+  hf_kgw_params p;
+  p.vocab_size = 5003;
+  p.greenlist_ratio = 0.37;
+  const hf_kgw scheme(p);
+  REQUIRE(scheme.greenlist_size() == 1851);
+  std::vector<std::int32_t> scratch(p.vocab_size), green(scheme.greenlist_size());
+  std::vector<token_id> all(p.vocab_size);
+  std::iota(all.begin(), all.end(), 0);
+  std::vector<std::uint8_t> verdict(all.size());
+  for (const std::uint32_t seed : {0u, 1u, 15485863u, 0xFFFFFFFFu}) {
+    INFO("seed " << seed);
+    scheme.green_list(seed, scratch, green);
+    std::vector<std::uint8_t> member(p.vocab_size, 0);
+    for (const std::int32_t v : green) member[static_cast<std::size_t>(v)] = 1;
+    REQUIRE(std::count(member.begin(), member.end(), std::uint8_t{1}) == 1851);  // a permutation's prefix
+    scheme.are_green(seed, all, verdict);
+    CHECK(verdict == member);
+    std::size_t wrong = 0;
+    for (const token_id v : all) wrong += scheme.is_green(seed, v) != (member[static_cast<std::size_t>(v)] == 1);
+    CHECK(wrong == 0);
+    // A few tokens, one of them twice, in any order.
+    const std::vector<token_id> some{green.back(), 5002, green.front(), 0, green.back(), green[256], green[255]};
+    std::vector<std::uint8_t> some_verdict(some.size());
+    scheme.are_green(seed, some, some_verdict);
+    for (std::size_t j = 0; j < some.size(); ++j) CHECK(some_verdict[j] == member[static_cast<std::size_t>(some[j])]);
+  }
 }

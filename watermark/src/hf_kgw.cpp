@@ -10,9 +10,13 @@
 
 #include "tritium/error.hpp"
 #include "tritium/torch_cpu_rng.hpp"
+#include "torch_cpu_kernels.hpp"
 
 namespace tritium {
 namespace {
+
+/// Fisher–Yates steps are drawn this many at a time (torch_cpu::randperm_targets).
+constexpr std::uint32_t walk_block = 256;
 
 constexpr std::uint64_t u64_max = std::numeric_limits<std::uint64_t>::max();  // 2^64 − 1
 
@@ -65,6 +69,9 @@ hf_kgw::hf_kgw(const hf_kgw_params& params) : params_(params) {
   if (greenlist_size_ == 0) {
     throw error(errc::invalid_argument, "hf_kgw: int(vocab_size * greenlist_ratio) is 0: no token can be green");
   }
+  if (greenlist_size_ >= params_.vocab_size) {  // a ratio within 2^-53 of 1, rounded up to V
+    throw error(errc::invalid_argument, "hf_kgw: int(vocab_size * greenlist_ratio) is vocab_size: every token would be green");
+  }
   magics_ = torch_cpu::randperm_magics(params_.vocab_size, greenlist_size_);
   if (params_.seeding == hf_seeding::selfhash) {
     table_.resize(hf_selfhash_table_size);
@@ -97,17 +104,37 @@ void hf_kgw::green_list(std::uint32_t seed32, std::span<std::int32_t> scratch,
   torch_cpu::randperm_prefix(gen, params_.vocab_size, scratch, out.first(greenlist_size_), magics_);
 }
 
+namespace {
+
+// Follows one token's position through Fisher–Yates steps first … first + m − 1, whose targets are
+// given: step i swaps positions i and target; it never touches positions below i again. So the token
+// ends in the green prefix exactly when some step moves it to position i (target == position), and
+// step i == position sends it on to the target. Until its own step comes, only the first can happen:
+// a search of the targets. Returns true when it is moved home.
+bool follow(std::uint32_t& position, std::uint32_t first, const std::uint32_t* target, std::uint32_t m) noexcept {
+  static const detail::contains_kernel contains = detail::best_torch_cpu_kernels().contains;
+  std::uint32_t j = 0;
+  while (j < m) {
+    const std::uint32_t own = position - first;  // ≥ j: a followed position is never below the step
+    if (own >= m) return contains(target + j, m - j, position);
+    if (contains(target + j, own - j, position) || target[own] == position) return true;
+    position = target[own];
+    j = own + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool hf_kgw::is_green(std::uint32_t seed32, token_id v) const noexcept {
-  // Fisher–Yates step i swaps positions i and i + z and never touches positions below i again, so v
-  // ends in the first G positions exactly when some step i < G moves it to position i.
+  // Every one of the first G steps draws (G < V), and v is green when one of them moves it home.
   torch_cpu::generator gen(seed32);
-  const std::uint32_t n = params_.vocab_size;
   std::uint32_t position = static_cast<std::uint32_t>(v);
-  for (std::uint32_t i = 0; i < greenlist_size_; ++i) {
-    if (i + 1 == n) return position == i;  // randperm draws nothing for the last position
-    const std::uint32_t z = torch_cpu::fast_mod(gen.random(), magics_[i], n - i);
-    if (position == i + z) return true;
-    if (position == i) position = i + z;
+  std::array<std::uint32_t, walk_block> target;
+  for (std::uint32_t first = 0; first < greenlist_size_; first += walk_block) {
+    const std::uint32_t m = std::min(walk_block, greenlist_size_ - first);
+    torch_cpu::randperm_targets(gen, params_.vocab_size, first, magics_, std::span(target).first(m));
+    if (follow(position, first, target.data(), m)) return true;
   }
   return false;
 }
@@ -115,16 +142,18 @@ bool hf_kgw::is_green(std::uint32_t seed32, token_id v) const noexcept {
 void hf_kgw::are_green(std::uint32_t seed32, std::span<const token_id> tokens, std::span<std::uint8_t> green) const {
   if (green.size() != tokens.size()) throw error(errc::invalid_argument, "hf_kgw::are_green: sizes differ");
   std::fill(green.begin(), green.end(), std::uint8_t{0});
-  // The positions still followed, and which token each is.
+  // The tokens move independently of each other: each is followed through a block of steps in turn,
+  // and dropped once home. `position` and `owner` list those still followed.
   std::vector<std::uint32_t> position(tokens.begin(), tokens.end());
   std::vector<std::size_t> owner(tokens.size());
   for (std::size_t j = 0; j < owner.size(); ++j) owner[j] = j;
   torch_cpu::generator gen(seed32);
-  const std::uint32_t n = params_.vocab_size;
-  for (std::uint32_t i = 0; i < greenlist_size_ && !position.empty(); ++i) {
-    const std::uint32_t z = i + 1 == n ? 0 : torch_cpu::fast_mod(gen.random(), magics_[i], n - i);
+  std::array<std::uint32_t, walk_block> target;
+  for (std::uint32_t first = 0; first < greenlist_size_ && !position.empty(); first += walk_block) {
+    const std::uint32_t m = std::min(walk_block, greenlist_size_ - first);
+    torch_cpu::randperm_targets(gen, params_.vocab_size, first, magics_, std::span(target).first(m));
     for (std::size_t j = 0; j < position.size();) {
-      if (position[j] == i + z) {  // moved to the final position i: green, no longer followed
+      if (follow(position[j], first, target.data(), m)) {
         green[owner[j]] = 1;
         position[j] = position.back();
         owner[j] = owner.back();
@@ -132,7 +161,6 @@ void hf_kgw::are_green(std::uint32_t seed32, std::span<const token_id> tokens, s
         owner.pop_back();
         continue;
       }
-      if (position[j] == i) position[j] = i + z;
       ++j;
     }
   }

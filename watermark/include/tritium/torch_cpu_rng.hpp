@@ -25,9 +25,9 @@
 namespace tritium::torch_cpu {
 
 /// torch.Generator(device="cpu") after manual_seed(seed): the 32-bit MT19937 (the outputs of
-/// std::mt19937 seeded with the low 32 bits), generated 624 words at a time into a buffer, where the
-/// twist and the tempering run as loops the compiler vectorises (about three times faster per output
-/// than std::mt19937's one word per call; the green-list walks of hf_kgw draw tens of thousands).
+/// std::mt19937 seeded with the low 32 bits), generated 624 words at a time into a buffer by a vector
+/// kernel (AVX-512 or AVX2 where the CPU has them; the green-list walks of hf_kgw draw tens of
+/// thousands of words per list).
 class generator {
  public:
   /// Keeps the low 32 bits of `seed`, as manual_seed does on CPU.
@@ -37,6 +37,16 @@ class generator {
   std::uint32_t random() noexcept {
     if (index_ == words) refill();
     return out_[index_++];
+  }
+
+  /// The next outputs, as many of `count` as the buffer holds (refilled first when empty): the words
+  /// random() would return one at a time, for a walk that takes thousands in blocks.
+  std::span<const std::uint32_t> take(std::size_t count) noexcept {
+    if (index_ == words) refill();
+    const std::size_t k = count < words - index_ ? count : words - index_;
+    const std::span<const std::uint32_t> taken(out_.data() + index_, k);
+    index_ += k;
+    return taken;
   }
 
   /// Two outputs, the first in the high word (CPUGeneratorImpl::random64).
@@ -80,6 +90,14 @@ void randperm_prefix(generator& gen, std::uint32_t n, std::span<std::int32_t> sc
 /// The same with randperm_magics(n, k ≥ out.size()).
 void randperm_prefix(generator& gen, std::uint32_t n, std::span<std::int32_t> scratch, std::span<std::int32_t> out,
                      std::span<const std::uint64_t> magics) noexcept;
+
+/// Steps first … first + target.size() − 1 of randperm(n)'s Fisher–Yates walk, drawn from `gen` in
+/// order: target[j] = i + random() % (n − i) with i = first + j, the position step i swaps with
+/// position i. `magics` holds randperm_magics(n, k) with k ≥ first + target.size(), and
+/// first + target.size() < n (the last step draws nothing). Vector kernels turn a block of draws
+/// into targets at once (AVX-512 or AVX2 where the CPU has them, the same values everywhere).
+void randperm_targets(generator& gen, std::uint32_t n, std::uint32_t first, std::span<const std::uint64_t> magics,
+                      std::span<std::uint32_t> target) noexcept;
 
 /// One element of randint(low, high): high − low must lie in [1, 2^28) (torch's 32-bit path).
 std::int64_t randint(generator& gen, std::int64_t low, std::int64_t high) noexcept;
