@@ -347,7 +347,8 @@ void detect_command::setup(CLI::App& parent) {
       "correct for the number of documents times schemes (Bonferroni) or, with --pool, come from one\n"
       "test over all documents per scheme (Bonferroni over the schemes).\n"
       "With --hf-config (no key): transformers' KGW (binomial bound on distinct (seed, token) tuples,\n"
-      "needs --vocab-size) or SynthID (exact key-shift null), Bonferroni across documents.\n\n" +
+      "needs --vocab-size) or SynthID (exact key-shift null), Bonferroni across documents or, with\n"
+      "--pool, one test over all of them (KGW tuples deduplicated across documents).\n\n" +
       exit_codes_footer({{exit_evidence, "WATERMARK DETECTED: the run's verdict at alpha (Bonferroni across documents,\n"
                                          "      or the pooled test)"},
                          {exit_no_evidence, "no evidence at alpha"},

@@ -28,6 +28,7 @@ class interop_reporter {
       : os_(os), json_(json), config_(config), alpha_(alpha), bayesian_(bayesian),
         kgw_(config.kind == interop_kind::hf_kgw), min_window_(min_window) {}
 
+  /// One document's row (with a pooled test: the pool's, under a plain label).
   void row(const std::string& id_json, const interop_detection& d) {
     ++documents_;
     gamma_ = d.gamma;  // G/V, the same on every KGW row
@@ -56,6 +57,33 @@ class interop_reporter {
     if (d.window && d.window->scored > 0) os_ << window_line(*d.window, std::to_string(d.window->window_green) + (kgw_ ? " green" : " g-values of 1"));
   }
 
+  /// Prints the pooled test and its verdict; returns the exit code.
+  int pooled(const detect_verdict& v, const std::optional<interop_detection>& d) {
+    if (v.documents == 0 || !d) {
+      std::cerr << "tritium: warning: the input holds no documents\n";
+      return exit_insufficient;
+    }
+    const std::string label = "(pooled: " + std::to_string(v.documents) + " docs)";
+    pooled_ = true;
+    if (json_) {
+      os_ << "{\"documents\":" << v.documents << fields(*d) << "}\n";
+    } else {
+      row(label, *d);
+      os_ << "\n" << null_line() << "\n";
+    }
+    const bool detected = v.outcome == "evidence", insufficient = v.outcome == "insufficient evidence";
+    const std::string verdict = std::string(detected ? "WATERMARK DETECTED" : insufficient ? "insufficient evidence" : "no evidence") +
+                                " at alpha = " + shortest_text(alpha_) + " (one pooled test over " +
+                                std::to_string(v.documents) + " document(s), log10 p = " + fixed_text(d->log10_p, 2) + ")";
+    // As for per-document rows: with --json the verdict goes to stderr, standard output stays JSON.
+    if (json_) {
+      std::cerr << "tritium: pooled verdict: " << verdict << "\n";
+    } else {
+      os_ << "Pooled verdict: " << verdict << ".\n";
+    }
+    return detected ? exit_evidence : insufficient ? exit_insufficient : exit_no_evidence;
+  }
+
   /// Prints the verdict; returns the exit code.
   int verdict(const detect_verdict& v) {
     if (v.documents == 0) {
@@ -82,15 +110,23 @@ class interop_reporter {
  private:
   std::string null_line() const {
     if (kgw_) {
-      return "H0: the tokens were produced independently of this configuration's green lists. Each distinct\n"
-             "(seed, token) tuple is scored once; p is the binomial tail at gamma' = G/V = " +
-             shortest_text(gamma_) +
+      const std::string opening = "H0: the tokens were produced independently of this configuration's green lists. Each distinct\n";
+      if (pooled_) {
+        return opening + "(seed, token) tuple across all documents is scored once; p is the binomial tail at gamma' = G/V = " +
+               shortest_text(gamma_) +
+               ",\na proven upper bound on the exact p (Hoeffding 1956; papers/hf-kgw.md section 5): it never overstates\n"
+               "the evidence.";
+      }
+      return opening + "(seed, token) tuple is scored once; p is the binomial tail at gamma' = G/V = " + shortest_text(gamma_) +
              ", a proven upper bound\n"
              "on the exact p (Hoeffding 1956; papers/hf-kgw.md section 5): it never overstates the evidence.";
     }
     std::string s =
-        "H0: the text does not depend on the layer keys. p is exact under the key-shift null over the\n"
-        "counted g-values (papers/hf-synthid.md section 4); the mean is transformers' score, for information.";
+        pooled_ ? "H0: the text does not depend on the layer keys. p is exact under the key-shift null over the\n"
+                  "counted g-values of all documents (papers/hf-synthid.md section 4); the mean is transformers'\n"
+                  "score, for information."
+                : "H0: the text does not depend on the layer keys. p is exact under the key-shift null over the\n"
+                  "counted g-values (papers/hf-synthid.md section 4); the mean is transformers' score, for information.";
     if (bayesian_) {
       s += "\nThe posterior is the Bayesian detector's P(watermarked | g-values) under its prior: not a p-value,\n"
            "and never part of the verdict.";
@@ -132,17 +168,26 @@ class interop_reporter {
   std::uint64_t min_window_;
   double gamma_ = 0.0;
   std::size_t documents_ = 0;
+  bool pooled_ = false;
 };
 
 }  // namespace
 
 int detect_command::run_interop() const {
   // What a tritium key's test has and a transformers configuration does not.
-  for (const char* name : {"--pool", "--scheme", "--dedup", "--tokenizer-digest",
+  for (const char* name : {"--scheme", "--dedup", "--tokenizer-digest",
                            "--allow-tokenizer-mismatch"}) {
     if (app->count(name) > 0) {
       throw error(errc::usage, std::string(name) + " is for tests under a tritium key; it is not used with --hf-config");
     }
+  }
+  if (pool && report.requested()) {
+    throw error(errc::usage, "--pool with --report/--html: a pooled test under a transformers configuration has no "
+                             "report yet (version 4 records one test per document); run it without them");
+  }
+  if (pool && !bayesian_weights.empty()) {
+    throw error(errc::usage, "--bayesian-weights with --pool: the Bayesian detector gives one text's posterior; a pooled "
+                             "test has none");
   }
   if (report.requested() && !bayesian_weights.empty()) {
     throw error(errc::usage, "--bayesian-weights with --report/--html: a report records the exact test only; run the "
@@ -172,6 +217,7 @@ int detect_command::run_interop() const {
   if (eos >= 0) spec.eos = static_cast<token_id>(eos);
   spec.repetition_mask = !no_repetition_mask;
   spec.min_window = windows ? min_window : 0;
+  spec.pooled = pool;
   std::optional<hf_synthid_bayesian> bayesian;
   if (!bayesian_weights.empty()) {
     if (kgw) throw error(errc::usage, "--bayesian-weights: a Bayesian detector scores SynthID g-values, not KGW");
@@ -180,7 +226,7 @@ int detect_command::run_interop() const {
   scan_environment env;
   env.base = report.requested() ? report.context().base : std::filesystem::path();
   env.threads = threads;
-  progress_line line = stderr_progress("detect", quiet, output.empty());
+  progress_line line = stderr_progress("detect", quiet, output.empty() && !pool);
   env.progress = line.callback();
   env.warn = [&line](const std::string& message) {
     line.finish();
@@ -199,7 +245,7 @@ int detect_command::run_interop() const {
   } else {
     verdict = scan.run(print);
   }
-  const int code = rows.verdict(verdict);
+  const int code = pool ? rows.pooled(verdict, scan.pooled()) : rows.verdict(verdict);
   out.commit();
   if (writer) writer->write(statement);
   return code;

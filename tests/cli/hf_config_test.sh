@@ -98,8 +98,71 @@ grep -q "The best window" "$work/windows.html"; check "hf SynthID windowed repor
 run hf-windows-report-verify 0 -- report verify "$work/windows.report" -P "$work/signer.key.pub" --base "$work" \
   --recompute --hf-config "$synthid_config"
 
+# --pool: one test over all documents. The marked KGW documents cut into pieces of 8 tokens: 7 tuples
+# each, too few for any piece to reach alpha after the correction for their number (insufficient);
+# pooled, with tuples deduplicated across pieces, they are detected. Figures recomputed without tritium.
+python3 -c "
+import json, sys
+out = open(sys.argv[2], 'w')
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d['id'].startswith('marked'):
+        for k in range(0, len(d['tokens']) - 7, 8):
+            out.write(json.dumps({'id': '%s/%d' % (d['id'], k), 'tokens': d['tokens'][k:k + 8]}) + '\\n')
+" "$kgw_docs" "$work/kgw_pieces.jsonl"
+run hf-kgw-pieces 2 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/kgw_pieces.jsonl"
+run hf-kgw-pool 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/kgw_pieces.jsonl" --pool
+pieces=$(wc -l < "$work/kgw_pieces.jsonl")
+grep -qE "^\(pooled: $pieces docs\) +[0-9]+ +[0-9]+  [0-9]+ green" "$work/out" &&
+  grep -q "tuple across all documents is scored once" "$work/out" &&
+  grep -q "^Pooled verdict: WATERMARK DETECTED at alpha = 0.001 (one pooled test over $pieces document(s)" "$work/out"
+check "hf KGW --pool: one row, the pooled null and verdict" $?
+run hf-kgw-pool-json 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/kgw_pieces.jsonl" --pool --json
+python3 "$here/recompute_hf.py" "$kgw_config" "$work/kgw_pieces.jsonl" "$work/out" 1000 >"$work/recomputed" 2>&1
+rc=$?
+check "hf KGW --pool figures recomputed without tritium: $(grep -v '^ok' "$work/recomputed" | head -c 600)" $rc
+cp "$work/out" "$work/pool_once.json"
+stderr_has hf-kgw-pool-json "pooled verdict: WATERMARK DETECTED"
+# The same pieces twice: every tuple is already counted, so nothing changes but the documents.
+cat "$work/kgw_pieces.jsonl" "$work/kgw_pieces.jsonl" > "$work/kgw_pieces_twice.jsonl"
+run hf-kgw-pool-twice 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/kgw_pieces_twice.jsonl" --pool --json
+python3 -c "
+import json, sys
+once, twice = (json.load(open(f)) for f in sys.argv[1:3])
+assert twice['documents'] == 2 * once['documents'] and twice['tokens'] == 2 * once['tokens'], (once, twice)
+for k in ('scored', 'green', 'log10_p'):
+    assert twice[k] == once[k], (k, once, twice)
+" "$work/pool_once.json" "$work/out"
+check "hf KGW --pool: a tuple repeated in another document counts once" $?
+# SynthID: every counted position of every piece in one key-shift null.
+python3 -c "
+import json, sys
+out = open(sys.argv[2], 'w')
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d['id'].startswith('marked'):
+        for k in range(0, len(d['tokens']) - 11, 12):
+            out.write(json.dumps({'id': '%s/%d' % (d['id'], k), 'tokens': d['tokens'][k:k + 12]}) + '\\n')
+" "$synthid_docs" "$work/synthid_pieces.jsonl"
+run hf-synthid-pool 0 -- detect --hf-config "$synthid_config" --input "$work/synthid_pieces.jsonl" --pool --json
+python3 "$here/recompute_hf.py" "$synthid_config" "$work/synthid_pieces.jsonl" "$work/out" >"$work/recomputed" 2>&1
+rc=$?
+check "hf SynthID --pool figures recomputed without tritium: $(grep -v '^ok' "$work/recomputed" | head -c 600)" $rc
+grep plain "$synthid_docs" > "$work/synthid_plain.jsonl"
+run hf-synthid-pool-plain 1 -- detect --hf-config "$synthid_config" --input "$work/synthid_plain.jsonl" --pool
+: > "$work/empty.jsonl"
+run hf-pool-empty 2 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/empty.jsonl" --pool
+stderr_has hf-pool-empty "the input holds no documents"
+run hf-pool-report 4 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/kgw_pieces.jsonl" --pool \
+  --report "$work/pool.report" --signing-key "$work/signer.key"
+stderr_has hf-pool-report "a pooled test under a transformers configuration has no report yet"
+[ ! -e "$work/pool.report" ]; check "hf --pool --report: nothing written" $?
+run hf-pool-bayes 4 -- detect --hf-config "$work/synthid5.json" --input "$synthid_docs" --pool \
+  --bayesian-weights "$fixtures/../kat/synthid_bayesian_v1.safetensors"
+stderr_has hf-pool-bayes "a pooled test has none"
+
 # Options the configuration does not use are refused (exit 4), never ignored.
-for args in "--pool" "--scheme kgw" "--dedup none" "--tokenizer-digest sha256:00" "--allow-tokenizer-mismatch"; do
+for args in "--scheme kgw" "--dedup none" "--tokenizer-digest sha256:00" "--allow-tokenizer-mismatch"; do
   # shellcheck disable=SC2086
   run "hf-refuses $args" 4 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$kgw_docs" $args
   stderr_has "hf-refuses $args" "is for tests under a tritium key; it is not used with --hf-config"

@@ -284,3 +284,83 @@ TEST_CASE("HF KGW window scan: windows take the Hoeffding bound and a passage is
   flat.p_is_bound = false;
   CHECK(window_scan(flat, {.min_window = 20}).window_ln_p < -0.1);
 }
+
+TEST_CASE("HF KGW pooled test scores each seed and token pair of all documents once", "[hf_kgw]") {
+  for (const hf_seeding seeding : {hf_seeding::lefthash, hf_seeding::selfhash}) {
+    hf_kgw_params p;
+    p.vocab_size = 1000;
+    p.greenlist_ratio = 0.3;
+    p.seeding = seeding;
+    p.context_width = seeding == hf_seeding::selfhash ? 2 : 1;
+    p.hashing_key = 987654321;
+    const hf_kgw scheme(p);
+    std::mt19937_64 rng(29);
+    // Documents of 1 to 60 tokens sharing a skewed vocabulary, so tuples recur across them; one repeated
+    // whole; each opening with the BOS 7 half of the time.
+    std::vector<std::vector<token_id>> documents;
+    for (int i = 0; i < 40; ++i) {
+      auto tokens = skewed_tokens(rng, p.vocab_size, 1 + rng() % 60, 3.0);
+      if (i % 2 == 0) tokens.insert(tokens.begin(), 7);
+      documents.push_back(tokens);
+    }
+    documents.push_back(documents[3]);
+    hf_kgw_detect_options options;
+    options.bos = 7;
+    // Reference: every document's tuples after its BOS, in one set, each with its green list's verdict.
+    std::vector<std::int32_t> scratch(p.vocab_size), green(scheme.greenlist_size());
+    std::set<std::pair<std::uint32_t, token_id>> seen;
+    std::uint64_t greens = 0, tokens_after_bos = 0;
+    for (const auto& document : documents) {
+      std::span<const token_id> tokens(document);
+      if (!tokens.empty() && tokens.front() == 7) tokens = tokens.subspan(1);
+      tokens_after_bos += tokens.size();
+      for (std::size_t t = 1; t < tokens.size(); ++t) {
+        const auto window = seeding == hf_seeding::selfhash ? tokens.subspan(t - 1, 2) : tokens.subspan(t - 1, 1);
+        const std::uint32_t s32 = hf_kgw::seed32(scheme.seed(window));
+        if (!seen.insert({s32, tokens[t]}).second) continue;
+        scheme.green_list(s32, scratch, green);
+        greens += std::find(green.begin(), green.end(), tokens[t]) != green.end();
+      }
+    }
+    hf_kgw_pool pool(scheme, options);
+    for (const auto& document : documents) pool.add(document);
+    const detection d = pool.result();
+    CHECK(pool.documents() == documents.size());
+    CHECK(d.tokens == tokens_after_bos);
+    CHECK(d.scored == seen.size());
+    CHECK(d.green == greens);
+    CHECK(d.p_is_bound);
+    CHECK(d.ln_p == hf_kgw_p_bound_ln(d.scored, d.green, d.gamma));
+    // Any order, and a kept list, give the same test; one document alone is that document's test.
+    hf_kgw_green_cache cache(scheme, std::size_t{1} << 20);
+    hf_kgw_detect_options cached = options;
+    cached.cache = &cache;
+    hf_kgw_pool reversed(scheme, cached);
+    for (auto it = documents.rbegin(); it != documents.rend(); ++it) reversed.add(*it);
+    const detection r = reversed.result();
+    CHECK((r.scored == d.scored && r.green == d.green && r.ln_p == d.ln_p && r.tokens == d.tokens));
+    hf_kgw_pool one(scheme, options);
+    one.add(documents[0]);
+    const detection alone = hf_kgw_detect(scheme, documents[0], options), pooled_one = one.result();
+    CHECK((pooled_one.scored == alone.scored && pooled_one.green == alone.green && pooled_one.ln_p == alone.ln_p &&
+           pooled_one.tokens == alone.tokens && pooled_one.detected == alone.detected &&
+           pooled_one.insufficient == alone.insufficient));
+    // A bad id is refused by its index, and the pool is left as it was.
+    const std::vector<token_id> bad{1, 2, 1000};
+    CHECK_THROWS_WITH(one.add(bad), Catch::Contains("token 2: id 1000"));
+    CHECK(one.documents() == 1);
+    CHECK(one.result().scored == alone.scored);
+  }
+  hf_kgw_params p;
+  p.vocab_size = 1000;
+  hf_kgw_detect_options marks;
+  marks.want_marks = true;
+  CHECK_THROWS_WITH(hf_kgw_pool(hf_kgw(p), marks), Catch::Contains("no per-token marks"));
+  // No document, or none long enough for a tuple: nothing scored, insufficient.
+  const hf_kgw scheme(p);
+  hf_kgw_pool empty(scheme, {});
+  const std::vector<token_id> single{5};
+  empty.add(single);
+  const detection e = empty.result();
+  CHECK((e.scored == 0 && e.insufficient && !e.detected));
+}

@@ -212,3 +212,71 @@ TEST_CASE("HF SynthID prefix tests equal the detector on each cut text", "[hf_sy
   CHECK_THROWS_AS(hf_synthid_prefix_tests(scheme, text, {}, std::vector<std::uint64_t>{5, 4}), error);
   CHECK_THROWS_AS(hf_synthid_prefix_tests(scheme, text, {}, std::vector<std::uint64_t>{positions.size() + 1}), error);
 }
+
+TEST_CASE("HF SynthID pooled p-value equals the share of all keys that score at least as high over every document", "[hf_synthid]") {
+  // Table size 64, two layers, three documents of different lengths (each under its own repetition
+  // mask and EOS cut): the pooled count over all 64 x 64 key residues, against the exact null.
+  std::mt19937_64 rng(31);
+  for (int trial = 0; trial < 3; ++trial) {
+    hf_synthid_params p;
+    p.ngram_len = 3;
+    p.sampling_table_size = 64;
+    p.sampling_table_seed = 5 + static_cast<std::uint64_t>(trial);
+    p.keys = {static_cast<std::int64_t>(rng() >> 2), static_cast<std::int64_t>(rng() >> 2)};
+    const hf_synthid scheme(p);
+    hf_synthid_detect_options options;
+    options.eos = 24;
+    std::vector<std::vector<token_id>> documents;
+    for (const std::size_t n : {15u, 30u, 2u, 22u}) documents.push_back(skewed_tokens(rng, 25, n, 2.0));
+    hf_synthid_pool pool(scheme, options);
+    std::uint64_t scored = 0, ones = 0, tokens = 0;
+    for (const auto& document : documents) {
+      pool.add(document);
+      const hf_synthid_detection alone = hf_synthid_detect(scheme, document, options);
+      scored += alone.scored;
+      ones += alone.ones;
+      tokens += alone.tokens;
+    }
+    const hf_synthid_detection d = pool.result();
+    CHECK((d.scored == scored && d.ones == ones && d.tokens == tokens));
+    std::uint64_t at_least = 0;
+    for (std::int64_t c0 = 0; c0 < 64; ++c0) {
+      for (std::int64_t c1 = 0; c1 < 64; ++c1) {
+        hf_synthid_params q = p;
+        q.keys = {c0, c1};
+        const hf_synthid shifted(q);
+        std::uint64_t total = 0;
+        for (const auto& document : documents) total += hf_synthid_detect(shifted, document, options).ones;
+        at_least += total >= d.ones;
+      }
+    }
+    INFO("trial " << trial << ": ones " << d.ones << ", share " << at_least << "/4096");
+    CHECK(std::exp(d.ln_p) == Approx(static_cast<double>(at_least) / 4096.0).epsilon(1e-12));
+    // Any order gives the same test, to the last bit.
+    hf_synthid_pool reversed(scheme, options);
+    for (auto it = documents.rbegin(); it != documents.rend(); ++it) reversed.add(*it);
+    const hf_synthid_detection r = reversed.result();
+    CHECK((r.ln_p == d.ln_p && r.weighted_mean == d.weighted_mean && r.weighted_ln_p_bound == d.weighted_ln_p_bound &&
+           r.ln_p_min == d.ln_p_min));
+  }
+  // One document pooled is that document's test, every figure equal.
+  hf_synthid_params p;
+  p.ngram_len = 4;
+  p.keys = {654, 400, 836, 123, 585};
+  const hf_synthid scheme(p);
+  const auto document = skewed_tokens(rng, 2000, 300, 1.5);
+  hf_synthid_pool one(scheme, {});
+  one.add(document);
+  const hf_synthid_detection a = hf_synthid_detect(scheme, document), b = one.result();
+  CHECK((a.tokens == b.tokens && a.scored == b.scored && a.ones == b.ones && a.ones_per_layer == b.ones_per_layer &&
+         a.mean == b.mean && a.weighted_mean == b.weighted_mean && a.ln_p == b.ln_p && a.ln_p_min == b.ln_p_min &&
+         a.weighted_ln_p_bound == b.weighted_ln_p_bound && a.null_mean == b.null_mean && a.detected == b.detected &&
+         a.insufficient == b.insufficient));
+  // A negative id is refused and leaves the pool as it was; an empty pool is insufficient.
+  const std::vector<token_id> bad{1, 2, -3};
+  CHECK_THROWS_WITH(one.add(bad), Catch::Contains("token 2: negative id -3"));
+  CHECK(one.documents() == 1);
+  CHECK(one.result().ln_p == b.ln_p);
+  hf_synthid_pool empty(scheme, {});
+  CHECK((empty.result().scored == 0 && empty.result().insufficient));
+}

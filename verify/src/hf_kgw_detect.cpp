@@ -12,11 +12,7 @@
 namespace tritium {
 namespace {
 
-struct tuple {
-  std::uint32_t seed32;
-  token_id token;
-  std::uint32_t first_position;  ///< where it first occurs (marks)
-};
+using tuple = detail::hf_kgw_tuple;
 
 }  // namespace
 
@@ -73,39 +69,50 @@ const std::uint64_t* hf_kgw_green_cache::find_or_draw(std::uint32_t seed32) {
   return bits;
 }
 
-detection hf_kgw_detect(const hf_kgw& scheme, std::span<const token_id> tokens,
-                        const hf_kgw_detect_options& options) {
-  if (!(options.alpha > 0.0 && options.alpha < 1.0)) {
-    throw error(errc::invalid_argument, "alpha: expected a value in (0, 1), got " + std::to_string(options.alpha));
+namespace {
+
+void check_alpha(double alpha) {
+  if (!(alpha > 0.0 && alpha < 1.0)) {
+    throw error(errc::invalid_argument, "alpha: expected a value in (0, 1), got " + std::to_string(alpha));
   }
+}
+
+// The document after a stripped BOS, its ids checked against V.
+std::span<const token_id> scored_text(const hf_kgw& scheme, std::span<const token_id> tokens,
+                                      const std::optional<token_id>& bos) {
   const std::uint32_t vocab = scheme.vocab_size();
-  if (options.bos && !tokens.empty() && tokens.front() == *options.bos) tokens = tokens.subspan(1);
+  if (bos && !tokens.empty() && tokens.front() == *bos) tokens = tokens.subspan(1);
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i] < 0 || static_cast<std::uint32_t>(tokens[i]) >= vocab) {
       throw error(errc::out_of_range, "token " + std::to_string(i) + ": id " + std::to_string(tokens[i]) +
                                           " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
     }
   }
-  detection d;
-  d.tokens = tokens.size();
-  d.gamma = static_cast<double>(scheme.greenlist_size()) / static_cast<double>(vocab);
-  d.p_is_bound = true;
-  if (options.want_marks) d.marks.assign(tokens.size(), token_mark::no_context);
+  return tokens;
+}
 
+// Appends the (seed, token) tuple of every position with a full n-gram, in text order.
+void append_tuples(const hf_kgw& scheme, std::span<const token_id> tokens, std::vector<tuple>& tuples) {
   const bool selfhash = scheme.params().seeding == hf_seeding::selfhash;
   const std::size_t width = scheme.params().context_width;
   const std::size_t n = width + 1 - (selfhash ? 1 : 0);  // the n-gram transformers scores
-  std::vector<tuple> tuples;
-  if (tokens.size() >= n) tuples.reserve(tokens.size() - n + 1);
+  if (tokens.size() >= n) tuples.reserve(tuples.size() + tokens.size() - n + 1);
   for (std::size_t t = n - 1; t < tokens.size(); ++t) {
     // lefthash: the seed reads the token before the target; selfhash: the n-gram ending at it.
     const auto window = selfhash ? tokens.subspan(t + 1 - width, width) : tokens.subspan(t - 1, 1);
     tuples.push_back({hf_kgw::seed32(scheme.seed(window)), tokens[t], static_cast<std::uint32_t>(t)});
   }
-  // One verdict per (seed, token): sort, keep the first occurrence.
-  std::stable_sort(tuples.begin(), tuples.end(), [](const tuple& a, const tuple& b) {
-    return a.seed32 != b.seed32 ? a.seed32 < b.seed32 : a.token < b.token;
-  });
+}
+
+bool seed_token_less(const tuple& a, const tuple& b) {
+  return a.seed32 != b.seed32 ? a.seed32 < b.seed32 : a.token < b.token;
+}
+
+// Scores tuples sorted by (seed, token): one verdict per distinct pair, the first of equal ones scored
+// and the rest duplicates. on_tuple(index, green, duplicate) is called for every tuple in order.
+template <class OnTuple>
+void score_sorted(const hf_kgw& scheme, std::span<const tuple> tuples, hf_kgw_green_cache* cache, OnTuple on_tuple) {
+  const std::uint32_t vocab = scheme.vocab_size();
   std::vector<std::int32_t> scratch, green_list;
   std::vector<std::uint8_t> green_mask, walk_green;
   std::vector<token_id> walk_tokens;
@@ -115,7 +122,7 @@ detection hf_kgw_detect(const hf_kgw& scheme, std::span<const token_id> tokens,
     // Distinct tokens of this seed: many of them make one full green list cheaper than one walk each.
     std::size_t distinct = 0;
     for (std::size_t j = i; j < end; ++j) distinct += j == i || tuples[j].token != tuples[j - 1].token;
-    const std::uint64_t* cached = options.cache ? options.cache->find_or_draw(tuples[i].seed32) : nullptr;
+    const std::uint64_t* cached = cache ? cache->find_or_draw(tuples[i].seed32) : nullptr;
     const bool materialise = cached == nullptr && distinct >= 8;
     if (cached != nullptr) {
       // the kept list answers below
@@ -135,22 +142,84 @@ detection hf_kgw_detect(const hf_kgw& scheme, std::span<const token_id> tokens,
     }
     std::size_t walk_index = 0;
     for (std::size_t j = i; j < end; ++j) {
-      const bool duplicate = j > i && tuples[j].token == tuples[j - 1].token;
-      if (duplicate) {
-        if (options.want_marks) d.marks[tuples[j].first_position] = token_mark::duplicate;
+      if (j > i && tuples[j].token == tuples[j - 1].token) {
+        on_tuple(j, false, true);
         continue;
       }
       const auto v = static_cast<std::uint32_t>(tuples[j].token);
       const bool green = cached != nullptr ? ((cached[v >> 6] >> (v & 63)) & 1) != 0
                          : materialise     ? green_mask[v] != 0
                                            : walk_green[walk_index++] != 0;
-      ++d.scored;
-      d.green += green;
-      if (options.want_marks) d.marks[tuples[j].first_position] = green ? token_mark::green : token_mark::red;
+      on_tuple(j, green, false);
     }
     i = end;
   }
+}
+
+}  // namespace
+
+detection hf_kgw_detect(const hf_kgw& scheme, std::span<const token_id> tokens,
+                        const hf_kgw_detect_options& options) {
+  check_alpha(options.alpha);
+  tokens = scored_text(scheme, tokens, options.bos);
+  detection d;
+  d.tokens = tokens.size();
+  d.gamma = static_cast<double>(scheme.greenlist_size()) / static_cast<double>(scheme.vocab_size());
+  d.p_is_bound = true;
+  if (options.want_marks) d.marks.assign(tokens.size(), token_mark::no_context);
+  std::vector<tuple> tuples;
+  append_tuples(scheme, tokens, tuples);
+  // One verdict per (seed, token): sort stably, so the first occurrence is scored.
+  std::stable_sort(tuples.begin(), tuples.end(), seed_token_less);
+  score_sorted(scheme, tuples, options.cache, [&](std::size_t j, bool green, bool duplicate) {
+    if (duplicate) {
+      if (options.want_marks) d.marks[tuples[j].first_position] = token_mark::duplicate;
+      return;
+    }
+    ++d.scored;
+    d.green += green;
+    if (options.want_marks) d.marks[tuples[j].first_position] = green ? token_mark::green : token_mark::red;
+  });
   finish_detection(d, options.alpha);  // p_is_bound: the Hoeffding bound
+  return d;
+}
+
+hf_kgw_pool::hf_kgw_pool(const hf_kgw& scheme, const hf_kgw_detect_options& options)
+    : scheme_(scheme), options_(options) {
+  check_alpha(options_.alpha);
+  if (options_.want_marks) throw error(errc::invalid_argument, "hf_kgw_pool: a pooled test has no per-token marks");
+}
+
+hf_kgw_pool::~hf_kgw_pool() = default;
+
+void hf_kgw_pool::add(std::span<const token_id> tokens) {
+  tokens = scored_text(scheme_, tokens, options_.bos);
+  ++documents_;
+  tokens_ += tokens.size();
+  append_tuples(scheme_, tokens, tuples_);
+  // Keep the list near its distinct tuples: compact once it has doubled since the last compaction.
+  if (tuples_.size() >= 2 * compacted_ + (1u << 20)) compact();
+}
+
+void hf_kgw_pool::compact() {
+  std::sort(tuples_.begin(), tuples_.end(), seed_token_less);
+  tuples_.erase(std::unique(tuples_.begin(), tuples_.end(),
+                            [](const tuple& a, const tuple& b) { return a.seed32 == b.seed32 && a.token == b.token; }),
+                tuples_.end());
+  compacted_ = tuples_.size();
+}
+
+detection hf_kgw_pool::result() {
+  compact();
+  detection d;
+  d.tokens = tokens_;
+  d.gamma = static_cast<double>(scheme_.greenlist_size()) / static_cast<double>(scheme_.vocab_size());
+  d.p_is_bound = true;
+  score_sorted(scheme_, tuples_, options_.cache, [&](std::size_t, bool green, bool) {
+    ++d.scored;  // compacted: every tuple is distinct
+    d.green += green;
+  });
+  finish_detection(d, options_.alpha);
   return d;
 }
 

@@ -131,19 +131,29 @@ std::vector<std::uint8_t> shifted_table(const hf_synthid& scheme) {
 
 // Adds the positions' terms to the per-shift counts C(c) = Σ_t T'[(u_t + c) mod S] (exact integers,
 // so any grouping of the positions gives the same counts).
+// One residue u of multiplicity w: count[c] += w·T'[(u + c) mod S].
+void add_residue(std::span<const std::uint8_t> shifted, std::uint32_t u, std::uint32_t w, std::vector<std::uint32_t>& count) {
+  // Two contiguous runs instead of a masked index, so that the loops vectorise: c < S − u reads
+  // T'[u + c], the rest wraps to T'[u + c − S].
+  const auto size = static_cast<std::uint32_t>(shifted.size());
+  const std::uint32_t split = size - u;
+  add_scaled(count.data(), shifted.data() + u, split, w);
+  add_scaled(count.data() + split, shifted.data(), u, w);
+}
+
 void add_counts(std::span<const std::uint8_t> shifted, std::span<const std::uint64_t> token_hashes,
                 std::vector<std::uint32_t>& count) {
-  const auto size = static_cast<std::uint32_t>(shifted.size());
-  const std::uint32_t mask = size - 1;
+  const std::uint32_t mask = static_cast<std::uint32_t>(shifted.size()) - 1;
   std::map<std::uint32_t, std::uint32_t> residues;  // u → multiplicity
   for (const std::uint64_t h : token_hashes) ++residues[static_cast<std::uint32_t>(h) & mask];
-  for (const auto& [residue, multiplicity] : residues) {
-    const std::uint32_t u = residue, w = multiplicity;  // locals: the stores below cannot alias them
-    // Two contiguous runs instead of a masked index, so that the loops vectorise: c < S − u reads
-    // T'[u + c], the rest wraps to T'[u + c − S].
-    const std::uint32_t split = size - u;
-    add_scaled(count.data(), shifted.data() + u, split, w);
-    add_scaled(count.data() + split, shifted.data(), u, w);
+  for (const auto& [residue, multiplicity] : residues) add_residue(shifted, residue, multiplicity, count);
+}
+
+// The same from the multiplicity of every residue (residues[u], S entries; their sum below 2^32).
+void add_residue_counts(std::span<const std::uint8_t> shifted, std::span<const std::uint64_t> residues,
+                        std::vector<std::uint32_t>& count) {
+  for (std::uint32_t u = 0; u < residues.size(); ++u) {
+    if (residues[u] != 0) add_residue(shifted, u, static_cast<std::uint32_t>(residues[u]), count);
   }
 }
 
@@ -214,26 +224,25 @@ std::vector<std::uint64_t> hf_synthid_counted_positions(const hf_synthid& scheme
   return positions;
 }
 
-hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const token_id> tokens,
-                                       const hf_synthid_detect_options& options) {
-  if (!(options.alpha > 0.0 && options.alpha < 1.0)) {
-    throw error(errc::invalid_argument, "alpha: expected a value in (0, 1), got " + std::to_string(options.alpha));
+namespace {
+
+void check_alpha(double alpha) {
+  if (!(alpha > 0.0 && alpha < 1.0)) {
+    throw error(errc::invalid_argument, "alpha: expected a value in (0, 1), got " + std::to_string(alpha));
   }
-  check_table(scheme);
-  const std::uint32_t depth = scheme.depth();
+}
+
+void check_ids(std::span<const token_id> tokens) {
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
   }
-  hf_synthid_detection d;
-  d.tokens = tokens.size();
-  d.depth = depth;
-  d.ones_per_layer.assign(depth, 0);
-  const std::vector<std::uint64_t> token_hashes = counted_hashes(scheme, tokens, options);
-  d.scored = token_hashes.size();
-  if (d.scored == 0) {
-    d.insufficient = true;
-    return d;
-  }
+}
+
+// The test of d's counted positions, from d.scored, d.depth, d.ones_per_layer and the shift law of
+// one layer's count: the totals, transformers' scores, the exact p, its floor, the weighted mean's
+// bound and the decision.
+void exact_test(hf_synthid_detection& d, const layer_law& law, double alpha) {
+  const std::uint32_t depth = d.depth;
   // Weights linspace(10, 1, m) rescaled to sum m (transformers' weighted mean).
   std::vector<double> weights(depth, 1.0);
   if (depth > 1) {
@@ -241,28 +250,24 @@ hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const
     for (std::uint32_t l = 0; l < depth; ++l) sum += weights[l] = 10.0 - 9.0 * l / (depth - 1.0);
     for (auto& w : weights) w *= depth / sum;
   }
-  double weighted = 0.0;
-  for (const std::uint64_t h : token_hashes) {
-    for (std::uint32_t l = 0; l < depth; ++l) {
-      const std::uint8_t g = scheme.g_value(h, l);
-      d.ones_per_layer[l] += g;
-      weighted += weights[l] * g;
-    }
+  d.ones = 0;
+  double weighted = 0.0;  // Σ_l w_l · ones_l: one product per layer, the same whatever the order of positions
+  for (std::uint32_t l = 0; l < depth; ++l) {
+    d.ones += d.ones_per_layer[l];
+    weighted += weights[l] * static_cast<double>(d.ones_per_layer[l]);
   }
-  for (const auto c : d.ones_per_layer) d.ones += c;
   const double cells = static_cast<double>(d.scored) * depth;
   d.mean = static_cast<double>(d.ones) / cells;
   d.weighted_mean = weighted / cells;
 
-  const layer_law law = shift_law(shifted_table(scheme), token_hashes);
   const scaled_pmf& layer = law.pmf;
   d.null_mean = law.mean;
   const scaled_pmf total = total_law(layer, depth);
   d.ln_p = upper_tail_ln(total, d.ones);
   d.log10_p = d.ln_p / std::numbers::ln10;
   d.ln_p_min = upper_tail_ln(total, law.max * depth);
-  d.detected = d.ln_p <= std::log(options.alpha);
-  d.insufficient = d.ln_p_min > std::log(options.alpha);
+  d.detected = d.ln_p <= std::log(alpha);
+  d.insufficient = d.ln_p_min > std::log(alpha);
 
   // Weighted mean: P(Σ_l w_l C_l ≥ s) ≤ exp(Σ_l ln M(λ w_l) − λ s) for every λ ≥ 0 (Chernoff), with the
   // exact moment generating function M of H. Any λ gives a valid bound; a golden-section search finds a
@@ -292,6 +297,30 @@ hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const
     if (exponent(x1) < exponent(x2)) b = x2; else a = x1;
   }
   d.weighted_ln_p_bound = std::min(0.0, exponent((a + b) / 2.0));
+}
+
+}  // namespace
+
+hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const token_id> tokens,
+                                       const hf_synthid_detect_options& options) {
+  check_alpha(options.alpha);
+  check_table(scheme);
+  check_ids(tokens);
+  const std::uint32_t depth = scheme.depth();
+  hf_synthid_detection d;
+  d.tokens = tokens.size();
+  d.depth = depth;
+  d.ones_per_layer.assign(depth, 0);
+  const std::vector<std::uint64_t> token_hashes = counted_hashes(scheme, tokens, options);
+  d.scored = token_hashes.size();
+  if (d.scored == 0) {
+    d.insufficient = true;
+    return d;
+  }
+  for (const std::uint64_t h : token_hashes) {
+    for (std::uint32_t l = 0; l < depth; ++l) d.ones_per_layer[l] += scheme.g_value(h, l);
+  }
+  exact_test(d, shift_law(shifted_table(scheme), token_hashes), options.alpha);
   if (options.bayesian != nullptr) {
     // Beside the exact test, never instead of it: detected and insufficient stay the p-value's.
     if (options.bayesian->depth() != depth) {
@@ -305,6 +334,50 @@ hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const
     }
     d.bayesian_posterior = options.bayesian->posterior(g);
   }
+  return d;
+}
+
+hf_synthid_pool::hf_synthid_pool(const hf_synthid& scheme, const hf_synthid_detect_options& options)
+    : scheme_(scheme), options_(options) {
+  check_alpha(options_.alpha);
+  check_table(scheme_);
+  if (options_.bayesian != nullptr) {
+    throw error(errc::invalid_argument, "hf_synthid_pool: a Bayesian detector scores one text; a pooled test has no posterior");
+  }
+  residues_.assign(scheme_.params().sampling_table_size, 0);
+  ones_per_layer_.assign(scheme_.depth(), 0);
+}
+
+void hf_synthid_pool::add(std::span<const token_id> tokens) {
+  check_ids(tokens);
+  const std::vector<std::uint64_t> token_hashes = counted_hashes(scheme_, tokens, options_);
+  const std::uint32_t mask = scheme_.params().sampling_table_size - 1;
+  if (scored_ + token_hashes.size() >= 0xFFFFFFFFu) {
+    throw error(errc::invalid_argument, "hf_synthid_pool: more than 2^32 - 1 counted positions (the per-shift counts are 32-bit)");
+  }
+  ++documents_;
+  tokens_ += tokens.size();
+  scored_ += token_hashes.size();
+  for (const std::uint64_t h : token_hashes) {
+    ++residues_[static_cast<std::uint32_t>(h) & mask];
+    for (std::uint32_t l = 0; l < scheme_.depth(); ++l) ones_per_layer_[l] += scheme_.g_value(h, l);
+  }
+}
+
+hf_synthid_detection hf_synthid_pool::result() const {
+  hf_synthid_detection d;
+  d.tokens = tokens_;
+  d.depth = scheme_.depth();
+  d.scored = scored_;
+  d.ones_per_layer = ones_per_layer_;
+  if (d.scored == 0) {
+    d.insufficient = true;
+    return d;
+  }
+  const std::vector<std::uint8_t> shifted = shifted_table(scheme_);
+  std::vector<std::uint32_t> count(shifted.size(), 0);
+  add_residue_counts(shifted, residues_, count);
+  exact_test(d, law_of_counts(count, d.scored), options_.alpha);
   return d;
 }
 

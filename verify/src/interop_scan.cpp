@@ -197,6 +197,12 @@ interop_scan::interop_scan(interop_spec spec, const interop_config& config, scan
   if (spec_.min_window > 0 && spec_.min_window < 10) {
     throw error(errc::usage, "min_window: expected at least 10, got " + std::to_string(spec_.min_window));
   }
+  if (spec_.pooled && spec_.min_window > 0) {
+    throw error(errc::usage, "a pooled test is one test over all documents; a window scan tests each document's windows");
+  }
+  if (spec_.pooled && bayesian_ != nullptr) {
+    throw error(errc::usage, "a Bayesian detector gives one text's posterior; a pooled test has none");
+  }
   if (config_.kind == interop_kind::hf_kgw) {
     if (spec_.eos) throw error(errc::usage, "--eos: transformers' KGW detector does not stop at EOS; it is for SynthID");
     if (!spec_.repetition_mask) {
@@ -255,6 +261,45 @@ hf_synthid_detect_options interop_scan::synthid_options() const {
   return o;
 }
 
+namespace {
+
+// A test in the scan's terms.
+interop_detection of_kgw(const detection& d) {
+  interop_detection r;
+  r.kind = interop_kind::hf_kgw;
+  r.tokens = d.tokens;  // after a dropped BOS
+  r.scored = d.scored;
+  r.count = d.green;
+  r.gamma = d.gamma;
+  r.mean = d.scored ? static_cast<double>(d.green) / static_cast<double>(d.scored) : 0.0;
+  r.ln_p = d.ln_p;
+  r.log10_p = d.log10_p;
+  r.p_is_bound = d.p_is_bound;
+  r.ln_p_floor = hf_kgw_p_bound_ln(d.scored, d.scored, d.gamma);
+  r.detected = d.detected;
+  r.insufficient = d.insufficient;
+  return r;
+}
+
+interop_detection of_synthid(const hf_synthid_detection& d) {
+  interop_detection r;
+  r.kind = interop_kind::hf_synthid;
+  r.tokens = d.tokens;
+  r.scored = d.scored;
+  r.count = d.ones;
+  r.mean = d.mean;
+  r.weighted_mean = d.weighted_mean;
+  r.ln_p = d.ln_p;
+  r.log10_p = d.log10_p;
+  r.ln_p_floor = d.ln_p_min;
+  r.detected = d.detected;
+  r.insufficient = d.insufficient;
+  r.bayesian_posterior = d.bayesian_posterior;
+  return r;
+}
+
+}  // namespace
+
 interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_green_cache* cache) const {
   interop_detection r;
   r.kind = config_.kind;
@@ -271,17 +316,7 @@ interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_
     o.cache = cache;
     o.want_marks = spec_.min_window > 0;
     const detection d = hf_kgw_detect(*kgw_, tokens, o);
-    r.tokens = d.tokens;  // after a dropped BOS
-    r.scored = d.scored;
-    r.count = d.green;
-    r.gamma = d.gamma;
-    r.mean = d.scored ? static_cast<double>(d.green) / static_cast<double>(d.scored) : 0.0;
-    r.ln_p = d.ln_p;
-    r.log10_p = d.log10_p;
-    r.p_is_bound = d.p_is_bound;
-    r.ln_p_floor = hf_kgw_p_bound_ln(d.scored, d.scored, d.gamma);
-    r.detected = d.detected;
-    r.insufficient = d.insufficient;
+    r = of_kgw(d);
     if (spec_.min_window > 0) {
       window_scan_result w = window_scan(d, {.min_window = spec_.min_window});
       // The scan counts tokens after a dropped BOS; the window is given in the input's own places.
@@ -296,17 +331,7 @@ interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_
   hf_synthid_detect_options o = synthid_options();
   o.bayesian = bayesian_;
   const hf_synthid_detection d = hf_synthid_detect(*synthid_, tokens, o);
-  r.tokens = d.tokens;
-  r.scored = d.scored;
-  r.count = d.ones;
-  r.mean = d.mean;
-  r.weighted_mean = d.weighted_mean;
-  r.ln_p = d.ln_p;
-  r.log10_p = d.log10_p;
-  r.ln_p_floor = d.ln_p_min;
-  r.detected = d.detected;
-  r.insufficient = d.insufficient;
-  r.bayesian_posterior = d.bayesian_posterior;
+  r = of_synthid(d);
   if (spec_.min_window > 0) {
     // A window's smallest p can be below the whole text's (fewer shifts reach its maximum): the floor
     // is the smallest any window could reach, one shift in S^m.
@@ -318,6 +343,7 @@ interop_detection interop_scan::detect(std::span<const token_id> tokens, hf_kgw_
 }
 
 detect_verdict interop_scan::run(const observer& on_document) {
+  if (spec_.pooled) return run_pooled();
   std::size_t documents = 0;
   double min_ln_p = 0.0, min_ln_p_floor = 0.0;
   std::uint64_t max_scored = 0;
@@ -356,6 +382,48 @@ detect_verdict interop_scan::run(const observer& on_document) {
     return v;
   }
   decide_bonferroni(v, min_ln_p, min_ln_p_floor, static_cast<double>(documents), spec_.alpha);  // across documents
+  return v;
+}
+
+detect_verdict interop_scan::run_pooled() {
+  // The documents are read (and tokenized) by the workers and added in input order; the test itself
+  // runs once, over everything added.
+  std::optional<hf_kgw_pool> kgw_pool;
+  std::optional<hf_synthid_pool> synthid_pool;
+  std::unique_ptr<hf_kgw_green_cache> cache;
+  if (kgw_) {
+    hf_kgw_detect_options o = kgw_options();
+    if (env_.cache_bytes > 0) {
+      cache = std::make_unique<hf_kgw_green_cache>(*kgw_, env_.cache_bytes);
+      o.cache = cache.get();
+    }
+    kgw_pool.emplace(*kgw_, o);
+  } else {
+    synthid_pool.emplace(*synthid_, synthid_options());
+  }
+  progress_meter progress(env_.progress, "documents");
+  detail::document_input in = detail::input_of(spec_.input, env_, tokenizer_.get(), spec_.format, spec_.utf8);
+  if (tokenizer_) in.listed = &listed_files_;
+  std::size_t documents = 0;
+  detail::scan_documents<interop_detection>(
+      in, [](std::span<const token_id>, interop_detection&, unsigned) {},
+      [&](const std::string&, std::span<const token_id> tokens, interop_detection&, const std::string&) {
+        if (kgw_pool) kgw_pool->add(tokens); else synthid_pool->add(tokens);
+        ++documents;
+        progress.advance();
+      });
+  progress.finish();
+  detect_verdict v;
+  v.documents = documents;
+  v.schemes = 1;
+  if (documents == 0) {
+    pooled_.reset();
+    v.outcome = "insufficient evidence";
+    return v;
+  }
+  pooled_ = kgw_pool ? of_kgw(kgw_pool->result()) : of_synthid(synthid_pool->result());
+  v.max_scored = pooled_->scored;
+  decide_bonferroni(v, pooled_->ln_p, pooled_->ln_p_floor, 1.0, spec_.alpha);  // one test
   return v;
 }
 

@@ -75,6 +75,45 @@ struct hf_kgw_detect_options {
 detection hf_kgw_detect(const hf_kgw& scheme, std::span<const token_id> tokens,
                         const hf_kgw_detect_options& options = {});
 
+namespace detail {
+struct hf_kgw_tuple {
+  std::uint32_t seed32;
+  token_id token;
+  std::uint32_t first_position;  ///< where it first occurs in its document (marks)
+};
+}  // namespace detail
+
+/// One test over many documents (`detect --hf-config --pool`): the (seed, token) tuples of every
+/// document, deduplicated across all of them, in one binomial bound. §5's null holds for any set of
+/// distinct tuples, wherever they were read, so the bound is the one a single document gets. Short
+/// texts that are each too short to decide can decide together; a tuple repeated across documents
+/// (boilerplate, a quoted sentence) counts once. Documents may be added in any order: the result is
+/// the same.
+class hf_kgw_pool {
+ public:
+  /// options.want_marks must be false (there are no per-token marks); options.cache, if set, is used
+  /// by result().
+  hf_kgw_pool(const hf_kgw& scheme, const hf_kgw_detect_options& options);
+  ~hf_kgw_pool();
+  hf_kgw_pool(const hf_kgw_pool&) = delete;
+  hf_kgw_pool& operator=(const hf_kgw_pool&) = delete;
+
+  /// Adds one document (its BOS stripped as options.bos says). Throws errc::out_of_range naming the
+  /// index of a token outside [0, V); the pool is then unchanged.
+  void add(std::span<const token_id> tokens);
+  /// The pooled test: tokens summed over the documents, scored = distinct tuples.
+  detection result();
+  std::uint64_t documents() const noexcept { return documents_; }
+
+ private:
+  void compact();  ///< sorts and deduplicates tuples_
+  const hf_kgw& scheme_;
+  hf_kgw_detect_options options_;
+  std::vector<detail::hf_kgw_tuple> tuples_;
+  std::size_t compacted_ = 0;
+  std::uint64_t documents_ = 0, tokens_ = 0;
+};
+
 /// ln P(S ≥ s) for S the sum of T independent Bernoulli-like hypergeometric counts of mean T·γ', as
 /// bounded above: ln P(Binomial(T, γ') ≥ s) when s ≥ T·γ' + 1, else 0.
 double hf_kgw_p_bound_ln(std::uint64_t scored, std::uint64_t green, double gamma_prime);

@@ -63,6 +63,32 @@ struct hf_synthid_detection {
 hf_synthid_detection hf_synthid_detect(const hf_synthid& scheme, std::span<const token_id> tokens,
                                        const hf_synthid_detect_options& options = {});
 
+/// One test over many documents (`detect --hf-config --pool`): the counted positions of every
+/// document (each under its own masks) in one key-shift null. The null takes the keys as the
+/// randomness and the text as fixed, so it is exact for any set of positions, wherever they were read,
+/// and needs no deduplication across documents either. Documents may be added in any order: the
+/// result is the same (integer counts; the weighted mean from the per-layer totals).
+class hf_synthid_pool {
+ public:
+  /// options.bayesian must be null: the posterior is a model of one text. Throws as hf_synthid_detect
+  /// does for a table size or depth the exact null cannot take.
+  hf_synthid_pool(const hf_synthid& scheme, const hf_synthid_detect_options& options);
+
+  /// Adds one document. Throws errc::out_of_range for a negative id (the pool is then unchanged) and
+  /// errc::invalid_argument past 2^32 − 1 counted positions in all.
+  void add(std::span<const token_id> tokens);
+  /// The pooled test (tokens and scored summed over the documents).
+  hf_synthid_detection result() const;
+  std::uint64_t documents() const noexcept { return documents_; }
+
+ private:
+  const hf_synthid& scheme_;
+  hf_synthid_detect_options options_;
+  std::vector<std::uint64_t> residues_;        ///< multiplicity of each residue u = h mod S
+  std::vector<std::uint64_t> ones_per_layer_;
+  std::uint64_t documents_ = 0, tokens_ = 0, scored_ = 0;
+};
+
 /// The g-values of the positions hf_synthid_detect counts (both masks): one row of m per position,
 /// in text order. What a Bayesian detector is trained on and scores.
 std::vector<std::uint8_t> hf_synthid_counted_g_values(const hf_synthid& scheme, std::span<const token_id> tokens,

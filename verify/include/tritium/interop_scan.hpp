@@ -77,6 +77,10 @@ struct interop_spec {
   /// 0: whole documents; otherwise each document is also scanned in windows of at least this many
   /// scored tuples or counted positions (≥ 10; tritium/window_scan.hpp), and decided on the scan.
   std::uint64_t min_window = 0;
+  /// One test over all documents (KGW: tuples deduplicated across them; SynthID: every counted
+  /// position in one key-shift null; tritium/hf_kgw_detect.hpp, hf_synthid_detect.hpp) instead of one
+  /// per document. Not with min_window or a Bayesian model.
+  bool pooled = false;
 };
 
 /// One document's test.
@@ -122,8 +126,13 @@ class interop_scan {
   interop_scan& operator=(const interop_scan&) = delete;
 
   /// Reads the whole input once, calling `on_document` in input order. Throws tritium::error naming
-  /// the file and line of a bad record or a token outside the vocabulary.
+  /// the file and line of a bad record or a token outside the vocabulary. With spec.pooled the
+  /// documents are not tested one by one and `on_document` is not called: the verdict is the pooled
+  /// test's, which pooled() then holds.
   detect_verdict run(const observer& on_document = {});
+  /// After a pooled run(): its test (tokens and scored summed over the documents); empty when the
+  /// input held no documents.
+  const std::optional<interop_detection>& pooled() const noexcept { return pooled_; }
 
   const interop_spec& spec() const noexcept { return spec_; }
   const interop_config& config() const noexcept { return config_; }
@@ -153,6 +162,8 @@ class interop_scan {
   std::unique_ptr<tritium::tokenizer> tokenizer_;
   std::vector<std::filesystem::path> listed_files_;  ///< a text input's files as listed on construction
   std::vector<std::string> named_files_;            ///< the same, named as the spec names the input
+  std::optional<interop_detection> pooled_;
+  detect_verdict run_pooled();
 };
 
 }  // namespace tritium
