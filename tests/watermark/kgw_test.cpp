@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <memory>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -245,6 +246,34 @@ TEST_CASE("Every available dense kernel equals the portable loop", "[kgw]") {
           INFO("kernel " << k.name << " bits " << bits << " T " << threshold << " n " << n);
           CHECK(got == reference);
         }
+      }
+    }
+  }
+}
+
+TEST_CASE("Every available self-hash row kernel equals the portable loop bit for bit", "[kgw]") {
+  // Lanes of 16 bits against thresholds at both ends; logits including −0.0, which only the green
+  // ones may change.
+  std::mt19937_64 rng(9);
+  const auto kernels = detail::available_below_kernels();
+  INFO("kernels available: " << kernels.size());
+  for (const std::uint32_t threshold : {1u, 0x4000u, 0xffffu}) {
+    for (const std::size_t n : {0u, 1u, 7u, 8u, 15u, 16u, 17u, 31u, 2048u}) {
+      std::vector<std::uint16_t> lanes(n);
+      for (auto& l : lanes) l = static_cast<std::uint16_t>(rng() % 4 == 0 ? 0 : rng());
+      std::vector<float> original(n);
+      for (auto& x : original) x = rng() % 5 == 0 ? -0.0f : static_cast<float>(static_cast<int>(rng() % 2000) - 1000) * 0.01f;
+      std::vector<float> reference = original;
+      kernels.front().kernel(reference.data(), lanes.data(), n, threshold, 2.5f);
+      for (std::size_t i = 0; i < n; ++i) {
+        const float want = lanes[i] < threshold ? original[i] + 2.5f : original[i];
+        if (std::memcmp(&reference[i], &want, sizeof want) != 0) FAIL("portable kernel at " << i);
+      }
+      for (const auto& k : kernels) {
+        std::vector<float> got = original;
+        k.kernel(got.data(), lanes.data(), n, threshold, 2.5f);
+        INFO("kernel " << k.name << " T " << threshold << " n " << n);
+        CHECK(std::memcmp(got.data(), reference.data(), n * sizeof(float)) == 0);
       }
     }
   }

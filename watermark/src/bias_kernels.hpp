@@ -39,6 +39,19 @@ struct named_fused_bias_kernel {
   fused_bias_kernel kernel;
 };
 
+/// The self-hash row's step (kgw::bias_dense): adds `delta` to logits[i], i < n, where lanes[i] is
+/// below `threshold`; every other logit is left exactly as it was.
+using below_kernel = void (*)(float* logits, const std::uint16_t* lanes, std::size_t n, std::uint32_t threshold,
+                              float delta);
+
+struct named_below_kernel {
+  const char* name;
+  below_kernel kernel;
+};
+
+std::vector<named_below_kernel> available_below_kernels();
+below_kernel best_below_kernel();
+
 /// Adds the account delta alone (for self-hash keys, whose green lists are not a keystream).
 void add_account_matches(float* logits, std::size_t n, const account_lanes& account) noexcept;
 

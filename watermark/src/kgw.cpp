@@ -187,16 +187,12 @@ void kgw::bias_dense_impl(std::span<const token_id> window, std::span<float> log
   if (params_.seeding_scheme == seeding::selfhash) {
     // (h + 1)·V AES blocks a row (h rank rows and one lane row, fewer when the window repeats a
     // token), a slice at a time so that the lanes stay in L1 next to their logits.
+    static const detail::below_kernel below = detail::best_below_kernel();
     std::uint16_t lanes[selfhash_slice];
     for (std::size_t start = 0; start < vocab; start += selfhash_slice) {
       const std::size_t n = std::min(selfhash_slice, vocab - start);
       prf_.selfhash_lanes(window, static_cast<token_id>(start), n, lanes);
-      float* row = logits.data() + start;
-      // Locals, so that the stores into the row cannot alias them and the loop vectorises; a branch
-      // per token would mispredict on a random quarter of them.
-      const auto t = static_cast<std::uint16_t>(params_.gamma_threshold);
-      const float d = delta_;
-      for (std::size_t j = 0; j < n; ++j) row[j] += lanes[j] < t ? d : 0.0f;
+      below(logits.data() + start, lanes, n, params_.gamma_threshold, delta_);
     }
     if (account != nullptr) {
       for (std::size_t start = 0; start < vocab; start += chunk_tokens) {

@@ -206,8 +206,7 @@ void kgw_prf::selfhash_lanes(std::span<const token_id> window, token_id first, s
       selfhash_block(rank_base, 0, 0, prf_v1::tag::selfhash_rank);
       selfhash_block(base, 0, 0, prf_v1::tag::selfhash_lane);
       const std::size_t fast =
-          detail::aes128_selfhash_row(keys_->aes, rank_base, base, window_words, distinct, v0, m, heads);
-      for (std::size_t j = 0; j < fast; ++j) lanes[start + j] = static_cast<std::uint16_t>(heads[j] & mask);
+          detail::aes128_selfhash_row(keys_->aes, rank_base, base, window_words, distinct, v0, m, mask, lanes + start);
       if (fast == m) continue;
       // The generic path on candidates [fast, m) of the chunk.
       const std::size_t rest = m - fast;

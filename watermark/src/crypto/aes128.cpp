@@ -228,7 +228,7 @@ __attribute__((target("vaes,avx512f,aes,sse4.1"))) std::size_t heads_vaes512(
 __attribute__((target("vaes,avx512f,aes,sse4.1"))) std::size_t selfhash_row_vaes512(
     const std::uint8_t* round_keys, const std::uint8_t rank_base[16], const std::uint8_t lane_base[16],
     const std::uint32_t* tokens, std::size_t distinct, std::uint32_t v0, std::size_t n,
-    std::uint32_t* out) {
+    std::uint32_t mask, std::uint16_t* lanes) {
   __m512i rk[11];
   for (int i = 0; i < 11; ++i) {
     rk[i] = _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i)));
@@ -282,9 +282,12 @@ __attribute__((target("vaes,avx512f,aes,sse4.1"))) std::size_t selfhash_row_vaes
     for (int r = 1; r < 10; ++r) {
       for (std::size_t j = 0; j < 8; ++j) b[j] = _mm512_aesenc_epi128(b[j], rk[r]);
     }
+    // Word 0 of each block, masked to the lane width (≤ 16 bits, so the unsigned pack is exact).
+    const __m128i lane_mask = _mm_set1_epi32(static_cast<int>(mask));
     for (std::size_t j = 0; j < 8; ++j) {
       const __m512i packed = _mm512_maskz_compress_epi32(0x1111, _mm512_aesenclast_epi128(b[j], rk[10]));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 4 * j), _mm512_castsi512_si128(packed));
+      const __m128i words = _mm_and_si128(_mm512_castsi512_si128(packed), lane_mask);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(lanes + i + 4 * j), _mm_packus_epi32(words, words));
     }
   }
   return i;
@@ -426,10 +429,10 @@ void aes128_counter_heads(const aes128_key& key, const std::uint8_t base[16], st
 std::size_t aes128_selfhash_row(const aes128_key& key, const std::uint8_t rank_base[16],
                                 const std::uint8_t lane_base[16], const std::uint32_t* tokens,
                                 std::size_t distinct, std::uint32_t v0, std::size_t n,
-                                std::uint32_t* out) noexcept {
+                                std::uint32_t mask, std::uint16_t* lanes) noexcept {
 #ifdef TRITIUM_HAVE_AESNI_PATH
-  if (distinct >= 1 && aes128_has_hardware() && has_vaes512()) {
-    return selfhash_row_vaes512(key.round_keys, rank_base, lane_base, tokens, distinct, v0, n, out);
+  if (distinct >= 1 && mask <= 0xffffu && aes128_has_hardware() && has_vaes512()) {
+    return selfhash_row_vaes512(key.round_keys, rank_base, lane_base, tokens, distinct, v0, n, mask, lanes);
   }
 #endif
   return 0;

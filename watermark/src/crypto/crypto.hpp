@@ -39,13 +39,14 @@ void aes128_counter_heads(const aes128_key& key, const std::uint8_t base[16], st
 
 /// A self-hash lane row in one pass (papers/prf-v1.md §4). For candidates v = v0 + i, i < n: the anchor
 /// is the token t of `tokens[0..distinct)` whose rank block (`rank_base` with word 0 = t and word 1 =
-/// v) encrypts to the smallest first 8 bytes read little-endian, the earlier token on ties; out[i] =
-/// word 0 of the encrypted lane block (`lane_base` with word 0 = the anchor and word 1 = v). Handles a
-/// multiple of 32 leading candidates and returns how many (0 without VAES): the caller does the rest.
+/// v) encrypts to the smallest first 8 bytes read little-endian, the earlier token on ties; lanes[i] =
+/// word 0 of the encrypted lane block (`lane_base` with word 0 = the anchor and word 1 = v) & `mask`
+/// (at most 0xffff). Handles a multiple of 32 leading candidates and returns how many (0 without
+/// VAES): the caller does the rest.
 std::size_t aes128_selfhash_row(const aes128_key& key, const std::uint8_t rank_base[16],
                                 const std::uint8_t lane_base[16], const std::uint32_t* tokens,
                                 std::size_t distinct, std::uint32_t v0, std::size_t n,
-                                std::uint32_t* out) noexcept;
+                                std::uint32_t mask, std::uint16_t* lanes) noexcept;
 
 /// The same through OpenSSL's EVP interface only: the reference the AES-NI path is tested against.
 void aes128_encrypt_blocks_openssl(const aes128_key& key, const std::uint8_t* in,
