@@ -2,7 +2,9 @@
 // (fixtures/kat/torch_cpu_v1.json), and the tournament's expected g-value.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -11,6 +13,7 @@
 #include "support/binomial_interval.hpp"
 #include "tritium/digest.hpp"
 #include "tritium/hf_synthid.hpp"
+#include "hf_synthid_kernels.hpp"
 
 using namespace tritium;
 using json = nlohmann::json;
@@ -147,4 +150,51 @@ TEST_CASE("HF SynthID tournament over buckets equals the literal per-token tourn
   }
   INFO("worst |difference| of log-probabilities " << worst);
   CHECK(worst < 1e-5);  // float32 output of a double computation
+}
+
+TEST_CASE("Every SynthID layer kernel this CPU runs gives the portable loops' bits", "[hf_synthid]") {
+  std::mt19937_64 rng(12);
+  const auto kernels = detail::available_layer_kernels();
+  REQUIRE(std::string(kernels.front().first) == "portable");
+  INFO("kernels available: " << kernels.size());
+  for (const std::uint32_t n : {1u, 3u, 4u, 7u, 8u, 9u, 17u, 64u, 65536u}) {
+    std::vector<double> b(n), lf(n);
+    std::vector<std::uint8_t> g(n);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    for (std::uint32_t y = 0; y < n; ++y) {
+      b[y] = unit(rng) / n;
+      lf[y] = -unit(rng);
+      g[y] = static_cast<std::uint8_t>(rng() & 1);
+    }
+    double want[8];
+    kernels.front().second.partial_mass(b.data(), g.data(), n, want);
+    for (int k = 0; k < 8; ++k) {  // lane k: the green b[y] with y ≡ k mod 8, in order
+      double sum = 0.0;
+      for (std::uint32_t y = static_cast<std::uint32_t>(k); y < n; y += 8) sum += g[y] != 0 ? b[y] : 0.0;
+      CHECK(std::memcmp(&sum, &want[k], sizeof sum) == 0);
+    }
+    // An ordinary layer, and one whose mass is 1 (down = 0, ln_down = −inf).
+    for (const double down : {0.37, 0.0}) {
+      const double up = 1.0 + 1.0 - (1.0 - down), ln_up = std::log(up);
+      const double ln_down = down > 0.0 ? std::log(down) : -std::numeric_limits<double>::infinity();
+      std::vector<double> b_want = b, lf_want = lf;
+      kernels.front().second.update(b_want.data(), lf_want.data(), g.data(), n, up, down, ln_up, ln_down);
+      for (const auto& [name, k] : kernels) {
+        INFO(name << " n " << n << " down " << down);
+        double got[8];
+        k.partial_mass(b.data(), g.data(), n, got);
+        CHECK(std::memcmp(got, want, sizeof got) == 0);
+        std::vector<double> b_got = b, lf_got = lf;
+        k.update(b_got.data(), lf_got.data(), g.data(), n, up, down, ln_up, ln_down);
+        CHECK(std::memcmp(b_got.data(), b_want.data(), n * sizeof(double)) == 0);
+        CHECK(std::memcmp(lf_got.data(), lf_want.data(), n * sizeof(double)) == 0);
+      }
+      for (std::uint32_t y = 0; y < n; ++y) {
+        const double b_expected = b[y] * (g[y] != 0 ? up : down), lf_expected = lf[y] + (g[y] != 0 ? ln_up : ln_down);
+        if (std::memcmp(&b_want[y], &b_expected, 8) != 0 || std::memcmp(&lf_want[y], &lf_expected, 8) != 0) {
+          FAIL("portable update at " << y);
+        }
+      }
+    }
+  }
 }

@@ -3,11 +3,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
 #include "tritium/error.hpp"
 #include "tritium/torch_cpu_rng.hpp"
+#include "hf_synthid_kernels.hpp"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace tritium {
 
@@ -72,6 +78,132 @@ struct reweight_scratch {
   std::vector<std::uint64_t> token_hash;
 };
 
+// One layer of the bucket tournament (hf_synthid_kernels.hpp), as kernels chosen once by CPU
+// features. The mass Σ_y b[y]·g[y] is a masked sum (g ∈ {0, 1}) in eight fixed partial sums, so that
+// every kernel gives the same bits.
+using detail::layer_kernels;
+
+void partial_mass_tail(const double* b, const std::uint8_t* g, std::uint32_t from, std::uint32_t n, double partial[8]) {
+  for (std::uint32_t y = from; y < n; ++y) partial[y % 8] += g[y] != 0 ? b[y] : 0.0;
+}
+
+void partial_mass_portable(const double* b, const std::uint8_t* g, std::uint32_t n, double partial[8]) {
+  for (int k = 0; k < 8; ++k) partial[k] = 0.0;
+  partial_mass_tail(b, g, 0, n, partial);
+}
+
+void update_tail(double* b, double* lf, const std::uint8_t* g, std::uint32_t from, std::uint32_t n, double up,
+                 double down, double ln_up, double ln_down) {
+  for (std::uint32_t y = from; y < n; ++y) {
+    b[y] *= g[y] != 0 ? up : down;
+    lf[y] += g[y] != 0 ? ln_up : ln_down;
+  }
+}
+
+void update_portable(double* b, double* lf, const std::uint8_t* g, std::uint32_t n, double up, double down,
+                     double ln_up, double ln_down) {
+  update_tail(b, lf, g, 0, n, up, down, ln_up, ln_down);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) __m256d green_lanes_avx2(const std::uint8_t* g) {
+  std::int32_t four;
+  std::memcpy(&four, g, 4);
+  const __m256i wide = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(four));
+  return _mm256_castsi256_pd(_mm256_xor_si256(_mm256_cmpeq_epi64(wide, _mm256_setzero_si256()), _mm256_set1_epi64x(-1)));
+}
+
+__attribute__((target("avx2"))) void partial_mass_avx2(const double* b, const std::uint8_t* g, std::uint32_t n,
+                                                       double partial[8]) {
+  __m256d low = _mm256_setzero_pd(), high = _mm256_setzero_pd();  // lanes 0–3 and 4–7
+  std::uint32_t y = 0;
+  for (; y + 8 <= n; y += 8) {
+    low = _mm256_add_pd(low, _mm256_and_pd(_mm256_loadu_pd(b + y), green_lanes_avx2(g + y)));
+    high = _mm256_add_pd(high, _mm256_and_pd(_mm256_loadu_pd(b + y + 4), green_lanes_avx2(g + y + 4)));
+  }
+  _mm256_storeu_pd(partial, low);
+  _mm256_storeu_pd(partial + 4, high);
+  partial_mass_tail(b, g, y, n, partial);
+}
+
+__attribute__((target("avx2"))) void update_avx2(double* b, double* lf, const std::uint8_t* g, std::uint32_t n,
+                                                 double up, double down, double ln_up, double ln_down) {
+  const __m256d up_v = _mm256_set1_pd(up), down_v = _mm256_set1_pd(down);
+  const __m256d ln_up_v = _mm256_set1_pd(ln_up), ln_down_v = _mm256_set1_pd(ln_down);
+  std::uint32_t y = 0;
+  for (; y + 4 <= n; y += 4) {
+    const __m256d green = green_lanes_avx2(g + y);
+    _mm256_storeu_pd(b + y, _mm256_mul_pd(_mm256_loadu_pd(b + y), _mm256_blendv_pd(down_v, up_v, green)));
+    _mm256_storeu_pd(lf + y, _mm256_add_pd(_mm256_loadu_pd(lf + y), _mm256_blendv_pd(ln_down_v, ln_up_v, green)));
+  }
+  update_tail(b, lf, g, y, n, up, down, ln_up, ln_down);
+}
+
+// GCC 12's avx512fintrin.h: see watermark/src/bias_kernels.cpp.
+#pragma GCC diagnostic push
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+__attribute__((target("avx512f"))) __mmask8 green_lanes_avx512(const std::uint8_t* g) {
+  const __m512i wide = _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(g)));
+  return _mm512_test_epi64_mask(wide, wide);
+}
+
+__attribute__((target("avx512f"))) void partial_mass_avx512(const double* b, const std::uint8_t* g, std::uint32_t n,
+                                                           double partial[8]) {
+  __m512d sum = _mm512_setzero_pd();  // lane k: the y ≡ k mod 8
+  std::uint32_t y = 0;
+  for (; y + 8 <= n; y += 8) sum = _mm512_mask_add_pd(sum, green_lanes_avx512(g + y), sum, _mm512_loadu_pd(b + y));
+  _mm512_storeu_pd(partial, sum);
+  partial_mass_tail(b, g, y, n, partial);
+}
+
+__attribute__((target("avx512f"))) void update_avx512(double* b, double* lf, const std::uint8_t* g, std::uint32_t n,
+                                                     double up, double down, double ln_up, double ln_down) {
+  const __m512d up_v = _mm512_set1_pd(up), down_v = _mm512_set1_pd(down);
+  const __m512d ln_up_v = _mm512_set1_pd(ln_up), ln_down_v = _mm512_set1_pd(ln_down);
+  std::uint32_t y = 0;
+  for (; y + 8 <= n; y += 8) {
+    const __mmask8 green = green_lanes_avx512(g + y);
+    _mm512_storeu_pd(b + y, _mm512_mul_pd(_mm512_loadu_pd(b + y), _mm512_mask_blend_pd(green, down_v, up_v)));
+    _mm512_storeu_pd(lf + y, _mm512_add_pd(_mm512_loadu_pd(lf + y), _mm512_mask_blend_pd(green, ln_down_v, ln_up_v)));
+  }
+  update_tail(b, lf, g, y, n, up, down, ln_up, ln_down);
+}
+#pragma GCC diagnostic pop
+#endif
+
+}  // namespace
+
+std::vector<std::pair<const char*, layer_kernels>> detail::available_layer_kernels() {
+  std::vector<std::pair<const char*, layer_kernels>> out{{"portable", {partial_mass_portable, update_portable}}};
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) out.push_back({"avx2", {partial_mass_avx2, update_avx2}});
+  if (__builtin_cpu_supports("avx512f")) out.push_back({"avx512f", {partial_mass_avx512, update_avx512}});
+#endif
+  return out;
+}
+
+namespace {
+
+// The largest score, in eight independent running maxima (std::max_element's one chain of compares
+// through memory cost a fifth of the row).
+float largest(std::span<const float> x) {
+  float m[8];
+  for (auto& v : m) v = -std::numeric_limits<float>::infinity();
+  std::size_t i = 0;
+  for (; i + 8 <= x.size(); i += 8) {
+    for (std::size_t k = 0; k < 8; ++k) m[k] = std::max(m[k], x[i + k]);
+  }
+  for (; i < x.size(); ++i) m[0] = std::max(m[0], x[i]);
+  return std::max(std::max(std::max(m[0], m[1]), std::max(m[2], m[3])), std::max(std::max(m[4], m[5]), std::max(m[6], m[7])));
+}
+
+double combined(const double partial[8]) {
+  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) + ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+}
+
 reweight_scratch& scratch_of_this_thread() {
   thread_local reweight_scratch scratch;
   return scratch;
@@ -85,7 +217,7 @@ void hf_synthid::reweight_dense(std::span<const token_id> context, std::span<flo
   reweight_scratch& scratch = scratch_of_this_thread();
   std::vector<double>& probs = scratch.probs;
   probs.resize(vocab);
-  const float top = *std::max_element(scores.begin(), scores.end());
+  const float top = largest(scores);
   double total = 0.0;
   for (std::size_t v = 0; v < vocab; ++v) total += probs[v] = std::exp(static_cast<double>(scores[v] - top));
   const std::uint32_t size = params_.sampling_table_size;
@@ -95,6 +227,7 @@ void hf_synthid::reweight_dense(std::span<const token_id> context, std::span<flo
     // tournament runs over the `size` buckets of summed probability. A layer multiplies a bucket by
     // 1 + g − mass, one of two values, so a bucket's log factor is a sum of the layers' logs (no log per
     // token), and ln p'_v = (score_v − top) − ln total + ln factor(u_v).
+    static const layer_kernels kernels = detail::available_layer_kernels().back().second;
     const std::uint32_t mask = size - 1;
     std::vector<double>& bucket = scratch.bucket;
     std::vector<double>& ln_factor = scratch.ln_factor;
@@ -116,35 +249,14 @@ void hf_synthid::reweight_dense(std::span<const token_id> context, std::span<flo
         for (std::uint32_t x = 0; x < size; ++x) own[x] = table_[static_cast<std::uint32_t>(hf_synthid_fold(x, key)) & mask];
         layer = own.data();
       }
-      // The layer's mass in four partial sums (the additions need not wait for one another).
-      double partial[4] = {0.0, 0.0, 0.0, 0.0};
-      std::uint32_t x = 0;
-      for (; x + 4 <= size; x += 4) {
-        for (std::uint32_t k = 0; k < 4; ++k) partial[k] += bucket[x + k] * static_cast<double>(layer[x + k]);
-      }
-      for (; x < size; ++x) partial[0] += bucket[x] * static_cast<double>(layer[x]);
-      const double mass = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+      double partial[8];
+      kernels.partial_mass(bucket.data(), layer, size, partial);
+      const double mass = combined(partial);
       const double up = 1.0 + 1.0 - mass, down = 1.0 - mass;  // the multipliers of g = 1 and g = 0
       const double ln_up = std::log(up);
+      // down = 0: every bucket with g = 0 is empty; they leave the race (ln 0).
       const double ln_down = down > 0.0 ? std::log(down) : -std::numeric_limits<double>::infinity();
-      // Restrict-qualified: the byte table may not alias the doubles, so the update vectorises.
-      const std::uint8_t* __restrict__ g = layer;
-      double* __restrict__ b = bucket.data();
-      double* __restrict__ lf = ln_factor.data();
-      if (down > 0.0) {
-        // Arithmetic, not a branch: g is a coin toss per bucket, which no predictor learns.
-        const double ln_step = ln_up - ln_down;
-        for (std::uint32_t y = 0; y < size; ++y) {
-          const double one = static_cast<double>(g[y]);
-          b[y] *= 1.0 + one - mass;
-          lf[y] += ln_down + one * ln_step;
-        }
-      } else {  // every bucket with g = 0 is empty: they leave the race (ln 0)
-        for (std::uint32_t y = 0; y < size; ++y) {
-          b[y] *= 1.0 + static_cast<double>(g[y]) - mass;
-          lf[y] += g[y] != 0 ? ln_up : ln_down;
-        }
-      }
+      kernels.update(bucket.data(), ln_factor.data(), layer, size, up, down, ln_up, ln_down);
     }
     const double ln_total = std::log(total);
     for (std::size_t v = 0; v < vocab; ++v) {
