@@ -295,7 +295,7 @@ void detect_command::setup(CLI::App& parent) {
                   "(.txt, a folder of .txt, or JSON Lines {\"id\": ..., \"text\": ...})")
       ->required();
   add_output_option(*app, output, "Write results here (atomically, replacing the file) instead of stdout", false);
-  app->add_flag("--pool", pool, "One pooled test over all documents, with one global deduplication");
+  app->add_flag("--pool", pool, "One pooled test over all documents, with one global deduplication (SynthID under --hf-config: one key-shift null, which needs none)");
   app->add_flag("--json", json, "JSON Lines output: one object per document (or one with --pool)");
   CLI::Option* windows_flag = app->add_flag(
       "--windows", windows,

@@ -38,7 +38,8 @@ class interop_reporter {
     }
     if (documents_ == 1) {
       os_ << interop_description(config_) << "\n"
-          << "id                        tokens   scored  statistic              log10 p   this document"
+          << "id                        tokens   scored  statistic              log10 p   "
+          << (pooled_ ? "all documents" : "this document")
           << (bayesian_ ? "                   posterior" : "") << "\n";
     }
     const std::string id = plain_id(id_json);

@@ -150,6 +150,9 @@ rc=$?
 check "hf SynthID --pool figures recomputed without tritium: $(grep -v '^ok' "$work/recomputed" | head -c 600)" $rc
 grep plain "$synthid_docs" > "$work/synthid_plain.jsonl"
 run hf-synthid-pool-plain 1 -- detect --hf-config "$synthid_config" --input "$work/synthid_plain.jsonl" --pool
+printf '{"id": "a", "tokens": [1, 2, 3]}\n{"id": "b", "tokens": [1, 3000]}\n' > "$work/pool_bad.jsonl"
+run hf-pool-bad-id 3 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/pool_bad.jsonl" --pool
+stderr_has hf-pool-bad-id "pool_bad.jsonl:2: token 1: id 3000 is outside the vocabulary [0, 1000)"
 : > "$work/empty.jsonl"
 run hf-pool-empty 2 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/empty.jsonl" --pool
 stderr_has hf-pool-empty "the input holds no documents"

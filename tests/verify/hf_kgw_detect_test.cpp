@@ -331,11 +331,8 @@ TEST_CASE("HF KGW pooled test scores each seed and token pair of all documents o
     CHECK(d.green == greens);
     CHECK(d.p_is_bound);
     CHECK(d.ln_p == hf_kgw_p_bound_ln(d.scored, d.green, d.gamma));
-    // Any order, and a kept list, give the same test; one document alone is that document's test.
-    hf_kgw_green_cache cache(scheme, std::size_t{1} << 20);
-    hf_kgw_detect_options cached = options;
-    cached.cache = &cache;
-    hf_kgw_pool reversed(scheme, cached);
+    // Any order gives the same test; one document alone is that document's test.
+    hf_kgw_pool reversed(scheme, options);
     for (auto it = documents.rbegin(); it != documents.rend(); ++it) reversed.add(*it);
     const detection r = reversed.result();
     CHECK((r.scored == d.scored && r.green == d.green && r.ln_p == d.ln_p && r.tokens == d.tokens));
@@ -356,6 +353,10 @@ TEST_CASE("HF KGW pooled test scores each seed and token pair of all documents o
   hf_kgw_detect_options marks;
   marks.want_marks = true;
   CHECK_THROWS_WITH(hf_kgw_pool(hf_kgw(p), marks), Catch::Contains("no per-token marks"));
+  hf_kgw_green_cache cache(hf_kgw(p), std::size_t{1} << 20);
+  hf_kgw_detect_options cached;
+  cached.cache = &cache;
+  CHECK_THROWS_WITH(hf_kgw_pool(hf_kgw(p), cached), Catch::Contains("would never be read"));
   // No document, or none long enough for a tuple: nothing scored, insufficient.
   const hf_kgw scheme(p);
   hf_kgw_pool empty(scheme, {});

@@ -214,7 +214,7 @@ TEST_CASE("HF SynthID prefix tests equal the detector on each cut text", "[hf_sy
 }
 
 TEST_CASE("HF SynthID pooled p-value equals the share of all keys that score at least as high over every document", "[hf_synthid]") {
-  // Table size 64, two layers, three documents of different lengths (each under its own repetition
+  // Table size 64, two layers, four documents of different lengths (each under its own repetition
   // mask and EOS cut): the pooled count over all 64 x 64 key residues, against the exact null.
   std::mt19937_64 rng(31);
   for (int trial = 0; trial < 3; ++trial) {

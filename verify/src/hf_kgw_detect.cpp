@@ -96,7 +96,9 @@ void append_tuples(const hf_kgw& scheme, std::span<const token_id> tokens, std::
   const bool selfhash = scheme.params().seeding == hf_seeding::selfhash;
   const std::size_t width = scheme.params().context_width;
   const std::size_t n = width + 1 - (selfhash ? 1 : 0);  // the n-gram transformers scores
-  if (tokens.size() >= n) tuples.reserve(tuples.size() + tokens.size() - n + 1);
+  // An empty list is sized once; a growing one (a pool's) keeps the vector's geometric growth, since an
+  // exact reserve per document would copy the whole list every time.
+  if (tuples.empty() && tokens.size() >= n) tuples.reserve(tokens.size() - n + 1);
   for (std::size_t t = n - 1; t < tokens.size(); ++t) {
     // lefthash: the seed reads the token before the target; selfhash: the n-gram ending at it.
     const auto window = selfhash ? tokens.subspan(t + 1 - width, width) : tokens.subspan(t - 1, 1);
@@ -188,6 +190,10 @@ hf_kgw_pool::hf_kgw_pool(const hf_kgw& scheme, const hf_kgw_detect_options& opti
     : scheme_(scheme), options_(options) {
   check_alpha(options_.alpha);
   if (options_.want_marks) throw error(errc::invalid_argument, "hf_kgw_pool: a pooled test has no per-token marks");
+  if (options_.cache != nullptr) {
+    throw error(errc::invalid_argument, "hf_kgw_pool: a pooled test meets each seed once, after deduplication; a green-list "
+                                        "cache would never be read");
+  }
 }
 
 hf_kgw_pool::~hf_kgw_pool() = default;
@@ -215,7 +221,7 @@ detection hf_kgw_pool::result() {
   d.tokens = tokens_;
   d.gamma = static_cast<double>(scheme_.greenlist_size()) / static_cast<double>(scheme_.vocab_size());
   d.p_is_bound = true;
-  score_sorted(scheme_, tuples_, options_.cache, [&](std::size_t, bool green, bool) {
+  score_sorted(scheme_, tuples_, nullptr, [&](std::size_t, bool green, bool) {
     ++d.scored;  // compacted: every tuple is distinct
     d.green += green;
   });

@@ -161,21 +161,19 @@ void add_residue_counts(std::span<const std::uint8_t> shifted, std::span<const s
 layer_law law_of_counts(std::span<const std::uint32_t> count, std::size_t positions) {
   layer_law law;
   scaled_pmf& layer = law.pmf;
-  layer.values.assign(positions + 1, 0.0);
-  for (const std::uint32_t c : count) layer.values[c] += 1.0;
+  // Over the support only, [smallest count, largest count]: the convolutions stay small, and a pool of
+  // millions of positions never allocates one value per position.
+  const auto [lo, hi] = std::minmax_element(count.begin(), count.end());
+  layer.offset = *lo;
+  law.max = *hi;
+  layer.values.assign(static_cast<std::size_t>(*hi - *lo) + 1, 0.0);
+  for (const std::uint32_t c : count) layer.values[c - *lo] += 1.0;
   double mean_count = 0.0;
   for (std::size_t v = 0; v < layer.values.size(); ++v) {
     layer.values[v] /= static_cast<double>(count.size());
-    mean_count += layer.values[v] * static_cast<double>(v);
+    mean_count += layer.values[v] * static_cast<double>(layer.offset + v);
   }
   law.mean = mean_count / static_cast<double>(positions);
-  // Trim to the support so the convolutions stay small.
-  std::size_t lo = 0, hi = layer.values.size();
-  while (layer.values[lo] == 0.0) ++lo;
-  while (layer.values[hi - 1] == 0.0) --hi;
-  law.max = hi - 1;
-  layer.offset = lo;
-  layer.values = std::vector<double>(layer.values.begin() + static_cast<std::ptrdiff_t>(lo), layer.values.begin() + static_cast<std::ptrdiff_t>(hi));
   return law;
 }
 
@@ -352,7 +350,7 @@ void hf_synthid_pool::add(std::span<const token_id> tokens) {
   check_ids(tokens);
   const std::vector<std::uint64_t> token_hashes = counted_hashes(scheme_, tokens, options_);
   const std::uint32_t mask = scheme_.params().sampling_table_size - 1;
-  if (scored_ + token_hashes.size() >= 0xFFFFFFFFu) {
+  if (scored_ + token_hashes.size() > 0xFFFFFFFFu) {
     throw error(errc::invalid_argument, "hf_synthid_pool: more than 2^32 - 1 counted positions (the per-shift counts are 32-bit)");
   }
   ++documents_;

@@ -390,14 +390,8 @@ detect_verdict interop_scan::run_pooled() {
   // runs once, over everything added.
   std::optional<hf_kgw_pool> kgw_pool;
   std::optional<hf_synthid_pool> synthid_pool;
-  std::unique_ptr<hf_kgw_green_cache> cache;
   if (kgw_) {
-    hf_kgw_detect_options o = kgw_options();
-    if (env_.cache_bytes > 0) {
-      cache = std::make_unique<hf_kgw_green_cache>(*kgw_, env_.cache_bytes);
-      o.cache = cache.get();
-    }
-    kgw_pool.emplace(*kgw_, o);
+    kgw_pool.emplace(*kgw_, kgw_options());
   } else {
     synthid_pool.emplace(*synthid_, synthid_options());
   }
@@ -407,8 +401,12 @@ detect_verdict interop_scan::run_pooled() {
   std::size_t documents = 0;
   detail::scan_documents<interop_detection>(
       in, [](std::span<const token_id>, interop_detection&, unsigned) {},
-      [&](const std::string&, std::span<const token_id> tokens, interop_detection&, const std::string&) {
-        if (kgw_pool) kgw_pool->add(tokens); else synthid_pool->add(tokens);
+      [&](const std::string&, std::span<const token_id> tokens, interop_detection&, const std::string& where) {
+        try {
+          if (kgw_pool) kgw_pool->add(tokens); else synthid_pool->add(tokens);
+        } catch (const error& e) {
+          throw error(e.code(), where + ": " + e.what());  // the file and line of the document
+        }
         ++documents;
         progress.advance();
       });

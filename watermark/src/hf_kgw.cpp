@@ -69,7 +69,9 @@ hf_kgw::hf_kgw(const hf_kgw_params& params) : params_(params) {
   if (greenlist_size_ == 0) {
     throw error(errc::invalid_argument, "hf_kgw: int(vocab_size * greenlist_ratio) is 0: no token can be green");
   }
-  if (greenlist_size_ >= params_.vocab_size) {  // a ratio within 2^-53 of 1, rounded up to V
+  // Cannot happen for a ratio below 1 (the product's rounding error is below half a unit of V), but the
+  // walks assume G < V: every step they take draws.
+  if (greenlist_size_ >= params_.vocab_size) {
     throw error(errc::invalid_argument, "hf_kgw: int(vocab_size * greenlist_ratio) is vocab_size: every token would be green");
   }
   magics_ = torch_cpu::randperm_magics(params_.vocab_size, greenlist_size_);

@@ -91,8 +91,8 @@ struct hf_kgw_tuple {
 /// the same.
 class hf_kgw_pool {
  public:
-  /// options.want_marks must be false (there are no per-token marks); options.cache, if set, is used
-  /// by result().
+  /// options.want_marks must be false (there are no per-token marks) and options.cache null (each
+  /// seed is met once, after deduplication, so a kept list would never be read): errc::invalid_argument.
   hf_kgw_pool(const hf_kgw& scheme, const hf_kgw_detect_options& options);
   ~hf_kgw_pool();
   hf_kgw_pool(const hf_kgw_pool&) = delete;

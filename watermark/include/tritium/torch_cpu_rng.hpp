@@ -15,12 +15,11 @@
 // Not a cryptographic generator: its only secret is a 32-bit seed.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
 #include <array>
 #include <cstddef>
-#include <vector>
+#include <cstdint>
 #include <span>
+#include <vector>
 
 namespace tritium::torch_cpu {
 
