@@ -101,15 +101,18 @@ run hf-windows-report-verify 0 -- report verify "$work/windows.report" -P "$work
 # --pool: one test over all documents. The marked KGW documents cut into pieces of 8 tokens: 7 tuples
 # each, too few for any piece to reach alpha after the correction for their number (insufficient);
 # pooled, with tuples deduplicated across pieces, they are detected. Figures recomputed without tritium.
-python3 -c "
+pieces() {  # pieces SIZE INPUT OUTPUT: the marked documents of INPUT cut into pieces of SIZE tokens
+  python3 -c "
 import json, sys
-out = open(sys.argv[2], 'w')
-for line in open(sys.argv[1]):
+size, out = int(sys.argv[1]), open(sys.argv[3], 'w')
+for line in open(sys.argv[2]):
     d = json.loads(line)
     if d['id'].startswith('marked'):
-        for k in range(0, len(d['tokens']) - 7, 8):
-            out.write(json.dumps({'id': '%s/%d' % (d['id'], k), 'tokens': d['tokens'][k:k + 8]}) + '\\n')
-" "$kgw_docs" "$work/kgw_pieces.jsonl"
+        for k in range(0, len(d['tokens']) - size + 1, size):
+            out.write(json.dumps({'id': '%s/%d' % (d['id'], k), 'tokens': d['tokens'][k:k + size]}) + '\\n')
+" "$@"
+}
+pieces 8 "$kgw_docs" "$work/kgw_pieces.jsonl"
 run hf-kgw-pieces 2 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/kgw_pieces.jsonl"
 run hf-kgw-pool 0 -- detect --hf-config "$kgw_config" --vocab-size 1000 --input "$work/kgw_pieces.jsonl" --pool
 pieces=$(wc -l < "$work/kgw_pieces.jsonl")
@@ -135,15 +138,7 @@ for k in ('scored', 'green', 'log10_p'):
 " "$work/pool_once.json" "$work/out"
 check "hf KGW --pool: a tuple repeated in another document counts once" $?
 # SynthID: every counted position of every piece in one key-shift null.
-python3 -c "
-import json, sys
-out = open(sys.argv[2], 'w')
-for line in open(sys.argv[1]):
-    d = json.loads(line)
-    if d['id'].startswith('marked'):
-        for k in range(0, len(d['tokens']) - 11, 12):
-            out.write(json.dumps({'id': '%s/%d' % (d['id'], k), 'tokens': d['tokens'][k:k + 12]}) + '\\n')
-" "$synthid_docs" "$work/synthid_pieces.jsonl"
+pieces 12 "$synthid_docs" "$work/synthid_pieces.jsonl"
 run hf-synthid-pool 0 -- detect --hf-config "$synthid_config" --input "$work/synthid_pieces.jsonl" --pool --json
 python3 "$here/recompute_hf.py" "$synthid_config" "$work/synthid_pieces.jsonl" "$work/out" >"$work/recomputed" 2>&1
 rc=$?
