@@ -201,13 +201,23 @@ void check_table(const hf_synthid& scheme) {
   }
 }
 
+void check_alpha(double alpha) {
+  if (!(alpha > 0.0 && alpha < 1.0)) {
+    throw error(errc::invalid_argument, "alpha: expected a value in (0, 1), got " + std::to_string(alpha));
+  }
+}
+
+void check_ids(std::span<const token_id> tokens) {
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
+  }
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> hf_synthid_counted_g_values(const hf_synthid& scheme, std::span<const token_id> tokens,
                                                       const hf_synthid_detect_options& options) {
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
-  }
+  check_ids(tokens);
   std::vector<std::uint8_t> g;
   for (const std::uint64_t h : counted_hashes(scheme, tokens, options)) {
     for (std::uint32_t l = 0; l < scheme.depth(); ++l) g.push_back(scheme.g_value(h, l));
@@ -223,18 +233,6 @@ std::vector<std::uint64_t> hf_synthid_counted_positions(const hf_synthid& scheme
 }
 
 namespace {
-
-void check_alpha(double alpha) {
-  if (!(alpha > 0.0 && alpha < 1.0)) {
-    throw error(errc::invalid_argument, "alpha: expected a value in (0, 1), got " + std::to_string(alpha));
-  }
-}
-
-void check_ids(std::span<const token_id> tokens) {
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
-  }
-}
 
 // The test of d's counted positions, from d.scored, d.depth, d.ones_per_layer and the shift law of
 // one layer's count: the totals, transformers' scores, the exact p, its floor, the weighted mean's
@@ -383,9 +381,7 @@ std::vector<hf_synthid_prefix> hf_synthid_prefix_tests(const hf_synthid& scheme,
                                                        const hf_synthid_detect_options& options,
                                                        std::span<const std::uint64_t> counts) {
   check_table(scheme);
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
-  }
+  check_ids(tokens);
   const std::vector<std::uint64_t> hashes = counted_hashes(scheme, tokens, options);
   const std::vector<std::uint8_t> shifted = shifted_table(scheme);
   std::vector<std::uint32_t> count(shifted.size(), 0);  // the running per-shift counts of the prefix
@@ -412,9 +408,7 @@ window_scan_result hf_synthid_window_scan(const hf_synthid& scheme, std::span<co
                                           const hf_synthid_detect_options& options,
                                           const window_scan_options& windows) {
   check_table(scheme);
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i] < 0) throw error(errc::out_of_range, "token " + std::to_string(i) + ": negative id " + std::to_string(tokens[i]));
-  }
+  check_ids(tokens);
   std::vector<std::uint64_t> positions;
   const std::vector<std::uint64_t> hashes = counted_hashes(scheme, tokens, options, &positions);
   // The count of g-values equal to 1 of each counted position, summed over layers, as prefix sums.
