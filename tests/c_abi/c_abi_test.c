@@ -169,6 +169,78 @@ static void scheme_checks(const char* plain_path, const char* schemes_path) {
   tritium_key_free(plain);
 }
 
+/* The transformers schemes (tritium_hf_*). KGW: the green list transformers' processor draws with its
+ * defaults for GPT-2 after token 50256, from real torch (fixtures/kat/torch_cpu_v1.json, "hf lefthash
+ * gpt2 defaults"): 12,564 green tokens, among them 25890, 9324 and 0, and not 1, 3 or 17. */
+static void hf_checks(void) {
+  static const char kgw_config[] =
+      "{\"watermarking_config\": {\"greenlist_ratio\": 0.25, \"bias\": 2.0, \"hashing_key\": 15485863, "
+      "\"seeding_scheme\": \"lefthash\", \"context_width\": 1}}";
+  static const char synthid_config[] = "{\"ngram_len\": 5, \"keys\": [654, 400, 836, 123, 340, 443, 597, 160, 57]}";
+  static const char unknown_field[] = "{\"greenlist_ratio\": 0.25, \"gamma\": 0.5}";
+  const uint32_t vocab = 50257;
+  const int32_t prompt[2] = {464, 50256};
+  const int32_t ids[4] = {1, 25890, 17, 9324};
+  float cand[4] = {0.5f, 0.5f, 0.5f, 0.5f};
+  tritium_hf_scheme* scheme = NULL;
+  tritium_hf_stream* stream = NULL;
+  tritium_hf_stream* copy = NULL;
+  float* row = (float*)calloc(vocab, sizeof *row);
+  uint32_t kind = 9;
+  size_t i, green = 0;
+  double total = 0.0;
+  EXPECT(row != NULL);
+  if (row == NULL) return;
+
+  EXPECT(tritium_hf_scheme_parse(kgw_config, strlen(kgw_config), vocab, &scheme) == TRITIUM_OK);
+  EXPECT(tritium_hf_scheme_kind(scheme, &kind) == TRITIUM_OK && kind == TRITIUM_HF_KGW);
+  EXPECT(tritium_hf_stream_create(scheme, &stream) == TRITIUM_OK);
+  tritium_hf_scheme_free(scheme); /* the stream keeps it */
+  EXPECT(tritium_hf_stream_active(stream) == 0); /* an empty sequence: transformers skips the step */
+  EXPECT(tritium_hf_stream_begin(stream, prompt, 2) == TRITIUM_OK);
+  EXPECT(tritium_hf_stream_active(stream) == 1);
+  EXPECT(tritium_hf_stream_apply(stream, row, vocab) == TRITIUM_OK);
+  for (i = 0; i < vocab; ++i) green += row[i] == 2.0f;
+  EXPECT(green == 12564);
+  EXPECT(row[25890] == 2.0f && row[9324] == 2.0f && row[0] == 2.0f && row[2] == 2.0f);
+  EXPECT(row[1] == 0.0f && row[3] == 0.0f && row[17] == 0.0f);
+  EXPECT(tritium_hf_stream_apply_candidates(stream, ids, cand, 4) == TRITIUM_OK);
+  EXPECT(cand[0] == 0.5f && cand[1] == 2.5f && cand[2] == 0.5f && cand[3] == 2.5f);
+  EXPECT(tritium_hf_stream_apply(stream, row, vocab - 1) == TRITIUM_ERR_INVALID_ARGUMENT);
+  EXPECT(tritium_hf_stream_accept(stream, (int32_t)vocab) == TRITIUM_ERR_INVALID_ARGUMENT);
+  EXPECT(strstr(tritium_last_error(), "50257 is outside") != NULL);
+  tritium_hf_stream_free(stream);
+
+  /* SynthID: the row becomes the log of a distribution; a context the FIFO holds is left alone. */
+  EXPECT(tritium_hf_scheme_parse(synthid_config, strlen(synthid_config), vocab, &scheme) == TRITIUM_OK);
+  EXPECT(tritium_hf_scheme_kind(scheme, &kind) == TRITIUM_OK && kind == TRITIUM_HF_SYNTHID);
+  EXPECT(tritium_hf_stream_create(scheme, &stream) == TRITIUM_OK);
+  tritium_hf_scheme_free(scheme);
+  EXPECT(tritium_hf_stream_begin(stream, prompt, 2) == TRITIUM_OK);
+  EXPECT(tritium_hf_stream_active(stream) == 1);
+  for (i = 0; i < vocab; ++i) row[i] = (float)(i % 7);
+  EXPECT(tritium_hf_stream_apply(stream, row, vocab) == TRITIUM_OK);
+  for (i = 0; i < vocab; ++i) total += exp((double)row[i]);
+  EXPECT(fabs(total - 1.0) < 1e-4);
+  EXPECT(tritium_hf_stream_accept(stream, 0) == TRITIUM_OK); /* the context is zeros again */
+  EXPECT(tritium_hf_stream_active(stream) == 0);
+  EXPECT(tritium_hf_stream_clone(stream, &copy) == TRITIUM_OK);
+  EXPECT(tritium_hf_stream_active(copy) == 0);
+  EXPECT(tritium_hf_stream_accept(stream, 5) == TRITIUM_OK);
+  EXPECT(tritium_hf_stream_active(stream) == 1);
+  tritium_hf_stream_free(stream);
+  tritium_hf_stream_free(copy);
+
+  /* A field transformers does not have is refused by name. */
+  scheme = NULL;
+  EXPECT(tritium_hf_scheme_parse(unknown_field, strlen(unknown_field), vocab, &scheme) == TRITIUM_ERR_INVALID_ARGUMENT);
+  EXPECT(scheme == NULL);
+  EXPECT(strstr(tritium_last_error(), "\"gamma\"") != NULL);
+  tritium_hf_scheme_free(NULL);
+  tritium_hf_stream_free(NULL);
+  free(row);
+}
+
 int main(int argc, char** argv) {
   tritium_key* key = NULL;
   tritium_stream* stream = NULL;
@@ -359,6 +431,7 @@ int main(int argc, char** argv) {
 
   trace_checks(argv[1], argv[3]);
   scheme_checks(argv[1], argv[4]);
+  hf_checks();
 
   tritium_stream_free(NULL);
   tritium_key_free(NULL);

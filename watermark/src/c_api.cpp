@@ -1,8 +1,11 @@
 // Every extern "C" body of tritium lives here: each one catches every exception and turns it into a
 // status code plus a per-thread message.
+#include <algorithm>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "crypto/crypto.hpp"
 #include "tritium/error.hpp"
@@ -12,6 +15,9 @@
 #include "tritium/scheme_stream.hpp"
 #include "tritium/trace.hpp"
 #include "tritium/tritium.h"
+#include "tritium/hf_kgw.hpp"
+#include "tritium/hf_synthid.hpp"
+#include "tritium/interop_config.hpp"
 
 struct tritium_key {
   std::shared_ptr<const tritium::key_schemes> schemes;
@@ -24,6 +30,34 @@ struct tritium_stream {
 
 struct tritium_account_code {
   tritium::account_code code;
+};
+
+namespace tritium::capi {
+
+// A transformers configuration, built once for rows of n_vocab floats.
+struct hf_scheme {
+  interop_kind kind = interop_kind::hf_kgw;
+  std::uint32_t n_vocab = 0;
+  std::optional<hf_kgw> kgw;
+  std::optional<hf_synthid> synthid;
+};
+
+}  // namespace tritium::capi
+
+struct tritium_hf_scheme {
+  std::shared_ptr<const tritium::capi::hf_scheme> scheme;
+};
+
+// One sequence. `synthid` is the processor's state after every accepted step (advanced once per
+// token, never by apply, which works on a copy): so apply may run twice on one step.
+struct tritium_hf_stream {
+  std::shared_ptr<const tritium::capi::hf_scheme> scheme;
+  std::vector<tritium::token_id> tail;  ///< the sequence's last tokens, at most 64 (KGW's widest window)
+  std::uint64_t length = 0;             ///< tokens in the sequence, prompt included
+  tritium::token_id last = 0;           ///< the token the processor's next call reads as input_ids[-1]
+  std::optional<tritium::hf_synthid_state> synthid;
+  std::vector<std::int32_t> scratch;    ///< KGW's V-entry permutation, made on first use
+  std::vector<std::uint8_t> seen;       ///< candidates' duplicate check, V entries, left all zero
 };
 
 namespace {
@@ -68,6 +102,74 @@ tritium_status fail_argument(const char* message) noexcept {
   do {                                            \
     if (!(cond)) return fail_argument(what);      \
   } while (0)
+
+std::shared_ptr<const tritium::capi::hf_scheme> make_hf_scheme(const tritium::interop_config& config, uint32_t n_vocab) {
+  if (n_vocab < 2) {
+    throw tritium::error(tritium::errc::invalid_argument, "tritium_hf_scheme: n_vocab: expected at least 2, got " +
+                                                              std::to_string(n_vocab));
+  }
+  auto scheme = std::make_shared<tritium::capi::hf_scheme>();
+  scheme->kind = config.kind;
+  scheme->n_vocab = n_vocab;
+  if (config.kind == tritium::interop_kind::hf_kgw) {
+    tritium::hf_kgw_params p = config.kgw;
+    p.vocab_size = n_vocab;
+    scheme->kgw.emplace(p);
+  } else {
+    scheme->synthid.emplace(config.synthid);
+  }
+  return scheme;
+}
+
+void check_hf_token(const tritium_hf_stream& stream, tritium::token_id token, const char* what,
+                    std::optional<std::size_t> index) {
+  if (token < 0 || static_cast<std::uint32_t>(token) >= stream.scheme->n_vocab) {
+    throw tritium::error(tritium::errc::invalid_argument,
+                         std::string(what) + (index ? "[" + std::to_string(*index) + "]" : std::string()) + " = " +
+                             std::to_string(token) + " is outside [0, " + std::to_string(stream.scheme->n_vocab) + ")");
+  }
+}
+
+void push_hf_token(tritium_hf_stream& stream, tritium::token_id token) {
+  constexpr std::size_t kept = 64;
+  if (stream.tail.size() == kept) stream.tail.erase(stream.tail.begin());
+  stream.tail.push_back(token);
+  ++stream.length;
+  stream.last = token;
+}
+
+void begin_hf_stream(tritium_hf_stream& stream, std::span<const tritium::token_id> prompt) {
+  stream.tail.clear();
+  stream.length = 0;
+  stream.last = 0;
+  for (const tritium::token_id t : prompt.last(std::min<std::size_t>(prompt.size(), 64))) push_hf_token(stream, t);
+  stream.length = prompt.size();
+  stream.synthid.reset();
+  if (stream.scheme->synthid) stream.synthid.emplace(*stream.scheme->synthid);
+}
+
+// Candidates lie in [0, V) and are distinct: a repeated id would count its probability twice.
+void check_distinct_candidates(tritium_hf_stream& stream, std::span<const tritium::token_id> ids) {
+  stream.seen.resize(stream.scheme->n_vocab);
+  std::size_t i = 0;
+  std::string problem;
+  for (; i < ids.size(); ++i) {
+    if (ids[i] < 0 || static_cast<std::uint32_t>(ids[i]) >= stream.scheme->n_vocab) {
+      problem = "tritium_hf_stream_apply_candidates: ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) +
+                " is outside [0, " + std::to_string(stream.scheme->n_vocab) + ")";
+      break;
+    }
+    std::uint8_t& seen = stream.seen[static_cast<std::size_t>(ids[i])];
+    if (seen != 0) {
+      problem = "tritium_hf_stream_apply_candidates: ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) +
+                " repeats an earlier candidate";
+      break;
+    }
+    seen = 1;
+  }
+  for (std::size_t j = 0; j < i; ++j) stream.seen[static_cast<std::size_t>(ids[j])] = 0;  // left all zero
+  if (!problem.empty()) throw tritium::error(tritium::errc::invalid_argument, problem);
+}
 
 }  // namespace
 
@@ -226,6 +328,126 @@ void tritium_account_code_free(tritium_account_code* code) { delete code; }
 tritium_status tritium_stream_set_account(tritium_stream* stream, const tritium_account_code* code) {
   TRITIUM_REQUIRE(stream != nullptr, "tritium_stream_set_account: stream must not be NULL");
   return guarded([&] { stream->stream.set_account(code == nullptr ? nullptr : &code->code); });
+}
+
+tritium_status tritium_hf_scheme_parse(const char* json, size_t n, uint32_t n_vocab, tritium_hf_scheme** out) {
+  TRITIUM_REQUIRE(out != nullptr, "tritium_hf_scheme_parse: out must not be NULL");
+  *out = nullptr;
+  TRITIUM_REQUIRE(json != nullptr || n == 0, "tritium_hf_scheme_parse: json is NULL but n > 0");
+  return guarded([&] {
+    const tritium::interop_config config =
+        tritium::parse_interop_config({json == nullptr ? "" : json, n}, "watermark configuration");
+    *out = new tritium_hf_scheme{make_hf_scheme(config, n_vocab)};
+  });
+}
+
+tritium_status tritium_hf_scheme_load(const char* path, uint32_t n_vocab, tritium_hf_scheme** out) {
+  TRITIUM_REQUIRE(path != nullptr && out != nullptr, "tritium_hf_scheme_load: path and out must not be NULL");
+  *out = nullptr;
+  return guarded([&] { *out = new tritium_hf_scheme{make_hf_scheme(tritium::load_interop_config(path), n_vocab)}; });
+}
+
+void tritium_hf_scheme_free(tritium_hf_scheme* scheme) { delete scheme; }
+
+tritium_status tritium_hf_scheme_kind(const tritium_hf_scheme* scheme, uint32_t* out_kind) {
+  TRITIUM_REQUIRE(scheme != nullptr && out_kind != nullptr, "tritium_hf_scheme_kind: scheme and out_kind must not be NULL");
+  *out_kind = scheme->scheme->kind == tritium::interop_kind::hf_kgw ? TRITIUM_HF_KGW : TRITIUM_HF_SYNTHID;
+  return TRITIUM_OK;
+}
+
+tritium_status tritium_hf_stream_create(const tritium_hf_scheme* scheme, tritium_hf_stream** out) {
+  TRITIUM_REQUIRE(scheme != nullptr && out != nullptr, "tritium_hf_stream_create: scheme and out must not be NULL");
+  *out = nullptr;
+  return guarded([&] {
+    auto stream = std::make_unique<tritium_hf_stream>();
+    stream->scheme = scheme->scheme;
+    begin_hf_stream(*stream, {});
+    *out = stream.release();
+  });
+}
+
+tritium_status tritium_hf_stream_clone(const tritium_hf_stream* stream, tritium_hf_stream** out) {
+  TRITIUM_REQUIRE(stream != nullptr && out != nullptr, "tritium_hf_stream_clone: stream and out must not be NULL");
+  *out = nullptr;
+  return guarded([&] { *out = new tritium_hf_stream(*stream); });
+}
+
+void tritium_hf_stream_free(tritium_hf_stream* stream) { delete stream; }
+
+tritium_status tritium_hf_stream_begin(tritium_hf_stream* stream, const int32_t* prompt, size_t n) {
+  TRITIUM_REQUIRE(stream != nullptr, "tritium_hf_stream_begin: stream must not be NULL");
+  TRITIUM_REQUIRE(prompt != nullptr || n == 0, "tritium_hf_stream_begin: prompt is NULL but n > 0");
+  return guarded([&] {
+    const std::span<const tritium::token_id> tokens(prompt, n);
+    for (std::size_t i = 0; i < n; ++i) check_hf_token(*stream, tokens[i], "tritium_hf_stream_begin: prompt", i);
+    begin_hf_stream(*stream, tokens);
+  });
+}
+
+tritium_status tritium_hf_stream_accept(tritium_hf_stream* stream, int32_t token) {
+  TRITIUM_REQUIRE(stream != nullptr, "tritium_hf_stream_accept: stream must not be NULL");
+  return guarded([&] {
+    check_hf_token(*stream, token, "tritium_hf_stream_accept: token", std::nullopt);
+    if (stream->synthid) stream->synthid->advance(stream->last);  // the step's processor call
+    push_hf_token(*stream, token);
+  });
+}
+
+int tritium_hf_stream_active(const tritium_hf_stream* stream) {
+  if (stream == nullptr) {
+    fail_argument("tritium_hf_stream_active: stream must not be NULL");
+    return -1;
+  }
+  int active = -1;
+  const tritium_status status = guarded([&] {
+    if (stream->synthid) {
+      tritium::hf_synthid_state step = *stream->synthid;
+      active = step.advance(stream->last) ? 1 : 0;
+    } else {
+      active = stream->length >= stream->scheme->kgw->params().context_width ? 1 : 0;
+    }
+  });
+  return status == TRITIUM_OK ? active : -1;
+}
+
+tritium_status tritium_hf_stream_apply(tritium_hf_stream* stream, float* logits, size_t n_vocab) {
+  TRITIUM_REQUIRE(stream != nullptr && logits != nullptr, "tritium_hf_stream_apply: stream and logits must not be NULL");
+  return guarded([&] {
+    const tritium::capi::hf_scheme& scheme = *stream->scheme;
+    if (n_vocab != scheme.n_vocab) {
+      throw tritium::error(tritium::errc::invalid_argument, "tritium_hf_stream_apply: a row of " + std::to_string(n_vocab) +
+                                                                " logits, but the scheme was made for " +
+                                                                std::to_string(scheme.n_vocab));
+    }
+    const std::span<float> row(logits, n_vocab);
+    if (stream->synthid) {
+      tritium::hf_synthid_state step = *stream->synthid;
+      step.apply(stream->last, row);
+    } else if (stream->length >= scheme.kgw->params().context_width) {
+      stream->scratch.resize(scheme.n_vocab);
+      scheme.kgw->bias_dense(stream->tail, row, stream->scratch);
+    }
+  });
+}
+
+tritium_status tritium_hf_stream_apply_candidates(tritium_hf_stream* stream, const int32_t* ids, float* logits,
+                                                  size_t n) {
+  TRITIUM_REQUIRE(stream != nullptr, "tritium_hf_stream_apply_candidates: stream must not be NULL");
+  TRITIUM_REQUIRE((ids != nullptr && logits != nullptr) || n == 0,
+                  "tritium_hf_stream_apply_candidates: ids and logits must not be NULL when n > 0");
+  return guarded([&] {
+    const tritium::capi::hf_scheme& scheme = *stream->scheme;
+    const std::span<const tritium::token_id> candidates(ids, n);
+    check_distinct_candidates(*stream, candidates);
+    if (n == 0) return;
+    const std::span<float> values(logits, n);
+    if (stream->synthid) {
+      tritium::hf_synthid_state step = *stream->synthid;
+      if (step.advance(stream->last)) scheme.synthid->reweight_candidates(step.context(), candidates, values);
+    } else if (stream->length >= scheme.kgw->params().context_width) {
+      scheme.kgw->bias_candidates(stream->tail, candidates, values);
+    }
+  });
 }
 
 }  // extern "C"

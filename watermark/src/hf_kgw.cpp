@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "tritium/error.hpp"
 #include "tritium/torch_cpu_rng.hpp"
@@ -168,6 +169,59 @@ void hf_kgw::are_green(std::uint32_t seed32, std::span<const token_id> tokens, s
   }
 }
 
+namespace {
+
+// Orders the first k of `order` (indices into logits, filled here) highest first, equal logits by
+// lower id (id_of(index)), as transformers' selfhash orders its candidates; returns k, at most the size.
+template <class IdOf>
+std::size_t highest_first(std::span<const float> logits, std::size_t k, std::span<std::int32_t> order, IdOf id_of) {
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i);
+  const auto higher = [&](std::int32_t a, std::int32_t b) {
+    const float la = logits[static_cast<std::size_t>(a)];
+    const float lb = logits[static_cast<std::size_t>(b)];
+    return la > lb || (la == lb && id_of(a) < id_of(b));
+  };
+  k = std::min(k, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), higher);
+  return k;
+}
+
+}  // namespace
+
+bool hf_kgw::bias_candidates(std::span<const token_id> history, std::span<const token_id> ids,
+                             std::span<float> logits) const {
+  if (ids.size() != logits.size()) throw error(errc::invalid_argument, "hf_kgw::bias_candidates: sizes differ");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || static_cast<std::uint32_t>(ids[i]) >= params_.vocab_size) {
+      throw error(errc::invalid_argument, "hf_kgw::bias_candidates: ids[" + std::to_string(i) + "] = " +
+                                              std::to_string(ids[i]) + " is outside [0, " +
+                                              std::to_string(params_.vocab_size) + ")");
+    }
+  }
+  if (history.size() < params_.context_width) return false;
+  const float bias = params_.bias;
+  std::vector<std::uint8_t> green(ids.size());
+  if (params_.seeding == hf_seeding::lefthash) {
+    are_green(seed32(seed(history)), ids, green);
+  } else {
+    std::vector<std::int32_t> order(ids.size());
+    const std::size_t k = highest_first(logits, hf_selfhash_candidates, order,
+                                        [&](std::int32_t i) { return ids[static_cast<std::size_t>(i)]; });
+    std::array<token_id, 65> window{};
+    const std::size_t width = params_.context_width;
+    std::copy(history.end() - static_cast<std::ptrdiff_t>(width - 1), history.end(), window.begin());
+    for (std::size_t c = 0; c < k; ++c) {
+      const token_id v = ids[static_cast<std::size_t>(order[c])];
+      window[width - 1] = v;
+      green[static_cast<std::size_t>(order[c])] = is_green(seed32(seed(std::span<const token_id>(window.data(), width))), v) ? 1 : 0;
+    }
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (green[i] != 0) logits[i] += bias;
+  }
+  return true;
+}
+
 bool hf_kgw::bias_dense(std::span<const token_id> history, std::span<float> logits,
                         std::span<std::int32_t> scratch) const {
   if (logits.size() != params_.vocab_size || scratch.size() < params_.vocab_size) {
@@ -183,15 +237,8 @@ bool hf_kgw::bias_dense(std::span<const token_id> history, std::span<float> logi
     return true;
   }
   // selfhash: the 40 highest logits, highest first (equal logits: lower id first), ordered in scratch.
-  const std::size_t k = std::min<std::size_t>(hf_selfhash_candidates, logits.size());
   const auto order = scratch.first(logits.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i);
-  const auto higher = [&](std::int32_t a, std::int32_t b) {
-    const float la = logits[static_cast<std::size_t>(a)];
-    const float lb = logits[static_cast<std::size_t>(b)];
-    return la > lb || (la == lb && a < b);
-  };
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), higher);
+  const std::size_t k = highest_first(logits, hf_selfhash_candidates, order, [](std::int32_t i) { return i; });
   std::array<token_id, 65> window{};
   const std::size_t width = params_.context_width;
   std::copy(history.end() - static_cast<std::ptrdiff_t>(width - 1), history.end(), window.begin());

@@ -209,15 +209,80 @@ reweight_scratch& scratch_of_this_thread() {
   return scratch;
 }
 
+// The row's largest score, after refusing what would make its softmax NaN.
+float checked_largest(std::span<const float> scores, const char* who) {
+  const float top = largest(scores);
+  if (!(top < std::numeric_limits<float>::infinity())) {  // +∞, or NaN
+    for (std::size_t v = 0; v < scores.size(); ++v) {
+      if (!(scores[v] < std::numeric_limits<float>::infinity())) {
+        throw error(errc::invalid_argument, std::string(who) + ": scores[" + std::to_string(v) + "] is " +
+                                                (std::isnan(scores[v]) ? "NaN" : "+inf") + ": the softmax is undefined");
+      }
+    }
+  }
+  for (std::size_t v = 0; v < scores.size(); ++v) {  // a NaN the running maxima skipped
+    if (std::isnan(scores[v])) {
+      throw error(errc::invalid_argument, std::string(who) + ": scores[" + std::to_string(v) + "] is NaN: the softmax is undefined");
+    }
+  }
+  if (top == -std::numeric_limits<float>::infinity() || scores.empty()) {
+    throw error(errc::invalid_argument, std::string(who) + ": no score is finite: the softmax is undefined");
+  }
+  return top;
+}
+
+// The N = 2 tournament (Dathathri et al. 2024, Algorithm 2 with two leaves) entry by entry, in entry
+// order, over probabilities that sum to 1: out receives log p', or the float32 lowest value for p' = 0.
+void tournament(const hf_synthid& scheme, std::span<const std::uint64_t> token_hash, std::span<double> probs,
+                std::vector<std::uint8_t>& g, std::span<float> out) {
+  const std::size_t n = probs.size();
+  g.resize(n);
+  for (std::uint32_t l = 0; l < scheme.depth(); ++l) {
+    double mass = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      g[i] = scheme.g_value(token_hash[i], l);
+      mass += g[i] != 0 ? probs[i] : 0.0;
+    }
+    for (std::size_t i = 0; i < n; ++i) probs[i] *= 1.0 + static_cast<double>(g[i]) - mass;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = probs[i] > 0.0 ? static_cast<float>(std::log(probs[i])) : std::numeric_limits<float>::lowest();
+  }
+}
+
 }  // namespace
+
+void hf_synthid::reweight_candidates(std::span<const token_id> context, std::span<const token_id> ids,
+                                     std::span<float> logits) const {
+  if (ids.size() != logits.size()) throw error(errc::invalid_argument, "hf_synthid::reweight_candidates: sizes differ");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0) {
+      throw error(errc::invalid_argument, "hf_synthid::reweight_candidates: ids[" + std::to_string(i) + "] = " +
+                                              std::to_string(ids[i]) + " is negative");
+    }
+  }
+  const float top = checked_largest(logits, "hf_synthid::reweight_candidates");
+  const std::uint64_t h_context = context_hash(context);
+  const std::size_t n = ids.size();
+  std::vector<double> probs(n);
+  std::vector<std::uint64_t> token_hash(n);
+  double total = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    total += probs[i] = std::exp(static_cast<double>(logits[i] - top));
+    token_hash[i] = hf_synthid_fold(h_context, static_cast<std::uint64_t>(static_cast<std::int64_t>(ids[i])));
+  }
+  for (auto& p : probs) p /= total;
+  std::vector<std::uint8_t> g;
+  tournament(*this, token_hash, probs, g, logits);
+}
 
 void hf_synthid::reweight_dense(std::span<const token_id> context, std::span<float> scores) const {
   const std::size_t vocab = scores.size();
+  const float top = checked_largest(scores, "hf_synthid::reweight_dense");
   const std::uint64_t h_context = context_hash(context);
   reweight_scratch& scratch = scratch_of_this_thread();
   std::vector<double>& probs = scratch.probs;
   probs.resize(vocab);
-  const float top = largest(scores);
   double total = 0.0;
   for (std::size_t v = 0; v < vocab; ++v) total += probs[v] = std::exp(static_cast<double>(scores[v] - top));
   const std::uint32_t size = params_.sampling_table_size;
@@ -271,26 +336,19 @@ void hf_synthid::reweight_dense(std::span<const token_id> context, std::span<flo
   std::vector<std::uint64_t>& token_hash = scratch.token_hash;
   token_hash.resize(vocab);
   for (std::size_t v = 0; v < vocab; ++v) token_hash[v] = hf_synthid_fold(h_context, v);
-  std::vector<std::uint8_t>& g = scratch.g;
-  g.resize(vocab);
-  for (std::uint32_t l = 0; l < depth(); ++l) {
-    double mass = 0.0;
-    for (std::size_t v = 0; v < vocab; ++v) {
-      g[v] = g_value(token_hash[v], l);
-      mass += g[v] ? probs[v] : 0.0;
-    }
-    // The N = 2 tournament (Dathathri et al. 2024, Algorithm 2 with two leaves).
-    for (std::size_t v = 0; v < vocab; ++v) probs[v] *= 1.0 + static_cast<double>(g[v]) - mass;
-  }
-  for (std::size_t v = 0; v < vocab; ++v) {
-    scores[v] = probs[v] > 0.0 ? static_cast<float>(std::log(probs[v])) : std::numeric_limits<float>::lowest();
-  }
+  tournament(*this, token_hash, probs, scratch.g, scores);
 }
 
 hf_synthid_state::hf_synthid_state(const hf_synthid& scheme)
     : scheme_(scheme), context_(scheme.context_size(), 0), history_(scheme.params().context_history_size, 0) {}
 
 bool hf_synthid_state::apply(token_id last_token, std::span<float> scores) {
+  if (!advance(last_token)) return false;
+  scheme_.reweight_dense(context_, scores);
+  return true;
+}
+
+bool hf_synthid_state::advance(token_id last_token) {
   if (calls_ > 0) {  // the first call starts from the zero context; later calls shift the last token in
     std::rotate(context_.begin(), context_.begin() + 1, context_.end());
     context_.back() = last_token;
@@ -301,9 +359,7 @@ bool hf_synthid_state::apply(token_id last_token, std::span<float> scores) {
   const bool repeated = std::find(history_.begin(), history_.end(), h) != history_.end();
   std::rotate(history_.rbegin(), history_.rbegin() + 1, history_.rend());  // newest first
   history_.front() = h;
-  if (repeated) return false;
-  scheme_.reweight_dense(context_, scores);
-  return true;
+  return !repeated;
 }
 
 }  // namespace tritium

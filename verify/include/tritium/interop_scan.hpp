@@ -27,6 +27,7 @@
 #include "tritium/hf_kgw_detect.hpp"
 #include "tritium/hf_synthid.hpp"
 #include "tritium/hf_synthid_detect.hpp"
+#include "tritium/interop_config.hpp"
 #include "tritium/scan.hpp"
 #include "tritium/window_scan.hpp"
 
@@ -34,28 +35,6 @@ namespace tritium {
 
 class hf_synthid_bayesian;
 class hf_kgw_green_cache;
-
-enum class interop_kind : std::uint8_t { hf_kgw = 0, hf_synthid = 1 };
-
-/// One configuration as read from its file.
-struct interop_config {
-  interop_kind kind = interop_kind::hf_kgw;
-  /// kind hf_kgw: every WatermarkingConfig field (transformers' defaults where the file omits one);
-  /// vocab_size is not part of the file: the caller sets it (the model's logits width, TGI's too).
-  hf_kgw_params kgw;
-  hf_synthid_params synthid;  ///< kind hf_synthid
-  /// The fields the file set, by name, in the order read: what the analyst gave, for messages.
-  std::vector<std::string> fields;
-};
-
-/// Parses a configuration: a JSON object that is either a generation config holding it as
-/// "watermarking_config", or the configuration object itself. `what` names the source in messages.
-/// Throws errc::parse (not JSON, naming the byte) or errc::invalid_argument naming the field and what
-/// is wrong with it: an unknown field, a wrong type or value, fields of both schemes, none at all, or
-/// a generation config whose watermarking_config is null.
-interop_config parse_interop_config(std::string_view json_text, const std::string& what);
-/// Reads and parses a file (errc::invalid_argument when it cannot be read).
-interop_config load_interop_config(const std::filesystem::path& path);
 
 /// A one-line description, e.g. "transformers KGW: lefthash, context width 1, greenlist ratio 0.25,
 /// bias 2, V = 50257". The keys (KGW's hashing key, SynthID's layer keys and table seed) are never

@@ -82,6 +82,13 @@ class hf_kgw {
   /// own seed. `scratch` holds V entries.
   bool bias_dense(std::span<const token_id> history, std::span<float> logits,
                   std::span<std::int32_t> scratch) const;
+  /// The same choice over a candidate list (a chain's row after top-k/top-p, or any subset of the
+  /// vocabulary): adds bias to logits[i] where ids[i] is one transformers would bias on the full row,
+  /// taking the candidates for the row (selfhash: the 40 highest among them). ids lie in [0, V) and are
+  /// distinct; sizes must match. Returns false, as bias_dense does, when history is too short. Cost: one
+  /// walk of the green list's draws (lefthash), no V-sized array.
+  bool bias_candidates(std::span<const token_id> history, std::span<const token_id> ids,
+                       std::span<float> logits) const;
 
  private:
   hf_kgw_params params_;

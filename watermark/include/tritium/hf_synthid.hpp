@@ -60,7 +60,15 @@ class hf_synthid {
   /// The processor's tournament on one row: scores → log of the reweighted softmax (float32 row of V
   /// entries; impossible tokens get the float32 lowest value, as transformers does). The arithmetic is
   /// in double: g-values are exact, the probabilities agree with torch's float32 to rounding.
+  /// Throws errc::invalid_argument, naming the entry, for a NaN or +∞ score or a row without a finite
+  /// one (the softmax would be NaN throughout).
   void reweight_dense(std::span<const token_id> context, std::span<float> scores) const;
+  /// The same tournament over a candidate list (ids ≥ 0 and distinct, with their logits): the order of
+  /// DeepMind's reference, which reweights after temperature and top-k (notes/schemes.md §6.1), where
+  /// transformers reweights the full row before them. The g-values, and so what detection reads, are the
+  /// same; the arithmetic is the dense path's, summed in candidate order. Cost: m g-values a candidate.
+  void reweight_candidates(std::span<const token_id> context, std::span<const token_id> ids,
+                           std::span<float> logits) const;
 
  private:
   hf_synthid_params params_;
@@ -78,6 +86,11 @@ class hf_synthid_state {
   /// prompt's last on the first call, which the processor ignores). Returns whether the row was
   /// reweighted (false: a repeated context, or a skipped first call).
   bool apply(token_id last_token, std::span<float> scores);
+  /// The same call without a row: the context shifts and the FIFO takes the context hash as in apply.
+  /// Returns whether that call would reweight its row (under context()). A caller that may apply the
+  /// processor twice to one position (a llama.cpp chain) advances a kept state once per token and
+  /// reweights with a copy.
+  bool advance(token_id last_token);
 
   const std::vector<token_id>& context() const noexcept { return context_; }
 

@@ -147,6 +147,60 @@ void tritium_account_code_free(tritium_account_code* code);
  * TRITIUM_ERR_INVALID_ARGUMENT; a stream whose key has no trace parameters: TRITIUM_ERR_MISMATCH. */
 tritium_status tritium_stream_set_account(tritium_stream* stream, const tritium_account_code* code);
 
+/* ---- Watermarks as Hugging Face transformers and TGI configure them (papers/hf-kgw.md, hf-synthid.md) ----
+ * A deployment that marks with transformers' WatermarkLogitsProcessor (KGW; TGI's watermark is one
+ * configuration of it) or SynthIDTextWatermarkLogitsProcessor keeps its marks when it serves through
+ * another engine: a tritium_hf_scheme reads the deployment's own configuration and changes a logits row
+ * as the processor does, so that `tritium detect --hf-config` and transformers' detectors find them.
+ * The configuration is JSON as transformers' to_dict() writes it: a generation_config.json holding
+ * "watermarking_config", or that object alone. Fields it does not know, a wrong type or value, or the
+ * fields of both schemes at once: TRITIUM_ERR_INVALID_ARGUMENT naming the field; not JSON:
+ * TRITIUM_ERR_PARSE naming the byte. Only torch's CPU generator is reproduced (KGW on a GPU draws other
+ * green lists). A KGW hashing_key or SynthID keys are the deployment's: tritium never prints them. */
+typedef struct tritium_hf_scheme tritium_hf_scheme;
+typedef struct tritium_hf_stream tritium_hf_stream;
+
+enum {
+  TRITIUM_HF_KGW = 0,    /* WatermarkingConfig: lefthash or selfhash green lists, bias added to logits */
+  TRITIUM_HF_SYNTHID = 1 /* SynthIDTextWatermarkingConfig: the tournament reweights the softmax */
+};
+
+/* Reads a configuration file (at most 16 MiB) for logits rows of n_vocab floats: the model's
+ * vocab_size for KGW, whose green lists are permutations of [0, n_vocab) (TGI: the logits width). */
+tritium_status tritium_hf_scheme_load(const char* path, uint32_t n_vocab, tritium_hf_scheme** out);
+/* The same from n bytes of JSON. */
+tritium_status tritium_hf_scheme_parse(const char* json, size_t n, uint32_t n_vocab, tritium_hf_scheme** out);
+void tritium_hf_scheme_free(tritium_hf_scheme* scheme);
+/* TRITIUM_HF_KGW or TRITIUM_HF_SYNTHID. */
+tritium_status tritium_hf_scheme_kind(const tritium_hf_scheme* scheme, uint32_t* out_kind);
+
+/* One sequence's state (SynthID's context and repeated-context FIFO; KGW's last tokens). The stream
+ * keeps its scheme alive: the scheme may be freed first. Not thread-safe: one stream per sequence. */
+tritium_status tritium_hf_stream_create(const tritium_hf_scheme* scheme, tritium_hf_stream** out);
+tritium_status tritium_hf_stream_clone(const tritium_hf_stream* stream, tritium_hf_stream** out);
+void tritium_hf_stream_free(tritium_hf_stream* stream);
+/* Starts a sequence after `prompt` (n tokens, the whole prompt: KGW skips a step while the sequence is
+ * shorter than context_width, as transformers does; SynthID's context starts as zeros whatever it is). */
+tritium_status tritium_hf_stream_begin(tritium_hf_stream* stream, const int32_t* prompt, size_t n);
+/* The token chosen at the current step. Each accept is one step of transformers' generation loop,
+ * whose processor runs once a step: SynthID's FIFO takes the step's context whether or not the row was
+ * given to apply. */
+tritium_status tritium_hf_stream_accept(tritium_hf_stream* stream, int32_t token);
+/* 1 if apply would change the current step's row, 0 if the processor leaves it alone (a short sequence,
+ * a repeated SynthID context, skip_first_ngram_calls), <0 on error. */
+int tritium_hf_stream_active(const tritium_hf_stream* stream);
+/* The processor on the current step's full row of n_vocab floats, in place. It changes no state: applying
+ * it to two copies of the row gives the same result (a llama.cpp chain may apply a sampler twice). A row
+ * SynthID cannot take (a NaN or +inf score, none finite): TRITIUM_ERR_INVALID_ARGUMENT naming the entry. */
+tritium_status tritium_hf_stream_apply(tritium_hf_stream* stream, float* logits, size_t n_vocab);
+/* The same on n candidates (distinct ids in [0, n_vocab), with their logits), for a chain that
+ * watermarks after top-k/top-p: KGW biases the candidates transformers would bias on the full row
+ * (selfhash: the 40 highest candidates); SynthID runs the tournament over the candidates, in the order
+ * of DeepMind's reference. Detection is the same either way; the sampled distribution is that of the
+ * order chosen. Document it with the deployment's configuration. */
+tritium_status tritium_hf_stream_apply_candidates(tritium_hf_stream* stream, const int32_t* ids, float* logits,
+                                                  size_t n);
+
 #ifdef __cplusplus
 }
 #endif
