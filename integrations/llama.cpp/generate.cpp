@@ -3,13 +3,17 @@
 // temperature see the watermarked distribution. The smallest complete use of the sampler, and the
 // program integrations/llama.cpp/bench times with and without the watermark.
 //
-//   tritium-llama-generate -m MODEL.gguf (-k KEY [--account ID] | --no-watermark) [-p PROMPT] [-n N]
-//                          [--seed S] [--threads T]
+//   tritium-llama-generate -m MODEL.gguf (-k KEY [--account ID] | --hf-config FILE | --no-watermark)
+//                          [-p PROMPT] [-n N] [--seed S] [--threads T]
+//
+// --hf-config marks as a transformers deployment does, from its generation_config.json (or the
+// WatermarkingConfig / SynthIDTextWatermarkingConfig object alone): `tritium detect --hf-config` and
+// transformers' detectors find the mark (tritium_llama_hf_sampler_init).
 //
 // Prints one JSON object: the prompt and output token ids, the text, the number of tokens generated,
 // the generation's tokens per second (wall clock, prompt included) and llama.cpp's own timings
-// (decode and sampling, per token). Exit 0, or 2 on bad usage, 3 on input
-// errors (model, key, account).
+// (decode and sampling, per token), and with --hf-config the steps the processor changed. Exit 0, or 2
+// on bad usage, 3 on input errors (model, key, account, configuration).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -54,7 +58,7 @@ unsigned long parse_number(std::string_view option, const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model_path, key_path, account, prompt = "Once upon a time";
+  std::string model_path, key_path, hf_config_path, account, prompt = "Once upon a time";
   unsigned long n_predict = 128, seed = 1, threads = 0;
   bool no_watermark = false;
   for (int i = 1; i < argc; ++i) {
@@ -65,17 +69,20 @@ int main(int argc, char** argv) {
     };
     if (arg == "-m" || arg == "--model") model_path = value();
     else if (arg == "-k" || arg == "--key") key_path = value();
+    else if (arg == "--hf-config") hf_config_path = value();
     else if (arg == "--account") account = value();
     else if (arg == "-p" || arg == "--prompt") prompt = value();
     else if (arg == "-n") n_predict = parse_number(arg, value());
     else if (arg == "--seed") seed = parse_number(arg, value());
     else if (arg == "--threads") threads = parse_number(arg, value());
     else if (arg == "--no-watermark") no_watermark = true;
-    else die(2, "unknown option '" + std::string(arg) + "' (options: -m, -k, --account, --no-watermark, -p, -n, --seed, --threads)");
+    else die(2, "unknown option '" + std::string(arg) + "' (options: -m, -k, --account, --hf-config, --no-watermark, -p, -n, --seed, --threads)");
   }
   if (model_path.empty()) die(2, "-m MODEL.gguf is required");
-  if (no_watermark == !key_path.empty()) die(2, "give exactly one of -k KEY and --no-watermark");
-  if (no_watermark && !account.empty()) die(2, "--account needs -k KEY (it is unused with --no-watermark)");
+  if (int{no_watermark} + int{!key_path.empty()} + int{!hf_config_path.empty()} != 1)
+    die(2, "give exactly one of -k KEY, --hf-config FILE and --no-watermark");
+  if (key_path.empty() && !account.empty())
+    die(2, std::string("--account needs -k KEY (it is unused with ") + (no_watermark ? "--no-watermark)" : "--hf-config)"));
   if (n_predict == 0) die(2, "-n must be at least 1");
 
   llama_log_set([](ggml_log_level, const char*, void*) {}, nullptr);
@@ -89,7 +96,11 @@ int main(int argc, char** argv) {
 
   tritium_key* key = nullptr;
   tritium_account_code* code = nullptr;
-  if (!no_watermark) {
+  tritium_hf_scheme* hf_scheme = nullptr;
+  if (!hf_config_path.empty() &&
+      tritium_hf_scheme_load(hf_config_path.c_str(), static_cast<uint32_t>(n_vocab), &hf_scheme) != TRITIUM_OK)
+    die(3, "--hf-config: " + std::string(tritium_last_error()));
+  if (!key_path.empty()) {
     if (tritium_key_load(key_path.c_str(), &key) != TRITIUM_OK) die(3, key_path + ": " + tritium_last_error());
     if (!account.empty() && tritium_account_code_create(key, account.data(), account.size(), &code) != TRITIUM_OK)
       die(3, "--account: " + std::string(tritium_last_error()));
@@ -125,7 +136,13 @@ int main(int argc, char** argv) {
     llama_sampler_chain_add(chain, llama_sampler_init_logit_bias(n_vocab, n_suppress, biases.data()));
   }
   llama_sampler* mark = nullptr;
-  if (!no_watermark) {
+  llama_sampler* hf_mark = nullptr;
+  if (hf_scheme != nullptr) {  // where transformers runs its processor: before the warpers
+    hf_mark = tritium_llama_hf_sampler_init(hf_scheme);
+    if (hf_mark == nullptr) die(3, std::string("watermark sampler: ") + tritium_last_error());
+    llama_sampler_chain_add(chain, hf_mark);
+  }
+  if (key != nullptr) {
     mark = tritium_llama_sampler_init(key, static_cast<uint32_t>(n_vocab), code, seed);
     if (mark == nullptr) die(3, std::string("watermark sampler: ") + tritium_last_error());
     llama_sampler_chain_add(chain, mark);
@@ -161,9 +178,11 @@ int main(int argc, char** argv) {
   const llama_perf_context_data perf = llama_perf_context(ctx);
   const llama_perf_sampler_data sperf = llama_perf_sampler(chain);
   const double n = static_cast<double>(output.size());
-  std::printf("{\"watermark\":%s,\"n_vocab\":%d,\"prompt_tokens\":%s,\"tokens\":%s,\"text\":%s,\"n_gen\":%zu,"
+  std::string marked;
+  if (hf_mark != nullptr) marked = ",\"marked_steps\":" + std::to_string(tritium_llama_hf_sampler_marked_steps(hf_mark));
+  std::printf("{\"watermark\":%s%s,\"n_vocab\":%d,\"prompt_tokens\":%s,\"tokens\":%s,\"text\":%s,\"n_gen\":%zu,"
               "\"decode_ms_per_token\":%.4f,\"sample_ms_per_token\":%.4f,\"tokens_per_s\":%.2f}\n",
-              no_watermark ? "false" : "true", n_vocab, json_tokens(prompt_tokens).c_str(), json_tokens(output).c_str(),
+              no_watermark ? "false" : "true", marked.c_str(), n_vocab, json_tokens(prompt_tokens).c_str(), json_tokens(output).c_str(),
               json_string(text).c_str(), output.size(), perf.t_eval_ms / std::max(1, perf.n_eval),
               sperf.t_sample_ms / std::max(1, sperf.n_sample),
               n / seconds);
@@ -173,6 +192,7 @@ int main(int argc, char** argv) {
   llama_model_free(model);
   tritium_account_code_free(code);
   tritium_key_free(key);
+  tritium_hf_scheme_free(hf_scheme);
   llama_backend_free();
   return 0;
 }

@@ -306,3 +306,146 @@ extern "C" int tritium_llama_sampler_bias_logits(llama_sampler* sampler, float* 
   for (size_t i = 0; i < n_probes; ++i) st.probes[i] = logits[probe_index(n, i)];
   return 1;
 }
+
+// ---- The transformers-configuration sampler ----
+
+namespace {
+
+struct hf_sampler_state {
+  tritium_hf_stream* stream = nullptr;
+  size_t n_vocab = 0;
+  std::vector<int32_t> sequence;  // every token accepted since the last reset, prompt and generated
+  bool restart = true;            // begin the stream from `sequence` at the next apply
+  bool applied = false;         // apply ran since the last accept: the next accept is a generated step
+  bool step_marks = false;      // and that apply changed the candidates
+  uint64_t marked_steps = 0;
+  std::vector<int32_t> ids;     // scratch for the candidate path and the dense row
+  std::vector<float> logits;
+};
+
+hf_sampler_state* hf_of(const llama_sampler* s) { return static_cast<hf_sampler_state*>(s->ctx); }
+
+const char* hf_name(const llama_sampler*) { return "tritium-hf"; }
+
+void hf_accept(llama_sampler* s, llama_token token) {
+  hf_sampler_state& st = *hf_of(s);
+  if (!st.applied) {  // a prompt token: the sequence restarts, as a prompt, at the next apply
+    st.sequence.push_back(token);
+    st.restart = true;
+    return;
+  }
+  st.applied = false;
+  st.marked_steps += st.step_marks ? 1 : 0;
+  st.sequence.push_back(token);
+  if (tritium_hf_stream_accept(st.stream, token) != TRITIUM_OK) {
+    std::fprintf(stderr, "tritium-hf sampler: %s; the sequence restarts at the next step\n", tritium_last_error());
+    st.restart = true;
+  }
+}
+
+void hf_apply(llama_sampler* s, llama_token_data_array* cur) {
+  hf_sampler_state& st = *hf_of(s);
+  if (st.restart) {
+    // KGW reads the last 64 tokens at most and the length; SynthID starts from zeros whatever the prompt.
+    if (tritium_hf_stream_begin(st.stream, st.sequence.data(), st.sequence.size()) != TRITIUM_OK) {
+      std::fprintf(stderr, "tritium-hf sampler: this step is not watermarked: %s\n", tritium_last_error());
+      return;
+    }
+    st.restart = false;
+  }
+  st.applied = true;
+  st.step_marks = false;
+  const int active = tritium_hf_stream_active(st.stream);
+  if (active != 1) return;
+  const size_t n = cur->size;
+  bool in_id_order = n == st.n_vocab;
+  for (size_t i = 0; i < n && in_id_order; ++i) in_id_order = cur->data[i].id == static_cast<llama_token>(i);
+  st.logits.resize(n);
+  for (size_t i = 0; i < n; ++i) st.logits[i] = cur->data[i].logit;
+  tritium_status status;
+  if (in_id_order) {  // first in the chain: the processor's own row
+    status = tritium_hf_stream_apply(st.stream, st.logits.data(), n);
+  } else {
+    st.ids.resize(n);
+    for (size_t i = 0; i < n; ++i) st.ids[i] = cur->data[i].id;
+    status = tritium_hf_stream_apply_candidates(st.stream, st.ids.data(), st.logits.data(), n);
+  }
+  if (status != TRITIUM_OK) {
+    std::fprintf(stderr, "tritium-hf sampler: this step is not watermarked: %s\n", tritium_last_error());
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) cur->data[i].logit = st.logits[i];
+  cur->sorted = false;
+  st.step_marks = true;
+}
+
+void hf_reset(llama_sampler* s) {
+  hf_sampler_state& st = *hf_of(s);
+  st.sequence.clear();
+  st.restart = true;
+  st.applied = false;
+  st.step_marks = false;
+  st.marked_steps = 0;
+}
+
+void hf_free(llama_sampler* s) {
+  hf_sampler_state* st = hf_of(s);
+  tritium_hf_stream_free(st->stream);
+  delete st;
+}
+
+llama_sampler* hf_clone(const llama_sampler* s);
+
+llama_sampler_i hf_iface = {
+    /* .name = */ hf_name,
+    /* .accept = */ hf_accept,
+    /* .apply = */ hf_apply,
+    /* .reset = */ hf_reset,
+    /* .clone = */ hf_clone,
+    /* .free = */ hf_free,
+    /* .backend_init = */ nullptr,
+    /* .backend_accept = */ nullptr,
+    /* .backend_apply = */ nullptr,
+    /* .backend_set_input = */ nullptr,
+    /* .backend_reset = */ nullptr,
+    /* .copy_state = */ nullptr,
+};
+
+llama_sampler* hf_clone(const llama_sampler* s) {
+  const hf_sampler_state& from = *hf_of(s);
+  auto* st = new (std::nothrow) hf_sampler_state;
+  if (st == nullptr) return nullptr;
+  st->n_vocab = from.n_vocab;
+  st->sequence = from.sequence;
+  st->restart = from.restart;
+  st->applied = from.applied;
+  st->step_marks = from.step_marks;
+  st->marked_steps = from.marked_steps;
+  if (tritium_hf_stream_clone(from.stream, &st->stream) != TRITIUM_OK) {
+    delete st;
+    return nullptr;
+  }
+  return llama_sampler_init(&hf_iface, st);
+}
+
+}  // namespace
+
+extern "C" llama_sampler* tritium_llama_hf_sampler_init(const tritium_hf_scheme* scheme) {
+  uint32_t n_vocab = 0;
+  if (tritium_hf_scheme_vocab_size(scheme, &n_vocab) != TRITIUM_OK) return nullptr;
+  auto* st = new (std::nothrow) hf_sampler_state;
+  if (st == nullptr) return nullptr;
+  st->n_vocab = n_vocab;
+  if (tritium_hf_stream_create(scheme, &st->stream) != TRITIUM_OK) {
+    delete st;
+    return nullptr;
+  }
+  return llama_sampler_init(&hf_iface, st);
+}
+
+extern "C" llama_sampler* tritium_llama_hf_sampler_find(llama_sampler* chain) { return find_in(chain, &hf_iface); }
+
+extern "C" int64_t tritium_llama_hf_sampler_marked_steps(const llama_sampler* sampler) {
+  if (sampler == nullptr || sampler->iface != &hf_iface) return -1;
+  return static_cast<int64_t>(hf_of(sampler)->marked_steps);
+}

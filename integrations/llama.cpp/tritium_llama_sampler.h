@@ -57,6 +57,29 @@ struct llama_sampler* tritium_llama_selector_find(struct llama_sampler* chain);
 // one (temperature 0, top-k 1) chooses without marking. -1 if `selector` is not a tritium selector.
 int64_t tritium_llama_selector_marked_steps(const struct llama_sampler* selector);
 
+// ---- A transformers configuration (tritium_hf_scheme: WatermarkingConfig or SynthIDTextWatermarkingConfig) ----
+// A sampler that changes the candidates as transformers' processor changes its row, so that a deployment
+// moving from transformers (or TGI) to llama.cpp keeps its marks, found by `tritium detect --hf-config`
+// and by transformers' detectors. Put it first in the chain, as transformers does (its processors run
+// before temperature, top-k and top-p): there, with every token in id order, it changes the row exactly
+// as the processor does. After top-k or top-p it biases (KGW) or reweights (SynthID, DeepMind's order)
+// the candidates left, which detection reads the same way. Make `scheme` for the model's vocabulary
+// (llama_vocab_n_tokens); it is not owned and may be freed once the sampler exists (its stream keeps
+// it). Returns NULL on error, with tritium_last_error().
+//
+// Steps are told from prompt tokens by the chain's own calls: a token accepted after apply is a
+// generated step (SynthID's processor state advances, as it does once per step in transformers); a
+// token accepted with no apply since the last accept is part of the prompt, and the sequence restarts
+// from the whole prompt at the next apply, as transformers' generate starts from its input_ids.
+struct llama_sampler* tritium_llama_hf_sampler_init(const tritium_hf_scheme* scheme);
+
+// The transformers-configuration sampler in `chain` (or `chain` itself if it is one), or NULL.
+struct llama_sampler* tritium_llama_hf_sampler_find(struct llama_sampler* chain);
+
+// Steps since the last reset whose candidates the processor changed (KGW: a context long enough;
+// SynthID: a context the FIFO does not hold), counted at accept. -1 if `sampler` is not one.
+int64_t tritium_llama_hf_sampler_marked_steps(const struct llama_sampler* sampler);
+
 #ifdef __cplusplus
 }
 #endif

@@ -194,6 +194,7 @@ static void hf_checks(void) {
 
   EXPECT(tritium_hf_scheme_parse(kgw_config, strlen(kgw_config), vocab, &scheme) == TRITIUM_OK);
   EXPECT(tritium_hf_scheme_kind(scheme, &kind) == TRITIUM_OK && kind == TRITIUM_HF_KGW);
+  EXPECT(tritium_hf_scheme_vocab_size(scheme, &kind) == TRITIUM_OK && kind == vocab);
   EXPECT(tritium_hf_stream_create(scheme, &stream) == TRITIUM_OK);
   tritium_hf_scheme_free(scheme); /* the stream keeps it */
   EXPECT(tritium_hf_stream_active(stream) == 0); /* an empty sequence: transformers skips the step */

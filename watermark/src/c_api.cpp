@@ -355,6 +355,13 @@ tritium_status tritium_hf_scheme_kind(const tritium_hf_scheme* scheme, uint32_t*
   return TRITIUM_OK;
 }
 
+tritium_status tritium_hf_scheme_vocab_size(const tritium_hf_scheme* scheme, uint32_t* out_n_vocab) {
+  TRITIUM_REQUIRE(scheme != nullptr && out_n_vocab != nullptr,
+                  "tritium_hf_scheme_vocab_size: scheme and out_n_vocab must not be NULL");
+  *out_n_vocab = scheme->scheme->n_vocab;
+  return TRITIUM_OK;
+}
+
 tritium_status tritium_hf_stream_create(const tritium_hf_scheme* scheme, tritium_hf_stream** out) {
   TRITIUM_REQUIRE(scheme != nullptr && out != nullptr, "tritium_hf_stream_create: scheme and out must not be NULL");
   *out = nullptr;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string_view>
 #include <vector>
@@ -130,6 +131,106 @@ void selector_checks(const char* schemes_path) {
   tritium_key_free(key);
 }
 
+// The transformers-configuration sampler: first in a chain it changes the full row exactly as a
+// tritium_hf_stream does (itself checked against the processors and torch), prompt tokens accepted
+// before the first apply start the sequence, applying twice changes nothing more, and after top-k it
+// changes the candidates as the stream's candidate path does.
+void hf_checks() {
+  const uint32_t V = 5003;
+  const char* configs[] = {
+      R"({"greenlist_ratio": 0.25, "bias": 2.0, "hashing_key": 15485863, "seeding_scheme": "selfhash", "context_width": 4})",
+      R"({"ngram_len": 3, "keys": [654, 400, 836, 123, 340, 443, 597, 160], "context_history_size": 16})"};
+  for (const char* config : configs) {
+    tritium_hf_scheme* scheme = nullptr;
+    if (tritium_hf_scheme_parse(config, std::strlen(config), V, &scheme) != TRITIUM_OK) {
+      std::printf("hf scheme: %s\n", tritium_last_error());
+      ++failures;
+      return;
+    }
+    llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
+    llama_sampler_chain_add(chain, tritium_llama_hf_sampler_init(scheme));
+    llama_sampler* topk = llama_sampler_chain_init(llama_sampler_chain_default_params());
+    llama_sampler_chain_add(topk, llama_sampler_init_top_k(40));
+    llama_sampler_chain_add(topk, tritium_llama_hf_sampler_init(scheme));
+    tritium_hf_stream* ref = nullptr;
+    tritium_hf_stream_create(scheme, &ref);
+    tritium_hf_scheme_free(scheme);  // the samplers' streams keep it
+    expect(tritium_llama_hf_sampler_find(chain) != nullptr && tritium_llama_hf_sampler_find(topk) != nullptr,
+           "tritium_llama_hf_sampler_find");
+    expect(std::string_view(llama_sampler_name(tritium_llama_hf_sampler_find(chain))) == "tritium-hf", "hf name");
+    const std::vector<int32_t> prompt{151, 152, 153, 154, 155};
+    for (const int32_t t : prompt) {
+      llama_sampler_accept(chain, t);
+      llama_sampler_accept(topk, t);
+    }
+    tritium_hf_stream_begin(ref, prompt.data(), prompt.size());
+    std::mt19937 rng(23);
+    std::normal_distribution<float> normal(0.0f, 2.0f);
+    std::vector<float> logits(V);
+    int same_rows = 0, same_candidates = 0, marked = 0;
+    const int steps = 30;
+    for (int step = 0; step < steps; ++step) {
+      for (float& l : logits) l = normal(rng);
+      std::vector<float> want = logits;
+      const bool marks = tritium_hf_stream_active(ref) == 1;
+      marked += marks ? 1 : 0;
+      tritium_hf_stream_apply(ref, want.data(), V);
+      bool same = true;
+      for (int twice = 0; twice < 2; ++twice) {  // llama.cpp may apply a chain twice to one position
+        std::vector<llama_token_data> cand(V);
+        for (size_t i = 0; i < V; ++i) cand[i] = {static_cast<llama_token>(i), logits[i], 0.0f};
+        llama_token_data_array arr{cand.data(), cand.size(), -1, false};
+        llama_sampler_apply(chain, &arr);
+        for (size_t i = 0; i < V; ++i) same = same && cand[i].logit == want[i];
+      }
+      same_rows += same ? 1 : 0;
+      // After top-k: the 40 highest, in the order top-k leaves them.
+      std::vector<llama_token_data> cand(V);
+      for (size_t i = 0; i < V; ++i) cand[i] = {static_cast<llama_token>(i), logits[i], 0.0f};
+      llama_token_data_array arr{cand.data(), cand.size(), -1, false};
+      llama_sampler_apply(topk, &arr);
+      std::vector<int32_t> ids(arr.size);
+      std::vector<float> values(arr.size);
+      for (size_t i = 0; i < arr.size; ++i) {
+        ids[i] = arr.data[i].id;
+        values[i] = logits[static_cast<size_t>(arr.data[i].id)];
+      }
+      tritium_hf_stream_apply_candidates(ref, ids.data(), values.data(), ids.size());
+      bool same_top = arr.size == 40;
+      for (size_t i = 0; i < arr.size && same_top; ++i) same_top = arr.data[i].logit == values[i];
+      same_candidates += same_top ? 1 : 0;
+      const auto t = static_cast<llama_token>(rng() % V);
+      llama_sampler_accept(chain, t);
+      llama_sampler_accept(topk, t);
+      tritium_hf_stream_accept(ref, t);
+    }
+    expect(same_rows == steps, "first in the chain: the row is the stream's, applied once or twice");
+    expect(same_candidates == steps, "after top-k: the candidates are the stream's candidate path");
+    expect(marked >= steps - 2, "the steps are marked");
+    expect(tritium_llama_hf_sampler_marked_steps(tritium_llama_hf_sampler_find(chain)) == marked,
+           "marked steps are counted at accept");
+    // A clone continues the sequence; reset forgets it (and the count).
+    llama_sampler* copy = llama_sampler_clone(chain);
+    for (float& l : logits) l = normal(rng);
+    std::vector<float> want = logits;
+    tritium_hf_stream_apply(ref, want.data(), V);
+    std::vector<llama_token_data> cand(V);
+    for (size_t i = 0; i < V; ++i) cand[i] = {static_cast<llama_token>(i), logits[i], 0.0f};
+    llama_token_data_array arr{cand.data(), cand.size(), -1, false};
+    llama_sampler_apply(copy, &arr);
+    bool same = true;
+    for (size_t i = 0; i < V; ++i) same = same && cand[i].logit == want[i];
+    expect(same, "a clone continues its sequence");
+    llama_sampler_reset(chain);
+    expect(tritium_llama_hf_sampler_marked_steps(tritium_llama_hf_sampler_find(chain)) == 0, "reset clears the count");
+    llama_sampler_free(copy);
+    llama_sampler_free(chain);
+    llama_sampler_free(topk);
+    tritium_hf_stream_free(ref);
+  }
+  expect(tritium_llama_hf_sampler_init(nullptr) == nullptr, "no scheme: NULL");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -138,6 +239,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   selector_checks(argv[2]);
+  hf_checks();
   tritium_key* key = nullptr;
   if (tritium_key_load(argv[1], &key) != TRITIUM_OK) {
     std::printf("key: %s\n", tritium_last_error());

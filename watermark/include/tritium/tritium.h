@@ -173,6 +173,8 @@ tritium_status tritium_hf_scheme_parse(const char* json, size_t n, uint32_t n_vo
 void tritium_hf_scheme_free(tritium_hf_scheme* scheme);
 /* TRITIUM_HF_KGW or TRITIUM_HF_SYNTHID. */
 tritium_status tritium_hf_scheme_kind(const tritium_hf_scheme* scheme, uint32_t* out_kind);
+/* The row width it was made for. */
+tritium_status tritium_hf_scheme_vocab_size(const tritium_hf_scheme* scheme, uint32_t* out_n_vocab);
 
 /* One sequence's state (SynthID's context and repeated-context FIFO; KGW's last tokens). The stream
  * keeps its scheme alive: the scheme may be freed first. Not thread-safe: one stream per sequence. */
