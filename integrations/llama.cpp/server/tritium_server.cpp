@@ -52,6 +52,11 @@ struct served_log {
 
 struct state {
   tritium_key* key = nullptr;
+  // --watermark-hf-config in place of a key: the configuration's text until the model's width is known
+  // (check_model makes the scheme for it), then the scheme.
+  std::string hf_config_path, hf_config_text;
+  tritium_hf_scheme* hf = nullptr;
+  uint32_t hf_kind = TRITIUM_HF_KGW;
   tritium_kgw_info info{};
   uint32_t scheme = TRITIUM_SCHEME_KGW;  // --watermark-scheme
   std::string key_id;
@@ -92,6 +97,22 @@ void load_key(const std::string& path) {
 }
 
 const char* scheme_names[] = {"kgw", "gumbel", "unigram"};
+const char* hf_scheme_names[] = {"hf-kgw", "hf-synthid"};
+
+// The name the log and the start-up line give the scheme that marks.
+std::string marking_scheme() { return g->key != nullptr ? scheme_names[g->scheme] : hf_scheme_names[g->hf_kind]; }
+
+// --watermark-hf-config: read now and checked once the model's vocabulary is known (a KGW green list is
+// a permutation of the model's V). The file is not secret to the server's users alone, but its keys
+// decide the mark: like the key, it must be private to the operator.
+void load_hf_config(const std::string& path) {
+  check_private("--watermark-hf-config", path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("--watermark-hf-config " + path + ": cannot open");
+  g->hf_config_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) fail("--watermark-hf-config " + path + ": read error");
+  g->hf_config_path = path;
+}
 
 // The scheme the server marks with: --watermark-scheme, which the key must name; without it the
 // key's KGW, or the one scheme it names. A key naming several others needs the option.
@@ -261,7 +282,11 @@ const char* usage =
     "                             account); each account's completions carry its own mark\n"
     "  --watermark-log FILE       append one JSON line per completion (account id, key id, request id, model,\n"
     "                             prompt and output token ids, finish reason); mode 0600\n"
-    "  --watermark-log-sync       fdatasync the log after every record (survives power loss, slower)\n";
+    "  --watermark-log-sync       fdatasync the log after every record (survives power loss, slower)\n"
+    "  --watermark-hf-config FILE instead of a key: mark as a transformers deployment does, from its\n"
+    "                             generation_config.json (\"watermarking_config\") or the WatermarkingConfig /\n"
+    "                             SynthIDTextWatermarkingConfig object alone (mode 0600); green lists over the\n"
+    "                             model's V; found by tritium detect --hf-config. No accounts\n";
 
 }  // namespace
 
@@ -272,6 +297,17 @@ bool enabled() { return g != nullptr; }
 bool check_model(const llama_vocab* vocab, std::string* error) {
   if (g == nullptr) return true;
   const int32_t n = llama_vocab_n_tokens(vocab);
+  if (g->key == nullptr) {
+    if (g->hf != nullptr) return true;  // made once
+    if (tritium_hf_scheme_parse(g->hf_config_text.data(), g->hf_config_text.size(), static_cast<uint32_t>(n), &g->hf) !=
+            TRITIUM_OK ||
+        tritium_hf_scheme_kind(g->hf, &g->hf_kind) != TRITIUM_OK) {
+      *error = "--watermark-hf-config " + g->hf_config_path + ": " + tritium_error();
+      return false;
+    }
+    std::fprintf(stderr, "tritium-llama-server: %s marks with V = %d\n", hf_scheme_names[g->hf_kind], n);
+    return true;
+  }
   if (n != static_cast<int32_t>(g->info.vocab_size)) {
     *error = "the model's vocabulary has " + std::to_string(n) + " tokens but the watermark key covers V = " +
              std::to_string(g->info.vocab_size) + " (make the key with tritium keygen --vocab-size " +
@@ -323,6 +359,25 @@ void attach_selector(llama_sampler* chain, uint32_t seed) {
   llama_sampler_chain_add(chain, ours);
 }
 
+// A transformers configuration goes where transformers runs its processor: after the logits processors
+// (logit-bias, repetition penalties, DRY) and before the warpers (top-k, top-p, min-p, temperature) and
+// the draw. There every token is still a candidate in id order, and the sampler changes the row exactly as
+// the processor does.
+void attach_hf(llama_sampler* chain) {
+  llama_sampler* ours = tritium_llama_hf_sampler_init(g->hf);
+  if (ours == nullptr) throw std::runtime_error(std::string("watermark sampler: ") + tritium_error());
+  int at = 0;
+  while (at < llama_sampler_chain_n(chain)) {
+    const std::string_view name = llama_sampler_name(llama_sampler_chain_get(chain, at));
+    if (name != "logit-bias" && name != "penalties" && name != "dry") break;
+    ++at;
+  }
+  std::vector<llama_sampler*> after;
+  while (llama_sampler_chain_n(chain) > at) after.push_back(llama_sampler_chain_remove(chain, at));
+  llama_sampler_chain_add(chain, ours);
+  for (llama_sampler* s : after) llama_sampler_chain_add(chain, s);
+}
+
 bool attach(common_sampler* sampler, int32_t account, uint32_t seed) {
   if (g == nullptr) return false;
   // A sampling task that did not come through a completion handler (account unset; none does in
@@ -334,6 +389,10 @@ bool attach(common_sampler* sampler, int32_t account, uint32_t seed) {
     code = a.code;
   }
   llama_sampler* chain = common_sampler_get(sampler);
+  if (g->key == nullptr) {
+    attach_hf(chain);
+    return true;
+  }
   if (g->scheme == TRITIUM_SCHEME_GUMBEL) {
     attach_selector(chain, seed);
     return true;
@@ -371,7 +430,11 @@ void log_completion(common_sampler* sampler, int32_t account, const std::string&
   // Gumbel marks a choice, not a distribution: a completion none of whose choices had two or more
   // candidates (temperature 0, top-k 1) carries no mark, and the log says so.
   int64_t marked_steps = -1;
-  if (g->scheme == TRITIUM_SCHEME_GUMBEL) {
+  if (g->key == nullptr) {  // a transformers configuration: the steps its processor changed
+    llama_sampler* ours = sampler != nullptr ? tritium_llama_hf_sampler_find(common_sampler_get(sampler)) : nullptr;
+    marked_steps = ours != nullptr ? tritium_llama_hf_sampler_marked_steps(ours) : 0;
+    marked = marked_steps > 0;
+  } else if (g->scheme == TRITIUM_SCHEME_GUMBEL) {
     llama_sampler* selector = sampler != nullptr ? tritium_llama_selector_find(common_sampler_get(sampler)) : nullptr;
     marked_steps = selector != nullptr ? tritium_llama_selector_marked_steps(selector) : 0;
     marked = marked_steps > 0;
@@ -384,9 +447,15 @@ void log_completion(common_sampler* sampler, int32_t account, const std::string&
   }
   line += ",\"watermarked\":";
   line += marked ? "true" : "false";
-  line += ",\"scheme\":\"" + std::string(scheme_names[g->scheme]) + "\"";
+  line += ",\"scheme\":\"" + marking_scheme() + "\"";
   if (marked_steps >= 0) line += ",\"marked_steps\":" + std::to_string(marked_steps);
-  line += ",\"key_id\":\"" + g->key_id + "\",\"request_id\":";
+  if (g->key != nullptr) {
+    line += ",\"key_id\":\"" + g->key_id + "\"";
+  } else {
+    line += ",\"hf_config\":";
+    tritium_llama::append_json_string(line, g->hf_config_path);
+  }
+  line += ",\"request_id\":";
   tritium_llama::append_json_string(line, request_id);
   line += ",\"index\":" + std::to_string(index) + ",\"model\":";
   tritium_llama::append_json_string(line, model);
@@ -412,7 +481,7 @@ void log_completion(common_sampler* sampler, int32_t account, const std::string&
 }  // namespace tritium_server
 
 int main(int argc, char** argv) {
-  std::string key_path, accounts_path, log_path, scheme_name;
+  std::string key_path, accounts_path, log_path, scheme_name, hf_config_path;
   bool log_sync = false, help = false;
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -430,6 +499,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--watermark-scheme") {
       if (i + 1 >= argc) fail("--watermark-scheme needs kgw, gumbel or unigram");
       scheme_name = argv[++i];
+    } else if (arg == "--watermark-hf-config") {
+      value(hf_config_path);
     } else if (arg == "--watermark-log-sync") {
       log_sync = true;
     } else {
@@ -438,8 +509,15 @@ int main(int argc, char** argv) {
     }
   }
   if (help) std::fputs(usage, stdout);
-  if (key_path.empty() && !(accounts_path.empty() && log_path.empty() && !log_sync && scheme_name.empty()))
-    fail("--watermark-accounts, --watermark-scheme, --watermark-log and --watermark-log-sync need --watermark-key");
+  if (!key_path.empty() && !hf_config_path.empty())
+    fail("--watermark-key and --watermark-hf-config: give one (a tritium key, or a transformers configuration)");
+  if (!hf_config_path.empty() && !accounts_path.empty())
+    fail("--watermark-accounts: account marks need a tritium key (papers/attribution.md), not --watermark-hf-config");
+  if (!hf_config_path.empty() && !scheme_name.empty())
+    fail("--watermark-scheme names a scheme of a tritium key; --watermark-hf-config's scheme is its file's");
+  if (key_path.empty() && hf_config_path.empty() && !(accounts_path.empty() && log_path.empty() && !log_sync && scheme_name.empty()))
+    fail("--watermark-accounts, --watermark-scheme, --watermark-log and --watermark-log-sync need --watermark-key "
+         "(or, except the first two, --watermark-hf-config)");
   if (log_path.empty() && log_sync) fail("--watermark-log-sync needs --watermark-log");
   if (!key_path.empty()) {
     if (sodium_init() < 0) fail("libsodium failed to initialise");
@@ -453,6 +531,12 @@ int main(int argc, char** argv) {
     if (!log_path.empty()) open_log(log_path, log_sync);
     std::fprintf(stderr, "tritium-llama-server: watermark on (%s, V = %u, %zu accounts%s)\n", scheme_names[g->scheme],
                  g->info.vocab_size, g->accounts.size(), log_path.empty() ? "" : ", served-output log on");
+  } else if (!hf_config_path.empty()) {
+    g = new state;
+    load_hf_config(hf_config_path);
+    if (!log_path.empty()) open_log(log_path, log_sync);
+    std::fprintf(stderr, "tritium-llama-server: watermark on (transformers configuration %s%s)\n", hf_config_path.c_str(),
+                 log_path.empty() ? "" : ", served-output log on");
   }
   rest.push_back(nullptr);
   return llama_server(static_cast<int>(rest.size()) - 1, rest.data());

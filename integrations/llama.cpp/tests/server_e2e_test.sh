@@ -227,5 +227,50 @@ sys.exit(0 if ok else 1)
 EOF
 done
 
+# --- A transformers configuration in place of a key (--watermark-hf-config): KGW and SynthID as
+# transformers' processors mark, found by detect --hf-config in the answers' text.
+cat >hf-kgw.json <<'EOF'
+{"do_sample": true, "watermarking_config": {"greenlist_ratio": 0.25, "bias": 2.0, "hashing_key": 15485863, "seeding_scheme": "lefthash", "context_width": 1}}
+EOF
+cat >hf-synthid.json <<'EOF'
+{"ngram_len": 5, "keys": [654, 400, 836, 123, 340, 443, 597, 160, 57, 29, 590, 639, 13, 715, 468, 990, 966, 226, 324, 585]}
+EOF
+chmod 600 hf-kgw.json hf-synthid.json
+expect_refusal "a key and a transformers configuration" "give one" --watermark-key wm.key --watermark-hf-config hf-kgw.json
+expect_refusal "accounts under a transformers configuration" "account marks need a tritium key" --watermark-hf-config hf-kgw.json --watermark-accounts accounts.jsonl
+echo '{"greenlist_ratio": 0.25, "gamma": 0.5}' >hf-typo.json && chmod 600 hf-typo.json
+expect_refusal "an unknown configuration field" '"gamma"' --watermark-hf-config hf-typo.json
+for scheme in hf-kgw hf-synthid; do
+  start_server "$scheme" --watermark-hf-config "$scheme.json" --watermark-log "$scheme-served.jsonl"
+  grep -q "$scheme marks with V = 151936" "$scheme.log" || fail "$scheme: the server does not say what marks"
+  codes=""
+  for seed in 21 22 23; do codes="$codes $(complete "$scheme-$seed" "\"seed\": $seed, \"temperature\": 1")"; done
+  stop_server "$pid"
+  python3 - "$scheme" >"$scheme-texts.jsonl" <<'EOF'
+import json, sys
+for seed in (21, 22, 23):
+    r = json.load(open(f"{sys.argv[1]}-{seed}.json"))
+    print(json.dumps({"id": f"{sys.argv[1]}-{seed}", "text": r["choices"][0]["text"]}))
+EOF
+  vocab_opt=(); [ "$scheme" = hf-kgw ] && vocab_opt=(--vocab-size 151936)
+  rc=0; "$tritium" detect --hf-config "$scheme.json" "${vocab_opt[@]}" -t model.gguf -i "$scheme-texts.jsonl" --json >"$scheme.detect" || rc=$?
+  every=$(python3 -c 'import json, sys; print(all(json.loads(l)["log10_p"] <= -3 for l in open(sys.argv[1])))' "$scheme.detect" 2>/dev/null || echo error)
+  [ "$rc" = 0 ] && [ "$every" = True ] && pass "$scheme: every answer's text alone is detected with detect --hf-config (p <= 1e-3 each)" \
+    || { fail "$scheme: detect exit $rc, every answer detected: $every"; cat "$scheme.detect"; }
+  rc=0; "$tritium" detect -k wm.key -t model.gguf -i "$scheme-texts.jsonl" >"$scheme-key.detect" || rc=$?
+  [ "$rc" = 1 ] && pass "$scheme: the same answers are no evidence under the tritium key" || { fail "$scheme answers under the key: exit $rc"; cat "$scheme-key.detect"; }
+  python3 - "$scheme" $codes <<'EOF' && pass "$scheme: statuses and served-log records (scheme, marked steps, the configuration's path, no key id)" || fail "$scheme: statuses or served log"
+import json, sys
+scheme, codes = sys.argv[1], sys.argv[2:]
+records = list(map(json.loads, open(f"{scheme}-served.jsonl")))
+ok = codes == ["200"] * 3 and len(records) == 3
+ok = ok and all(r["scheme"] == scheme and r["watermarked"] and r["marked_steps"] >= 100 for r in records)
+ok = ok and all(r["hf_config"] == f"{scheme}.json" and "key_id" not in r for r in records)
+if not ok:
+    print(codes, json.dumps(records)[:3000])
+sys.exit(0 if ok else 1)
+EOF
+done
+
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]
