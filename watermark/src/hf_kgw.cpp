@@ -150,11 +150,32 @@ void hf_kgw::are_green(std::uint32_t seed32, std::span<const token_id> tokens, s
   std::vector<std::uint32_t> position(tokens.begin(), tokens.end());
   std::vector<std::size_t> owner(tokens.size());
   for (std::size_t j = 0; j < owner.size(); ++j) owner[j] = j;
+  // With several tokens, a bitmap of their positions screens each block first: a block moves none of
+  // them unless one of its targets is a followed position or a followed position is one of its steps
+  // (position ≥ first always). Most blocks do neither and are skipped after one pass over their targets;
+  // the others are followed exactly, token by token.
+  const bool screen = tokens.size() >= 8;
+  std::vector<std::uint64_t> occupied(screen ? (std::size_t{params_.vocab_size} + 63) / 64 : 0);
+  const auto mark = [&](bool on) {
+    for (const std::uint32_t p : position) {
+      const std::uint64_t bit = std::uint64_t{1} << (p & 63);
+      occupied[p >> 6] = on ? occupied[p >> 6] | bit : occupied[p >> 6] & ~bit;
+    }
+  };
+  if (screen) mark(true);
   torch_cpu::generator gen(seed32);
   std::array<std::uint32_t, walk_block> target;
   for (std::uint32_t first = 0; first < greenlist_size_ && !position.empty(); first += walk_block) {
     const std::uint32_t m = std::min(walk_block, greenlist_size_ - first);
     torch_cpu::randperm_targets(gen, params_.vocab_size, first, magics_, std::span(target).first(m));
+    if (screen) {
+      std::uint64_t hit = 0;  // bit 0: a target is a followed position
+      for (std::uint32_t i = 0; i < m; ++i) hit |= occupied[target[i] >> 6] >> (target[i] & 63);
+      std::uint64_t own = 0;  // a followed position among the block's steps (the words holding them; first is a multiple of 64)
+      for (std::uint32_t w = first / 64; w <= (first + m - 1) / 64; ++w) own |= occupied[w];
+      if ((hit & 1) == 0 && own == 0) continue;
+      mark(false);
+    }
     for (std::size_t j = 0; j < position.size();) {
       if (follow(position[j], first, target.data(), m)) {
         green[owner[j]] = 1;
@@ -166,6 +187,7 @@ void hf_kgw::are_green(std::uint32_t seed32, std::span<const token_id> tokens, s
       }
       ++j;
     }
+    if (screen) mark(true);
   }
 }
 

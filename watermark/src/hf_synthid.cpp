@@ -37,6 +37,7 @@ hf_synthid::hf_synthid(hf_synthid_params params) : params_(std::move(params)) {
   // Each layer's g-value of each bucket, for power-of-two tables whose layers fit in 8 MB (30 layers
   // of 2^16: 2 MB): they do not depend on the context, so a row need not hash them again.
   const std::uint32_t size = params_.sampling_table_size;
+  if ((size & (size - 1)) == 0) index_mask_ = size - 1;
   if ((size & (size - 1)) == 0 && size <= (1u << 16) && std::size_t{size} * depth() <= (std::size_t{8} << 20)) {
     layer_g_.resize(std::size_t{size} * depth());
     for (std::uint32_t l = 0; l < depth(); ++l) {
@@ -55,7 +56,10 @@ std::uint64_t hf_synthid::context_hash(std::span<const token_id> context) const 
 }
 
 std::uint8_t hf_synthid::g_value(std::uint64_t token_hash, std::uint32_t layer) const noexcept {
-  const auto h = static_cast<std::int64_t>(hf_synthid_fold(token_hash, static_cast<std::uint64_t>(params_.keys[layer])));
+  const std::uint64_t folded = hf_synthid_fold(token_hash, static_cast<std::uint64_t>(params_.keys[layer]));
+  // A power-of-two divisor: Python's non-negative remainder of a two's-complement value is its low bits.
+  if (index_mask_ != 0) return table_[static_cast<std::size_t>(folded & index_mask_)];
+  const auto h = static_cast<std::int64_t>(folded);
   // torch's % on int64 is Python's: the result has the divisor's sign.
   const auto size = static_cast<std::int64_t>(params_.sampling_table_size);
   const std::int64_t index = ((h % size) + size) % size;

@@ -73,6 +73,7 @@ class hf_synthid {
  private:
   hf_synthid_params params_;
   std::vector<std::uint8_t> table_;
+  std::uint64_t index_mask_ = 0;  ///< size − 1 for a power-of-two table (torch's % is then the low bits), else 0
   std::vector<std::uint8_t> layer_g_;  ///< depth × size: layer l's g-value of bucket x (small power-of-two tables)
 };
 
