@@ -356,6 +356,7 @@ void hf_apply(llama_sampler* s, llama_token_data_array* cur) {
   st.applied = true;
   st.step_marks = false;
   const int active = tritium_hf_stream_active(st.stream);
+  if (active < 0) std::fprintf(stderr, "tritium-hf sampler: this step is not watermarked: %s\n", tritium_last_error());
   if (active != 1) return;
   const size_t n = cur->size;
   bool in_id_order = n == st.n_vocab;
@@ -374,9 +375,19 @@ void hf_apply(llama_sampler* s, llama_token_data_array* cur) {
     std::fprintf(stderr, "tritium-hf sampler: this step is not watermarked: %s\n", tritium_last_error());
     return;
   }
-  for (size_t i = 0; i < n; ++i) cur->data[i].logit = st.logits[i];
+  // transformers writes float32's lowest value for a token SynthID leaves no probability; llama.cpp
+  // reads -inf as removed (logit-bias, grammar, top-n-sigma's statistics), so a token that came in
+  // removed stays removed. The step is marked when the processor changed a candidate (selfhash: one of
+  // the 40 highest was green).
+  bool changed = false;
+  for (size_t i = 0; i < n; ++i) {
+    const float before = cur->data[i].logit;
+    if (before == -INFINITY) continue;
+    changed = changed || st.logits[i] != before;
+    cur->data[i].logit = st.logits[i];
+  }
   cur->sorted = false;
-  st.step_marks = true;
+  st.step_marks = changed;
 }
 
 void hf_reset(llama_sampler* s) {

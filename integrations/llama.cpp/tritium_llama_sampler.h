@@ -67,6 +67,9 @@ int64_t tritium_llama_selector_marked_steps(const struct llama_sampler* selector
 // (llama_vocab_n_tokens); it is not owned and may be freed once the sampler exists (its stream keeps
 // it). Returns NULL on error, with tritium_last_error().
 //
+// A candidate that comes in at -inf (removed by logit-bias or a grammar) stays at -inf, where
+// transformers would write float32's lowest value: llama.cpp reads -inf as removed.
+//
 // Steps are told from prompt tokens by the chain's own calls: a token accepted after apply is a
 // generated step (SynthID's processor state advances, as it does once per step in transformers); a
 // token accepted with no apply since the last accept is part of the prompt, and the sequence restarts
@@ -76,8 +79,9 @@ struct llama_sampler* tritium_llama_hf_sampler_init(const tritium_hf_scheme* sch
 // The transformers-configuration sampler in `chain` (or `chain` itself if it is one), or NULL.
 struct llama_sampler* tritium_llama_hf_sampler_find(struct llama_sampler* chain);
 
-// Steps since the last reset whose candidates the processor changed (KGW: a context long enough;
-// SynthID: a context the FIFO does not hold), counted at accept. -1 if `sampler` is not one.
+// Steps since the last reset whose candidates the processor changed (KGW: a context long enough and,
+// for selfhash, a green token among the 40 highest; SynthID: a context the FIFO does not hold), counted
+// at accept. -1 if `sampler` is not one.
 int64_t tritium_llama_hf_sampler_marked_steps(const struct llama_sampler* sampler);
 
 #ifdef __cplusplus

@@ -171,7 +171,8 @@ static void scheme_checks(const char* plain_path, const char* schemes_path) {
 
 /* The transformers schemes (tritium_hf_*). KGW: the green list transformers' processor draws with its
  * defaults for GPT-2 after token 50256, from real torch (fixtures/kat/torch_cpu_v1.json, "hf lefthash
- * gpt2 defaults"): 12,564 green tokens, among them 25890, 9324 and 0, and not 1, 3 or 17. */
+ * gpt2 defaults"): 25890, 9324 and 0 among the green tokens, and not 1, 3 or 17; G = 12,564 tokens are
+ * biased (as under any seed). */
 static void hf_checks(void) {
   static const char kgw_config[] =
       "{\"watermarking_config\": {\"greenlist_ratio\": 0.25, \"bias\": 2.0, \"hashing_key\": 15485863, "

@@ -196,9 +196,11 @@ TEST_CASE("C ABI transformers SynthID: a stream reweights as the processor's sta
   CHECK(std::string(tritium_last_error()).find("token = -1 is outside") != std::string::npos);
 }
 
-TEST_CASE("SynthID over every candidate in id order is the dense tournament", "[hf_synthid]") {
-  // A table whose size is not a power of two runs the dense path entry by entry, as the candidate path
-  // does: the same bits. A power-of-two table sums by buckets: the same values to float rounding.
+TEST_CASE("SynthID over every candidate in id order is the tournament written out", "[hf_synthid]") {
+  // The tournament as the paper and transformers state it, computed here token by token from the
+  // n-grams' g-values (the public API): both library paths must give it. A table whose size is not a
+  // power of two runs the dense path entry by entry, as the candidate path does, so those two agree
+  // bit for bit; a power-of-two table sums by buckets, equal to float32 rounding.
   for (const std::uint32_t table_size : {65521u, 65536u}) {
     INFO("table size " << table_size);
     hf_synthid_params p;
@@ -208,19 +210,70 @@ TEST_CASE("SynthID over every candidate in id order is the dense tournament", "[
     const hf_synthid scheme(p);
     std::mt19937_64 rng(table_size);
     const auto logits = random_row(rng, 4099);
+    const std::vector<token_id> context{9, 8, 7};
+    const float top = *std::max_element(logits.begin(), logits.end());
+    std::vector<double> probs(logits.size());
+    double total = 0.0;
+    for (std::size_t v = 0; v < probs.size(); ++v) total += probs[v] = std::exp(static_cast<double>(logits[v] - top));
+    for (auto& q : probs) q /= total;
+    std::vector<std::vector<std::uint8_t>> g(logits.size(), std::vector<std::uint8_t>(p.keys.size()));
+    for (std::size_t v = 0; v < g.size(); ++v) {
+      const std::vector<token_id> ngram{9, 8, 7, static_cast<token_id>(v)};
+      scheme.g_values(ngram, g[v]);
+    }
+    for (std::size_t l = 0; l < p.keys.size(); ++l) {
+      double mass = 0.0;
+      for (std::size_t v = 0; v < probs.size(); ++v) mass += g[v][l] * probs[v];
+      for (std::size_t v = 0; v < probs.size(); ++v) probs[v] *= 1.0 + g[v][l] - mass;
+    }
     std::vector<token_id> ids(logits.size());
     std::iota(ids.begin(), ids.end(), 0);
-    const std::vector<token_id> context{9, 8, 7};
     auto dense = logits, candidates = logits;
     scheme.reweight_dense(context, dense);
     scheme.reweight_candidates(context, ids, candidates);
-    if (table_size == 65521u) {
-      CHECK(same_bits(dense, candidates));
-    } else {
-      double worst = 0.0;
-      for (std::size_t v = 0; v < dense.size(); ++v) worst = std::max(worst, std::fabs(double(dense[v]) - candidates[v]));
-      CHECK(worst < 1e-5);  // log-probabilities of order 10: a few float32 ulps
+    double worst_dense = 0.0, worst_candidates = 0.0;
+    for (std::size_t v = 0; v < dense.size(); ++v) {
+      const double want = std::log(probs[v]);
+      worst_dense = std::max(worst_dense, std::fabs(dense[v] - want));
+      worst_candidates = std::max(worst_candidates, std::fabs(candidates[v] - want));
     }
+    CHECK(worst_dense < 1e-5);  // log-probabilities of order 10: a few float32 ulps
+    CHECK(worst_candidates < 1e-5);
+    if (table_size == 65521u) CHECK(same_bits(dense, candidates));
+  }
+}
+
+TEST_CASE("C ABI transformers SynthID: skip_first_ngram_calls and begin in mid-sequence", "[hf_synthid][c_abi]") {
+  const std::uint32_t vocab = 2003;
+  const std::string config = R"({"ngram_len": 3, "keys": [5, 6, 7, 8], "skip_first_ngram_calls": true})";
+  scheme_handle scheme;
+  REQUIRE(parse(config, vocab, scheme) == TRITIUM_OK);
+  hf_synthid_params p;
+  p.ngram_len = 3;
+  p.keys = {5, 6, 7, 8};
+  p.skip_first_ngram_calls = true;
+  const hf_synthid reference(p);
+  stream_handle stream;
+  REQUIRE(tritium_hf_stream_create(scheme.p, &stream.p) == TRITIUM_OK);
+  std::mt19937_64 rng(9);
+  for (int turn = 0; turn < 2; ++turn) {  // the second begin starts a new sequence in mid-stream
+    const std::vector<token_id> prompt{static_cast<token_id>(100 + turn), 7};
+    REQUIRE(tritium_hf_stream_begin(stream.p, prompt.data(), prompt.size()) == TRITIUM_OK);
+    hf_synthid_state state(reference);
+    token_id last = prompt.back();
+    std::vector<int> reweighted;
+    for (int step = 0; step < 6; ++step) {
+      const auto logits = random_row(rng, vocab);
+      auto expected = logits, got = logits;
+      const bool marks = state.apply(last, expected);
+      CHECK(tritium_hf_stream_active(stream.p) == (marks ? 1 : 0));
+      REQUIRE(tritium_hf_stream_apply(stream.p, got.data(), got.size()) == TRITIUM_OK);
+      CHECK(same_bits(got, expected));
+      reweighted.push_back(marks ? 1 : 0);
+      last = static_cast<token_id>(rng() % vocab);
+      REQUIRE(tritium_hf_stream_accept(stream.p, last) == TRITIUM_OK);
+    }
+    CHECK(reweighted == std::vector<int>{0, 0, 1, 1, 1, 1});  // calls 1 and 2 of ngram_len 3 are skipped
   }
 }
 
@@ -237,6 +290,11 @@ TEST_CASE("C ABI transformers schemes refuse a configuration they cannot read ex
   CHECK(parse(R"({"ngram_len": 3, "keys": [1], "context_width": 2})", 1000, scheme) == TRITIUM_ERR_INVALID_ARGUMENT);
   CHECK(tritium_hf_scheme_load("/nonexistent/generation_config.json", 1000, &scheme.p) == TRITIUM_ERR_INVALID_ARGUMENT);
   CHECK(std::string(tritium_last_error()).find("/nonexistent/generation_config.json") != std::string::npos);
+  CHECK(parse(R"({"ngram_len": 3, "keys": [1], "debug_mode": true})", 1000, scheme) == TRITIUM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(tritium_last_error()).find("\"debug_mode\" is true") != std::string::npos);
+  CHECK(parse(R"({"ngram_len": 3, "keys": [1], "debug_mode": false})", 1000, scheme) == TRITIUM_OK);
+  tritium_hf_scheme_free(scheme.p);
+  scheme.p = nullptr;
   CHECK(tritium_hf_stream_create(nullptr, nullptr) == TRITIUM_ERR_INVALID_ARGUMENT);
   CHECK(tritium_hf_stream_active(nullptr) < 0);
 }

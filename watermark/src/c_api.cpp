@@ -1,6 +1,7 @@
 // Every extern "C" body of tritium lives here: each one catches every exception and turns it into a
 // status code plus a per-thread message.
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <new>
 #include <optional>
@@ -52,7 +53,8 @@ struct tritium_hf_scheme {
 // token, never by apply, which works on a copy): so apply may run twice on one step.
 struct tritium_hf_stream {
   std::shared_ptr<const tritium::capi::hf_scheme> scheme;
-  std::vector<tritium::token_id> tail;  ///< the sequence's last tokens, at most 64 (KGW's widest window)
+  std::array<tritium::token_id, 64> tail{};  ///< the sequence's last tokens (KGW's widest window), oldest first
+  std::size_t tail_size = 0;
   std::uint64_t length = 0;             ///< tokens in the sequence, prompt included
   tritium::token_id last = 0;           ///< the token the processor's next call reads as input_ids[-1]
   std::optional<tritium::hf_synthid_state> synthid;
@@ -108,6 +110,11 @@ std::shared_ptr<const tritium::capi::hf_scheme> make_hf_scheme(const tritium::in
     throw tritium::error(tritium::errc::invalid_argument, "tritium_hf_scheme: n_vocab: expected at least 2, got " +
                                                               std::to_string(n_vocab));
   }
+  if (config.debug_mode) {
+    throw tritium::error(tritium::errc::invalid_argument,
+                         "tritium_hf_scheme: field \"debug_mode\" is true: transformers' processor then replaces the "
+                         "scores by ones, a test mode that serves no model's distribution; set it to false to mark");
+  }
   auto scheme = std::make_shared<tritium::capi::hf_scheme>();
   scheme->kind = config.kind;
   scheme->n_vocab = n_vocab;
@@ -130,22 +137,33 @@ void check_hf_token(const tritium_hf_stream& stream, tritium::token_id token, co
   }
 }
 
-void push_hf_token(tritium_hf_stream& stream, tritium::token_id token) {
-  constexpr std::size_t kept = 64;
-  if (stream.tail.size() == kept) stream.tail.erase(stream.tail.begin());
-  stream.tail.push_back(token);
+// Never throws: accept may advance SynthID's state first.
+void push_hf_token(tritium_hf_stream& stream, tritium::token_id token) noexcept {
+  if (stream.tail_size == stream.tail.size()) {
+    std::copy(stream.tail.begin() + 1, stream.tail.end(), stream.tail.begin());
+    --stream.tail_size;
+  }
+  stream.tail[stream.tail_size++] = token;
   ++stream.length;
   stream.last = token;
 }
 
+std::span<const tritium::token_id> tail_of(const tritium_hf_stream& stream) noexcept {
+  return {stream.tail.data(), stream.tail_size};
+}
+
+// The new sequence's state is made first and committed only once nothing can throw: a failed begin
+// leaves the stream as it was.
 void begin_hf_stream(tritium_hf_stream& stream, std::span<const tritium::token_id> prompt) {
-  stream.tail.clear();
+  std::optional<tritium::hf_synthid_state> state;
+  if (stream.scheme->kind == tritium::interop_kind::hf_synthid) state.emplace(*stream.scheme->synthid);
+  stream.tail_size = 0;
   stream.length = 0;
   stream.last = 0;
   for (const tritium::token_id t : prompt.last(std::min<std::size_t>(prompt.size(), 64))) push_hf_token(stream, t);
   stream.length = prompt.size();
   stream.synthid.reset();
-  if (stream.scheme->synthid) stream.synthid.emplace(*stream.scheme->synthid);
+  if (state) stream.synthid.emplace(std::move(*state));
 }
 
 // Candidates lie in [0, V) and are distinct: a repeated id would count its probability twice.
@@ -395,7 +413,9 @@ tritium_status tritium_hf_stream_accept(tritium_hf_stream* stream, int32_t token
   TRITIUM_REQUIRE(stream != nullptr, "tritium_hf_stream_accept: stream must not be NULL");
   return guarded([&] {
     check_hf_token(*stream, token, "tritium_hf_stream_accept: token", std::nullopt);
-    if (stream->synthid) stream->synthid->advance(stream->last);  // the step's processor call
+    if (stream->scheme->kind == tritium::interop_kind::hf_synthid) {
+      stream->synthid.value().advance(stream->last);  // the step's processor call (allocates nothing)
+    }
     push_hf_token(*stream, token);
   });
 }
@@ -407,8 +427,8 @@ int tritium_hf_stream_active(const tritium_hf_stream* stream) {
   }
   int active = -1;
   const tritium_status status = guarded([&] {
-    if (stream->synthid) {
-      tritium::hf_synthid_state step = *stream->synthid;
+    if (stream->scheme->kind == tritium::interop_kind::hf_synthid) {
+      tritium::hf_synthid_state step = stream->synthid.value();
       active = step.advance(stream->last) ? 1 : 0;
     } else {
       active = stream->length >= stream->scheme->kgw->params().context_width ? 1 : 0;
@@ -427,12 +447,12 @@ tritium_status tritium_hf_stream_apply(tritium_hf_stream* stream, float* logits,
                                                                 std::to_string(scheme.n_vocab));
     }
     const std::span<float> row(logits, n_vocab);
-    if (stream->synthid) {
-      tritium::hf_synthid_state step = *stream->synthid;
+    if (scheme.kind == tritium::interop_kind::hf_synthid) {
+      tritium::hf_synthid_state step = stream->synthid.value();
       step.apply(stream->last, row);
     } else if (stream->length >= scheme.kgw->params().context_width) {
       stream->scratch.resize(scheme.n_vocab);
-      scheme.kgw->bias_dense(stream->tail, row, stream->scratch);
+      scheme.kgw->bias_dense(tail_of(*stream), row, stream->scratch);
     }
   });
 }
@@ -448,11 +468,11 @@ tritium_status tritium_hf_stream_apply_candidates(tritium_hf_stream* stream, con
     check_distinct_candidates(*stream, candidates);
     if (n == 0) return;
     const std::span<float> values(logits, n);
-    if (stream->synthid) {
-      tritium::hf_synthid_state step = *stream->synthid;
+    if (scheme.kind == tritium::interop_kind::hf_synthid) {
+      tritium::hf_synthid_state step = stream->synthid.value();
       if (step.advance(stream->last)) scheme.synthid->reweight_candidates(step.context(), candidates, values);
     } else if (stream->length >= scheme.kgw->params().context_width) {
-      scheme.kgw->bias_candidates(stream->tail, candidates, values);
+      scheme.kgw->bias_candidates(tail_of(*stream), candidates, values);
     }
   });
 }

@@ -144,6 +144,13 @@ bool hf_kgw::is_green(std::uint32_t seed32, token_id v) const noexcept {
 
 void hf_kgw::are_green(std::uint32_t seed32, std::span<const token_id> tokens, std::span<std::uint8_t> green) const {
   if (green.size() != tokens.size()) throw error(errc::invalid_argument, "hf_kgw::are_green: sizes differ");
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i] < 0 || static_cast<std::uint32_t>(tokens[i]) >= params_.vocab_size) {
+      throw error(errc::out_of_range, "hf_kgw::are_green: tokens[" + std::to_string(i) + "] = " +
+                                          std::to_string(tokens[i]) + " is outside [0, " +
+                                          std::to_string(params_.vocab_size) + ")");
+    }
+  }
   std::fill(green.begin(), green.end(), std::uint8_t{0});
   // The tokens move independently of each other: each is followed through a block of steps in turn,
   // and dropped once home. `position` and `owner` list those still followed.

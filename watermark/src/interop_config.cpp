@@ -145,8 +145,9 @@ interop_config parse_interop_config(std::string_view json_text, const std::strin
     } else if (name == "skip_first_ngram_calls") {
       p.skip_first_ngram_calls = bool_field(v, where, name);
     } else if (name == "debug_mode") {
-      // Generation only (the processor replaces the scores by ones first); detection reads no scores.
-      bool_field(v, where, name);
+      // Generation only (the processor replaces the scores by ones first); detection reads no scores,
+      // and embedding refuses it (the C ABI's tritium_hf_scheme).
+      out.debug_mode = bool_field(v, where, name);
     }
   }
   return out;

@@ -106,12 +106,22 @@ std::string marking_scheme() { return g->key != nullptr ? scheme_names[g->scheme
 // a permutation of the model's V). The file is not secret to the server's users alone, but its keys
 // decide the mark: like the key, it must be private to the operator.
 void load_hf_config(const std::string& path) {
-  check_private("--watermark-hf-config", path);
+  check_private("--watermark-hf-config", path);  // a regular file, its owner's alone
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && st.st_size > (16 << 20))
+    fail("--watermark-hf-config " + path + ": " + std::to_string(st.st_size) + " bytes: a configuration is at most 16 MiB");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("--watermark-hf-config " + path + ": cannot open");
   g->hf_config_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (in.bad()) fail("--watermark-hf-config " + path + ": read error");
   g->hf_config_path = path;
+  // Every field is checked now, before the model loads, for a vocabulary of 2^20 (a KGW green list of
+  // that many tokens is the largest any model here needs); check_model makes the scheme for the
+  // model's own V.
+  tritium_hf_scheme* probe = nullptr;
+  if (tritium_hf_scheme_parse(g->hf_config_text.data(), g->hf_config_text.size(), 1u << 20, &probe) != TRITIUM_OK)
+    fail("--watermark-hf-config " + path + ": " + tritium_error());
+  tritium_hf_scheme_free(probe);
 }
 
 // The scheme the server marks with: --watermark-scheme, which the key must name; without it the

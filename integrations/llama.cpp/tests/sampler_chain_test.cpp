@@ -164,6 +164,7 @@ void hf_checks() {
       llama_sampler_accept(topk, t);
     }
     tritium_hf_stream_begin(ref, prompt.data(), prompt.size());
+    std::vector<int32_t> sequence = prompt;
     std::mt19937 rng(23);
     std::normal_distribution<float> normal(0.0f, 2.0f);
     std::vector<float> logits(V);
@@ -203,6 +204,7 @@ void hf_checks() {
       llama_sampler_accept(chain, t);
       llama_sampler_accept(topk, t);
       tritium_hf_stream_accept(ref, t);
+      sequence.push_back(t);
     }
     expect(same_rows == steps, "first in the chain: the row is the stream's, applied once or twice");
     expect(same_candidates == steps, "after top-k: the candidates are the stream's candidate path");
@@ -221,6 +223,35 @@ void hf_checks() {
     bool same = true;
     for (size_t i = 0; i < V; ++i) same = same && cand[i].logit == want[i];
     expect(same, "a clone continues its sequence");
+    // A second turn: tokens accepted with no apply between them are a prompt, and the sequence restarts
+    // from everything accepted (SynthID from a zero context, as transformers' generate would). Tokens
+    // that come in at -inf stay there.
+    for (const int32_t t : {201, 202, 203}) {
+      llama_sampler_accept(chain, t);
+      sequence.push_back(t);
+    }
+    tritium_hf_stream* again = nullptr;
+    tritium_hf_stream_clone(ref, &again);
+    tritium_hf_stream_begin(again, sequence.data(), sequence.size());
+    for (float& l : logits) l = normal(rng);
+    for (size_t i = 0; i < 10; ++i) logits[i * 97] = -INFINITY;
+    want = logits;
+    tritium_hf_stream_apply(again, want.data(), V);
+    for (size_t i = 0; i < V; ++i) cand[i] = {static_cast<llama_token>(i), logits[i], 0.0f};
+    arr = {cand.data(), cand.size(), -1, false};
+    llama_sampler_apply(chain, &arr);
+    same = true;
+    bool removed_stay = true;
+    for (size_t i = 0; i < V; ++i) {
+      if (logits[i] == -INFINITY) {
+        removed_stay = removed_stay && cand[i].logit == -INFINITY;
+      } else {
+        same = same && cand[i].logit == want[i];
+      }
+    }
+    expect(same, "a second turn's prompt restarts the sequence from everything accepted");
+    expect(removed_stay, "a candidate removed before the sampler (-inf) stays removed");
+    tritium_hf_stream_free(again);
     llama_sampler_reset(chain);
     expect(tritium_llama_hf_sampler_marked_steps(tritium_llama_hf_sampler_find(chain)) == 0, "reset clears the count");
     llama_sampler_free(copy);

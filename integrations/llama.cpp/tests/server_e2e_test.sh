@@ -240,6 +240,8 @@ expect_refusal "a key and a transformers configuration" "give one" --watermark-k
 expect_refusal "accounts under a transformers configuration" "account marks need a tritium key" --watermark-hf-config hf-kgw.json --watermark-accounts accounts.jsonl
 echo '{"greenlist_ratio": 0.25, "gamma": 0.5}' >hf-typo.json && chmod 600 hf-typo.json
 expect_refusal "an unknown configuration field" '"gamma"' --watermark-hf-config hf-typo.json
+echo '{"ngram_len": 5, "keys": [1, 2], "debug_mode": true}' >hf-debug.json && chmod 600 hf-debug.json
+expect_refusal "SynthID's debug_mode (scores replaced by ones)" '"debug_mode" is true' --watermark-hf-config hf-debug.json
 for scheme in hf-kgw hf-synthid; do
   start_server "$scheme" --watermark-hf-config "$scheme.json" --watermark-log "$scheme-served.jsonl"
   grep -q "$scheme marks with V = 151936" "$scheme.log" || fail "$scheme: the server does not say what marks"

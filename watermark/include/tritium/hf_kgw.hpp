@@ -72,7 +72,8 @@ class hf_kgw {
   /// it follows v's position through the first G Fisher–Yates steps (at most G draws, no memory).
   bool is_green(std::uint32_t seed32, token_id v) const noexcept;
   /// is_green for several tokens under one seed in one walk (seeding the generator, 624 words, costs
-  /// as much as a few hundred steps). green[i] receives the verdict for tokens[i]; sizes must match.
+  /// as much as a few hundred steps). green[i] receives the verdict for tokens[i]; sizes must match
+  /// (errc::invalid_argument), tokens lie in [0, V) (errc::out_of_range, naming the index).
   void are_green(std::uint32_t seed32, std::span<const token_id> tokens, std::span<std::uint8_t> green) const;
 
   /// The processor on one logits row of V floats: `history` is the sequence so far (prompt and

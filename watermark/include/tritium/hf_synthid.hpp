@@ -85,7 +85,9 @@ class hf_synthid_state {
 
   /// One processor call on the row for the next token. `last_token` is the sequence's last token (the
   /// prompt's last on the first call, which the processor ignores). Returns whether the row was
-  /// reweighted (false: a repeated context, or a skipped first call).
+  /// reweighted (false: a repeated context, or a skipped first call). The state advances before the
+  /// row is reweighted: when reweight_dense throws (a NaN score), the call still counts. A caller that
+  /// wants it undone works on a copy, as the C ABI's streams do.
   bool apply(token_id last_token, std::span<float> scores);
   /// The same call without a row: the context shifts and the FIFO takes the context hash as in apply.
   /// Returns whether that call would reweight its row (under context()). A caller that may apply the

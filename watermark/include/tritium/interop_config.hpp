@@ -26,6 +26,10 @@ struct interop_config {
   /// vocab_size is not part of the file: the caller sets it (the model's logits width, TGI's too).
   hf_kgw_params kgw;
   hf_synthid_params synthid;  ///< kind hf_synthid
+  /// SynthID's debug_mode: the processor replaces the scores by ones before it reweights them. Detection
+  /// reads no scores and ignores it; embedding refuses it rather than mark a distribution the
+  /// deployment does not sample from.
+  bool debug_mode = false;
   /// The fields the file set, by name, in the order read: what the analyst gave, for messages.
   std::vector<std::string> fields;
 };

@@ -197,7 +197,9 @@ int tritium_hf_stream_active(const tritium_hf_stream* stream);
 tritium_status tritium_hf_stream_apply(tritium_hf_stream* stream, float* logits, size_t n_vocab);
 /* The same on n candidates (distinct ids in [0, n_vocab), with their logits), for a chain that
  * watermarks after top-k/top-p: KGW biases the candidates transformers would bias on the full row
- * (selfhash: the 40 highest candidates); SynthID runs the tournament over the candidates, in the order
+ * (selfhash: the 40 highest candidates, which are the row's when the candidates are its top ones;
+ * after an arbitrary subset, other green tokens get the bias); SynthID runs the tournament over the
+ * candidates, in the order
  * of DeepMind's reference. Detection is the same either way; the sampled distribution is that of the
  * order chosen. Document it with the deployment's configuration. */
 tritium_status tritium_hf_stream_apply_candidates(tritium_hf_stream* stream, const int32_t* ids, float* logits,
