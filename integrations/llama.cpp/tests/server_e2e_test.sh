@@ -177,6 +177,12 @@ cp "$schemes_key" schemes.key && chmod 600 schemes.key
 expect_refusal "accounts under gumbel" "account marks ride on kgw" --watermark-key schemes.key --watermark-scheme gumbel --watermark-accounts accounts.jsonl
 expect_refusal "a scheme the key does not name" "the key names kgw only" --watermark-key wm.key --watermark-scheme gumbel
 expect_refusal "an unknown scheme" "expected kgw, gumbel or unigram" --watermark-key schemes.key --watermark-scheme aaronson
+# answer_texts NAME: the answers NAME-21.json .. NAME-23.json as {"id", "text"} lines.
+answer_texts() { python3 -c '
+import json, sys
+for seed in (21, 22, 23):
+    r = json.load(open(f"{sys.argv[1]}-{seed}.json"))
+    print(json.dumps({"id": f"{sys.argv[1]}-{seed}", "text": r["choices"][0]["text"]}))' "$1"; }
 complete() {  # complete NAME JSON_FIELDS: one completion of 150 tokens; the HTTP status to stdout
   curl -s -o "$1.json" -w '%{http_code}' "http://127.0.0.1:$port/v1/completions" -H 'Content-Type: application/json' \
     -d "{\"prompt\": \"Once upon a time\", \"max_tokens\": 150, $2}"
@@ -189,12 +195,7 @@ for scheme in gumbel unigram; do
   codes="$codes $(complete "$scheme-greedy" '"seed": 24, "temperature": 0')"
   codes="$codes $(complete "$scheme-mirostat" '"seed": 25, "mirostat": 2')"
   stop_server "$pid"
-  python3 - "$scheme" >"$scheme-texts.jsonl" <<'EOF'
-import json, sys
-for seed in (21, 22, 23):
-    r = json.load(open(f"{sys.argv[1]}-{seed}.json"))
-    print(json.dumps({"id": f"{sys.argv[1]}-{seed}", "text": r["choices"][0]["text"]}))
-EOF
+  answer_texts "$scheme" >"$scheme-texts.jsonl"
   rc=0; "$tritium" detect -k schemes.key -t model.gguf -i "$scheme-texts.jsonl" --scheme "$scheme" --json >"$scheme.detect" || rc=$?
   every=$(python3 -c 'import json, sys; print(all(json.loads(l)["log10_p"] <= -3 for l in open(sys.argv[1])))' "$scheme.detect" 2>/dev/null || echo error)
   [ "$rc" = 0 ] && [ "$every" = True ] && pass "$scheme: every sampled answer's text alone is detected under $scheme (p <= 1e-3 each)" \
@@ -248,12 +249,7 @@ for scheme in hf-kgw hf-synthid; do
   codes=""
   for seed in 21 22 23; do codes="$codes $(complete "$scheme-$seed" "\"seed\": $seed, \"temperature\": 1")"; done
   stop_server "$pid"
-  python3 - "$scheme" >"$scheme-texts.jsonl" <<'EOF'
-import json, sys
-for seed in (21, 22, 23):
-    r = json.load(open(f"{sys.argv[1]}-{seed}.json"))
-    print(json.dumps({"id": f"{sys.argv[1]}-{seed}", "text": r["choices"][0]["text"]}))
-EOF
+  answer_texts "$scheme" >"$scheme-texts.jsonl"
   vocab_opt=(); [ "$scheme" = hf-kgw ] && vocab_opt=(--vocab-size 151936)
   rc=0; "$tritium" detect --hf-config "$scheme.json" "${vocab_opt[@]}" -t model.gguf -i "$scheme-texts.jsonl" --json >"$scheme.detect" || rc=$?
   every=$(python3 -c 'import json, sys; print(all(json.loads(l)["log10_p"] <= -3 for l in open(sys.argv[1])))' "$scheme.detect" 2>/dev/null || echo error)
