@@ -26,13 +26,15 @@ texts() {  # NAME OPTIONS...
   local name=$1; shift
   : >"$name.jsonl"
   for i in 0 1 2; do
-    "$generate" -m model.gguf "$@" -p "${prompts[$i]}" -n 120 --seed $((i + 5)) --threads 2 >"$name-$i.json" 2>"$name-$i.err" ||
+    # One thread: ctest runs this beside other tests, and llama.cpp's spinning threads, more than the
+    # cores left, slowed it tenfold in CI (157 s against 15 s alone).
+    "$generate" -m model.gguf "$@" -p "${prompts[$i]}" -n 100 --seed $((i + 5)) --threads 1 >"$name-$i.json" 2>"$name-$i.err" ||
       fail "$name: generation $i exited $? ($(cat "$name-$i.err"))"
     python3 - "$name" "$i" <<'PY' >>"$name.jsonl"
 import json, sys
 name, i = sys.argv[1], sys.argv[2]
 d = json.load(open(f"{name}-{i}.json"))
-if d["n_gen"] < 60:
+if d["n_gen"] < 50:
     sys.exit(f"{name}-{i}: only {d['n_gen']} tokens")
 if "marked_steps" in d and d["marked_steps"] < 0.9 * d["n_gen"]:
     sys.exit(f"{name}-{i}: {d['marked_steps']} marked steps of {d['n_gen']}")
