@@ -514,7 +514,12 @@ run i14-rad-generated-no-tokenizer 3 -- radioactivity corpus --key "$work/gpt2.k
 stderr_has i14-rad-generated-no-tokenizer "i14-gen.jsonl:1: fields \"tokens\" and \"text\": ambiguous without a tokenizer"
 
 # ==== issue 17: generate --scheme: the reference model marks with the scheme the key names ====
-run keygen-gpt2-schemes 0 -- keygen --out "$work/gpt2-gu.key" --tokenizer "$tok" --scheme gumbel,unigram
+run keygen-gpt2-schemes 0 -- keygen --out "$work/gpt2-gu-drawn.key" --tokenizer "$tok" --scheme gumbel,unigram
+grep -q '"schemes": \[' "$work/gpt2-gu-drawn.key"; check "keygen --scheme gumbel,unigram names the schemes in the key" $?
+# The verdicts below use a fixed key (fixtures/cli/gpt2-schemes.key, the public test secret naming
+# gumbel and unigram): under a key drawn at random, "no evidence" for the other scheme would fail one
+# run in a thousand (alpha), as it did once in CI.
+cp "$fixtures/gpt2-schemes.key" "$work/gpt2-gu.key"; chmod 600 "$work/gpt2-gu.key"
 gen=(generate --model "$work/small.tlm" --tokenizer "$tok" --prompts "$work/i14-prompts.jsonl" --max-new-tokens 40)
 run generate-scheme-needed 4 -- "${gen[@]}" --key "$work/gpt2-gu.key"
 stderr_has generate-scheme-needed "generate: the key names gumbel, unigram: choose one with --scheme"
