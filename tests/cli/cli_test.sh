@@ -184,9 +184,12 @@ run detect-bad-dedup 4 -- detect --key "$key" --input "$docs" --dedup sometimes
 # Text input with a real tokenizer (GPT-2): a key bound to it, tokenize, detect from text.
 tok=$fixtures/../tokenizers/gpt2/tokenizer.json
 other=$fixtures/../tokenizers/o200k/tokenizer.json
-run keygen-tokenizer 0 -- keygen --out "$work/gpt2.key" --tokenizer "$tok"
-grep -q '"tokenizer_vocab_size": 50257' "$work/gpt2.key"; check "keygen --tokenizer records the id count" $?
-grep -q '"vocab_size": 50257' "$work/gpt2.key"; check "keygen --tokenizer defaults V to the id count" $?
+run keygen-tokenizer 0 -- keygen --out "$work/gpt2-drawn.key" --tokenizer "$tok"
+grep -q '"tokenizer_vocab_size": 50257' "$work/gpt2-drawn.key"; check "keygen --tokenizer records the id count" $?
+grep -q '"vocab_size": 50257' "$work/gpt2-drawn.key"; check "keygen --tokenizer defaults V to the id count" $?
+# Verdicts use fixed keys bound the same way (fixtures/cli/gpt2.key and gpt2-wide.key, public test
+# secrets): a "no evidence" under a key drawn at random would fail one run in a thousand or so.
+cp "$fixtures/gpt2.key" "$work/gpt2.key"; chmod 600 "$work/gpt2.key"
 mkdir -p "$work/texts/sub"
 printf 'The quick brown fox jumps over the lazy dog.\n' > "$work/texts/a.txt"
 printf 'Hello, world! It'"'"'s 2026.\n' > "$work/texts/sub/b.txt"
@@ -205,7 +208,9 @@ diff -q "$work/from_text" "$work/from_ids" >/dev/null; check "detect from text =
 run detect-other-tokenizer 3 -- detect --key "$work/gpt2.key" --tokenizer "$other" --input "$work/texts"
 stderr_has detect-other-tokenizer "tokenizer: the key"
 stderr_has detect-other-tokenizer "use --allow-tokenizer-mismatch"
-run keygen-big 0 -- keygen --out "$work/o200k.key" --vocab-size 200019 --tokenizer "$tok"
+run keygen-big 0 -- keygen --out "$work/o200k-drawn.key" --vocab-size 200019 --tokenizer "$tok"
+grep -q '"vocab_size": 200019' "$work/o200k-drawn.key"; check "keygen --vocab-size with --tokenizer: V as given" $?
+cp "$fixtures/gpt2-wide.key" "$work/o200k.key"; chmod 600 "$work/o200k.key"
 run detect-allowed-mismatch 1 -- detect --key "$work/o200k.key" --tokenizer "$other" --input "$work/texts" --allow-tokenizer-mismatch
 stderr_has detect-allowed-mismatch "proceeding as asked"
 # Invalid UTF-8 in a text file: an error naming the file and byte, or replacement on request.
