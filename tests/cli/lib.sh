@@ -18,11 +18,7 @@ run() {  # run NAME EXPECTED_EXIT -- ARGS... ; leaves stdout in $work/out, stder
   "$tritium" "$@" >"$work/out" 2>"$work/err"
   local code=$?
   local rc=0
-  if [ "$expected" = any12 ]; then  # a verdict of 1 or 2, either acceptable
-    [ "$code" -eq 1 ] || [ "$code" -eq 2 ] || rc=1
-  else
-    [ "$code" -eq "$expected" ] || rc=1
-  fi
+  [ "$code" -eq "$expected" ] || rc=1
   check "$name: exit $code, expected $expected ($(head -c 300 "$work/err"))" $rc
 }
 

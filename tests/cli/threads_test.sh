@@ -46,11 +46,11 @@ cmp -s "$work/i14-gen-1.jsonl" "$work/i14-gen-3.jsonl"; check "issue 14: item 8:
 [ "$(wc -l < "$work/i14-gen-3.jsonl")" -eq 1100 ] && [ "$(tail -n 1 "$work/i14-gen-3.jsonl" | cut -c1-10)" = '{"id":1099' ]
 check "issue 14: item 8: generate answers every prompt of both batches, in prompt order" $?
 for n in 1 3; do
-  # gpt2.key is drawn at random: "no evidence" (1), or "no verdict" (2) when its control keys happen to fail KS
-  # at 0.01; what is tested here is that every worker count gives the same figures.
-  run i14-closed-threads-$n any12 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4 --seed 7 --json --threads $n --report "$work/i14-closed-$n.report.json" --signing-key "$work/i13-signer.key"
+  # The model never saw text marked with gpt2.key: "no evidence" (1; under the fixed key, log10 p -0.68 and
+  # KS p 0.106 for closed, -0.26 and 0.841 for read). What is tested is that every worker count gives the same figures.
+  run i14-closed-threads-$n 1 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4 --seed 7 --json --threads $n --report "$work/i14-closed-$n.report.json" --signing-key "$work/i13-signer.key"
   cp "$work/out" "$work/i14-closed-$n.json"
-  run i14-read-threads-$n any12 -- radioactivity read --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --input "$work/i14-gen-1.jsonl" --json --threads $n
+  run i14-read-threads-$n 1 -- radioactivity read --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --input "$work/i14-gen-1.jsonl" --json --threads $n
   cp "$work/out" "$work/i14-read-$n.json"
 done
 cmp -s "$work/i14-closed-1.json" "$work/i14-closed-3.json"; check "issue 14: item 8: radioactivity closed --model with three workers gives the single worker's figures" $?
@@ -60,8 +60,8 @@ cmp -s "$work/i14-read-1.json" "$work/i14-read-3.json"; check "issue 14: item 8:
 # A report made with three workers recomputes with one, and the other way round.
 run i14-verify-recompute-threads-1 0 -- report verify "$work/i14-closed-3.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/gpt2.key" --recompute --threads 1
 run i14-verify-recompute-threads-3 0 -- report verify "$work/i14-closed-1.report.json" --public-key "$work/i13-signer.key.pub" --key "$work/gpt2.key" --recompute --threads 3 --quiet
-# A verdict of 1 or 2 (gpt2.key is drawn at random; see above); what matters is stderr.
-run i14-no-progress-off-terminal any12 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4
+# "No evidence", as above; what matters is stderr.
+run i14-no-progress-off-terminal 1 -- radioactivity closed --key "$work/gpt2.key" --tokenizer "$tok" --model "$work/small.tlm" --prompts "$work/i14-many-prompts.jsonl" --max-new-tokens 4
 ! grep -q $'\r' "$work/err"; check "issue 14: item 8: no progress line on a stderr that is not a terminal" $?
 
 echo "$passed passed, $failed failed"
