@@ -1,12 +1,13 @@
 """How often the control-key check refuses a verdict on data that satisfy H0, against the number of
 scored tuples: `tritium radioactivity` gives "no verdict" when the KS test of its 20 control keys'
 p-values against U(0, 1) has p < 0.01 (verify/src/radioactivity_scan.cpp). Each control key's count of
-green tuples among n is exactly Binomial(n, gamma) under H0; its p-value is the conservative
-P(S >= s), which is discrete, so the KS test sees atoms the continuous law does not have.
+green tuples among n is exactly Binomial(n, gamma) under H0. The conservative p-value P(S >= s) is
+discrete, so a KS test of it sees atoms the continuous law does not have; the check read it before
+specification version 2 (papers/evidence-v2.md) and reads the randomised P(S > s) + U P(S = s) since.
 
 For each n, R sets of 20 binomial counts (fixed seed); prints the rate at which the KS check fails with
-the conservative p-values (what the CLI uses) and with the randomised P(S > s) + U P(S = s), exactly
-U(0, 1) under H0, each with a 99% interval. Standard library only:
+the conservative p-values and with the randomised ones (U fresh for each set, so exactly U(0, 1)
+under H0), each with a 99% interval. Standard library only:
 
     python3 papers/radioactivity/ks_discreteness.py [R (default 20000)]
 """

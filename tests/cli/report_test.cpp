@@ -207,6 +207,44 @@ TEST_CASE("report verify: a version 1 report keeps verifying its signature and s
   CHECK(r.code == exit_verification_failed);
 }
 
+TEST_CASE("report verify: a radioactivity report from before specification version 2 recomputes as it was made",
+          "[report]") {
+  // fixtures/reports/v2/radioactivity.dsse.json: made by the last build whose control-key check read
+  // P(S >= s) (98ffb86), over fixtures/cli/docs.jsonl with fixtures/cli/test.key. Its specification is
+  // version 1; a recomputation must read the p-values that build read, or its KS figures would differ.
+  const fs::path root = fs::path(TRITIUM_FIXTURES_DIR).parent_path();
+  const std::string envelope = (fixtures / "reports/v2/radioactivity.dsse.json").string();
+  const std::string pub = (fixtures / "reports/v2/signer.pub").string();
+  const ojson old = statement_of(slurp(envelope));
+  REQUIRE(old["predicate"]["specification"]["version"] == 1);
+  const fs::path scratch = fs::temp_directory_path() / ("tritium-rad-v1-" + std::to_string(::getpid()));
+  fs::create_directories(scratch);
+  fs::copy_file(fixtures / "cli/test.key", scratch / "wm.key", fs::copy_options::overwrite_existing);
+  fs::permissions(scratch / "wm.key", fs::perms::owner_read | fs::perms::owner_write);
+  const std::string key = (scratch / "wm.key").string();
+  auto r = tritium_run({"report", "verify", envelope, "-P", pub, "--base", root.string(), "--recompute", "-k", key});
+  CHECK(r.code == exit_evidence);
+  CHECK_THAT(r.out, Catch::Contains("recomputed"));
+  // The same test today writes version 2: the same counts and control log10 p, the check on randomised
+  // p-values, and it recomputes too.
+  ::setenv("SOURCE_DATE_EPOCH", "1767225600", 1);
+  const std::string fresh = (scratch / "new.json").string();
+  r = tritium_run({"report", "keygen", "--out", (scratch / "signer.key").string()});
+  REQUIRE(r.code == exit_evidence);
+  r = tritium_run({"radioactivity", "corpus", "-k", key, "-i", (fixtures / "cli/docs.jsonl").string(), "--report", fresh,
+                   "--signing-key", (scratch / "signer.key").string()});
+  ::unsetenv("SOURCE_DATE_EPOCH");
+  REQUIRE(r.code == exit_evidence);
+  const ojson now = statement_of(slurp(fresh));
+  CHECK(now["predicate"]["specification"]["version"] == 2);
+  CHECK(now["predicate"]["totals"] == old["predicate"]["totals"]);
+  CHECK(now["predicate"]["controls"]["log10_p"] == old["predicate"]["controls"]["log10_p"]);
+  CHECK(now["predicate"]["controls"]["ks_statistic"] != old["predicate"]["controls"]["ks_statistic"]);
+  r = tritium_run({"report", "verify", fresh, "-P", (scratch / "signer.key.pub").string(), "--recompute", "-k", key});
+  CHECK(r.code == exit_evidence);
+  fs::remove_all(scratch);
+}
+
 TEST_CASE("report verify: signature, subjects and recomputation", "[report]") {
   workspace w;
   auto ok = w.verify();

@@ -488,3 +488,49 @@ TEST_CASE("Radioactivity: too few scored tuples is insufficient evidence, and th
     CHECK(o.control_p.size() == 20);
   }
 }
+
+TEST_CASE("The control-key check reads randomised p-values: bounded by the binomial tails and reproducible",
+          "[radioactivity]") {
+  const std::vector<std::uint64_t> greens = {0, 3, 4, 9, 14, 5, 5};
+  const std::vector<double> randomised = control_check_p_values(14, greens, 0.25, true);
+  const std::vector<double> conservative = control_check_p_values(14, greens, 0.25, false);
+  REQUIRE(randomised.size() == greens.size());
+  REQUIRE(conservative.size() == greens.size());
+  for (std::size_t i = 0; i < greens.size(); ++i) {
+    INFO("green " << greens[i]);
+    const double at_least = std::exp(binomial_upper_tail_ln(14, greens[i], 0.25));
+    const double above = std::exp(binomial_upper_tail_ln(14, greens[i] + 1, 0.25));
+    CHECK(conservative[i] == Approx(at_least).epsilon(1e-12));
+    CHECK(randomised[i] >= above);
+    CHECK(randomised[i] <= at_least);
+  }
+  // The two controls with 5 green draw different U: not one value repeated.
+  CHECK(randomised[5] != randomised[6]);
+  CHECK(control_check_p_values(14, greens, 0.25, true) == randomised);
+  CHECK(control_check_p_values(14, {}, 0.25, true).empty());
+  CHECK_THROWS_AS(control_check_p_values(14, std::vector<std::uint64_t>{15}, 0.25, true), error);
+}
+
+TEST_CASE("The control-key check refuses null data at its level on few scored tuples, where P(S >= s) "
+          "refuses one time in five", "[radioactivity][statistics]") {
+  // 4,000 sets of 20 control keys, each green count exactly Binomial(14, 1/4) (the null), fixed seed.
+  // At KS level 0.01 the refusals are Binomial(4000, 0.01) with the randomised p-values: mean 40, and
+  // [20, 64] holds with probability above 0.999. The conservative P(S >= s) refuses about 22% at 14
+  // scored tuples (papers/radioactivity.md): far above 64.
+  std::mt19937_64 rng(20261205);
+  std::bernoulli_distribution green(0.25);
+  constexpr int sets = 4000;
+  int refused_randomised = 0;
+  int refused_conservative = 0;
+  for (int set = 0; set < sets; ++set) {
+    std::vector<std::uint64_t> greens(20);
+    for (auto& g : greens) {
+      for (int t = 0; t < 14; ++t) g += green(rng) ? 1U : 0U;
+    }
+    refused_randomised += ks_uniform(control_check_p_values(14, greens, 0.25, true)).p_value < 0.01 ? 1 : 0;
+    refused_conservative += ks_uniform(control_check_p_values(14, greens, 0.25, false)).p_value < 0.01 ? 1 : 0;
+  }
+  CHECK(refused_randomised >= 20);
+  CHECK(refused_randomised <= 64);
+  CHECK(refused_conservative > 400);
+}

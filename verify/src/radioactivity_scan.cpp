@@ -1,20 +1,49 @@
 #include "tritium/radioactivity_scan.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <utility>
 
 #include "tritium/batch_pipeline.hpp"
+#include "tritium/binomial_tail.hpp"
 #include "tritium/error.hpp"
 #include "tritium/inputs.hpp"
 #include "tritium/json_records.hpp"
 #include "tritium/ngram_lm.hpp"
 #include "tritium/sampler.hpp"
+#include "tritium/sampling_rng.hpp"
 #include "tritium/tuple_set.hpp"
 
 namespace tritium {
+
+namespace {
+// Fixed, so that a report's control-key check is reproducible (as the trace scan's decoy check).
+constexpr std::uint64_t control_randomisation_seed = 0x6374726c72616e64ULL;  // "ctrlrand"
+}  // namespace
+
+std::vector<double> control_check_p_values(std::uint64_t scored, std::span<const std::uint64_t> greens, double gamma,
+                                           bool randomised) {
+  std::vector<double> p;
+  p.reserve(greens.size());
+  sampling_rng rng(control_randomisation_seed);
+  for (const std::uint64_t s : greens) {
+    if (s > scored) {
+      throw error(errc::invalid_argument, "control_check_p_values: " + std::to_string(s) + " green among " +
+                                              std::to_string(scored) + " scored");
+    }
+    const double at_least = std::min(1.0, std::exp(binomial_upper_tail_ln(scored, s, gamma)));
+    if (!randomised) {
+      p.push_back(at_least);
+      continue;
+    }
+    const double above = std::min(at_least, std::exp(binomial_upper_tail_ln(scored, s + 1, gamma)));  // 0 when s = scored
+    p.push_back(above + rng.uniform() * (at_least - above));
+  }
+  return p;
+}
 
 const char* radioactivity_mode_name(radioactivity_mode m) noexcept {
   switch (m) {
@@ -270,19 +299,21 @@ radioactivity_outcome radioactivity_scan::run(scan_listener* listener) {
 
   radioactivity_outcome o;
   o.result = scorer.result();
+  std::vector<std::uint64_t> control_green;
   for (const detection& c : scorer.control_results()) {
     o.control_log10_p.push_back(c.log10_p);
     o.control_p.push_back(std::min(1.0, std::max(0.0, c.p_value)));
+    control_green.push_back(c.green);
   }
+  o.control_ks_p = control_check_p_values(o.result.test.scored, control_green, o.result.test.gamma,
+                                          spec_.randomised_controls);
   o.valid = spec_.tape != tape_mode::none && exclude;
   const detection& t = o.result.test;
   // The control keys score the real key's tuples: when those are too few for any conclusion (a
-  // 3-tuple input, or none), the controls' p-values are a handful of discrete values whose KS
-  // rejection would say nothing about the suspect. They are tested only when a conclusion is possible.
+  // 3-tuple input, or none), nothing is said of them. They are tested only when a conclusion is possible.
   o.controls_tested = o.control_p.size() >= 2 && !t.insufficient;
-  if (o.controls_tested) o.ks = ks_uniform(o.control_p);
+  if (o.controls_tested) o.ks = ks_uniform(o.control_ks_p);
   o.ks.n = o.control_p.size();
-  // Binomial p-values are discrete, so uniformity of the controls is judged loosely (KS at 0.01).
   o.controls_uniform = !o.controls_tested || o.ks.p_value >= 0.01;
   o.filter_windows = filter_ ? filter_->windows.size() : 0;
   o.outcome = !o.valid            ? "no verdict"

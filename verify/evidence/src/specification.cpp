@@ -227,7 +227,9 @@ ojson specification_of(const detect_spec& spec, const key& k, const tokenizer* t
 
 ojson specification_of(const radioactivity_spec& spec, const key& k, const tokenizer* tok, std::size_t filter_windows) {
   ojson s;
-  s["version"] = 1;
+  // Version 2: the control-key check reads randomised p-values; version 1, P(S >= s)
+  // (papers/evidence-v2.md, "Specification version 2").
+  s["version"] = spec.randomised_controls ? 2 : 1;
   s["test"] = std::string("radioactivity ") + radioactivity_mode_name(spec.mode);
   s["key_id"] = k.id();
   s["scheme"] = scheme_of(k);
@@ -311,7 +313,8 @@ radioactivity_spec radioactivity_spec_from(const ojson& specification) {
   const auto mode = radioactivity_mode_from_name(name.starts_with("radioactivity ") ? name.substr(14) : "");
   if (!mode) r.fail("/test", "expected radioactivity corpus, closed or read");
   spec.mode = *mode;
-  read_common(r, name.c_str(), spec.tokenizer);
+  read_common(r, name.c_str(), spec.tokenizer, 2);
+  spec.randomised_controls = specification["version"] == 2;
   read_radioactivity_fields(r, spec);
   r.done();
   return spec;
@@ -326,7 +329,8 @@ traced_spec trace_spec_from(const ojson& specification) {
   const auto mode = radioactivity_mode_from_name(name.starts_with("trace ") ? name.substr(6) : "");
   if (!mode) r.fail("/test", "expected trace corpus, closed or read");
   spec.mode = *mode;
-  read_common(r, name.c_str(), spec.tokenizer);
+  read_common(r, name.c_str(), spec.tokenizer, 2);
+  spec.randomised_controls = specification["version"] == 2;
   read_radioactivity_fields(r, spec);
   reader t(r.get("trace", &ojson::is_object, "an object"), std::string(spec_pointer) + "/trace");
   if (t.string("prf") != trace_v1::name) t.fail("/prf", std::string("expected ") + trace_v1::name);

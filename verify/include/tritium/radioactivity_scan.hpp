@@ -42,6 +42,11 @@ struct radioactivity_spec {
   std::uint32_t max_new_tokens = 200;  ///< closed with a model
   std::uint64_t seed = 0;              ///< closed with a model
   bool prompt_exclusion = true;        ///< closed: prompt windows are never scored
+  /// The control-key check reads randomised p-values, P(S > s) + U·P(S = s) with U from a fixed seed,
+  /// exactly U(0, 1) under H0 (specification version 2). false: the conservative P(S >= s), whose
+  /// atoms make the check refuse far more often than 1% below a few hundred scored tuples
+  /// (papers/radioactivity.md); reports with a version 1 specification recorded that, and recompute so.
+  bool randomised_controls = true;
   /// Who chose alpha, and how (recorded in reports): a front end says whether it was given.
   std::string alpha_source = "the library's default (0.001)";
 };
@@ -49,17 +54,24 @@ struct radioactivity_spec {
 struct radioactivity_outcome {
   radioactivity_result result;
   std::vector<double> control_log10_p;
-  std::vector<double> control_p;
+  std::vector<double> control_p;  ///< P(S >= s), as reported; the check reads `control_ks_p`
+  std::vector<double> control_ks_p;  ///< what the KS check reads (spec.randomised_controls)
   ks_result ks{0.0, 1.0, 0};
   /// The control keys were tested for uniformity: at least two, and enough scored tuples that a
   /// conclusion was possible at all (not `result.test.insufficient`). Otherwise nothing is said of them.
   bool controls_tested = false;
-  bool controls_uniform = true;  ///< KS at 0.01 (binomial p-values are discrete: judged loosely); true when untested
+  bool controls_uniform = true;  ///< KS at 0.01; true when untested
   bool valid = true;             ///< the tape and (closed) prompt exclusion were on
   /// "evidence", "no evidence", "insufficient evidence" or "no verdict".
   std::string outcome;
   std::size_t filter_windows = 0;
 };
+
+/// The p-values the control-key check reads: for each control key's green count among `scored`
+/// tuples, P(S > s) + U·P(S = s) with S ~ Binomial(scored, gamma) and U drawn in order from a fixed
+/// seed (`randomised`), or P(S >= s). Reproducible: the same counts give the same values.
+std::vector<double> control_check_p_values(std::uint64_t scored, std::span<const std::uint64_t> greens, double gamma,
+                                           bool randomised);
 
 /// Sees every text a radioactivity scan scores, in the order it scores them (tracing counts its own
 /// tuples of the same texts in the same pass).
