@@ -506,6 +506,13 @@ TEST_CASE("The control-key check reads randomised p-values: bounded by the binom
   }
   // The two controls with 5 green draw different U: not one value repeated.
   CHECK(randomised[5] != randomised[6]);
+  // Pinned: a version 2 report recomputes only while the seed, the order of the draws and the way a
+  // draw becomes U stay as they are. Computed independently in Python (xoshiro256** seeded by
+  // splitmix64 with 0x6374726c72616e64, U = (x >> 11) 2^-53, the binomial tails of uniformity.py).
+  const std::vector<double> pinned = {0.99058167040478962, 0.70101825332590162, 0.43086931121703631,
+                                      0.0014936342997132154, 8.6314481066555552e-10, 0.20085757170862073,
+                                      0.20543235682689762};
+  for (std::size_t i = 0; i < pinned.size(); ++i) CHECK(randomised[i] == Approx(pinned[i]).epsilon(1e-9));
   CHECK(control_check_p_values(14, greens, 0.25, true) == randomised);
   CHECK(control_check_p_values(14, {}, 0.25, true).empty());
   CHECK_THROWS_AS(control_check_p_values(14, std::vector<std::uint64_t>{15}, 0.25, true), error);
@@ -513,24 +520,25 @@ TEST_CASE("The control-key check reads randomised p-values: bounded by the binom
 
 TEST_CASE("The control-key check refuses null data at its level on few scored tuples, where P(S >= s) "
           "refuses one time in five", "[radioactivity][statistics]") {
-  // 4,000 sets of 20 control keys, each green count exactly Binomial(14, 1/4) (the null), fixed seed.
-  // At KS level 0.01 the refusals are Binomial(4000, 0.01) with the randomised p-values: mean 40, and
-  // [20, 64] holds with probability above 0.999. The conservative P(S >= s) refuses about 22% at 14
-  // scored tuples (papers/radioactivity.md): far above 64.
+  // 4,000 sets of 20 control keys, each green count exactly Binomial(14, 1/4) (the null; the top two
+  // bits of mt19937_64, the same on every standard library), fixed seed. With U drawn at random the
+  // check would refuse at its level, 1%; with U fixed by its seed the rate is near it (0.7% to 1.1%
+  // measured). The test requires a rate in [0.5%, 1.5%]: 7 to 87 refusals holds with probability above
+  // 0.999 at both ends (Binomial(4000, 0.005) below 7: 2.5e-4; Binomial(4000, 0.015) above 87: 3.8e-4).
+  // The conservative P(S >= s) refuses about 22% at 14 scored tuples (papers/radioactivity.md).
   std::mt19937_64 rng(20261205);
-  std::bernoulli_distribution green(0.25);
   constexpr int sets = 4000;
   int refused_randomised = 0;
   int refused_conservative = 0;
   for (int set = 0; set < sets; ++set) {
     std::vector<std::uint64_t> greens(20);
     for (auto& g : greens) {
-      for (int t = 0; t < 14; ++t) g += green(rng) ? 1U : 0U;
+      for (int t = 0; t < 14; ++t) g += (rng() >> 62) == 0 ? 1U : 0U;
     }
     refused_randomised += ks_uniform(control_check_p_values(14, greens, 0.25, true)).p_value < 0.01 ? 1 : 0;
     refused_conservative += ks_uniform(control_check_p_values(14, greens, 0.25, false)).p_value < 0.01 ? 1 : 0;
   }
-  CHECK(refused_randomised >= 20);
-  CHECK(refused_randomised <= 64);
+  CHECK(refused_randomised >= 7);
+  CHECK(refused_randomised <= 87);
   CHECK(refused_conservative > 400);
 }

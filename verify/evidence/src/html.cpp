@@ -444,7 +444,12 @@ std::string render_report_html(const ojson& statement, const std::string& signer
   if (p.contains("controls") && p["controls"].contains("log10_p") && !p["controls"]["log10_p"].empty()) {
     h << "<h2>Control keys</h2><p class=\"small\">The same test under " << p["controls"]["log10_p"].size()
       << " keys that were never used (derived from the real key). Their p-values should look uniform; KS p = "
-      << show(p["controls"]["ks_p_value"], 3) << ".</p>";
+      << show(p["controls"]["ks_p_value"], 3)
+      << (p.contains("specification") && p["specification"].contains("version") && p["specification"]["version"] == 2
+              ? " (over their randomised p-values, P(S &gt; s) + U·P(S = s) with U from a fixed seed; the chart "
+                "shows P(S &ge; s))"
+              : "")
+      << ".</p>";
     h << controls_chart(p["controls"]["log10_p"], trace ? -get(p["global"], "log10_p") : -get(d, "log10_p"));
   }
 
